@@ -1,0 +1,297 @@
+/*
+ * pam_logoff.c - the PAM session module: thin entry points over the
+ * provider-chain core.
+ *
+ *   session optional pam_logoff.so [debug] [quiet] [config=PATH] [helper=PATH]
+ *
+ * open_session logs the session's providers on in this process (they are
+ * built in, short, and some must act here: pam_putenv). close_session runs
+ * the logoff chain in logoff-helper under the [logoff] timeout deadline,
+ * so a release that blocks can never hold the login manager.
+ *
+ * PAM return codes exist only in this file.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "core/core.h"
+
+#define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
+#define HELPER_GRACE_MS 1000
+
+struct args {
+	bool debug;
+	bool quiet;
+	const char *config;
+	const char *helper;
+};
+
+/* Unknown arguments are logged and ignored, as pam_systemd does: a typo
+ * in pam.d must not lock anyone out. */
+static void parse_argv(pam_handle_t *pamh, int argc, const char **argv, struct args *a)
+{
+	a->debug = false;
+	a->quiet = false;
+	a->config = LO_CONFIG_PATH;
+	a->helper = HELPER_PATH;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "debug") == 0)
+			a->debug = true;
+		else if (strcmp(argv[i], "quiet") == 0)
+			a->quiet = true;
+		else if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
+			a->config = argv[i] + 7;
+		else if (strncmp(argv[i], "helper=", 7) == 0 && argv[i][7] == '/')
+			a->helper = argv[i] + 7;
+		else
+			pam_syslog(pamh, LOG_WARNING, "unknown or invalid argument '%s', ignored",
+				   argv[i]);
+	}
+}
+
+struct log_ctx {
+	pam_handle_t *pamh;
+	bool quiet;
+};
+
+static void log_pam(void *ctx, int priority, const char *msg)
+{
+	struct log_ctx *l = ctx;
+
+	if (l->quiet && priority > LOG_WARNING)
+		return;
+	pam_syslog(l->pamh, priority, "%s", msg);
+}
+
+static const char *env_get(void *pamh, const char *name)
+{
+	return pam_getenv(pamh, name);
+}
+
+static int env_put(void *pamh, const char *name, const char *value)
+{
+	char *s = lo_strdupf("%s=%s", name, value);
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = pam_putenv(pamh, s);
+	free(s);
+	return r == PAM_SUCCESS ? 0 : r == PAM_BUF_ERR ? -ENOMEM : -EINVAL;
+}
+
+static const char *item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS || !v)
+		return "";
+	return v;
+}
+
+/* Load the config; at close a broken config falls back to the defaults,
+ * because the session must still be logged off. */
+static int load_config(pam_handle_t *pamh, const struct args *a, bool fallback,
+		       struct lo_config **ret)
+{
+	char *err = NULL;
+	int r = lo_config_load(a->config, NULL, ret, &err);
+
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "%s", err ? err : strerror(-r));
+		free(err);
+		if (!fallback)
+			return r;
+		pam_syslog(pamh, LOG_ERR, "using the default settings to log the session off");
+		return lo_config_defaults(NULL, ret);
+	}
+	return 0;
+}
+
+PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct args a;
+	struct log_ctx lc = { pamh, false };
+	struct lo_config *config = NULL;
+	struct lo_registry *registry = NULL;
+	struct passwd pw, *pwr = NULL;
+	char pwbuf[4096], id[LO_ID_MAX + 1] = "";
+	const char *user = NULL;
+	char *err = NULL;
+	int r, ret = PAM_SESSION_ERR;
+
+	parse_argv(pamh, argc, argv, &a);
+	lc.quiet = a.quiet;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user) {
+		pam_syslog(pamh, LOG_ERR, "cannot determine the user name");
+		return PAM_SESSION_ERR;
+	}
+	if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwr) != 0 || !pwr) {
+		pam_syslog(pamh, LOG_ERR, "unknown user '%s'", user);
+		return PAM_USER_UNKNOWN;
+	}
+	if (load_config(pamh, &a, false, &config) < 0)
+		goto out;
+	r = lo_registry_open(config->registry, true, &registry, &err);
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "%s", err ? err : strerror(-r));
+		goto out;
+	}
+	{
+		struct lo_ctx ctx = {
+			.config = config,
+			.registry = registry,
+			.log = { .fn = log_pam, .ctx = &lc, .debug = a.debug },
+			.pam_getenv = env_get,
+			.pam_putenv = env_put,
+			.pamh = pamh,
+			.privileged = geteuid() == 0,
+		};
+		struct lo_login login = {
+			.user = user,
+			.service = item(pamh, PAM_SERVICE),
+			.tty = item(pamh, PAM_TTY),
+			.rhost = item(pamh, PAM_RHOST),
+			.uid = pwr->pw_uid,
+			.gid = pwr->pw_gid,
+			.home = pwr->pw_dir,
+			.leader_pid = getpid(),
+		};
+
+		r = lo_chain_logon(&ctx, &login, id);
+	}
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "session logon failed: %s", strerror(-r));
+		goto out;
+	}
+	if (a.debug)
+		pam_syslog(pamh, LOG_DEBUG, "session %s opened for %s", id, user);
+	ret = PAM_SUCCESS;
+out:
+	free(err);
+	lo_registry_close(registry);
+	lo_config_free(config);
+	return ret;
+}
+
+/* The helper writes "<N>message" lines. */
+static void helper_line(void *ctx, const char *line)
+{
+	struct log_ctx *l = ctx;
+	int priority = LOG_ERR;
+
+	if (line[0] == '<' && line[1] >= '0' && line[1] <= '7' && line[2] == '>') {
+		priority = line[1] - '0';
+		line += 3;
+	}
+	log_pam(l, priority, line);
+}
+
+PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct args a;
+	struct log_ctx lc = { pamh, false };
+	struct lo_config *config = NULL;
+	const char *id;
+	char *env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	char *hargv[9];
+	int n = 0, status = -1, r, ret = PAM_SESSION_ERR;
+	pid_t pid;
+	int pidfd, outfd;
+
+	parse_argv(pamh, argc, argv, &a);
+	lc.quiet = a.quiet;
+	id = pam_getenv(pamh, "LOGOFF_SESSION_ID");
+	if (!id || !*id) {
+		/* Our open_session did not run or made no record: nothing to
+		 * log off (as pam_systemd treats PAM_NO_MODULE_DATA). */
+		if (a.debug)
+			pam_syslog(pamh, LOG_DEBUG, "no LOGOFF_SESSION_ID: nothing to log off");
+		return PAM_SUCCESS;
+	}
+	if (!lo_id_valid(id)) {
+		pam_syslog(pamh, LOG_ERR, "LOGOFF_SESSION_ID '%s' is not a valid session id", id);
+		return PAM_SESSION_ERR;
+	}
+	if (load_config(pamh, &a, true, &config) < 0)
+		return PAM_SESSION_ERR;
+
+	hargv[n++] = (char *)a.helper;
+	hargv[n++] = (char *)"--session";
+	hargv[n++] = (char *)id;
+	hargv[n++] = (char *)"--config";
+	hargv[n++] = (char *)a.config;
+	hargv[n++] = (char *)"--prefix-priority";
+	if (a.debug)
+		hargv[n++] = (char *)"--debug";
+	hargv[n] = NULL;
+	{
+		struct lo_spawn sp = { .path = a.helper, .argv = hargv, .envp = env,
+				       .cwd = "/", .capture = true };
+		int64_t deadline = lo_now_ms() + (int64_t)config->timeout * 1000;
+
+		r = lo_spawn_start(&sp, &pid, &pidfd, &outfd);
+		if (r < 0) {
+			pam_syslog(pamh, LOG_ERR, "cannot run %s: %s", a.helper, strerror(-r));
+			goto out;
+		}
+		r = lo_spawn_wait(pid, pidfd, outfd, deadline, HELPER_GRACE_MS, helper_line, &lc,
+				  &status);
+	}
+	if (r == -ETIMEDOUT) {
+		struct lo_registry *registry = NULL;
+		char *err = NULL;
+
+		pam_syslog(pamh, LOG_ERR, "session %s: logoff did not finish within %u s; helper "
+			   "killed, session left for the sweep", id, config->timeout);
+		if (lo_registry_open(config->registry, false, &registry, &err) == 0) {
+			struct lo_ctx ctx = {
+				.config = config, .registry = registry,
+				.log = { .fn = log_pam, .ctx = &lc, .debug = a.debug },
+				.privileged = geteuid() == 0,
+			};
+			lo_chain_mark_timed_out(&ctx, id);
+		}
+		free(err);
+		lo_registry_close(registry);
+		goto out;
+	}
+	if (status != -1 && WIFEXITED(status) &&
+	    (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3)) {
+		ret = PAM_SUCCESS;
+	} else if (status == -1) {
+		/* The application reaped the helper before us (a SIGCHLD
+		 * handler): the record tells whether the logoff completed. */
+		struct lo_registry *registry = NULL;
+		struct lo_record *rec = NULL;
+		char *err = NULL;
+
+		if (lo_registry_open(config->registry, false, &registry, &err) == 0 &&
+		    lo_record_read(registry, id, &rec, NULL) == -ENOENT)
+			ret = PAM_SUCCESS;
+		lo_record_free(rec);
+		lo_registry_close(registry);
+		free(err);
+	} else {
+		pam_syslog(pamh, LOG_ERR, "session %s: logoff incomplete (helper status %d); see "
+			   "logoff --status %s", id, WIFEXITED(status) ? WEXITSTATUS(status) : -1, id);
+	}
+	if (ret == PAM_SUCCESS && a.debug)
+		pam_syslog(pamh, LOG_DEBUG, "session %s logged off", id);
+out:
+	lo_config_free(config);
+	return ret;
+}

@@ -1,0 +1,568 @@
+/*
+ * chain.c - the provider chain: logon in configured order, logoff in
+ * reverse, each provider with its own support object (MAPI's provider
+ * logon/logoff model, see docs/architecture.md).
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+
+struct chain;
+
+struct support_impl {
+	struct logoff_support pub;	/* first: providers see only this */
+	struct chain *chain;
+	const struct logoff_provider *provider;
+	const char *name;
+	size_t status_index;
+	int refs;
+};
+
+struct chain {
+	const struct lo_ctx *ctx;
+	struct lo_record *rec;
+	struct logoff_identity identity;
+	struct support_impl sup[LO_MAX_PROVIDERS];
+	size_t n;
+	int refs;		/* sum of the providers' references */
+	bool logon;		/* PAM environment reachable */
+	bool finished;		/* record deleted or kept as failed */
+	int finish_result;
+};
+
+static struct support_impl *impl(struct logoff_support *s)
+{
+	return (struct support_impl *)s;
+}
+
+static struct lo_status *status_of(struct support_impl *si)
+{
+	return &si->chain->rec->status[si->status_index];
+}
+
+static void set_state(struct support_impl *si, int state, int result)
+{
+	struct lo_status *st = status_of(si);
+
+	st->state = state;
+	st->result = result;
+	st->since = time(NULL);
+}
+
+/* ------------------------------------------------ support functions */
+
+static void sup_log(struct logoff_support *s, int priority, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	errno = saved;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lo_log(&impl(s)->chain->ctx->log, priority, "%s: %s", impl(s)->name, msg);
+}
+
+static const char *sup_getenv(struct logoff_support *s, const char *name)
+{
+	struct chain *c = impl(s)->chain;
+
+	if (!c->logon || !c->ctx->pam_getenv || !name)
+		return NULL;
+	return c->ctx->pam_getenv(c->ctx->pamh, name);
+}
+
+static int sup_putenv(struct logoff_support *s, const char *name, const char *value)
+{
+	struct chain *c = impl(s)->chain;
+
+	if (!name || !*name || strchr(name, '=') || !value)
+		return -EINVAL;
+	if (!c->logon || !c->ctx->pam_putenv)
+		return -ENOTSUP;
+	return c->ctx->pam_putenv(c->ctx->pamh, name, value);
+}
+
+static int sup_track(struct logoff_support *s, int kind, const char *value)
+{
+	struct support_impl *si = impl(s);
+	struct chain *c = si->chain;
+	int r;
+
+	if (kind == LOGOFF_SUBOBJECT_PATH && (!value || value[0] != '/'))
+		return -EINVAL;
+	r = lo_record_add_sub(c->rec, si->name, kind, value);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	/* Durable before the provider opens the resource: a crash after this
+	 * point leaves a record of it for the sweep. */
+	r = lo_record_write(c->ctx->registry, c->rec);
+	if (r < 0) {
+		lo_record_remove_sub(c->rec, si->name, kind, value);
+		sup_log(s, LOG_ERR, "cannot record subobject %s: %s", value, strerror(-r));
+	}
+	return r;
+}
+
+static int sup_untrack(struct logoff_support *s, int kind, const char *value)
+{
+	struct support_impl *si = impl(s);
+	int r = lo_record_remove_sub(si->chain->rec, si->name, kind, value ? value : "");
+
+	if (r < 0)
+		return r;
+	return lo_record_write(si->chain->ctx->registry, si->chain->rec);
+}
+
+static int sup_subobject(struct logoff_support *s, size_t index, int *ret_kind,
+			 const char **ret_value)
+{
+	struct support_impl *si = impl(s);
+	struct lo_record *rec = si->chain->rec;
+
+	for (size_t i = 0; i < rec->n_sub; i++) {
+		if (strcmp(rec->sub[i].provider, si->name) != 0)
+			continue;
+		if (index-- == 0) {
+			*ret_kind = rec->sub[i].kind;
+			*ret_value = rec->sub[i].value;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int sup_set_status(struct logoff_support *s, const char *fmt, ...)
+{
+	struct lo_status *st = status_of(impl(s));
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->message, sizeof(st->message), fmt, ap);
+	va_end(ap);
+	/* The record format is line based: keep the message on one line. */
+	for (char *p = st->message; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return 0;
+}
+
+static const char *sup_config(struct logoff_support *s, const char *key)
+{
+	struct support_impl *si = impl(s);
+
+	return lo_config_value(si->chain->ctx->config, si->name, key);
+}
+
+static int sup_user_sessions(struct logoff_support *s)
+{
+	struct chain *c = impl(s)->chain;
+
+	return lo_registry_count_user(c->ctx->registry, c->rec->uid, c->rec->id);
+}
+
+static void chain_finish(struct chain *c);
+
+static void sup_addref(struct logoff_support *s)
+{
+	impl(s)->refs++;
+	impl(s)->chain->refs++;
+}
+
+static void sup_release(struct logoff_support *s)
+{
+	struct support_impl *si = impl(s);
+
+	if (si->refs <= 0)
+		return;
+	si->refs--;
+	if (--si->chain->refs == 0)
+		chain_finish(si->chain);
+}
+
+/* ------------------------------------------------------------ chain */
+
+static void chain_init(struct chain *c, const struct lo_ctx *ctx, struct lo_record *rec,
+		       bool logon)
+{
+	memset(c, 0, sizeof(*c));
+	c->ctx = ctx;
+	c->rec = rec;
+	c->logon = logon;
+	c->identity = (struct logoff_identity){
+		.session_id = rec->id,
+		.user = rec->user,
+		.uid = rec->uid,
+		.gid = rec->gid,
+		.home = rec->home,
+		.service = rec->service,
+		.tty = rec->tty,
+		.rhost = rec->rhost,
+		.leader_pid = rec->leader_pid,
+		.audit_session = rec->audit,
+	};
+	c->n = rec->n_status < LO_MAX_PROVIDERS ? rec->n_status : LO_MAX_PROVIDERS;
+	for (size_t i = 0; i < c->n; i++) {
+		struct support_impl *si = &c->sup[i];
+
+		si->chain = c;
+		si->name = rec->status[i].name;
+		si->status_index = i;
+		si->provider = lo_provider_find(ctx->table, si->name);
+		si->pub = (struct logoff_support){
+			.abi_version = LOGOFF_ABI_VERSION,
+			.identity = &c->identity,
+			.log = sup_log,
+			.getenv = sup_getenv,
+			.putenv = sup_putenv,
+			.track = sup_track,
+			.untrack = sup_untrack,
+			.subobject = sup_subobject,
+			.set_status = sup_set_status,
+			.config = sup_config,
+			.user_sessions = sup_user_sessions,
+			.addref = sup_addref,
+			.release = sup_release,
+			.privileged = ctx->privileged,
+			.core = si,
+		};
+	}
+}
+
+/* Release with the core's releasers whatever provider SI still has
+ * tracked; each one is a fault of the provider. Returns how many could not
+ * be released. */
+static unsigned release_leftovers(struct support_impl *si)
+{
+	struct chain *c = si->chain;
+	struct lo_record *rec = c->rec;
+	unsigned left = 0;
+	size_t i = 0;
+
+	while (i < rec->n_sub) {
+		struct lo_subobject *sub = &rec->sub[i];
+		int r;
+
+		if (strcmp(sub->provider, si->name) != 0) {
+			i++;
+			continue;
+		}
+		r = lo_release_subobject(sub->kind, sub->value, &c->ctx->log);
+		status_of(si)->faults++;
+		if (r < 0) {
+			lo_log(&c->ctx->log, LOG_ERR, "%s: could not release subobject %s: %s",
+			       si->name, sub->value, strerror(-r));
+			left++;
+			i++;
+			continue;
+		}
+		lo_log(&c->ctx->log, LOG_WARNING, "%s: left subobject %s tracked; released by "
+		       "the core", si->name, sub->value);
+		/* Removes rec->sub[i]; the next one moves into place. */
+		lo_record_remove_sub(rec, si->name, sub->kind, sub->value);
+	}
+	return left;
+}
+
+/* Last reference dropped: delete the record, or keep it marked failed
+ * while something is still tracked. */
+static void chain_finish(struct chain *c)
+{
+	int r;
+
+	c->finished = true;
+	if (c->rec->n_sub == 0) {
+		r = lo_record_delete(c->ctx->registry, c->rec->id);
+		c->finish_result = r == -ENOENT ? 0 : r;
+		if (r < 0 && r != -ENOENT)
+			lo_log(&c->ctx->log, LOG_ERR, "session %s: cannot delete record: %s",
+			       c->rec->id, strerror(-r));
+		return;
+	}
+	c->rec->state = LO_SESSION_FAILED;
+	r = lo_record_write(c->ctx->registry, c->rec);
+	lo_log(&c->ctx->log, LOG_ERR, "session %s: %zu subobject%s could not be released; record "
+	       "kept for `logoff --gc`", c->rec->id, c->rec->n_sub, c->rec->n_sub == 1 ? "" : "s");
+	c->finish_result = r < 0 ? r : -EIO;
+}
+
+static int abi_check(struct support_impl *si)
+{
+	if (!si->provider)
+		return -ENOENT;
+	if (LOGOFF_ABI_GET_MAJOR(si->provider->abi_version) != LOGOFF_ABI_MAJOR) {
+		lo_log(&si->chain->ctx->log, LOG_ERR, "%s: provider ABI %u.%u, core speaks %u.x",
+		       si->name, LOGOFF_ABI_GET_MAJOR(si->provider->abi_version),
+		       LOGOFF_ABI_GET_MINOR(si->provider->abi_version), LOGOFF_ABI_MAJOR);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Log off one provider: its logoff, then the core's releasers for what
+ * it left, then the core's reference on its support object. */
+static int logoff_one(struct support_impl *si)
+{
+	struct chain *c = si->chain;
+	int r, state = status_of(si)->state;
+	unsigned left;
+
+	if (state == LO_PROVIDER_LOGGED_ON || state == LO_PROVIDER_LOGGING_OFF ||
+	    state == LO_PROVIDER_TIMED_OUT) {
+		set_state(si, LO_PROVIDER_LOGGING_OFF, 0);
+		lo_record_write(c->ctx->registry, c->rec);
+		r = abi_check(si);
+		if (r == 0 && si->provider->logoff)
+			r = si->provider->logoff(&si->pub, 0);
+		if (r < 0)
+			lo_log(&c->ctx->log, LOG_ERR, "%s: logoff failed: %s", si->name,
+			       strerror(-r));
+		left = release_leftovers(si);
+		set_state(si, r < 0 || left ? LO_PROVIDER_FAILED : LO_PROVIDER_LOGGED_OFF, r);
+	} else {
+		/* Never logged on, or failed: nothing to log off, but nothing
+		 * it tracked may outlive the session either. */
+		r = 0;
+		left = release_leftovers(si);
+	}
+	if (c->rec->n_sub > 0 || c->refs > 1)
+		lo_record_write(c->ctx->registry, c->rec);
+	return r < 0 ? r : left ? -EIO : 0;
+}
+
+/* Choose the session id and create its record (written, not yet any
+ * provider logged on). */
+static int create_record(const struct lo_ctx *ctx, struct lo_record *rec)
+{
+	uint32_t audit;
+	int r;
+
+	if (lo_proc_own_audit_session(&audit) == 0) {
+		snprintf(rec->id, sizeof(rec->id), "%u", audit);
+		rec->audit = true;
+		r = lo_record_create(ctx->registry, rec);
+		if (r != -EEXIST)
+			return r;
+		lo_log(&ctx->log, LOG_WARNING, "a record for audit session %u exists already; "
+		       "using a registry id", audit);
+		rec->audit = false;
+	}
+	for (int tries = 0; tries < 16; tries++) {
+		r = lo_registry_alloc_id(ctx->registry, rec->id);
+		if (r < 0)
+			return r;
+		r = lo_record_create(ctx->registry, rec);
+		if (r != -EEXIST)
+			return r;
+	}
+	return -EEXIST;
+}
+
+int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char *ret_id)
+{
+	const struct lo_config *cfg = ctx->config;
+	struct lo_record *rec;
+	struct chain *c = NULL;
+	int r, failed_required = 0;
+	size_t i;
+
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	rec->user = strdup(login->user);
+	rec->home = strdup(login->home ? login->home : "");
+	rec->service = strdup(login->service ? login->service : "");
+	rec->tty = strdup(login->tty ? login->tty : "");
+	rec->rhost = strdup(login->rhost ? login->rhost : "");
+	rec->status = calloc(cfg->n_providers ? cfg->n_providers : 1, sizeof(*rec->status));
+	if (!rec->user || !rec->home || !rec->service || !rec->tty || !rec->rhost || !rec->status) {
+		r = -ENOMEM;
+		goto out;
+	}
+	rec->uid = login->uid;
+	rec->gid = login->gid;
+	rec->leader_pid = login->leader_pid;
+	lo_proc_starttime(login->leader_pid, &rec->leader_start);
+	rec->created = time(NULL);
+	rec->state = LO_SESSION_OPENING;
+	for (i = 0; i < cfg->n_providers; i++) {
+		rec->status[i].name = strdup(cfg->providers[i]);
+		if (!rec->status[i].name) {
+			r = -ENOMEM;
+			goto out;
+		}
+		rec->status[i].since = rec->created;
+		rec->n_status++;
+	}
+	r = create_record(ctx, rec);
+	if (r < 0) {
+		lo_log(&ctx->log, LOG_ERR, "cannot create the session record in %s: %s",
+		       ctx->registry->path, strerror(-r));
+		goto out;
+	}
+	c = malloc(sizeof(*c));
+	if (!c) {
+		lo_record_delete(ctx->registry, rec->id);
+		r = -ENOMEM;
+		goto out;
+	}
+	chain_init(c, ctx, rec, true);
+	if (ctx->pam_putenv) {
+		r = ctx->pam_putenv(ctx->pamh, "LOGOFF_SESSION_ID", rec->id);
+		if (r < 0)
+			lo_log(&ctx->log, LOG_ERR, "cannot set LOGOFF_SESSION_ID: %s", strerror(-r));
+	}
+
+	for (i = 0; i < c->n; i++) {
+		struct support_impl *si = &c->sup[i];
+
+		r = abi_check(si);
+		if (r == 0 && si->provider->logon)
+			r = si->provider->logon(&si->pub, 0);
+		if (r == 0) {
+			/* The core's reference, dropped after the provider's
+			 * logoff. */
+			si->refs = 1;
+			c->refs++;
+			set_state(si, LO_PROVIDER_LOGGED_ON, 0);
+			lo_log(&ctx->log, LOG_DEBUG, "%s: logged on", si->name);
+		} else {
+			set_state(si, LO_PROVIDER_FAILED, r);
+			lo_log(&ctx->log, LOG_ERR, "%s: logon failed: %s", si->name, strerror(-r));
+			/* A failed logon is not logged off, but what it opened
+			 * before failing is still released. */
+			release_leftovers(si);
+			if (lo_config_required(cfg, si->name)) {
+				failed_required = 1;
+				break;
+			}
+		}
+		lo_record_write(ctx->registry, rec);
+	}
+
+	if (failed_required) {
+		lo_log(&ctx->log, LOG_ERR, "required provider %s failed; logging the others off",
+		       c->sup[i].name);
+		while (i-- > 0) {
+			struct support_impl *si = &c->sup[i];
+			if (si->refs == 0)
+				continue;
+			logoff_one(si);
+			sup_release(&si->pub);
+		}
+		if (!c->finished)
+			chain_finish(c);
+		r = -ECANCELED;
+		goto out;
+	}
+	if (c->refs == 0 && rec->n_sub == 0) {
+		/* No provider is logged on: there is nothing to log off. */
+		lo_record_delete(ctx->registry, rec->id);
+	} else {
+		rec->state = LO_SESSION_ACTIVE;
+		r = lo_record_write(ctx->registry, rec);
+		if (r < 0)
+			lo_log(&ctx->log, LOG_ERR, "cannot write the session record: %s",
+			       strerror(-r));
+	}
+	strcpy(ret_id, rec->id);
+	r = 0;
+out:
+	free(c);
+	lo_record_free(rec);
+	return r;
+}
+
+int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
+{
+	struct lo_record *rec = NULL;
+	struct chain *c = NULL;
+	char *err = NULL;
+	int r, failed = 0;
+
+	if (flags != 0)
+		return -EINVAL;
+	r = lo_record_read(ctx->registry, id, &rec, &err);
+	if (r < 0) {
+		if (r != -ENOENT)
+			lo_log(&ctx->log, LOG_ERR, "%s", err ? err : strerror(-r));
+		free(err);
+		return r;
+	}
+	c = malloc(sizeof(*c));
+	if (!c) {
+		lo_record_free(rec);
+		return -ENOMEM;
+	}
+	chain_init(c, ctx, rec, false);
+	rec->state = LO_SESSION_CLOSING;
+	r = lo_record_write(ctx->registry, rec);
+	if (r < 0)
+		lo_log(&ctx->log, LOG_WARNING, "session %s: cannot mark closing: %s", id,
+		       strerror(-r));
+
+	/* Every provider holds one reference for the duration of the chain,
+	 * so the record outlives all their logoffs. */
+	for (size_t i = 0; i < c->n; i++) {
+		c->sup[i].refs = 1;
+		c->refs++;
+	}
+	for (size_t i = c->n; i-- > 0;) {
+		if (logoff_one(&c->sup[i]) < 0)
+			failed++;
+		sup_release(&c->sup[i].pub);
+	}
+	if (!c->finished)
+		chain_finish(c);	/* no provider at all */
+	r = c->finish_result;
+	if (r == 0 && failed)
+		lo_log(&ctx->log, LOG_WARNING, "session %s: %d provider%s reported a failure; "
+		       "everything tracked was released", id, failed, failed == 1 ? "" : "s");
+	free(c);
+	lo_record_free(rec);
+	return r;
+}
+
+int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id)
+{
+	struct lo_record *rec = NULL;
+	size_t i = 0;
+	int r;
+
+	r = lo_record_read(ctx->registry, id, &rec, NULL);
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < rec->n_status; k++) {
+		struct lo_status *st = &rec->status[k];
+		if (st->state == LO_PROVIDER_LOGGING_OFF || st->state == LO_PROVIDER_LOGGED_ON) {
+			st->state = LO_PROVIDER_TIMED_OUT;
+			st->result = -ETIMEDOUT;
+			st->since = time(NULL);
+		}
+	}
+	/* A hook still running past the deadline is ended now. */
+	while (i < rec->n_sub) {
+		struct lo_subobject *s = &rec->sub[i];
+		if (s->kind == LOGOFF_SUBOBJECT_PROCESS &&
+		    lo_release_process(s->value, &ctx->log) == 0) {
+			lo_record_remove_sub(rec, s->provider, s->kind, s->value);
+			continue;
+		}
+		i++;
+	}
+	rec->state = LO_SESSION_TIMED_OUT;
+	r = lo_record_write(ctx->registry, rec);
+	lo_record_free(rec);
+	return r;
+}

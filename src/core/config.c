@@ -1,0 +1,559 @@
+/*
+ * config.c - /etc/security/logoff.conf and logoff.conf.d/ *.conf, parsed
+ * with inih and checked against the keys each provider declares.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core.h"
+
+const struct logoff_config_key lo_core_config_keys[] = {
+	{ "registry", LOGOFF_CONFIG_PATH, LO_REGISTRY_DEFAULT, NULL },
+	{ "providers", LOGOFF_CONFIG_LIST, "tmpdir processes hooks", NULL },
+	{ "required", LOGOFF_CONFIG_LIST, "", NULL },
+	{ "timeout", LOGOFF_CONFIG_SECONDS, "30", NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+int lo_parse_seconds(const char *s, unsigned *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 86400)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+int lo_parse_bool(const char *s, bool *ret)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+	static const char *const no[] = { "no", "false", "off", "0", NULL };
+
+	for (size_t i = 0; yes[i]; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*ret = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*ret = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int lo_split_list(const char *s, char **ret_words, size_t max)
+{
+	size_t n = 0;
+
+	while (*s) {
+		size_t len;
+
+		s += strspn(s, " \t,");
+		len = strcspn(s, " \t,");
+		if (len == 0)
+			break;
+		if (n == max) {
+			while (n > 0)
+				free(ret_words[--n]);
+			return -E2BIG;
+		}
+		ret_words[n] = strndup(s, len);
+		if (!ret_words[n]) {
+			while (n > 0)
+				free(ret_words[--n]);
+			return -ENOMEM;
+		}
+		n++;
+		s += len;
+	}
+	return (int)n;
+}
+
+bool lo_list_contains(const char *list, const char *word)
+{
+	size_t wlen = strlen(word);
+
+	if (!list || wlen == 0)
+		return false;
+	while (*list) {
+		size_t len;
+
+		list += strspn(list, " \t,");
+		len = strcspn(list, " \t,");
+		if (len == 0)
+			break;
+		if (len == wlen && strncmp(list, word, len) == 0)
+			return true;
+		list += len;
+	}
+	return false;
+}
+
+const struct logoff_provider *lo_provider_find(const struct logoff_provider *const *table,
+					       const char *name)
+{
+	if (!table)
+		table = lo_builtin_providers;
+	for (size_t i = 0; table[i]; i++)
+		if (strcmp(table[i]->name, name) == 0)
+			return table[i];
+	return NULL;
+}
+
+static const struct logoff_config_key *find_key(const struct logoff_config_key *keys,
+						const char *name)
+{
+	for (size_t i = 0; keys && keys[i].name; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static const struct logoff_config_key *section_keys(const struct lo_config *config,
+						    const char *section, bool *ret_known)
+{
+	const struct logoff_provider *p;
+
+	*ret_known = true;
+	if (strcmp(section, "logoff") == 0)
+		return lo_core_config_keys;
+	p = lo_provider_find(config->table, section);
+	if (p)
+		return p->config_keys;
+	*ret_known = false;
+	return NULL;
+}
+
+/* Check VALUE against KEY's type; a message in *ret_why on failure. */
+static int check_value(const struct lo_config *config, const char *section,
+		       const struct logoff_config_key *key, const char *value, const char **ret_why)
+{
+	unsigned u;
+	bool b;
+
+	switch (key->type) {
+	case LOGOFF_CONFIG_SECONDS:
+		*ret_why = "expected a whole number of seconds from 0 to 86400";
+		return lo_parse_seconds(value, &u);
+	case LOGOFF_CONFIG_BOOL:
+		*ret_why = "expected yes or no";
+		return lo_parse_bool(value, &b);
+	case LOGOFF_CONFIG_PATH:
+		*ret_why = "expected an absolute path";
+		if (value[0] != '/' || strlen(value) >= PATH_MAX)
+			return -EINVAL;
+		return 0;
+	case LOGOFF_CONFIG_LIST:
+		if (strcmp(section, "logoff") == 0 &&
+		    (strcmp(key->name, "providers") == 0 || strcmp(key->name, "required") == 0)) {
+			char *words[LO_MAX_PROVIDERS];
+			int n = lo_split_list(value, words, LO_MAX_PROVIDERS);
+			int r = 0;
+
+			*ret_why = "too many providers";
+			if (n < 0)
+				return n;
+			for (int i = 0; i < n; i++) {
+				if (r == 0 && !lo_provider_find(config->table, words[i])) {
+					*ret_why = "unknown provider";
+					r = -EINVAL;
+				}
+				free(words[i]);
+			}
+			return r;
+		}
+		return 0;
+	case LOGOFF_CONFIG_STRING:
+		if (key->choices) {
+			for (size_t i = 0; key->choices[i]; i++)
+				if (strcmp(value, key->choices[i]) == 0)
+					return 0;
+			*ret_why = "not one of the allowed values";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	*ret_why = "key of unknown type";
+	return -EINVAL;
+}
+
+struct parse_state {
+	struct lo_config *config;
+	const char *file;
+	FILE *fp;
+	int line;
+	char *error;
+	int err;
+};
+
+/* inih calls the handler only after it read the line, so counting lines in
+ * the reader gives the handler the number of the line it is looking at. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse_state *st = stream;
+	char *r = fgets(str, num, st->fp);
+
+	if (r)
+		st->line++;
+	return r;
+}
+
+static void set_error(struct parse_state *st, int err, const char *fmt, ...) LO_ATTR_PRINTF(3, 4);
+static void set_error(struct parse_state *st, int err, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	if (st->error)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	st->error = msg;
+	st->err = err;
+}
+
+/* '#' after white space starts a comment (inih only knows ';' inline). */
+static char *strip_comment(const char *value)
+{
+	char *v = strdup(value);
+	char *p;
+
+	if (!v)
+		return NULL;
+	for (p = v; *p; p++)
+		if (*p == '#' && (p == v || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	while (p > v && (p[-1] == ' ' || p[-1] == '\t'))
+		*--p = '\0';
+	return v;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	struct lo_config *c = st->config;
+	const struct logoff_config_key *keys, *key;
+	const char *why = NULL;
+	bool known;
+	char *v;
+	int r;
+
+	if (st->error)
+		return 1;
+	keys = section_keys(c, section, &known);
+	if (!known) {
+		set_error(st, -EINVAL, "%s:%d: unknown section [%s]", st->file, st->line, section);
+		return 1;
+	}
+	key = find_key(keys, name);
+	if (!key) {
+		set_error(st, -EINVAL, "%s:%d: unknown key '%s' in [%s]", st->file, st->line, name,
+			  section);
+		return 1;
+	}
+	v = strip_comment(value);
+	if (!v) {
+		set_error(st, -ENOMEM, "out of memory");
+		return 1;
+	}
+	r = check_value(c, section, key, v, &why);
+	if (r < 0) {
+		set_error(st, r, "%s:%d: [%s] %s = '%s': %s", st->file, st->line, section, name, v,
+			  why);
+		free(v);
+		return 1;
+	}
+
+	if (strcmp(section, "logoff") == 0 && strcmp(name, "registry") == 0) {
+		free(c->registry);
+		c->registry = v;
+		return 1;
+	}
+	if (strcmp(section, "logoff") == 0 && strcmp(name, "timeout") == 0) {
+		lo_parse_seconds(v, &c->timeout);
+		free(v);
+		return 1;
+	}
+	if (strcmp(section, "logoff") == 0) {
+		bool prov = strcmp(name, "providers") == 0;
+		char **list = prov ? c->providers : c->required;
+		size_t *n = prov ? &c->n_providers : &c->n_required;
+
+		while (*n > 0)
+			free(list[--*n]);
+		r = lo_split_list(v, list, LO_MAX_PROVIDERS);
+		free(v);
+		if (r < 0) {
+			set_error(st, r, "%s:%d: [logoff] %s: %s", st->file, st->line, name,
+				  strerror(-r));
+			return 1;
+		}
+		*n = (size_t)r;
+		return 1;
+	}
+
+	{
+		struct lo_config_entry *e = realloc(c->entries, (c->n_entries + 1) * sizeof(*e));
+		if (!e) {
+			free(v);
+			set_error(st, -ENOMEM, "out of memory");
+			return 1;
+		}
+		c->entries = e;
+		e = &c->entries[c->n_entries];
+		e->section = strdup(section);
+		e->key = strdup(name);
+		e->value = v;
+		if (!e->section || !e->key) {
+			free(e->section);
+			free(e->key);
+			free(v);
+			set_error(st, -ENOMEM, "out of memory");
+			return 1;
+		}
+		c->n_entries++;
+	}
+	return 1;
+}
+
+/* Open FILE (relative to DIRFD, or absolute) safely: never through a
+ * symlink, a regular file, and when root owned by root and not writable
+ * by group or others. */
+static int open_safe(int dirfd, const char *name, const char *file, FILE **ret, char **ret_error)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP)
+			*ret_error = lo_strdupf("%s: refusing a config file that is a symlink", file);
+		else if (e != ENOENT)
+			*ret_error = lo_strdupf("%s: %s", file, strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		*ret_error = lo_strdupf("%s: not a regular file", file);
+		return -EINVAL;
+	}
+	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022))) {
+		close(fd);
+		*ret_error = lo_strdupf("%s: refusing a config file that is not owned by root or is "
+					"writable by group or others", file);
+		return -EPERM;
+	}
+	if (geteuid() != 0 && st.st_uid != 0 && st.st_uid != geteuid()) {
+		close(fd);
+		*ret_error = lo_strdupf("%s: refusing a config file owned by another user", file);
+		return -EPERM;
+	}
+	*ret = fdopen(fd, "r");
+	if (!*ret) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int parse_one(struct lo_config *c, int dirfd, const char *name, const char *file,
+		     bool must_exist, char **ret_error)
+{
+	struct parse_state st = { .config = c, .file = file };
+	int r;
+
+	r = open_safe(dirfd, name, file, &st.fp, ret_error);
+	if (r == -ENOENT && !must_exist)
+		return 0;
+	if (r == -ENOENT)
+		*ret_error = lo_strdupf("%s: %s", file, strerror(ENOENT));
+	if (r < 0)
+		return r;
+	r = ini_parse_stream(reader, &st, handler, &st);
+	fclose(st.fp);
+	if (st.error) {
+		*ret_error = st.error;
+		return st.err;
+	}
+	if (r != 0) {
+		*ret_error = lo_strdupf("%s:%d: syntax error (expected [section] or key = value)",
+					file, r);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int conf_filter(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && len > 5 && strcmp(d->d_name + len - 5, ".conf") == 0;
+}
+
+static struct lo_config *config_new(const struct logoff_provider *const *table)
+{
+	struct lo_config *c = calloc(1, sizeof(*c));
+	int n;
+
+	if (!c)
+		return NULL;
+	c->table = table;
+	c->registry = strdup(LO_REGISTRY_DEFAULT);
+	c->timeout = 30;
+	n = lo_split_list(lo_core_config_keys[1].default_value, c->providers, LO_MAX_PROVIDERS);
+	if (!c->registry || n < 0) {
+		lo_config_free(c);
+		return NULL;
+	}
+	c->n_providers = (size_t)n;
+	return c;
+}
+
+int lo_config_defaults(const struct logoff_provider *const *table, struct lo_config **ret_config)
+{
+	*ret_config = config_new(table);
+	return *ret_config ? 0 : -ENOMEM;
+}
+
+int lo_config_load(const char *path, const struct logoff_provider *const *table,
+		   struct lo_config **ret_config, char **ret_error)
+{
+	struct lo_config *c;
+	struct dirent **names = NULL;
+	char *dpath = NULL;
+	int dfd = -1, n = 0, r;
+
+	*ret_config = NULL;
+	*ret_error = NULL;
+	if (!path || path[0] != '/') {
+		*ret_error = lo_strdupf("config path '%s' is not absolute", path ? path : "");
+		return -EINVAL;
+	}
+	c = config_new(table);
+	if (!c || !(c->path = strdup(path)) || !(dpath = lo_strdupf("%s.d", path))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = parse_one(c, AT_FDCWD, path, path, false, ret_error);
+	if (r < 0)
+		goto out;
+
+	dfd = open(dpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0) {
+		n = scandirat(dfd, ".", &names, conf_filter, alphasort);
+		if (n < 0) {
+			r = -errno;
+			*ret_error = lo_strdupf("%s: %m", dpath);
+			n = 0;
+			goto out;
+		}
+		for (int i = 0; i < n; i++) {
+			char *file = lo_strdupf("%s/%s", dpath, names[i]->d_name);
+			if (!file) {
+				r = -ENOMEM;
+				goto out;
+			}
+			r = parse_one(c, dfd, names[i]->d_name, file, true, ret_error);
+			free(file);
+			if (r < 0)
+				goto out;
+		}
+	} else if (errno != ENOENT) {
+		r = -errno;
+		*ret_error = lo_strdupf("%s: %m", dpath);
+		goto out;
+	}
+	/* A required provider that is not in the chain can never be logged
+	 * on: a mistake worth stopping for. */
+	for (size_t i = 0; i < c->n_required; i++) {
+		bool found = false;
+		for (size_t j = 0; j < c->n_providers; j++)
+			found |= strcmp(c->required[i], c->providers[j]) == 0;
+		if (!found) {
+			*ret_error = lo_strdupf("%s: [logoff] required names '%s', which is not in "
+						"providers", path, c->required[i]);
+			r = -EINVAL;
+			goto out;
+		}
+	}
+	*ret_config = c;
+	c = NULL;
+	r = 0;
+out:
+	if (r == -ENOMEM && !*ret_error)
+		*ret_error = strdup("out of memory");
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (dfd >= 0)
+		close(dfd);
+	free(dpath);
+	lo_config_free(c);
+	return r;
+}
+
+const char *lo_config_value(const struct lo_config *config, const char *section, const char *key)
+{
+	const struct logoff_config_key *keys, *k;
+	bool known;
+
+	for (size_t i = config->n_entries; i > 0; i--) {
+		const struct lo_config_entry *e = &config->entries[i - 1];
+		if (strcmp(e->section, section) == 0 && strcmp(e->key, key) == 0)
+			return e->value;
+	}
+	keys = section_keys(config, section, &known);
+	k = find_key(keys, key);
+	return k ? k->default_value : NULL;
+}
+
+bool lo_config_required(const struct lo_config *config, const char *name)
+{
+	for (size_t i = 0; i < config->n_required; i++)
+		if (strcmp(config->required[i], name) == 0)
+			return true;
+	return false;
+}
+
+void lo_config_free(struct lo_config *config)
+{
+	if (!config)
+		return;
+	free(config->path);
+	free(config->registry);
+	for (size_t i = 0; i < config->n_providers; i++)
+		free(config->providers[i]);
+	for (size_t i = 0; i < config->n_required; i++)
+		free(config->required[i]);
+	for (size_t i = 0; i < config->n_entries; i++) {
+		free(config->entries[i].section);
+		free(config->entries[i].key);
+		free(config->entries[i].value);
+	}
+	free(config->entries);
+	free(config);
+}

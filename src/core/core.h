@@ -1,0 +1,412 @@
+/*
+ * core.h - the pam_logoff provider-chain core: logging, config, the
+ * session registry, the chain, subobject releasers and safe spawning.
+ * Shared by pam_logoff.so, logoff-helper and the tests; nothing here is
+ * exported from the module (see pam/pam_logoff.map).
+ *
+ * Conventions: functions return 0 (or a count) on success and a negative
+ * errno value on failure; out-parameters are named ret_*; free functions
+ * accept NULL. Times are in seconds unless a name says _ms.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef LO_CORE_H
+#define LO_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "logoff/provider.h"
+
+#define LO_ATTR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---------------------------------------------------------------- log */
+
+/*
+ * Where log lines go: the module maps FN to pam_syslog, the helper to
+ * syslog, the tests to a buffer. PRIORITY is a syslog LOG_* value; MSG is
+ * one line without a newline. LOG_DEBUG lines reach FN only when DEBUG.
+ */
+struct lo_log {
+	void (*fn)(void *ctx, int priority, const char *msg);
+	void *ctx;
+	bool debug;
+};
+
+/* Format and emit one line through LOG (NULL: discarded). %m works. */
+void lo_log(const struct lo_log *log, int priority, const char *fmt, ...) LO_ATTR_PRINTF(3, 4);
+void lo_logv(const struct lo_log *log, int priority, const char *fmt, va_list ap);
+
+/* Log FN for programs: "PREFIX: MSG" on stderr. CTX is the prefix. */
+void lo_log_stderr(void *ctx, int priority, const char *msg);
+
+/* -------------------------------------------------------------- config */
+
+#define LO_CONFIG_PATH SYSCONFDIR "/security/logoff.conf"
+#define LO_MAX_PROVIDERS 32
+
+struct lo_config_entry {
+	char *section;
+	char *key;
+	char *value;
+};
+
+/*
+ * A parsed and validated logoff.conf plus its drop-ins. Built by
+ * lo_config_load; values of provider sections are looked up with
+ * lo_config_value, which falls back to the provider's declared default.
+ */
+struct lo_config {
+	char *path;			/* the main file */
+	char *registry;			/* [logoff] registry, absolute */
+	char *providers[LO_MAX_PROVIDERS]; /* [logoff] providers, logon order */
+	size_t n_providers;
+	char *required[LO_MAX_PROVIDERS]; /* [logoff] required */
+	size_t n_required;
+	unsigned timeout;		/* [logoff] timeout, seconds */
+	struct lo_config_entry *entries; /* provider sections, file order */
+	size_t n_entries;
+	const struct logoff_provider *const *table; /* providers it was checked against */
+};
+
+/*
+ * Read PATH, then PATH.d/ *.conf in lexical order (a later value wins),
+ * with inih. Every section must be [logoff] or a provider's name from
+ * TABLE (NULL-terminated; NULL means the built-in providers), every key
+ * one that section declares, every value of its declared type.
+ * When running as root each file must be a regular file owned by root and
+ * not writable by group or others, and is never reached through a symlink
+ * (as sudo and OpenSSH's safe_path); otherwise owned by root or the caller.
+ * A missing PATH is not an error (defaults apply); a missing PATH.d is not
+ * either.
+ * Returns 0 and *ret_config, or a negative errno and *ret_error, a
+ * malloc'd message that names the file, line and key: -EINVAL for a
+ * syntax error, unknown section/key/provider or bad value, -EPERM for an
+ * unsafe file, -ENOMEM, or the errno of open/read.
+ */
+int lo_config_load(const char *path, const struct logoff_provider *const *table,
+		   struct lo_config **ret_config, char **ret_error);
+
+/* The built-in defaults, as lo_config_load with a missing file. */
+int lo_config_defaults(const struct logoff_provider *const *table, struct lo_config **ret_config);
+
+/* Value of KEY in SECTION: the last one set, else the key's declared
+ * default, else NULL. The pointer lives as long as CONFIG. */
+const char *lo_config_value(const struct lo_config *config, const char *section, const char *key);
+
+/* True when provider NAME is listed in [logoff] required. */
+bool lo_config_required(const struct lo_config *config, const char *name);
+
+void lo_config_free(struct lo_config *config);
+
+/* Parse a LOGOFF_CONFIG_SECONDS value: 0..86400. Returns 0 or -EINVAL. */
+int lo_parse_seconds(const char *s, unsigned *ret);
+/* Parse a LOGOFF_CONFIG_BOOL value. Returns 0 or -EINVAL. */
+int lo_parse_bool(const char *s, bool *ret);
+/* Split a LOGOFF_CONFIG_LIST value on spaces and commas into at most MAX
+ * malloc'd words. Returns the count or -E2BIG / -ENOMEM. */
+int lo_split_list(const char *s, char **ret_words, size_t max);
+/* True when WORD is in the LOGOFF_CONFIG_LIST value LIST. */
+bool lo_list_contains(const char *list, const char *word);
+
+/* ------------------------------------------------------------ registry */
+
+#define LO_REGISTRY_DEFAULT "/run/logoff"
+#define LO_RECORD_FORMAT 1
+#define LO_ID_MAX 32
+#define LO_VALUE_MAX 4095
+
+/* Session states (the record as a whole). */
+enum lo_session_state {
+	LO_SESSION_OPENING = 0,
+	LO_SESSION_ACTIVE,
+	LO_SESSION_CLOSING,
+	LO_SESSION_FAILED,	/* a release failed; `logoff --gc` retries */
+	LO_SESSION_TIMED_OUT,	/* the logoff deadline passed */
+};
+
+/* Status object states (one provider in one session). */
+enum lo_provider_state {
+	LO_PROVIDER_PENDING = 0,	/* not logged on yet */
+	LO_PROVIDER_LOGGED_ON,
+	LO_PROVIDER_LOGGING_OFF,
+	LO_PROVIDER_LOGGED_OFF,
+	LO_PROVIDER_FAILED,
+	LO_PROVIDER_TIMED_OUT,
+};
+
+const char *lo_session_state_name(int state);
+const char *lo_provider_state_name(int state);
+
+struct lo_status {
+	char *name;		/* provider name */
+	int state;		/* enum lo_provider_state */
+	int result;		/* last logon/logoff return, negative errno or 0 */
+	unsigned faults;	/* subobjects the core had to release for it */
+	time_t since;		/* when state was last set, epoch seconds */
+	char message[256];
+};
+
+struct lo_subobject {
+	char *provider;
+	int kind;		/* enum logoff_subobject_kind */
+	char *value;
+};
+
+/* One session record, in memory. */
+struct lo_record {
+	char id[LO_ID_MAX + 1];
+	char *user, *home, *service, *tty, *rhost;
+	uid_t uid;
+	gid_t gid;
+	pid_t leader_pid;
+	unsigned long long leader_start;	/* clock ticks since boot */
+	bool audit;		/* id is an audit session id this login created */
+	time_t created;
+	int state;		/* enum lo_session_state */
+	struct lo_status *status;
+	size_t n_status;
+	struct lo_subobject *sub;
+	size_t n_sub;
+};
+
+struct lo_registry {
+	char *path;
+	int dirfd;		/* the registry directory */
+	int sessfd;		/* <registry>/sessions, also the lock */
+	int usersfd;		/* <registry>/users: users/<uid>/<id> index */
+	int lockdepth;
+};
+
+/*
+ * Open the registry at PATH (absolute). With CREATE, missing directories
+ * are made (0700). The registry and its subdirectories are opened with
+ * O_NOFOLLOW; when root they must be owned by root and not accessible by
+ * group or others, otherwise owned by the caller.
+ * Returns 0 and *ret_registry, or a negative errno and a message in
+ * *ret_error: -ENOENT (missing, no CREATE), -EPERM (unsafe owner/mode),
+ * -ELOOP (a symlink), and the errno of mkdir/open.
+ */
+int lo_registry_open(const char *path, bool create, struct lo_registry **ret_registry,
+		     char **ret_error);
+void lo_registry_close(struct lo_registry *registry);
+
+/* Take/drop the registry lock (flock on the sessions directory), nestable.
+ * Held only around record reads and writes, never across a provider call. */
+int lo_registry_lock(struct lo_registry *registry);
+void lo_registry_unlock(struct lo_registry *registry);
+
+/* True when ID is a valid session id: 1..32 of [A-Za-z0-9_-], not
+ * starting with '-' or '.', so it can never name a path outside the
+ * registry. */
+bool lo_id_valid(const char *id);
+
+/* Allocate a new registry id "rN" (a counter kept in <registry>/next-id)
+ * into BUF (at least LO_ID_MAX+1 bytes). Takes the lock. */
+int lo_registry_alloc_id(struct lo_registry *registry, char *buf);
+
+/* Write RECORD atomically: a temp file in sessions/, fsync, rename over
+ * sessions/<id>, so a reader sees the old or the new record, never a half
+ * one. Also adds the users/<uid>/<id> index entry. Takes the lock.
+ * Errors: -EINVAL (bad id), write errors (-ENOSPC, -EROFS, -EIO ...); on
+ * error the previous record is left as it was. */
+int lo_record_write(struct lo_registry *registry, const struct lo_record *record);
+
+/* Create RECORD's file only if no record of its id exists (-EEXIST). */
+int lo_record_create(struct lo_registry *registry, const struct lo_record *record);
+
+/*
+ * Read sessions/<ID> (O_NOFOLLOW). The record must be a regular file owned
+ * by the registry's owner, not group/other accessible, of a known format
+ * version and complete. Returns 0 and *ret_record, or -ENOENT, -EINVAL
+ * (bad id), -EPERM (owner/mode), -EPROTO (future format), -EBADMSG
+ * (corrupt or truncated), with a message in *ret_error when non-NULL.
+ */
+int lo_record_read(struct lo_registry *registry, const char *id, struct lo_record **ret_record,
+		   char **ret_error);
+
+/* Delete sessions/<ID> and its index entry. -ENOENT if it was not there. */
+int lo_record_delete(struct lo_registry *registry, const char *id);
+
+/* Number of records in the index of UID other than EXCLUDE_ID. */
+int lo_registry_count_user(struct lo_registry *registry, uid_t uid, const char *exclude_id);
+
+void lo_record_free(struct lo_record *record);
+
+/* Status object of provider NAME in RECORD, or NULL. */
+struct lo_status *lo_record_status(struct lo_record *record, const char *name);
+
+/* Add or remove a subobject in memory (no write). Add returns 0, or 1 when
+ * it was already there; remove returns 0 or -ENOENT. */
+int lo_record_add_sub(struct lo_record *record, const char *provider, int kind, const char *value);
+int lo_record_remove_sub(struct lo_record *record, const char *provider, int kind,
+			 const char *value);
+
+/* ---------------------------------------------------------------- proc */
+
+/* Start time of PID (field 22 of /proc/PID/stat, clock ticks since boot). */
+int lo_proc_starttime(pid_t pid, unsigned long long *ret);
+/* Parent pid, real uid, audit session id (UINT32_MAX when unset), state
+ * letter and comm of PID from /proc. Any pointer may be NULL. */
+int lo_proc_info(pid_t pid, pid_t *ret_ppid, uid_t *ret_uid, uint32_t *ret_sessionid,
+		 char *ret_state, char ret_comm[16]);
+/*
+ * The audit session id of the calling process if this login created it:
+ * pam_loginuid earlier in the stack wrote /proc/self/loginuid, which gives
+ * the process a new session id; an id equal to the parent's is inherited
+ * and is not this login's. Returns 0 and *ret_id, or -ENOENT.
+ */
+int lo_proc_own_audit_session(uint32_t *ret_id);
+
+/* "PID:STARTTIME" for a process subobject. Returns 0 or -errno. */
+int lo_process_value(pid_t pid, char *buf, size_t size);
+
+/* ------------------------------------------------------------- release */
+
+/*
+ * Remove PATH (absolute) and everything below it. Every directory on the
+ * way to PATH is opened without following symlinks (openat2
+ * RESOLVE_NO_SYMLINKS); below it entries are removed with unlinkat
+ * relative to directory fds, symlinks are removed, never followed, and a
+ * directory on another file system than PATH (a mount point) is left in
+ * place and counted. A missing PATH is success.
+ * Returns 0, or -EBUSY when something on another file system was left,
+ * -ELOOP when PATH itself is reached through a symlink, or the errno of a
+ * removal that failed.
+ */
+int lo_release_path(const char *path, const struct lo_log *log);
+
+/*
+ * End the process of a process subobject VALUE ("PID:STARTTIME") with
+ * SIGKILL, and its process group when it leads one. A process that is
+ * gone, or whose pid now belongs to another process (start time differs),
+ * counts as released: a reused pid is never signalled. Returns 0, -EINVAL
+ * for a bad VALUE, or the errno of pidfd_open/signal (-EPERM).
+ */
+int lo_release_process(const char *value, const struct lo_log *log);
+
+/* Release one subobject of any kind the core knows. -ENOTSUP otherwise. */
+int lo_release_subobject(int kind, const char *value, const struct lo_log *log);
+
+/* --------------------------------------------------------------- spawn */
+
+/*
+ * A child to run: argv and envp built before fork. With RUN_AS_USER the
+ * child drops supplementary groups (initgroups for USER), gid, then uid,
+ * and checks each took, before execve; it exits 127 when any step fails.
+ * The child always gets: default signal dispositions and an empty mask,
+ * its own session (setsid, so it leads a process group), stdin from
+ * /dev/null, stdout and stderr to a pipe (CAPTURE) or /dev/null, no other
+ * fds, cwd CWD (or "/").
+ */
+struct lo_spawn {
+	const char *path;	/* absolute */
+	char *const *argv;
+	char *const *envp;
+	bool run_as_user;
+	const char *user;
+	uid_t uid;
+	gid_t gid;
+	const char *cwd;
+	bool capture;
+};
+
+/* Fork and exec SPAWN. Returns 0 with *ret_pid, *ret_pidfd (a pidfd) and
+ * *ret_outfd (read end of the output pipe, or -1), or -errno. */
+int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd, int *ret_outfd);
+
+/*
+ * Wait for the child PID (PIDFD) until DEADLINE_MS (CLOCK_MONOTONIC, ms),
+ * passing each output line read from OUTFD (or -1) to LINE_FN. At the
+ * deadline SIGTERM goes to its process group, then SIGKILL after
+ * GRACE_MS. The child is always reaped. Returns 0 with *ret_status (a
+ * waitpid status; -1 when the application reaped it first), or
+ * -ETIMEDOUT when it had to be killed (*ret_status still set).
+ */
+int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t grace_ms,
+		  void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status);
+
+/* CLOCK_MONOTONIC now, in milliseconds. */
+int64_t lo_now_ms(void);
+
+/* ---------------------------------------------------------------- chain */
+
+/*
+ * Everything the chain needs from its caller. The module fills in the PAM
+ * environment functions; the helper leaves them NULL.
+ */
+struct lo_ctx {
+	const struct lo_config *config;
+	struct lo_registry *registry;
+	struct lo_log log;
+	const struct logoff_provider *const *table; /* NULL: built-in providers */
+	const char *(*pam_getenv)(void *pamh, const char *name);
+	int (*pam_putenv)(void *pamh, const char *name, const char *value);
+	void *pamh;
+	bool privileged;	/* geteuid() == 0 */
+};
+
+/* What the module knows about a login at open_session. */
+struct lo_login {
+	const char *user, *service, *tty, *rhost;
+	uid_t uid;
+	gid_t gid;
+	const char *home;
+	pid_t leader_pid;	/* getpid() of the PAM application */
+};
+
+/*
+ * Log the session on: choose the session id (audit session this login
+ * created, else one allocated from the registry), write its record, export
+ * LOGOFF_SESSION_ID, then call each configured provider's logon in order.
+ * A provider whose logon fails is marked failed and will not be logged
+ * off; if it is required, the providers already logged on are logged off
+ * again in reverse order (rollback), the record deleted, and -ECANCELED
+ * returned. Returns 0 and the id in RET_ID (LO_ID_MAX+1 bytes), or a
+ * negative errno (registry errors, -ECANCELED).
+ */
+int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char *ret_id);
+
+/*
+ * Log session ID off: every provider that is logged on gets its logoff, in
+ * reverse logon order, even when an earlier one failed; what a provider
+ * left tracked is released by the core and counted as its fault. FLAGS is
+ * reserved and must be 0 (-EINVAL). The record is deleted when the last
+ * support reference drops and nothing is left tracked; otherwise it stays,
+ * state failed. Returns 0 when everything was released, -EIO when
+ * something was not (record kept), -ENOENT for no such record, or a
+ * registry error.
+ */
+int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags);
+
+/*
+ * After a logoff ran past its deadline and its helper was killed: mark
+ * the providers that had not finished timed-out and the session
+ * timed-out, and end every process subobject still tracked (a hung hook),
+ * so nothing that was running outlives the deadline. The record stays for
+ * the sweep. Returns 0, -ENOENT, or a registry error.
+ */
+int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id);
+
+/* Provider NAME in TABLE (NULL: built-ins), or NULL. */
+const struct logoff_provider *lo_provider_find(const struct logoff_provider *const *table,
+					       const char *name);
+
+/* The built-in providers, NULL-terminated (src/providers/builtin.c). */
+extern const struct logoff_provider *const lo_builtin_providers[];
+
+/* Keys of the [logoff] section (src/core/config.c). */
+extern const struct logoff_config_key lo_core_config_keys[];
+
+/* --------------------------------------------------------------- misc */
+
+/* malloc'd printf; NULL on ENOMEM. */
+char *lo_strdupf(const char *fmt, ...) LO_ATTR_PRINTF(1, 2);
+/* Write all of BUF to FD, retrying on EINTR and short writes. */
+int lo_write_all(int fd, const void *buf, size_t len);
+
+#endif /* LO_CORE_H */

@@ -1,0 +1,148 @@
+/*
+ * proc.c - what the core reads about processes from /proc.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core.h"
+
+static int read_small(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* Fields of /proc/PID/stat after the comm, which may hold spaces and
+ * parentheses: everything after the last ')' is plain. */
+static int read_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *start,
+		     char comm[16])
+{
+	char path[64], buf[1024];
+	char *open_paren, *close_paren, *p;
+	int r, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	r = read_small(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren || close_paren[1] != ' ')
+		return -EBADMSG;
+	if (comm) {
+		size_t len = (size_t)(close_paren - open_paren - 1);
+		if (len > 15)
+			len = 15;
+		memcpy(comm, open_paren + 1, len);
+		comm[len] = '\0';
+	}
+	p = close_paren + 2;	/* field 3: state */
+	if (state)
+		*state = *p;
+	for (field = 3; field < 22 && p; field++) {
+		if (field == 4 && ppid)
+			*ppid = (pid_t)strtol(p, NULL, 10);
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return -EBADMSG;
+	if (start)
+		*start = strtoull(p, NULL, 10);
+	return 0;
+}
+
+int lo_proc_starttime(pid_t pid, unsigned long long *ret)
+{
+	return read_stat(pid, NULL, NULL, ret, NULL);
+}
+
+int lo_proc_info(pid_t pid, pid_t *ret_ppid, uid_t *ret_uid, uint32_t *ret_sessionid,
+		 char *ret_state, char ret_comm[16])
+{
+	char path[64], buf[4096];
+	int r;
+
+	if (ret_ppid || ret_state || ret_comm) {
+		r = read_stat(pid, ret_state, ret_ppid, NULL, ret_comm);
+		if (r < 0)
+			return r;
+	}
+	if (ret_uid) {
+		char *p;
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		r = read_small(path, buf, sizeof(buf));
+		if (r < 0)
+			return r;
+		p = strstr(buf, "\nUid:");
+		if (!p)
+			return -EBADMSG;
+		*ret_uid = (uid_t)strtoul(p + 5, NULL, 10);
+	}
+	if (ret_sessionid) {
+		snprintf(path, sizeof(path), "/proc/%d/sessionid", (int)pid);
+		r = read_small(path, buf, 32);
+		if (r < 0) {
+			/* A kernel without audit has no sessionid file. */
+			if (r != -ENOENT)
+				return r;
+			*ret_sessionid = UINT32_MAX;
+		} else {
+			*ret_sessionid = (uint32_t)strtoul(buf, NULL, 10);
+		}
+	}
+	return 0;
+}
+
+int lo_proc_own_audit_session(uint32_t *ret_id)
+{
+	uint32_t self, parent;
+	int r;
+
+	r = lo_proc_info(getpid(), NULL, NULL, &self, NULL, NULL);
+	if (r < 0)
+		return r;
+	if (self == UINT32_MAX)
+		return -ENOENT;
+	r = lo_proc_info(getppid(), NULL, NULL, &parent, NULL, NULL);
+	/* Parent gone (we were reparented): cannot tell, so not ours. */
+	if (r < 0 || parent == self)
+		return -ENOENT;
+	*ret_id = self;
+	return 0;
+}
+
+int lo_process_value(pid_t pid, char *buf, size_t size)
+{
+	unsigned long long start;
+	int r = lo_proc_starttime(pid, &start);
+
+	if (r < 0)
+		return r;
+	snprintf(buf, size, "%d:%llu", (int)pid, start);
+	return 0;
+}

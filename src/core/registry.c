@@ -1,0 +1,865 @@
+/*
+ * registry.c - session records under <registry>/sessions/<id>.
+ *
+ * A record is a small text file, one fact a line, tokens separated by one
+ * space and percent-encoded, ending in "end" so a truncated record is
+ * recognised. It is always written to a temp file in the same directory,
+ * fsync'd and renamed, under an flock on the sessions directory, and read
+ * relative to the directory fd with O_NOFOLLOW.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core.h"
+
+#define RECORD_MAX_BYTES (1024 * 1024)
+
+static const char *const session_states[] = { "opening", "active", "closing", "failed",
+					      "timed-out" };
+static const char *const provider_states[] = { "pending", "logged-on", "logging-off",
+					       "logged-off", "failed", "timed-out" };
+static const char *const kind_names[] = { NULL, "process", "path", "keyring", "krb5-ccache",
+					  "mount" };
+
+const char *lo_session_state_name(int state)
+{
+	if (state < 0 || state > LO_SESSION_TIMED_OUT)
+		return "unknown";
+	return session_states[state];
+}
+
+const char *lo_provider_state_name(int state)
+{
+	if (state < 0 || state > LO_PROVIDER_TIMED_OUT)
+		return "unknown";
+	return provider_states[state];
+}
+
+static int lookup(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool lo_id_valid(const char *id)
+{
+	size_t len = id ? strlen(id) : 0;
+
+	if (len == 0 || len > LO_ID_MAX || id[0] == '-' || id[0] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)id[i]) && id[i] != '_' && id[i] != '-')
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------ open */
+
+/* Open NAME below DIRFD as a directory, creating it with CREATE, and check
+ * it is ours and private. */
+static int open_dir(int dirfd, const char *name, const char *shown, bool create,
+		    char **ret_error)
+{
+	struct stat st;
+	int fd;
+
+	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST) {
+		*ret_error = lo_strdupf("%s: cannot create the registry directory: %m", shown);
+		return -errno;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP || e == ENOTDIR)
+			*ret_error = lo_strdupf("%s: refusing a registry directory that is a symlink "
+						"or not a directory", shown);
+		else
+			*ret_error = lo_strdupf("%s: %s", shown, strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		*ret_error = lo_strdupf("%s: %s", shown, strerror(e));
+		return -e;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		*ret_error = lo_strdupf("%s: refusing a registry directory not owned by uid %u or "
+					"accessible by group or others (mode %04o)", shown,
+					(unsigned)geteuid(), (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return fd;
+}
+
+int lo_registry_open(const char *path, bool create, struct lo_registry **ret_registry,
+		     char **ret_error)
+{
+	struct lo_registry *reg;
+	char *shown = NULL;
+	int r;
+
+	*ret_registry = NULL;
+	*ret_error = NULL;
+	if (!path || path[0] != '/') {
+		*ret_error = lo_strdupf("registry path '%s' is not absolute", path ? path : "");
+		return -EINVAL;
+	}
+	reg = calloc(1, sizeof(*reg));
+	if (!reg || !(reg->path = strdup(path))) {
+		free(reg);
+		return -ENOMEM;
+	}
+	reg->dirfd = reg->sessfd = reg->usersfd = -1;
+	if (create) {
+		/* Only the last component is made; its parent (/run) must exist. */
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			r = -errno;
+			*ret_error = lo_strdupf("%s: cannot create the registry: %m", path);
+			goto fail;
+		}
+	}
+	r = open_dir(AT_FDCWD, path, path, false, ret_error);
+	if (r < 0)
+		goto fail;
+	reg->dirfd = r;
+	shown = lo_strdupf("%s/sessions", path);
+	r = shown ? open_dir(reg->dirfd, "sessions", shown, create, ret_error) : -ENOMEM;
+	free(shown);
+	if (r < 0)
+		goto fail;
+	reg->sessfd = r;
+	shown = lo_strdupf("%s/users", path);
+	r = shown ? open_dir(reg->dirfd, "users", shown, create, ret_error) : -ENOMEM;
+	free(shown);
+	if (r < 0)
+		goto fail;
+	reg->usersfd = r;
+	*ret_registry = reg;
+	return 0;
+fail:
+	lo_registry_close(reg);
+	return r;
+}
+
+void lo_registry_close(struct lo_registry *registry)
+{
+	if (!registry)
+		return;
+	if (registry->dirfd >= 0)
+		close(registry->dirfd);
+	if (registry->sessfd >= 0)
+		close(registry->sessfd);
+	if (registry->usersfd >= 0)
+		close(registry->usersfd);
+	free(registry->path);
+	free(registry);
+}
+
+int lo_registry_lock(struct lo_registry *registry)
+{
+	if (registry->lockdepth++ > 0)
+		return 0;
+	while (flock(registry->sessfd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			registry->lockdepth--;
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+void lo_registry_unlock(struct lo_registry *registry)
+{
+	if (registry->lockdepth > 0 && --registry->lockdepth == 0)
+		flock(registry->sessfd, LOCK_UN);
+}
+
+/* ----------------------------------------------------------- encode */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		char *p;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void buf_printf(struct buf *b, const char *fmt, ...) LO_ATTR_PRINTF(2, 3);
+static void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		buf_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* One token: " " then the value percent-encoded; "" is written as "-". */
+static void buf_token(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	buf_add(b, " ", 1);
+	if (!s || !*s) {
+		buf_add(b, "-", 1);
+		return;
+	}
+	if (strcmp(s, "-") == 0) {
+		buf_add(b, "%2D", 3);
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p <= 0x20 || *p >= 0x7f || *p == '%') {
+			char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+			buf_add(b, e, 3);
+		} else {
+			buf_add(b, (const char *)p, 1);
+		}
+	}
+}
+
+static char *record_format(const struct lo_record *r)
+{
+	struct buf b = { 0 };
+
+	buf_printf(&b, "logoff-record %d\n", LO_RECORD_FORMAT);
+	buf_add(&b, "id", 2), buf_token(&b, r->id), buf_add(&b, "\n", 1);
+	buf_add(&b, "user", 4), buf_token(&b, r->user), buf_add(&b, "\n", 1);
+	buf_printf(&b, "uid %u\ngid %u\n", (unsigned)r->uid, (unsigned)r->gid);
+	buf_add(&b, "home", 4), buf_token(&b, r->home), buf_add(&b, "\n", 1);
+	buf_add(&b, "service", 7), buf_token(&b, r->service), buf_add(&b, "\n", 1);
+	buf_add(&b, "tty", 3), buf_token(&b, r->tty), buf_add(&b, "\n", 1);
+	buf_add(&b, "rhost", 5), buf_token(&b, r->rhost), buf_add(&b, "\n", 1);
+	buf_printf(&b, "leader %d %llu\naudit %d\ncreated %lld\nstate %s\n", (int)r->leader_pid,
+		   r->leader_start, r->audit ? 1 : 0, (long long)r->created,
+		   lo_session_state_name(r->state));
+	for (size_t i = 0; i < r->n_status; i++) {
+		const struct lo_status *s = &r->status[i];
+		buf_add(&b, "provider", 8);
+		buf_token(&b, s->name);
+		buf_printf(&b, " %s %d %u %lld", lo_provider_state_name(s->state), s->result,
+			   s->faults, (long long)s->since);
+		buf_token(&b, s->message);
+		buf_add(&b, "\n", 1);
+	}
+	for (size_t i = 0; i < r->n_sub; i++) {
+		const struct lo_subobject *s = &r->sub[i];
+		buf_add(&b, "subobject", 9);
+		buf_token(&b, s->provider);
+		buf_printf(&b, " %s", kind_names[s->kind]);
+		buf_token(&b, s->value);
+		buf_add(&b, "\n", 1);
+	}
+	buf_add(&b, "end\n", 4);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* ----------------------------------------------------------- decode */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decode token S in place; -EBADMSG on a bad escape or a NUL. */
+static int token_decode(char *s)
+{
+	char *w = s;
+
+	if (strcmp(s, "-") == 0) {
+		*s = '\0';
+		return 0;
+	}
+	for (char *p = s; *p; p++) {
+		if (*p == '%') {
+			int h = hexval(p[1]), l = h < 0 ? -1 : hexval(p[2]);
+			if (h < 0 || l < 0 || (h == 0 && l == 0))
+				return -EBADMSG;
+			*w++ = (char)(h << 4 | l);
+			p += 2;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
+/* Split LINE into at most MAX space-separated tokens. */
+static size_t split(char *line, char **tok, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	for (char *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (n == max)
+			return max + 1;
+		tok[n++] = t;
+	}
+	return n;
+}
+
+static int parse_ull(const char *s, unsigned long long max, unsigned long long *ret)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EBADMSG;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	if (errno || *end || *ret > max)
+		return -EBADMSG;
+	return 0;
+}
+
+static int parse_ll(const char *s, long long *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtoll(s, &end, 10);
+	if (errno || *end || end == s)
+		return -EBADMSG;
+	return 0;
+}
+
+static int dup_field(char **field, char *tok)
+{
+	if (*field)
+		return -EBADMSG;	/* a fact given twice */
+	if (token_decode(tok) < 0)
+		return -EBADMSG;
+	*field = strdup(tok);
+	return *field ? 0 : -ENOMEM;
+}
+
+static int record_parse(char *text, struct lo_record **ret, const char **ret_why)
+{
+	struct lo_record *r = calloc(1, sizeof(*r));
+	char *save = NULL, *line;
+	bool header = false, ended = false, have_ids = false;
+	unsigned long long u;
+	long long ll;
+	int res = -EBADMSG;
+
+	if (!r)
+		return -ENOMEM;
+	*ret_why = "malformed line";
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *tok[8];
+		size_t n = split(line, tok, 7);
+
+		if (ended || n == 0 || n > 7)
+			goto out;
+		if (!header) {
+			if (n != 2 || strcmp(tok[0], "logoff-record") != 0) {
+				*ret_why = "not a session record";
+				goto out;
+			}
+			if (parse_ull(tok[1], INT_MAX, &u) < 0)
+				goto out;
+			if (u != LO_RECORD_FORMAT) {
+				*ret_why = "record format version not supported";
+				res = -EPROTO;
+				goto out;
+			}
+			header = true;
+			continue;
+		}
+		if (strcmp(tok[0], "end") == 0 && n == 1) {
+			ended = true;
+		} else if (strcmp(tok[0], "id") == 0 && n == 2) {
+			if (r->id[0] || token_decode(tok[1]) < 0 || !lo_id_valid(tok[1]))
+				goto out;
+			strcpy(r->id, tok[1]);
+		} else if (n == 2 && (strcmp(tok[0], "user") == 0 || strcmp(tok[0], "home") == 0 ||
+				      strcmp(tok[0], "service") == 0 || strcmp(tok[0], "tty") == 0 ||
+				      strcmp(tok[0], "rhost") == 0)) {
+			char **f = tok[0][0] == 'u' ? &r->user : tok[0][0] == 'h' ? &r->home :
+				   tok[0][0] == 's' ? &r->service : tok[0][0] == 't' ? &r->tty :
+				   &r->rhost;
+			if ((res = dup_field(f, tok[1])) < 0)
+				goto out;
+			res = -EBADMSG;
+		} else if (strcmp(tok[0], "uid") == 0 && n == 2) {
+			if (parse_ull(tok[1], UINT32_MAX - 1, &u) < 0)
+				goto out;
+			r->uid = (uid_t)u;
+			have_ids = true;
+		} else if (strcmp(tok[0], "gid") == 0 && n == 2) {
+			if (parse_ull(tok[1], UINT32_MAX - 1, &u) < 0)
+				goto out;
+			r->gid = (gid_t)u;
+		} else if (strcmp(tok[0], "leader") == 0 && n == 3) {
+			if (parse_ull(tok[1], INT_MAX, &u) < 0)
+				goto out;
+			r->leader_pid = (pid_t)u;
+			if (parse_ull(tok[2], ULLONG_MAX, &r->leader_start) < 0)
+				goto out;
+		} else if (strcmp(tok[0], "audit") == 0 && n == 2) {
+			if (parse_ull(tok[1], 1, &u) < 0)
+				goto out;
+			r->audit = u == 1;
+		} else if (strcmp(tok[0], "created") == 0 && n == 2) {
+			if (parse_ll(tok[1], &ll) < 0)
+				goto out;
+			r->created = (time_t)ll;
+		} else if (strcmp(tok[0], "state") == 0 && n == 2) {
+			int s = lookup(session_states, 5, tok[1]);
+			if (s < 0)
+				goto out;
+			r->state = s;
+		} else if (strcmp(tok[0], "provider") == 0 && n == 7) {
+			struct lo_status *s, *ns;
+			int st = lookup(provider_states, 6, tok[2]);
+			if (st < 0 || token_decode(tok[1]) < 0 || token_decode(tok[6]) < 0 ||
+			    strlen(tok[6]) >= sizeof(s->message) || !*tok[1])
+				goto out;
+			ns = realloc(r->status, (r->n_status + 1) * sizeof(*ns));
+			if (!ns) {
+				res = -ENOMEM;
+				goto out;
+			}
+			r->status = ns;
+			s = &ns[r->n_status];
+			memset(s, 0, sizeof(*s));
+			if (parse_ll(tok[3], &ll) < 0 || ll < -4096 || ll > 0 ||
+			    parse_ull(tok[4], UINT32_MAX, &u) < 0)
+				goto out;
+			s->result = (int)ll;
+			s->faults = (unsigned)u;
+			if (parse_ll(tok[5], &ll) < 0)
+				goto out;
+			s->since = (time_t)ll;
+			s->state = st;
+			strcpy(s->message, tok[6]);
+			s->name = strdup(tok[1]);
+			if (!s->name) {
+				res = -ENOMEM;
+				goto out;
+			}
+			r->n_status++;
+		} else if (strcmp(tok[0], "subobject") == 0 && n == 4) {
+			int kind = lookup(kind_names, 6, tok[2]);
+			if (kind <= 0 || token_decode(tok[1]) < 0 || token_decode(tok[3]) < 0 ||
+			    !*tok[3])
+				goto out;
+			if ((res = lo_record_add_sub(r, tok[1], kind, tok[3])) < 0)
+				goto out;
+			res = -EBADMSG;
+		} else {
+			goto out;
+		}
+	}
+	if (!header || !ended || !r->id[0] || !r->user || !have_ids) {
+		*ret_why = "record is truncated or incomplete";
+		goto out;
+	}
+	/* Facts that were "-" (empty) are allowed; make them "" not NULL. */
+	if ((!r->home && !(r->home = strdup(""))) || (!r->service && !(r->service = strdup(""))) ||
+	    (!r->tty && !(r->tty = strdup(""))) || (!r->rhost && !(r->rhost = strdup("")))) {
+		res = -ENOMEM;
+		goto out;
+	}
+	*ret = r;
+	return 0;
+out:
+	lo_record_free(r);
+	return res;
+}
+
+/* ------------------------------------------------------------- I/O */
+
+static int write_temp(struct lo_registry *reg, const struct lo_record *record, char *tmpname,
+		      size_t size)
+{
+	char *text;
+	int fd, r;
+
+	if (!lo_id_valid(record->id))
+		return -EINVAL;
+	text = record_format(record);
+	if (!text)
+		return -ENOMEM;
+	snprintf(tmpname, size, ".tmp.%s.%d", record->id, (int)getpid());
+	fd = openat(reg->sessfd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0) {
+		free(text);
+		return -errno;
+	}
+	r = lo_write_all(fd, text, strlen(text));
+	/* fsync before rename: after a crash the name points at a whole
+	 * record or the old one, never at an empty file. */
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	free(text);
+	if (r < 0)
+		unlinkat(reg->sessfd, tmpname, 0);
+	return r;
+}
+
+static int index_add(struct lo_registry *reg, const struct lo_record *record)
+{
+	char uid[16];
+	int ufd, fd;
+
+	snprintf(uid, sizeof(uid), "%u", (unsigned)record->uid);
+	if (mkdirat(reg->usersfd, uid, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	ufd = openat(reg->usersfd, uid, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ufd < 0)
+		return -errno;
+	fd = openat(ufd, record->id, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+		close(ufd);
+		return -e;
+	}
+	close(fd);
+	close(ufd);
+	return 0;
+}
+
+static void index_remove(struct lo_registry *reg, uid_t uid, const char *id)
+{
+	char name[16];
+	int ufd;
+
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	ufd = openat(reg->usersfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ufd < 0)
+		return;
+	unlinkat(ufd, id, 0);
+	close(ufd);
+	/* Fails with ENOTEMPTY while the user has other sessions: fine. */
+	unlinkat(reg->usersfd, name, AT_REMOVEDIR);
+}
+
+static int record_store(struct lo_registry *reg, const struct lo_record *record, bool create)
+{
+	char tmp[64];
+	int r;
+
+	r = lo_registry_lock(reg);
+	if (r < 0)
+		return r;
+	r = write_temp(reg, record, tmp, sizeof(tmp));
+	if (r < 0)
+		goto out;
+	if (renameat2(reg->sessfd, tmp, reg->sessfd, record->id,
+		      create ? RENAME_NOREPLACE : 0) < 0) {
+		r = -errno;
+		unlinkat(reg->sessfd, tmp, 0);
+		goto out;
+	}
+	if (create) {
+		r = index_add(reg, record);
+		if (r < 0)
+			unlinkat(reg->sessfd, record->id, 0);
+	}
+out:
+	lo_registry_unlock(reg);
+	return r;
+}
+
+int lo_record_write(struct lo_registry *registry, const struct lo_record *record)
+{
+	return record_store(registry, record, false);
+}
+
+int lo_record_create(struct lo_registry *registry, const struct lo_record *record)
+{
+	return record_store(registry, record, true);
+}
+
+int lo_record_read(struct lo_registry *registry, const char *id, struct lo_record **ret_record,
+		   char **ret_error)
+{
+	struct stat st;
+	char *text = NULL;
+	const char *why = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	*ret_record = NULL;
+	if (ret_error)
+		*ret_error = NULL;
+	if (!lo_id_valid(id)) {
+		if (ret_error)
+			*ret_error = lo_strdupf("'%s' is not a valid session id", id ? id : "");
+		return -EINVAL;
+	}
+	fd = openat(registry->sessfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		if (ret_error && r != -ENOENT)
+			*ret_error = lo_strdupf("%s/sessions/%s: %s", registry->path, id,
+						strerror(-r));
+		return r == -ELOOP ? -EPERM : r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		r = -EPERM;
+		why = "refusing a record that is not a regular file owned by the registry's "
+		      "owner, or is accessible by group or others";
+		goto out;
+	}
+	if (st.st_size > RECORD_MAX_BYTES) {
+		r = -EBADMSG;
+		why = "record too large";
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EBADMSG;
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		r = -EBADMSG;
+		why = "record contains a NUL byte";
+		goto out;
+	}
+	r = record_parse(text, ret_record, &why);
+	if (r == 0 && strcmp((*ret_record)->id, id) != 0) {
+		lo_record_free(*ret_record);
+		*ret_record = NULL;
+		r = -EBADMSG;
+		why = "record names another session id";
+	}
+out:
+	if (r < 0 && ret_error && !*ret_error)
+		*ret_error = lo_strdupf("%s/sessions/%s: %s", registry->path, id,
+					why ? why : strerror(-r));
+	free(text);
+	close(fd);
+	return r;
+}
+
+int lo_record_delete(struct lo_registry *registry, const char *id)
+{
+	struct lo_record *rec = NULL;
+	int r;
+
+	if (!lo_id_valid(id))
+		return -EINVAL;
+	r = lo_registry_lock(registry);
+	if (r < 0)
+		return r;
+	/* The index entry needs the uid; a record too corrupt to read has
+	 * its entry left, which only makes match = user more careful. */
+	lo_record_read(registry, id, &rec, NULL);
+	if (unlinkat(registry->sessfd, id, 0) < 0)
+		r = -errno;
+	if (rec)
+		index_remove(registry, rec->uid, id);
+	lo_registry_unlock(registry);
+	lo_record_free(rec);
+	return r;
+}
+
+int lo_registry_count_user(struct lo_registry *registry, uid_t uid, const char *exclude_id)
+{
+	char name[16];
+	struct dirent *de;
+	DIR *d;
+	int fd, n = 0;
+
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	fd = openat(registry->usersfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || (exclude_id && strcmp(de->d_name, exclude_id) == 0))
+			continue;
+		/* Count only entries whose record still exists. */
+		if (faccessat(registry->sessfd, de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int lo_registry_alloc_id(struct lo_registry *registry, char *buf)
+{
+	char text[32] = "";
+	unsigned long long next = 1;
+	ssize_t n;
+	int fd, r;
+
+	r = lo_registry_lock(registry);
+	if (r < 0)
+		return r;
+	fd = openat(registry->dirfd, "next-id", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	if (n > 0) {
+		text[n] = '\0';
+		next = strtoull(text, NULL, 10);
+		if (next == 0)
+			next = 1;
+	}
+	for (;; next++) {
+		snprintf(buf, LO_ID_MAX + 1, "r%llu", next);
+		if (faccessat(registry->sessfd, buf, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+	}
+	n = snprintf(text, sizeof(text), "%llu\n", next + 1);
+	if (pwrite(fd, text, (size_t)n, 0) != n || ftruncate(fd, n) < 0)
+		r = errno ? -errno : -EIO;
+	close(fd);
+out:
+	lo_registry_unlock(registry);
+	return r;
+}
+
+/* ----------------------------------------------------------- memory */
+
+void lo_record_free(struct lo_record *record)
+{
+	if (!record)
+		return;
+	free(record->user);
+	free(record->home);
+	free(record->service);
+	free(record->tty);
+	free(record->rhost);
+	for (size_t i = 0; i < record->n_status; i++)
+		free(record->status[i].name);
+	free(record->status);
+	for (size_t i = 0; i < record->n_sub; i++) {
+		free(record->sub[i].provider);
+		free(record->sub[i].value);
+	}
+	free(record->sub);
+	free(record);
+}
+
+struct lo_status *lo_record_status(struct lo_record *record, const char *name)
+{
+	for (size_t i = 0; i < record->n_status; i++)
+		if (strcmp(record->status[i].name, name) == 0)
+			return &record->status[i];
+	return NULL;
+}
+
+int lo_record_add_sub(struct lo_record *record, const char *provider, int kind, const char *value)
+{
+	struct lo_subobject *s;
+
+	if (kind < LOGOFF_SUBOBJECT_PROCESS || kind > LOGOFF_SUBOBJECT_MOUNT || !value || !*value ||
+	    strlen(value) > LO_VALUE_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < record->n_sub; i++)
+		if (record->sub[i].kind == kind && strcmp(record->sub[i].provider, provider) == 0 &&
+		    strcmp(record->sub[i].value, value) == 0)
+			return 1;
+	s = realloc(record->sub, (record->n_sub + 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	record->sub = s;
+	s = &s[record->n_sub];
+	s->kind = kind;
+	s->provider = strdup(provider);
+	s->value = strdup(value);
+	if (!s->provider || !s->value) {
+		free(s->provider);
+		free(s->value);
+		return -ENOMEM;
+	}
+	record->n_sub++;
+	return 0;
+}
+
+int lo_record_remove_sub(struct lo_record *record, const char *provider, int kind,
+			 const char *value)
+{
+	for (size_t i = 0; i < record->n_sub; i++) {
+		struct lo_subobject *s = &record->sub[i];
+		if (s->kind == kind && strcmp(s->provider, provider) == 0 &&
+		    strcmp(s->value, value) == 0) {
+			free(s->provider);
+			free(s->value);
+			memmove(s, s + 1, (record->n_sub - i - 1) * sizeof(*s));
+			record->n_sub--;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

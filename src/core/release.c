@@ -1,0 +1,254 @@
+/*
+ * release.c - the core's releasers for subobject kinds it knows: path and
+ * process. A provider releases its own subobjects; these run for whatever
+ * it left tracked, and providers use them for the releasing itself.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "core.h"
+
+/* Deeper trees than this are left in place (and reported) rather than
+ * risking the fd limit of the login manager's process. */
+#define MAX_DEPTH 512
+
+struct rm_state {
+	dev_t dev;
+	unsigned kept;		/* entries on another file system */
+	int err;		/* first removal error */
+	const struct lo_log *log;
+};
+
+static void rm_error(struct rm_state *st, int err)
+{
+	if (!st->err)
+		st->err = err;
+}
+
+/* Empty the directory DFD (which is on st->dev); closes DFD. */
+static void rm_contents(int dfd, struct rm_state *st, int depth)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	bool again = true;
+
+	if (!d) {
+		rm_error(st, -errno);
+		close(dfd);
+		return;
+	}
+	/* Removing while reading can make readdir skip entries on some file
+	 * systems: read until a pass removes nothing. */
+	while (again) {
+		again = false;
+		rewinddir(d);
+		while ((de = readdir(d))) {
+			struct stat sb;
+
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno != ENOENT)
+					rm_error(st, -errno);
+				continue;
+			}
+			if (sb.st_dev != st->dev) {
+				/* A mount point (or a file on another fs): never
+				 * crossed, never removed. */
+				st->kept++;
+				continue;
+			}
+			if (S_ISDIR(sb.st_mode)) {
+				int sub;
+
+				if (depth >= MAX_DEPTH) {
+					rm_error(st, -ELOOP);
+					continue;
+				}
+				sub = openat(dfd, de->d_name,
+					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC |
+					     O_NOATIME);
+				if (sub < 0 && errno == EPERM)
+					sub = openat(dfd, de->d_name,
+						     O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						     O_CLOEXEC);
+				if (sub < 0) {
+					if (errno != ENOENT)
+						rm_error(st, -errno);
+					continue;
+				}
+				/* Checked again on the fd: the name may have been
+				 * swapped for a mount point since fstatat. */
+				if (fstat(sub, &sb) < 0 || sb.st_dev != st->dev) {
+					close(sub);
+					st->kept++;
+					continue;
+				}
+				rm_contents(sub, st, depth + 1);
+				if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) == 0)
+					again = true;
+				else if (errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
+					rm_error(st, -errno);
+			} else if (unlinkat(dfd, de->d_name, 0) == 0) {
+				again = true;
+			} else if (errno != ENOENT) {
+				rm_error(st, -errno);
+			}
+		}
+	}
+	closedir(d);
+}
+
+static int open_nofollow(const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int lo_release_path(const char *path, const struct lo_log *log)
+{
+	struct rm_state st = { .log = log };
+	struct stat sb;
+	char *parent = NULL;
+	const char *name;
+	int pfd = -1, dfd, r;
+
+	if (!path || path[0] != '/' || strlen(path) >= PATH_MAX)
+		return -EINVAL;
+	parent = strdup(path);
+	if (!parent)
+		return -ENOMEM;
+	/* Split into parent directory and last name; "/" itself is refused. */
+	{
+		char *slash = strrchr(parent, '/');
+		name = path + (slash - parent) + 1;
+		if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			r = -EINVAL;
+			goto out;
+		}
+		if (slash == parent)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	pfd = open_nofollow(parent, O_RDONLY | O_DIRECTORY);
+	if (pfd < 0) {
+		r = pfd == -ENOENT ? 0 : pfd;
+		pfd = -1;
+		goto out;
+	}
+	if (fstatat(pfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		r = unlinkat(pfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+		goto out;
+	}
+	dfd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		r = errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	if (fstat(dfd, &sb) < 0) {
+		r = -errno;
+		close(dfd);
+		goto out;
+	}
+	st.dev = sb.st_dev;
+	rm_contents(dfd, &st, 0);
+	if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !st.kept)
+		rm_error(&st, -errno);
+	if (st.kept) {
+		lo_log(log, LOG_WARNING, "%s: left %u entr%s on another file system in place",
+		       path, st.kept, st.kept == 1 ? "y" : "ies");
+		r = st.err ? st.err : -EBUSY;
+	} else {
+		r = st.err;
+	}
+out:
+	if (pfd >= 0)
+		close(pfd);
+	free(parent);
+	return r;
+}
+
+static int parse_process(const char *value, pid_t *ret_pid, unsigned long long *ret_start)
+{
+	char *end;
+	long pid;
+
+	errno = 0;
+	pid = strtol(value, &end, 10);
+	if (errno || end == value || *end != ':' || pid <= 1 || pid > INT_MAX)
+		return -EINVAL;
+	value = end + 1;
+	*ret_start = strtoull(value, &end, 10);
+	if (errno || end == value || *end)
+		return -EINVAL;
+	*ret_pid = (pid_t)pid;
+	return 0;
+}
+
+int lo_release_process(const char *value, const struct lo_log *log)
+{
+	unsigned long long start, now;
+	pid_t pid;
+	int pidfd, r;
+
+	r = parse_process(value, &pid, &start);
+	if (r < 0)
+		return r;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return errno == ESRCH ? 0 : -errno;
+	/* The pidfd pins the process we opened; if its start time is the
+	 * recorded one, it is the recorded process and not a reuse of the
+	 * pid. */
+	r = lo_proc_starttime(pid, &now);
+	if (r < 0 || now != start) {
+		close(pidfd);
+		return 0;
+	}
+	if (getpgid(pid) == pid)
+		r = kill(-pid, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
+	else
+		r = syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH ?
+		    -errno : 0;
+	close(pidfd);
+	if (r == 0)
+		lo_log(log, LOG_DEBUG, "process %d ended (SIGKILL)", (int)pid);
+	return r;
+}
+
+int lo_release_subobject(int kind, const char *value, const struct lo_log *log)
+{
+	switch (kind) {
+	case LOGOFF_SUBOBJECT_PATH:
+		return lo_release_path(value, log);
+	case LOGOFF_SUBOBJECT_PROCESS:
+		return lo_release_process(value, log);
+	default:
+		return -ENOTSUP;
+	}
+}

@@ -1,0 +1,257 @@
+/*
+ * spawn.c - safe child processes: hooks and logoff-helper.
+ *
+ * The order in the child follows pam_exec and OpenSSH's subprocess():
+ * signals reset, own session, stdin from /dev/null, no inherited fds,
+ * groups, gid, uid dropped in that order and checked, chdir, execve.
+ * The parent waits on a pidfd against a CLOCK_MONOTONIC deadline, then
+ * SIGTERM, a grace period, SIGKILL to the process group, and always reaps.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core.h"
+
+static void close_from(int lowfd)
+{
+#ifdef HAVE_CLOSE_RANGE
+	if (close_range((unsigned)lowfd, ~0U, 0) == 0)
+		return;
+#endif
+	/* Bounded fallback, as pam_modutil_sanitize does. */
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = lowfd; fd < max; fd++)
+		close(fd);
+}
+
+static __attribute__((noreturn)) void child(const struct lo_spawn *sp, int outfd)
+{
+	sigset_t all;
+	int nullfd;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (setsid() < 0)
+		_exit(127);
+
+	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nullfd < 0)
+		_exit(127);
+	if (dup2(nullfd, 0) < 0)
+		_exit(127);
+	if (dup2(outfd >= 0 ? outfd : nullfd, 1) < 0 || dup2(outfd >= 0 ? outfd : nullfd, 2) < 0)
+		_exit(127);
+	close_from(3);
+
+	if (sp->run_as_user) {
+		/* Groups first, then gid, then uid: once the uid is gone the
+		 * others can no longer be changed. Each step is checked, as
+		 * OpenSSH does after permanently_set_uid. */
+		if (initgroups(sp->user, sp->gid) < 0 || setresgid(sp->gid, sp->gid, sp->gid) < 0 ||
+		    setresuid(sp->uid, sp->uid, sp->uid) < 0)
+			_exit(127);
+		if (getuid() != sp->uid || geteuid() != sp->uid || getgid() != sp->gid ||
+		    getegid() != sp->gid)
+			_exit(127);
+		if (sp->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+			_exit(127);
+	}
+	if (chdir(sp->cwd ? sp->cwd : "/") < 0 && chdir("/") < 0)
+		_exit(127);
+	execve(sp->path, sp->argv, sp->envp);
+	_exit(127);
+}
+
+int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd, int *ret_outfd)
+{
+	int pipefd[2] = { -1, -1 };
+	pid_t pid;
+	int pidfd;
+
+	*ret_pid = -1;
+	*ret_pidfd = -1;
+	if (ret_outfd)
+		*ret_outfd = -1;
+	if (!spawn->path || spawn->path[0] != '/')
+		return -EINVAL;
+	if (spawn->capture && pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		if (pipefd[0] >= 0) {
+			close(pipefd[0]);
+			close(pipefd[1]);
+		}
+		return -e;
+	}
+	if (pid == 0)
+		child(spawn, pipefd[1]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	/* The child is ours and not reaped yet, so its pid cannot be reused
+	 * before pidfd_open. */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		int e = errno;
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (pipefd[0] >= 0)
+			close(pipefd[0]);
+		return -e;
+	}
+	*ret_pid = pid;
+	*ret_pidfd = pidfd;
+	if (ret_outfd)
+		*ret_outfd = pipefd[0];
+	else if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	return 0;
+}
+
+struct linebuf {
+	char buf[1024];
+	size_t len;
+};
+
+static void drain(int fd, struct linebuf *lb, void (*line_fn)(void *, const char *), void *ctx,
+		  bool *eof)
+{
+	ssize_t n = read(fd, lb->buf + lb->len, sizeof(lb->buf) - 1 - lb->len);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		*eof = true;
+		if (lb->len > 0 && line_fn) {
+			lb->buf[lb->len] = '\0';
+			line_fn(ctx, lb->buf);
+		}
+		lb->len = 0;
+		return;
+	}
+	lb->len += (size_t)n;
+	for (;;) {
+		char *nl = memchr(lb->buf, '\n', lb->len);
+		size_t used;
+
+		if (!nl && lb->len < sizeof(lb->buf) - 1)
+			break;
+		used = nl ? (size_t)(nl - lb->buf) + 1 : lb->len;
+		lb->buf[nl ? used - 1 : used] = '\0';
+		if (line_fn)
+			line_fn(ctx, lb->buf);
+		memmove(lb->buf, lb->buf + used, lb->len - used);
+		lb->len -= used;
+	}
+}
+
+static int reap(pid_t pid, int *ret_status)
+{
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, 0);
+		if (r == pid) {
+			*ret_status = status;
+			return 0;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		/* ECHILD: the application reaped it (a SIGCHLD handler with
+		 * waitpid(-1)); the exit status is lost. */
+		*ret_status = -1;
+		return 0;
+	}
+}
+
+/* Wait for PIDFD to be readable (the process exited) until DEADLINE_MS,
+ * reading output meanwhile. Returns true when it exited. */
+static bool wait_exit(int pidfd, int *outfd, struct linebuf *lb, int64_t deadline_ms,
+		      void (*line_fn)(void *, const char *), void *ctx)
+{
+	for (;;) {
+		struct pollfd pfd[2] = { { pidfd, POLLIN, 0 }, { *outfd, POLLIN, 0 } };
+		int64_t left = deadline_ms - lo_now_ms();
+		int n;
+
+		if (left < 0)
+			left = 0;
+		n = poll(pfd, *outfd >= 0 ? 2 : 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return false;
+		if (*outfd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			bool eof = false;
+			drain(*outfd, lb, line_fn, ctx, &eof);
+			if (eof) {
+				close(*outfd);
+				*outfd = -1;
+			}
+		}
+		/* Output is read until EOF or the exit, whichever comes last
+		 * within the deadline, so no line is lost. */
+		if ((pfd[0].revents & POLLIN) && *outfd < 0)
+			return true;
+		if (pfd[0].revents & POLLIN) {
+			/* Exited but a descendant may hold the pipe: read what is
+			 * there now, then stop. */
+			struct pollfd o = { *outfd, POLLIN, 0 };
+			while (poll(&o, 1, 0) > 0) {
+				bool eof = false;
+				drain(*outfd, lb, line_fn, ctx, &eof);
+				if (eof)
+					break;
+			}
+			close(*outfd);
+			*outfd = -1;
+			return true;
+		}
+		if (n == 0 && lo_now_ms() >= deadline_ms)
+			return false;
+	}
+}
+
+int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t grace_ms,
+		  void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status)
+{
+	struct linebuf lb = { .len = 0 };
+	int r = 0;
+
+	if (!wait_exit(pidfd, &outfd, &lb, deadline_ms, line_fn, ctx)) {
+		r = -ETIMEDOUT;
+		/* The child leads its own process group (setsid): signal the
+		 * whole group so its descendants go too. */
+		kill(-pid, SIGTERM);
+		kill(-pid, SIGCONT);
+		wait_exit(pidfd, &outfd, &lb, lo_now_ms() + grace_ms, line_fn, ctx);
+		/* Before the reap, so the group id cannot have been reused:
+		 * whatever of the group is still there dies now. */
+		kill(-pid, SIGKILL);
+	}
+	if (outfd >= 0)
+		close(outfd);
+	reap(pid, ret_status);
+	close(pidfd);
+	return r;
+}

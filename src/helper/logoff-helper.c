@@ -1,0 +1,134 @@
+/*
+ * logoff-helper - log one session off through the provider chain, out of
+ * the login manager's process.
+ *
+ *   logoff-helper --session ID [--config PATH] [--debug] [--prefix-priority]
+ *
+ * pam_sm_close_session runs it (fork + exec, sanitized fds and
+ * environment) under the [logoff] timeout deadline and kills its process
+ * group when the deadline passes, so a release that blocks never holds
+ * the login manager. It reads everything from the session record.
+ *
+ * Exit status: 0 everything released and the record deleted; 1 something
+ * could not be released (record kept, state failed); 2 usage, config or
+ * registry error; 3 no such session.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "core/core.h"
+
+/* "<N>message": the priority travels with the line so pam_logoff can
+ * hand it to pam_syslog unchanged. */
+static void log_prefixed(void *ctx, int priority, const char *msg)
+{
+	fprintf(stderr, "<%d>%s\n", priority, msg);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: logoff-helper --session ID [--config PATH] [--debug]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "session", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "prefix-priority", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *id = NULL, *config_path = LO_CONFIG_PATH;
+	struct lo_config *config = NULL;
+	struct lo_registry *registry = NULL;
+	struct lo_ctx ctx = { .log = { .fn = lo_log_stderr, .ctx = (void *)"logoff-helper" } };
+	struct rlimit rl;
+	char *err = NULL;
+	int c, r, ret = 2;
+
+	while ((c = getopt_long(argc, argv, "s:c:dph", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			id = optarg;
+			break;
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'd':
+			ctx.log.debug = true;
+			break;
+		case 'p':
+			ctx.log.fn = log_prefixed;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!id || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!lo_id_valid(id)) {
+		lo_log(&ctx.log, LOG_ERR, "--session '%s': not a valid session id", id);
+		return 2;
+	}
+	/* One pidfd per process being ended: use the whole hard limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	r = lo_config_load(config_path, NULL, &config, &err);
+	if (r < 0) {
+		/* A session must still be logged off when the config broke
+		 * after it was opened: go on with the defaults. */
+		lo_log(&ctx.log, LOG_ERR, "%s; logging session %s off with the default settings",
+		       err ? err : strerror(-r), id);
+		free(err);
+		err = NULL;
+		if (lo_config_defaults(NULL, &config) < 0)
+			goto out;
+	}
+	r = lo_registry_open(config->registry, false, &registry, &err);
+	if (r < 0) {
+		lo_log(&ctx.log, r == -ENOENT ? LOG_DEBUG : LOG_ERR, "%s",
+		       err ? err : strerror(-r));
+		ret = r == -ENOENT ? 3 : 2;
+		goto out;
+	}
+	ctx.config = config;
+	ctx.registry = registry;
+	ctx.privileged = geteuid() == 0;
+
+	r = lo_chain_logoff(&ctx, id, 0);
+	if (r == -ENOENT) {
+		lo_log(&ctx.log, LOG_DEBUG, "session %s: no record", id);
+		ret = 3;
+	} else if (r < 0) {
+		ret = 1;
+	} else {
+		lo_log(&ctx.log, LOG_DEBUG, "session %s logged off", id);
+		ret = 0;
+	}
+out:
+	free(err);
+	lo_registry_close(registry);
+	lo_config_free(config);
+	return ret;
+}

@@ -1,0 +1,234 @@
+/*
+ * hooks.c - the hooks provider: run-parts of [hooks] logon_dir at logon
+ * and logoff_dir at logoff, each hook a child with a deadline, a fresh
+ * environment and no inherited fds (as pam_exec, see src/core/spawn.c).
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "providers/providers.h"
+
+static const char *const run_as_choices[] = { "root", "user", NULL };
+
+static const struct logoff_config_key keys[] = {
+	{ "logon_dir", LOGOFF_CONFIG_PATH, SYSCONFDIR "/security/logoff/logon.d", NULL },
+	{ "logoff_dir", LOGOFF_CONFIG_PATH, SYSCONFDIR "/security/logoff/logoff.d", NULL },
+	{ "timeout", LOGOFF_CONFIG_SECONDS, "10", NULL },
+	{ "run_as", LOGOFF_CONFIG_STRING, "root", run_as_choices },
+	{ NULL, 0, NULL, NULL },
+};
+
+#define HOOK_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define KILL_GRACE_MS 2000
+
+/* run-parts' rules: no dotfiles, no backups, no package manager leftovers. */
+static int hook_filter(const struct dirent *d)
+{
+	const char *n = d->d_name;
+	size_t len = strlen(n);
+
+	return n[0] != '.' && len > 0 && n[len - 1] != '~' && !strstr(n, ".dpkg-");
+}
+
+/* Files we run must be owned by root (by the caller when not root) and
+ * not writable by group or others, as sudo and OpenSSH demand of what
+ * they execute as root. */
+static bool safe_owner(const struct stat *st, uid_t owner)
+{
+	return st->st_uid == owner && !(st->st_mode & 022);
+}
+
+struct hook_out {
+	struct logoff_support *s;
+	const char *name;
+};
+
+static void hook_line(void *ctx, const char *line)
+{
+	struct hook_out *o = ctx;
+
+	o->s->log(o->s, LOG_INFO, "%s: %s", o->name, line);
+}
+
+/* Run one hook; returns its waitpid status, -1 when unknown, or a
+ * negative errno (-ETIMEDOUT when it had to be killed). */
+static int run_hook(struct logoff_support *s, const char *path, const char *name,
+		    const char *type, unsigned timeout, bool as_user)
+{
+	const struct logoff_identity *id = s->identity;
+	char *env[9] = { NULL };
+	char *argv[] = { (char *)path, NULL };
+	struct lo_spawn sp = {
+		.path = path, .argv = argv, .envp = env, .run_as_user = as_user,
+		.user = id->user, .uid = id->uid, .gid = id->gid, .cwd = "/", .capture = true,
+	};
+	struct hook_out out = { s, name };
+	char procval[64];
+	bool tracked = false;
+	pid_t pid;
+	int pidfd, outfd, status = -1, r;
+
+	/* Exactly the documented variables; nothing from the PAM
+	 * environment, never PAM_AUTHTOK. */
+	env[0] = lo_strdupf("PAM_USER=%s", id->user);
+	env[1] = lo_strdupf("PAM_SERVICE=%s", id->service);
+	env[2] = lo_strdupf("PAM_TTY=%s", id->tty);
+	env[3] = lo_strdupf("PAM_RHOST=%s", id->rhost);
+	env[4] = lo_strdupf("PAM_TYPE=%s", type);
+	env[5] = lo_strdupf("LOGOFF_SESSION_ID=%s", id->session_id);
+	env[6] = lo_strdupf("PATH=%s", HOOK_PATH);
+	env[7] = lo_strdupf("HOME=%s", as_user && *id->home ? id->home : "/");
+	for (int i = 0; i < 8; i++)
+		if (!env[i]) {
+			r = -ENOMEM;
+			goto out;
+		}
+	r = lo_spawn_start(&sp, &pid, &pidfd, &outfd);
+	if (r < 0) {
+		s->log(s, LOG_ERR, "%s: cannot start: %s", name, strerror(-r));
+		goto out;
+	}
+	/* While it runs the hook is a subobject: if the whole logoff runs
+	 * past its deadline, the core ends it. */
+	if (lo_process_value(pid, procval, sizeof(procval)) == 0)
+		tracked = s->track(s, LOGOFF_SUBOBJECT_PROCESS, procval) == 0;
+	r = lo_spawn_wait(pid, pidfd, outfd, lo_now_ms() + (int64_t)timeout * 1000, KILL_GRACE_MS,
+			  hook_line, &out, &status);
+	if (tracked)
+		s->untrack(s, LOGOFF_SUBOBJECT_PROCESS, procval);
+	if (r == 0)
+		r = status;
+out:
+	for (int i = 0; i < 8; i++)
+		free(env[i]);
+	return r;
+}
+
+static int run_dir(struct logoff_support *s, const char *dir, const char *type)
+{
+	uid_t owner = s->privileged ? 0 : geteuid();
+	struct dirent **names = NULL;
+	struct stat st;
+	char msg[256] = "";
+	size_t mlen = 0;
+	unsigned timeout = 10, ran = 0, failed = 0;
+	bool as_user = strcmp(s->config(s, "run_as"), "user") == 0;
+	int dfd, n;
+
+	lo_parse_seconds(s->config(s, "timeout"), &timeout);
+	if (as_user && !s->privileged && s->identity->uid != geteuid()) {
+		s->set_status(s, "run_as=user needs root; no hook run");
+		return 0;
+	}
+	if (!s->privileged)
+		as_user = false;	/* already the caller's ids */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		if (errno == ENOENT) {
+			s->set_status(s, "%s: no hook directory", type);
+			return 0;
+		}
+		s->log(s, LOG_ERR, "%s: %m", dir);
+		return -errno;
+	}
+	if (fstat(dfd, &st) < 0 || !safe_owner(&st, owner)) {
+		s->log(s, LOG_ERR, "%s: refusing a hook directory not owned by uid %u or writable "
+		       "by group or others", dir, (unsigned)owner);
+		close(dfd);
+		return -EPERM;
+	}
+	n = scandirat(dfd, ".", &names, hook_filter, alphasort);
+	if (n < 0) {
+		int e = errno;
+		close(dfd);
+		return -e;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		char path[PATH_MAX];
+		int status;
+
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    !(st.st_mode & S_IXUSR))
+			continue;	/* run-parts skips what is not an executable file */
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (!safe_owner(&st, owner)) {
+			s->log(s, LOG_ERR, "%s: refusing a hook not owned by uid %u or writable by "
+			       "group or others", path, (unsigned)owner);
+			failed++;
+			continue;
+		}
+		status = run_hook(s, path, name, type, timeout, as_user);
+		ran++;
+		if (status == -ETIMEDOUT) {
+			s->log(s, LOG_ERR, "%s: timed out after %u s, killed", name, timeout);
+			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
+						 " %s=timed-out", name);
+			failed++;
+		} else if (status >= 0 && WIFEXITED(status)) {
+			if (WEXITSTATUS(status) != 0) {
+				failed++;
+				s->log(s, LOG_WARNING, "%s: exited with status %d", name,
+				       WEXITSTATUS(status));
+			}
+			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
+						 " %s=%d", name, WEXITSTATUS(status));
+		} else if (status >= 0 && WIFSIGNALED(status)) {
+			failed++;
+			s->log(s, LOG_ERR, "%s: killed by signal %d", name, WTERMSIG(status));
+			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
+						 " %s=signal-%d", name, WTERMSIG(status));
+		} else {
+			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
+						 " %s=%s", name, status == -1 ? "unknown" : "error");
+			if (status != -1)
+				failed++;
+		}
+		if (mlen >= sizeof(msg))
+			mlen = sizeof(msg) - 1;
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	close(dfd);
+	s->set_status(s, "%s: %u hook%s ran, %u failed;%s", type, ran, ran == 1 ? "" : "s", failed,
+		      mlen ? msg : " none");
+	return failed ? -EIO : 0;
+}
+
+static int hooks_logon(struct logoff_support *s, unsigned flags)
+{
+	/* A failing logon hook is reported in the status, not a failed
+	 * logon: the session's logoff hooks must still run at close. */
+	run_dir(s, s->config(s, "logon_dir"), "open_session");
+	return 0;
+}
+
+static int hooks_logoff(struct logoff_support *s, unsigned flags)
+{
+	if (flags != 0)
+		return -EINVAL;
+	return run_dir(s, s->config(s, "logoff_dir"), "close_session");
+}
+
+const struct logoff_provider lo_provider_hooks = {
+	.abi_version = LOGOFF_ABI_VERSION,
+	.name = "hooks",
+	.logon = hooks_logon,
+	.logoff = hooks_logoff,
+	.config_keys = keys,
+};

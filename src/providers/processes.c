@@ -1,0 +1,343 @@
+/*
+ * processes.c - the processes provider: at logoff, ends every process of
+ * the session. SIGTERM and SIGCONT, [processes] grace seconds, then
+ * SIGKILL, all through pidfds so a reused pid is never hit.
+ *
+ * Which processes are the session's (match):
+ *   audit  those whose audit session id is the one this login created;
+ *   user   the user's, but only when the user has no other session in the
+ *          registry;
+ *   auto   audit when this login created an audit session, else user.
+ * Never the calling process or its ancestors (the login manager), never a
+ * process of exclude_users, never one whose command is in keep_commands.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "providers/providers.h"
+
+static const char *const match_choices[] = { "auto", "audit", "user", NULL };
+
+static const struct logoff_config_key keys[] = {
+	{ "match", LOGOFF_CONFIG_STRING, "auto", match_choices },
+	{ "grace", LOGOFF_CONFIG_SECONDS, "5", NULL },
+	{ "exclude_users", LOGOFF_CONFIG_LIST, "root", NULL },
+	{ "keep_commands", LOGOFF_CONFIG_LIST, "", NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+#define MAX_ROUNDS 8
+#define MAX_ANCESTORS 64
+#define KILL_WAIT_MS 2000
+
+struct matcher {
+	bool audit;
+	uint32_t session;
+	uid_t uid;
+	uid_t excluded[32];
+	size_t n_excluded;
+	const char *keep;
+	pid_t ancestors[MAX_ANCESTORS];
+	size_t n_ancestors;
+};
+
+struct victims {
+	int *pidfd;
+	pid_t *pid;
+	size_t n, cap;
+};
+
+static const char *mode_of(struct logoff_support *s)
+{
+	const char *m = s->config(s, "match");
+
+	if (strcmp(m, "auto") == 0)
+		return s->identity->audit_session ? "audit" : "user";
+	return m;
+}
+
+static int processes_logon(struct logoff_support *s, unsigned flags)
+{
+	const char *mode = mode_of(s);
+
+	if (strcmp(mode, "audit") == 0 && !s->identity->audit_session)
+		s->set_status(s, "match=audit, but this login created no audit session "
+			      "(pam_loginuid): nothing will be ended");
+	else
+		s->set_status(s, "match=%s", mode);
+	return 0;
+}
+
+static void matcher_init(struct logoff_support *s, struct matcher *m, bool audit)
+{
+	const char *list = s->config(s, "exclude_users");
+	char *words[32];
+	int n = lo_split_list(list, words, 32);
+	pid_t p = getpid();
+
+	memset(m, 0, sizeof(*m));
+	m->audit = audit;
+	m->session = (uint32_t)strtoul(s->identity->session_id, NULL, 10);
+	m->uid = s->identity->uid;
+	m->keep = s->config(s, "keep_commands");
+	for (int i = 0; i < n; i++) {
+		struct passwd pw, *res = NULL;
+		char buf[4096];
+
+		if (getpwnam_r(words[i], &pw, buf, sizeof(buf), &res) == 0 && res)
+			m->excluded[m->n_excluded++] = res->pw_uid;
+		else if (isdigit((unsigned char)words[i][0]))
+			m->excluded[m->n_excluded++] = (uid_t)strtoul(words[i], NULL, 10);
+		free(words[i]);
+	}
+	/* Ourselves and every ancestor up to init: the helper, the login
+	 * manager that called close_session, its parents. */
+	while (p > 1 && m->n_ancestors < MAX_ANCESTORS) {
+		pid_t pp = 0;
+		m->ancestors[m->n_ancestors++] = p;
+		if (lo_proc_info(p, &pp, NULL, NULL, NULL, NULL) < 0)
+			break;
+		p = pp;
+	}
+}
+
+static bool matches(const struct matcher *m, pid_t pid)
+{
+	uint32_t sid = UINT32_MAX;
+	pid_t ppid = 0;
+	uid_t uid;
+	char state = 0, comm[16] = "";
+
+	for (size_t i = 0; i < m->n_ancestors; i++)
+		if (m->ancestors[i] == pid)
+			return false;
+	if (lo_proc_info(pid, &ppid, &uid, m->audit ? &sid : NULL, &state, comm) < 0)
+		return false;
+	/* Kernel threads (children of kthreadd) and the already dead. */
+	if (pid == 2 || ppid == 2 || state == 'Z' || state == 'X')
+		return false;
+	if (m->audit ? sid != m->session : uid != m->uid)
+		return false;
+	for (size_t i = 0; i < m->n_excluded; i++)
+		if (m->excluded[i] == uid)
+			return false;
+	if (lo_list_contains(m->keep, comm))
+		return false;
+	return true;
+}
+
+static void victims_clear(struct victims *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->pidfd[i] >= 0)
+			close(v->pidfd[i]);
+	v->n = 0;
+}
+
+static int victims_add(struct victims *v, int pidfd, pid_t pid)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		int *fds = realloc(v->pidfd, cap * sizeof(*fds));
+		pid_t *pids;
+		if (!fds)
+			return -ENOMEM;
+		v->pidfd = fds;
+		pids = realloc(v->pid, cap * sizeof(*pids));
+		if (!pids)
+			return -ENOMEM;
+		v->pid = pids;
+		v->cap = cap;
+	}
+	v->pidfd[v->n] = pidfd;
+	v->pid[v->n] = pid;
+	v->n++;
+	return 0;
+}
+
+/* Collect pidfds of matching processes, at most MAX. The pidfd is opened
+ * first and the process checked after: if the pid was reused in between,
+ * the checks see the new process but the signal can only reach the one
+ * the pidfd pinned, which is then gone. */
+static int scan(const struct matcher *m, struct victims *v, size_t max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && v->n < max) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		int fd;
+
+		if (*end || pid <= 1)
+			continue;
+		fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				break;
+			continue;
+		}
+		if (!matches(m, (pid_t)pid)) {
+			close(fd);
+			continue;
+		}
+		r = victims_add(v, fd, (pid_t)pid);
+		if (r < 0) {
+			close(fd);
+			break;
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+static void signal_all(struct victims *v, int sig)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->pidfd[i] >= 0)
+			syscall(SYS_pidfd_send_signal, v->pidfd[i], sig, NULL, 0);
+}
+
+/* Wait until every victim exited or DEADLINE_MS; returns how many are
+ * still alive. Exited ones get their pidfd closed (-1). */
+static size_t wait_all(struct victims *v, int64_t deadline_ms)
+{
+	struct pollfd *pfd = calloc(v->n ? v->n : 1, sizeof(*pfd));
+	size_t *map = calloc(v->n ? v->n : 1, sizeof(*map));
+	size_t alive = 0;
+
+	if (!pfd || !map) {
+		free(pfd);
+		free(map);
+		return v->n;
+	}
+	for (;;) {
+		int64_t left;
+		int n;
+
+		alive = 0;
+		for (size_t i = 0; i < v->n; i++)
+			if (v->pidfd[i] >= 0) {
+				pfd[alive] = (struct pollfd){ v->pidfd[i], POLLIN, 0 };
+				map[alive++] = i;
+			}
+		if (alive == 0)
+			break;
+		left = deadline_ms - lo_now_ms();
+		if (left <= 0)
+			break;
+		n = poll(pfd, alive, (int)(left > 1000 ? 1000 : left));
+		if (n < 0 && errno != EINTR)
+			break;
+		for (size_t k = 0; n > 0 && k < alive; k++)
+			if (pfd[k].revents) {
+				close(v->pidfd[map[k]]);
+				v->pidfd[map[k]] = -1;
+			}
+		/* Many exits arrive together: gather them before polling the
+		 * whole set again. */
+		if (n > 0 && alive > 64)
+			usleep(1000);
+	}
+	free(pfd);
+	free(map);
+	return alive;
+}
+
+static int processes_logoff(struct logoff_support *s, unsigned flags)
+{
+	const char *mode = mode_of(s);
+	bool audit = strcmp(mode, "audit") == 0;
+	struct matcher m;
+	struct victims v = { 0 };
+	struct rlimit rl;
+	unsigned grace = 5, ended = 0, killed = 0, survived = 0;
+	size_t batch;
+	int r = 0;
+
+	if (flags != 0)
+		return -EINVAL;
+	if (audit && !s->identity->audit_session) {
+		s->set_status(s, "match=audit without an audit session: nothing ended");
+		return 0;
+	}
+	if (!audit) {
+		int others = s->user_sessions(s);
+		if (others != 0) {
+			s->set_status(s, "match=user: %s has %d other session%s, nothing ended",
+				      s->identity->user, others, others == 1 ? "" : "s");
+			return 0;
+		}
+	}
+	lo_parse_seconds(s->config(s, "grace"), &grace);
+	matcher_init(s, &m, audit);
+	if (!audit) {
+		for (size_t i = 0; i < m.n_excluded; i++)
+			if (m.excluded[i] == m.uid) {
+				s->set_status(s, "match=user: %s is in exclude_users, nothing ended",
+					      s->identity->user);
+				return 0;
+			}
+	}
+	/* One pidfd per process: a batch stays well inside the fd limit. */
+	batch = 4096;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < batch + 64)
+		batch = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : 64;
+
+	/* Rounds, because a process may fork while we signal its siblings. */
+	for (int round = 0; round < MAX_ROUNDS; round++) {
+		size_t left;
+
+		r = scan(&m, &v, batch);
+		if (r < 0 || v.n == 0)
+			break;
+		signal_all(&v, SIGTERM);
+		signal_all(&v, SIGCONT);
+		left = wait_all(&v, lo_now_ms() + (int64_t)grace * 1000);
+		ended += (unsigned)(v.n - left);
+		if (left > 0) {
+			size_t before = left;
+			signal_all(&v, SIGKILL);
+			left = wait_all(&v, lo_now_ms() + KILL_WAIT_MS);
+			killed += (unsigned)(before - left);
+			survived = (unsigned)left;
+		}
+		victims_clear(&v);
+	}
+	free(v.pidfd);
+	free(v.pid);
+	s->set_status(s, "match=%s: ended %u process%s (%u with SIGKILL)%s", mode, ended + killed,
+		      ended + killed == 1 ? "" : "es", killed, survived ? ", some survived" : "");
+	s->log(s, LOG_DEBUG, "ended %u processes, %u with SIGKILL", ended + killed, killed);
+	if (r < 0)
+		return r;
+	return survived ? -EBUSY : 0;
+}
+
+const struct logoff_provider lo_provider_processes = {
+	.abi_version = LOGOFF_ABI_VERSION,
+	.name = "processes",
+	.logon = processes_logon,
+	.logoff = processes_logoff,
+	.config_keys = keys,
+};

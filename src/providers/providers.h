@@ -1,0 +1,19 @@
+/*
+ * providers.h - the built-in providers. Each uses only the support object
+ * it is given (include/logoff/provider.h) and the core's releasers.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef LO_PROVIDERS_H
+#define LO_PROVIDERS_H
+
+#include "logoff/provider.h"
+
+/* A private per-session TMPDIR under [tmpdir] base (src/providers/tmpdir.c). */
+extern const struct logoff_provider lo_provider_tmpdir;
+/* Ends the session's processes at logoff (src/providers/processes.c). */
+extern const struct logoff_provider lo_provider_processes;
+/* Runs the logon.d and logoff.d hooks (src/providers/hooks.c). */
+extern const struct logoff_provider lo_provider_hooks;
+
+#endif

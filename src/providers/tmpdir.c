@@ -1,0 +1,139 @@
+/*
+ * tmpdir.c - the tmpdir provider: a private directory per session under
+ * [tmpdir] base, exported as TMPDIR, removed at logoff with the core's
+ * path releaser (no symlink followed, no file system crossed).
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "providers/providers.h"
+
+static const struct logoff_config_key keys[] = {
+	{ "base", LOGOFF_CONFIG_PATH, "/tmp/logoff", NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
+/* Open BASE, making it (0711) when missing. It must be a real directory
+ * owned by root (by the caller when not root) and not writable by group
+ * or others: otherwise another user could swap the session's dir. */
+static int open_base(struct logoff_support *s, const char *base)
+{
+	uid_t owner = s->privileged ? 0 : geteuid();
+	struct stat st;
+	int fd;
+
+	if (mkdir(base, 0711) == 0)
+		chmod(base, 0711);	/* umask may have taken bits */
+	else if (errno != EEXIST) {
+		s->log(s, LOG_ERR, "cannot create base %s: %m", base);
+		return -errno;
+	}
+	fd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		s->log(s, LOG_ERR, "%s: %s", base,
+		       e == ELOOP || e == ENOTDIR ? "refusing a base that is a symlink or not a directory" :
+		       strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) < 0 || st.st_uid != owner || (st.st_mode & 022)) {
+		s->log(s, LOG_ERR, "%s: refusing a base not owned by uid %u or writable by group "
+		       "or others", base, (unsigned)owner);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+static int tmpdir_logon(struct logoff_support *s, unsigned flags)
+{
+	const struct logoff_identity *id = s->identity;
+	const char *base = s->config(s, "base");
+	char path[PATH_MAX];
+	int fd, r;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", base, id->session_id) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open_base(s, base);
+	if (fd < 0)
+		return fd;
+	/* Tracked before it exists, so a crash in between still leaves a
+	 * record of it. */
+	r = s->track(s, LOGOFF_SUBOBJECT_PATH, path);
+	if (r < 0)
+		goto out;
+	if (mkdirat(fd, id->session_id, 0700) < 0) {
+		r = -errno;
+		s->log(s, LOG_ERR, "cannot create %s: %m", path);
+		goto out;
+	}
+	if (s->privileged && fchownat(fd, id->session_id, id->uid, id->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = -errno;
+		s->log(s, LOG_ERR, "cannot give %s to %s: %m", path, id->user);
+		goto out;
+	}
+	r = s->putenv(s, "TMPDIR", path);
+	if (r < 0 && r != -ENOTSUP)
+		goto out;
+	s->set_status(s, "created %s", path);
+	r = 0;
+out:
+	close(fd);
+	return r;
+}
+
+static int tmpdir_logoff(struct logoff_support *s, unsigned flags)
+{
+	size_t i = 0;
+	unsigned removed = 0, failed = 0;
+	const char *value = NULL;
+	char last[PATH_MAX] = "nothing";
+	int kind, r, err = 0;
+
+	if (flags != 0)
+		return -EINVAL;
+	while (s->subobject(s, i, &kind, &value) == 0) {
+		char path[PATH_MAX];
+
+		if (kind != LOGOFF_SUBOBJECT_PATH) {
+			i++;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s", value);
+		r = lo_release_path(path, NULL);
+		if (r < 0) {
+			s->log(s, LOG_ERR, "cannot remove %s: %s", path, strerror(-r));
+			failed++;
+			err = r;
+			i++;
+			continue;
+		}
+		s->untrack(s, kind, path);
+		memcpy(last, path, sizeof(last));
+		removed++;
+	}
+	if (failed)
+		s->set_status(s, "removed %u, failed %u (%s)", removed, failed, strerror(-err));
+	else
+		s->set_status(s, "removed %s", last);
+	return err;
+}
+
+const struct logoff_provider lo_provider_tmpdir = {
+	.abi_version = LOGOFF_ABI_VERSION,
+	.name = "tmpdir",
+	.logon = tmpdir_logon,
+	.logoff = tmpdir_logoff,
+	.config_keys = keys,
+};
