@@ -86,6 +86,12 @@ static int open_dir(int dirfd, const char *name, const char *shown, bool create,
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
+		struct stat lst;
+		/* O_DIRECTORY|O_NOFOLLOW on a symlink to a directory says
+		 * ENOTDIR: report what it is. */
+		if (e == ENOTDIR && fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(lst.st_mode))
+			e = ELOOP;
 		if (e == ELOOP || e == ENOTDIR)
 			*ret_error = lo_strdupf("%s: refusing a registry directory that is a symlink "
 						"or not a directory", shown);

@@ -1,1 +1,211 @@
-int main(void){return 77;}
+/*
+ * check_release.c - the core's releasers: the path releaser never follows
+ * a symlink or crosses a mount; the process releaser never signals a
+ * reused pid.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include "testutil.h"
+
+static struct lo_log logger;
+
+static void setup(void)
+{
+	tu_setup();
+	logger = tu_logger();
+}
+
+START_TEST(test_tree_removed)
+{
+	char rel[256];
+
+	ck_assert_int_eq(mkdir(tu_path("s"), 0700), 0);
+	for (int d = 0; d < 20; d++) {
+		snprintf(rel, sizeof(rel), "s/d%d", d);
+		ck_assert_int_eq(mkdir(tu_path(rel), 0700), 0);
+		for (int f = 0; f < 100; f++) {
+			snprintf(rel, sizeof(rel), "s/d%d/f%d", d, f);
+			tu_write(tu_path(rel), "x", 0600);
+		}
+	}
+	ck_assert_int_eq(mkfifo(tu_path("s/fifo"), 0600), 0);
+	ck_assert_int_eq(mkdir(tu_path("s/ro"), 0700), 0);
+	tu_write(tu_path("s/ro/f"), "x", 0600);
+	chmod(tu_path("s/ro"), 0500);	/* unwritable to its owner: still removed by root */
+	ck_assert_int_eq(lo_release_path(tu_path("s"), &logger), geteuid() == 0 ? 0 : -EACCES);
+	if (geteuid() == 0)
+		ck_assert(!tu_exists(tu_path("s")));
+}
+END_TEST
+
+START_TEST(test_deep_tree_removed)
+{
+	char rel[8192] = "deep";
+
+	ck_assert_int_eq(mkdir(tu_path(rel), 0700), 0);
+	ck_assert_int_eq(chdir(tu_path(rel)), 0);
+	for (int i = 0; i < 200; i++) {
+		ck_assert_int_eq(mkdir("d", 0700), 0);
+		ck_assert_int_eq(chdir("d"), 0);
+	}
+	tu_write("leaf", "x", 0600);
+	ck_assert_int_eq(chdir("/"), 0);
+	ck_assert_int_eq(lo_release_path(tu_path("deep"), &logger), 0);
+	ck_assert(!tu_exists(tu_path("deep")));
+}
+END_TEST
+
+START_TEST(test_symlinks_inside_not_followed)
+{
+	/* Outside the tree: a file and a dir the session's links point at. */
+	ck_assert_int_eq(mkdir(tu_path("outside"), 0700), 0);
+	tu_write(tu_path("outside/keep"), "precious", 0600);
+	ck_assert_int_eq(mkdir(tu_path("s"), 0700), 0);
+	ck_assert_int_eq(symlink(tu_path("outside"), tu_path("s/to-dir")), 0);
+	ck_assert_int_eq(symlink(tu_path("outside/keep"), tu_path("s/to-file")), 0);
+	ck_assert_int_eq(symlink("/", tu_path("s/to-root")), 0);
+	ck_assert_int_eq(lo_release_path(tu_path("s"), &logger), 0);
+	ck_assert(!tu_exists(tu_path("s")));
+	ck_assert(tu_exists(tu_path("outside/keep")));
+}
+END_TEST
+
+START_TEST(test_symlink_on_the_way_refused)
+{
+	ck_assert_int_eq(mkdir(tu_path("real"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path("real/s"), 0700), 0);
+	tu_write(tu_path("real/s/f"), "x", 0600);
+	ck_assert_int_eq(symlink(tu_path("real"), tu_path("link")), 0);
+	/* The session's path reached through a symlink: nothing removed. */
+	ck_assert_int_eq(lo_release_path(tu_path("link/s"), &logger), -ELOOP);
+	ck_assert(tu_exists(tu_path("real/s/f")));
+	/* The path itself a symlink: the link goes, its target stays. */
+	ck_assert_int_eq(symlink(tu_path("real/s"), tu_path("s2")), 0);
+	ck_assert_int_eq(lo_release_path(tu_path("s2"), &logger), 0);
+	ck_assert(!tu_exists(tu_path("s2")));
+	ck_assert(tu_exists(tu_path("real/s/f")));
+}
+END_TEST
+
+START_TEST(test_missing_and_bad_paths)
+{
+	ck_assert_int_eq(lo_release_path(tu_path("nothing"), &logger), 0);
+	ck_assert_int_eq(lo_release_path("relative/path", &logger), -EINVAL);
+	ck_assert_int_eq(lo_release_path("/", &logger), -EINVAL);
+	ck_assert_int_eq(lo_release_path(tu_path(".."), &logger), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_mount_inside_not_crossed)
+{
+	if (geteuid() != 0)
+		return;	/* needs mount(2); the root run covers it */
+	ck_assert_int_eq(mkdir(tu_path("s"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path("s/mnt"), 0700), 0);
+	tu_write(tu_path("s/file"), "x", 0600);
+	if (mount("tmpfs", tu_path("s/mnt"), "tmpfs", 0, "size=1m") < 0)
+		return;	/* no mount permission in this container */
+	tu_write(tu_path("s/mnt/other-fs"), "keep", 0600);
+	ck_assert_int_eq(lo_release_path(tu_path("s"), &logger), -EBUSY);
+	ck_assert(!tu_exists(tu_path("s/file")));
+	ck_assert(tu_exists(tu_path("s/mnt/other-fs")));
+	ck_assert_msg(strstr(tu_log, "another file system"), "%s", tu_log);
+	umount2(tu_path("s/mnt"), MNT_DETACH);
+}
+END_TEST
+
+START_TEST(test_device_node_removed_not_opened)
+{
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(mkdir(tu_path("s"), 0700), 0);
+	ck_assert_int_eq(mknod(tu_path("s/null"), S_IFCHR | 0600, makedev(1, 3)), 0);
+	ck_assert_int_eq(lo_release_path(tu_path("s"), &logger), 0);
+	ck_assert(!tu_exists(tu_path("s")));
+	ck_assert(tu_exists("/dev/null"));
+}
+END_TEST
+
+static pid_t spawn_sleeper(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	usleep(20000);
+	return pid;
+}
+
+START_TEST(test_process_killed)
+{
+	pid_t pid = spawn_sleeper();
+	char value[64];
+	int status;
+
+	ck_assert_int_eq(lo_process_value(pid, value, sizeof(value)), 0);
+	ck_assert_int_eq(lo_release_process(value, &logger), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGKILL);
+}
+END_TEST
+
+START_TEST(test_reused_pid_not_signalled)
+{
+	pid_t pid = spawn_sleeper();
+	unsigned long long start;
+	char value[64];
+	int status;
+
+	ck_assert_int_eq(lo_proc_starttime(pid, &start), 0);
+	/* Same pid, other start time: the record describes a process that
+	 * is gone and whose pid now belongs to someone else. */
+	snprintf(value, sizeof(value), "%d:%llu", (int)pid, start + 1);
+	ck_assert_int_eq(lo_release_process(value, &logger), 0);
+	usleep(50000);
+	ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ck_assert_int_eq(lo_release_process("1:1", &logger), -EINVAL);
+	ck_assert_int_eq(lo_release_process("abc", &logger), -EINVAL);
+	ck_assert_int_eq(lo_release_process("123:", &logger), -EINVAL);
+}
+END_TEST
+
+static Suite *release_suite(void)
+{
+	Suite *s = suite_create("release");
+	TCase *tc = tcase_create("path");
+
+	tcase_add_checked_fixture(tc, setup, tu_teardown);
+	tcase_add_test(tc, test_tree_removed);
+	tcase_add_test(tc, test_deep_tree_removed);
+	tcase_add_test(tc, test_missing_and_bad_paths);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("path-traps");
+	tcase_add_checked_fixture(tc, setup, tu_teardown);
+	tcase_add_test(tc, test_symlinks_inside_not_followed);
+	tcase_add_test(tc, test_symlink_on_the_way_refused);
+	tcase_add_test(tc, test_mount_inside_not_crossed);
+	tcase_add_test(tc, test_device_node_removed_not_opened);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("process");
+	tcase_add_checked_fixture(tc, setup, tu_teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_process_killed);
+	tcase_add_test(tc, test_reused_pid_not_signalled);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TU_MAIN(release_suite)

@@ -9,6 +9,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ static inline void tu_teardown(void)
 /* Path below the test dir. */
 static inline const char *tu_path(const char *rel)
 {
-	static char buf[8][512];
+	static char buf[8][1024];
 	static int i;
 	i = (i + 1) % 8;
 	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tu_dir, rel);
