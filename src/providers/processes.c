@@ -265,8 +265,8 @@ static size_t wait_all(struct victims *v, int64_t deadline_ms)
 
 static int processes_logoff(struct logoff_support *s, unsigned flags)
 {
-	const char *mode = mode_of(s);
-	bool audit = strcmp(mode, "audit") == 0;
+	const char *mode;
+	bool audit;
 	struct matcher m;
 	struct victims v = { 0 };
 	struct rlimit rl;
@@ -276,6 +276,8 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 
 	if (flags != 0)
 		return -EINVAL;
+	mode = mode_of(s);
+	audit = strcmp(mode, "audit") == 0;
 	if (audit && !s->identity->audit_session) {
 		s->set_status(s, "match=audit without an audit session: nothing ended");
 		return 0;

@@ -1,1 +1,332 @@
-int main(void){return 77;}
+/*
+ * check_chain.c - the provider chain: order, reverse order, failure
+ * isolation, rollback of required providers, reserved flags, leftovers
+ * released by the core, reference counts and record deletion.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include "providers/providers.h"
+#include "testutil.h"
+
+static char calls[1024];
+static char record_path[1024];
+static bool record_missing_during_logoff;
+static struct lo_registry *reg;
+static struct lo_config *cfg;
+static char env[512];
+
+#define PROVIDER(NAME, LOGON_RET, LOGOFF_RET)                                           \
+	static int NAME##_logon(struct logoff_support *s, unsigned f)                   \
+	{                                                                               \
+		size_t len = strlen(calls);                                             \
+		snprintf(calls + len, sizeof(calls) - len, "%son:%s", len ? " " : "", #NAME); \
+		return LOGON_RET;                                                       \
+	}                                                                               \
+	static int NAME##_logoff(struct logoff_support *s, unsigned f)                  \
+	{                                                                               \
+		size_t len = strlen(calls);                                             \
+		snprintf(calls + len, sizeof(calls) - len, "%soff:%s", len ? " " : "", #NAME); \
+		if (!tu_exists(record_path))                                            \
+			record_missing_during_logoff = true;                            \
+		return f ? -EINVAL : LOGOFF_RET;                                        \
+	}                                                                               \
+	static const struct logoff_provider p_##NAME = { LOGOFF_ABI_VERSION, #NAME,     \
+							 NAME##_logon, NAME##_logoff, NULL };
+
+PROVIDER(a, 0, 0)
+PROVIDER(b, 0, 0)
+PROVIDER(c, 0, 0)
+PROVIDER(bad, -EIO, 0)
+PROVIDER(failoff, 0, -EIO)
+
+/* Tracks a real directory at logon and "forgets" to release it. */
+static int leaky_logon(struct logoff_support *s, unsigned f)
+{
+	int r = s->track(s, LOGOFF_SUBOBJECT_PATH, tu_path("leak"));
+	if (r == 0)
+		r = mkdir(tu_path("leak"), 0700) < 0 ? -errno : 0;
+	return r;
+}
+static int leaky_logoff(struct logoff_support *s, unsigned f)
+{
+	return 0;
+}
+static const struct logoff_provider p_leaky = { LOGOFF_ABI_VERSION, "leaky", leaky_logon,
+						leaky_logoff, NULL };
+
+/* Tracks something the core cannot release. */
+static int stuck_logon(struct logoff_support *s, unsigned f)
+{
+	return s->track(s, LOGOFF_SUBOBJECT_KEYRING, "12345");
+}
+static const struct logoff_provider p_stuck = { LOGOFF_ABI_VERSION, "stuck", stuck_logon,
+						leaky_logoff, NULL };
+
+/* Tracks, releases and untracks correctly; uses addref/release. */
+static int tidy_logon(struct logoff_support *s, unsigned f)
+{
+	int r = s->track(s, LOGOFF_SUBOBJECT_PATH, tu_path("tidy"));
+	if (r == 0)
+		r = mkdir(tu_path("tidy"), 0700) < 0 ? -errno : 0;
+	s->set_status(s, "made %s", tu_path("tidy"));
+	return r;
+}
+static int tidy_logoff(struct logoff_support *s, unsigned f)
+{
+	int kind;
+	const char *v;
+
+	s->addref(s);
+	ck_assert_int_eq(s->subobject(s, 0, &kind, &v), 0);
+	ck_assert_int_eq(kind, LOGOFF_SUBOBJECT_PATH);
+	ck_assert_int_eq(s->subobject(s, 1, &kind, &v), -ENOENT);
+	ck_assert_int_eq(rmdir(tu_path("tidy")), 0);
+	ck_assert_int_eq(s->untrack(s, LOGOFF_SUBOBJECT_PATH, tu_path("tidy")), 0);
+	ck_assert_int_eq(s->untrack(s, LOGOFF_SUBOBJECT_PATH, tu_path("tidy")), -ENOENT);
+	s->release(s);
+	/* The record outlives the provider's own references. */
+	ck_assert(tu_exists(record_path));
+	return 0;
+}
+static const struct logoff_provider p_tidy = { LOGOFF_ABI_VERSION, "tidy", tidy_logon,
+					       tidy_logoff, NULL };
+
+static const struct logoff_provider p_future = { LOGOFF_ABI_MKVERSION(2, 0), "future",
+						 a_logon, a_logoff, NULL };
+
+static const struct logoff_provider *const table[] = {
+	&p_a, &p_b, &p_c, &p_bad, &p_failoff, &p_leaky, &p_stuck, &p_tidy, &p_future, NULL,
+};
+
+static int put(void *h, const char *name, const char *value)
+{
+	size_t len = strlen(env);
+	snprintf(env + len, sizeof(env) - len, "%s=%s;", name, value);
+	return 0;
+}
+
+static void setup(void)
+{
+	char *err = NULL;
+
+	tu_setup();
+	calls[0] = env[0] = '\0';
+	record_missing_during_logoff = false;
+	ck_assert_int_eq(lo_registry_open(tu_path("reg"), true, &reg, &err), 0);
+}
+
+static void teardown(void)
+{
+	lo_registry_close(reg);
+	lo_config_free(cfg);
+	cfg = NULL;
+	tu_teardown();
+}
+
+static struct lo_ctx make_ctx(const char *conf)
+{
+	char *err = NULL;
+	struct lo_ctx ctx;
+
+	tu_write(tu_path("logoff.conf"), conf, 0644);
+	ck_assert_msg(lo_config_load(tu_path("logoff.conf"), table, &cfg, &err) == 0, "%s", err);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.config = cfg;
+	ctx.registry = reg;
+	ctx.log = tu_logger();
+	ctx.table = table;
+	ctx.pam_putenv = put;
+	return ctx;
+}
+
+static int logon(struct lo_ctx *ctx, char *id)
+{
+	struct lo_login login = { .user = "tester", .service = "check", .tty = "pts/9",
+				  .rhost = "", .uid = getuid(), .gid = getgid(), .home = "/",
+				  .leader_pid = getpid() };
+	int r = lo_chain_logon(ctx, &login, id);
+
+	if (r == 0)
+		snprintf(record_path, sizeof(record_path), "%s", tu_path("reg/sessions/"));
+	if (r == 0)
+		strncat(record_path, id, sizeof(record_path) - strlen(record_path) - 1);
+	return r;
+}
+
+START_TEST(test_order_and_reverse_order)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a b c\n");
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ck_assert_str_eq(calls, "on:a on:b on:c");
+	ck_assert(tu_exists(record_path));
+	ck_assert_msg(strstr(env, "LOGOFF_SESSION_ID="), "%s", env);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert_str_eq(calls, "on:a on:b on:c off:c off:b off:a");
+	ck_assert(!record_missing_during_logoff);
+	ck_assert(!tu_exists(record_path));
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), -ENOENT);
+}
+END_TEST
+
+START_TEST(test_failed_logon_not_logged_off)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a bad c\n");
+	struct lo_record *rec = NULL;
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ck_assert_int_eq(lo_record_read(reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(lo_record_status(rec, "bad")->state, LO_PROVIDER_FAILED);
+	ck_assert_int_eq(lo_record_status(rec, "bad")->result, -EIO);
+	ck_assert_int_eq(lo_record_status(rec, "c")->state, LO_PROVIDER_LOGGED_ON);
+	ck_assert_int_eq(rec->state, LO_SESSION_ACTIVE);
+	lo_record_free(rec);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert_str_eq(calls, "on:a on:bad on:c off:c off:a");
+}
+END_TEST
+
+START_TEST(test_failure_isolated)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a failoff c\n");
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	lo_chain_logoff(&ctx, id, 0);
+	/* failoff failed; a still got its logoff. */
+	ck_assert_str_eq(calls, "on:a on:failoff on:c off:c off:failoff off:a");
+	ck_assert_msg(strstr(tu_log, "failoff: logoff failed"), "%s", tu_log);
+	ck_assert(!tu_exists(record_path));
+}
+END_TEST
+
+START_TEST(test_required_rollback)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a b bad c\nrequired = bad\n");
+	char id[LO_ID_MAX + 1];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_int_eq(logon(&ctx, id), -ECANCELED);
+	ck_assert_str_eq(calls, "on:a on:b on:bad off:b off:a");
+	d = opendir(tu_path("reg/sessions"));
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	ck_assert_int_eq(n, 0);
+}
+END_TEST
+
+START_TEST(test_reserved_flags)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a\n");
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 1), -EINVAL);
+	ck_assert_str_eq(calls, "on:a");
+	ck_assert(tu_exists(record_path));
+	/* The built-in providers refuse non-zero flags before anything. */
+	ck_assert_int_eq(lo_provider_tmpdir.logoff(NULL, 1), -EINVAL);
+	ck_assert_int_eq(lo_provider_processes.logoff(NULL, 1), -EINVAL);
+	ck_assert_int_eq(lo_provider_hooks.logoff(NULL, 1), -EINVAL);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+}
+END_TEST
+
+START_TEST(test_leftovers_released_by_core)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = leaky tidy\n");
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ck_assert(tu_exists(tu_path("leak")));
+	ck_assert(tu_exists(tu_path("tidy")));
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert(!tu_exists(tu_path("leak")));
+	ck_assert(!tu_exists(tu_path("tidy")));
+	ck_assert_msg(strstr(tu_log, "leaky: left subobject"), "%s", tu_log);
+	ck_assert(!tu_exists(record_path));
+}
+END_TEST
+
+START_TEST(test_unreleasable_keeps_record_failed)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a stuck\n");
+	struct lo_record *rec = NULL;
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), -EIO);
+	ck_assert_int_eq(lo_record_read(reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(rec->state, LO_SESSION_FAILED);
+	ck_assert_int_eq(lo_record_status(rec, "stuck")->state, LO_PROVIDER_FAILED);
+	ck_assert_uint_eq(lo_record_status(rec, "stuck")->faults, 1);
+	ck_assert_int_eq(lo_record_status(rec, "a")->state, LO_PROVIDER_LOGGED_OFF);
+	ck_assert_uint_eq(rec->n_sub, 1);
+	lo_record_free(rec);
+}
+END_TEST
+
+START_TEST(test_abi_major_mismatch_refused)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = future b\n");
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	/* The 2.0 provider's code never ran. */
+	ck_assert_str_eq(calls, "on:b");
+	ck_assert_msg(strstr(tu_log, "provider ABI 2.0"), "%s", tu_log);
+	lo_chain_logoff(&ctx, id, 0);
+	ck_assert_str_eq(calls, "on:b off:b");
+}
+END_TEST
+
+START_TEST(test_timed_out_marking)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a\n");
+	struct lo_record *rec = NULL;
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ck_assert_int_eq(lo_chain_mark_timed_out(&ctx, id), 0);
+	ck_assert_int_eq(lo_record_read(reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(rec->state, LO_SESSION_TIMED_OUT);
+	ck_assert_int_eq(lo_record_status(rec, "a")->state, LO_PROVIDER_TIMED_OUT);
+	lo_record_free(rec);
+	/* A timed-out provider is logged off when the session is retried. */
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert_str_eq(calls, "on:a off:a");
+	ck_assert(!tu_exists(record_path));
+}
+END_TEST
+
+static Suite *chain_suite(void)
+{
+	Suite *s = suite_create("chain");
+	TCase *tc = tcase_create("order");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_order_and_reverse_order);
+	tcase_add_test(tc, test_failed_logon_not_logged_off);
+	tcase_add_test(tc, test_failure_isolated);
+	tcase_add_test(tc, test_required_rollback);
+	tcase_add_test(tc, test_reserved_flags);
+	tcase_add_test(tc, test_abi_major_mismatch_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("subobjects");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_leftovers_released_by_core);
+	tcase_add_test(tc, test_unreleasable_keeps_record_failed);
+	tcase_add_test(tc, test_timed_out_marking);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TU_MAIN(chain_suite)
