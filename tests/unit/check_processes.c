@@ -1,1 +1,245 @@
-int main(void){return 77;}
+/*
+ * check_processes.c - the processes provider's matching against real
+ * processes: audit sessions, user sessions, exclusions, keep_commands,
+ * SIGKILL after the grace period, the caller never ended. Needs root (a
+ * new audit session, setuid); without root each test returns at once.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "testutil.h"
+
+/* A uid no account uses: its processes are only the ones made here. */
+#define TEST_UID 64999
+
+static struct lo_registry *reg;
+static struct lo_config *cfg;
+
+static void setup(void)
+{
+	char *err = NULL;
+
+	tu_setup();
+	ck_assert_int_eq(lo_registry_open(tu_path("reg"), true, &reg, &err), 0);
+}
+
+static void teardown(void)
+{
+	lo_registry_close(reg);
+	lo_config_free(cfg);
+	cfg = NULL;
+	tu_teardown();
+}
+
+/* Run ARGV as a child, as UID when uid >= 0. */
+static pid_t start(int uid, const char *path, const char *arg0, const char *a1, const char *a2)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (uid >= 0 && (setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0))
+			_exit(126);
+		execl(path, arg0, a1, a2, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static bool alive(pid_t pid)
+{
+	int status;
+	return waitpid(pid, &status, WNOHANG) == 0;
+}
+
+/* Reap PID, waiting up to 10 s; returns the terminating signal or -1. */
+static int death_signal(pid_t pid)
+{
+	int status;
+
+	for (int i = 0; i < 1000; i++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static struct lo_ctx ctx_for(const char *conf)
+{
+	struct lo_ctx ctx;
+	char *err = NULL;
+
+	tu_write(tu_path("logoff.conf"), conf, 0644);
+	ck_assert_msg(lo_config_load(tu_path("logoff.conf"), NULL, &cfg, &err) == 0, "%s", err);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.config = cfg;
+	ctx.registry = reg;
+	ctx.log = tu_logger();
+	ctx.privileged = geteuid() == 0;
+	return ctx;
+}
+
+/* A record with only the processes provider logged on. */
+static void make_record(const char *id, uid_t uid, bool audit)
+{
+	struct lo_record r;
+	struct lo_status st;
+
+	memset(&r, 0, sizeof(r));
+	memset(&st, 0, sizeof(st));
+	snprintf(r.id, sizeof(r.id), "%s", id);
+	r.user = (char *)"test";
+	r.home = r.service = r.tty = r.rhost = (char *)"";
+	r.uid = uid;
+	r.gid = uid;
+	r.audit = audit;
+	r.state = LO_SESSION_ACTIVE;
+	st.name = (char *)"processes";
+	st.state = LO_PROVIDER_LOGGED_ON;
+	r.status = &st;
+	r.n_status = 1;
+	ck_assert_int_eq(lo_record_create(reg, &r), 0);
+}
+
+START_TEST(test_audit_session_ended_caller_spared)
+{
+	pid_t outside, inside;
+	int status;
+
+	if (geteuid() != 0)
+		return;
+	outside = start(-1, "/bin/sleep", "sleep", "60", NULL);
+	inside = fork();
+	if (inside == 0) {
+		/* A new audit session, as pam_loginuid makes one. */
+		int fd = open("/proc/self/loginuid", O_WRONLY);
+		uint32_t sid;
+		char id[16];
+		pid_t s1, s2, keep, stubborn;
+		struct lo_ctx ctx;
+
+		if (fd < 0 || write(fd, "64999", 5) != 5)
+			_exit(10);
+		close(fd);
+		if (lo_proc_info(getpid(), NULL, NULL, &sid, NULL, NULL) < 0 || sid == UINT32_MAX)
+			_exit(11);
+		s1 = start(-1, "/bin/sleep", "sleep", "60", NULL);
+		s2 = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
+		keep = start(-1, tu_path("keepme"), "keepme", "60", NULL);
+		stubborn = start(-1, "/bin/sh", "sh", "-c", "trap '' TERM; while :; do sleep 1; done");
+		usleep(200000);
+		snprintf(id, sizeof(id), "%u", sid);
+		make_record(id, TEST_UID, true);
+		ctx = ctx_for("[processes]\nmatch = audit\ngrace = 1\nexclude_users =\n"
+			      "keep_commands = keepme\n");
+		if (lo_chain_logoff(&ctx, id, 0) != 0)
+			_exit(12);
+		if (death_signal(s1) != SIGTERM || death_signal(s2) != SIGTERM)
+			_exit(13);
+		if (death_signal(stubborn) != SIGKILL)
+			_exit(14);
+		if (!alive(keep))
+			_exit(15);
+		kill(keep, SIGKILL);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(inside, &status, 0), inside);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed at step %d",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+	/* Not in the session: untouched. */
+	ck_assert(alive(outside));
+	kill(outside, SIGKILL);
+	waitpid(outside, &status, 0);
+}
+END_TEST
+
+START_TEST(test_user_match_waits_for_last_session)
+{
+	pid_t p;
+	struct lo_ctx ctx;
+	struct lo_record *rec = NULL;
+
+	if (geteuid() != 0)
+		return;
+	p = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
+	usleep(100000);
+	make_record("r1", TEST_UID, false);
+	make_record("r2", TEST_UID, false);
+	ctx = ctx_for("[processes]\nmatch = user\ngrace = 1\n");
+	/* r2 is still open: the user's processes belong to it too. */
+	ck_assert_int_eq(lo_chain_logoff(&ctx, "r1", 0), 0);
+	ck_assert(alive(p));
+	ck_assert_int_eq(lo_record_read(reg, "r1", &rec, NULL), -ENOENT);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, "r2", 0), 0);
+	ck_assert_int_eq(death_signal(p), SIGTERM);
+}
+END_TEST
+
+START_TEST(test_excluded_user_untouched)
+{
+	pid_t p;
+	struct lo_ctx ctx;
+	int status;
+
+	if (geteuid() != 0)
+		return;
+	p = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
+	usleep(100000);
+	make_record("r5", TEST_UID, false);
+	ctx = ctx_for("[processes]\nmatch = user\nexclude_users = root 64999\n");
+	ck_assert_int_eq(lo_chain_logoff(&ctx, "r5", 0), 0);
+	ck_assert(alive(p));
+	kill(p, SIGKILL);
+	waitpid(p, &status, 0);
+}
+END_TEST
+
+START_TEST(test_audit_without_session_ends_nothing)
+{
+	pid_t p;
+	struct lo_ctx ctx;
+	int status;
+
+	if (geteuid() != 0)
+		return;
+	p = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
+	usleep(100000);
+	make_record("r6", TEST_UID, false);
+	ctx = ctx_for("[processes]\nmatch = audit\n");
+	ck_assert_int_eq(lo_chain_logoff(&ctx, "r6", 0), 0);
+	ck_assert(alive(p));
+	kill(p, SIGKILL);
+	waitpid(p, &status, 0);
+}
+END_TEST
+
+static void copy_keepme(void)
+{
+	char cmd[600];
+
+	setup();
+	snprintf(cmd, sizeof(cmd), "cp /bin/sleep '%s'", tu_path("keepme"));
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static Suite *processes_suite(void)
+{
+	Suite *s = suite_create("processes");
+	TCase *tc = tcase_create("match");
+
+	tcase_add_checked_fixture(tc, copy_keepme, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_audit_session_ended_caller_spared);
+	tcase_add_test(tc, test_user_match_waits_for_last_session);
+	tcase_add_test(tc, test_excluded_user_untouched);
+	tcase_add_test(tc, test_audit_without_session_ends_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TU_MAIN(processes_suite)
