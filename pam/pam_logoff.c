@@ -29,6 +29,10 @@
 
 #include "core/core.h"
 
+/* The core is built with -fvisibility=hidden; the version script then
+ * keeps these two as the module's only exports. */
+#define LO_EXPORT PAM_EXTERN __attribute__((visibility("default")))
+
 #define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
 #define HELPER_GRACE_MS 1000
 
@@ -121,7 +125,7 @@ static int load_config(pam_handle_t *pamh, const struct args *a, bool fallback,
 	return 0;
 }
 
-PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+LO_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct args a;
 	struct log_ctx lc = { pamh, false };
@@ -200,7 +204,7 @@ static void helper_line(void *ctx, const char *line)
 	log_pam(l, priority, line);
 }
 
-PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct args a;
 	struct log_ctx lc = { pamh, false };

@@ -1,0 +1,78 @@
+# tests/lib.sh - shared by the shell tests: a private work dir, a config
+# and PAM service for pam_logoff in it, and assertions that name what
+# failed. Source it; it sets T (the work dir) and cleans up on exit.
+
+set -u
+: "${top_builddir:?run through make check}"
+: "${top_srcdir:?run through make check}"
+
+MODULE="$top_builddir/.libs/pam_logoff.so"
+HELPER="$top_builddir/logoff-helper"
+TESTNAME=$(basename "$0" .sh)
+FAILED=0
+
+skip() { echo "SKIP: $TESTNAME: $*"; exit 77; }
+fail() { echo "FAIL: $TESTNAME: $*"; FAILED=1; }
+ok() { echo "ok: $*"; }
+finish() {
+	if [ "$FAILED" -ne 0 ]; then
+		echo "--- $TESTNAME failed; work dir kept at $T"
+		exit 1
+	fi
+	echo "PASS: $TESTNAME"
+	exit 0
+}
+
+assert_exists() { if [ -e "$1" ]; then ok "exists: $1"; else fail "missing: $1"; fi; }
+assert_gone() { if [ -e "$1" ] || [ -L "$1" ]; then fail "still there: $1"; else ok "gone: $1"; fi; }
+assert_grep() { if grep -q -- "$1" "$2" 2>/dev/null; then ok "'$1' in $2"; else fail "'$1' not in $2: $(head -c 2000 "$2" 2>/dev/null)"; fi; }
+assert_no_grep() { if grep -q -- "$1" "$2" 2>/dev/null; then fail "'$1' in $2"; else ok "'$1' not in $2"; fi; }
+assert_dead() { if kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" != Z ]; then fail "process $1 ($2) still alive"; else ok "process $1 ($2) dead"; fi; }
+assert_alive() { if kill -0 "$1" 2>/dev/null; then ok "process $1 ($2) alive"; else fail "process $1 ($2) dead"; fi; }
+records() { find "$T/reg/sessions" -mindepth 1 -maxdepth 1 ! -name '.*' 2>/dev/null | wc -l; }
+
+[ -f "$MODULE" ] || { echo "FAIL: $MODULE not built"; exit 1; }
+
+T=$(mktemp -d /tmp/lo-test.XXXXXX)
+chmod 0755 "$T"
+trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"' EXIT
+mkdir -p "$T/pam.d" "$T/out" "$T/logon.d" "$T/logoff.d"
+chmod 0777 "$T/out"
+TEST_USER=$(id -un)
+
+# write_conf [EXTRA-INI...]: a logoff.conf with everything inside $T.
+write_conf() {
+	cat > "$T/logoff.conf" <<CONF
+[logoff]
+registry = $T/reg
+timeout = ${LO_TIMEOUT:-20}
+providers = ${LO_PROVIDERS:-tmpdir processes hooks}
+[tmpdir]
+base = $T/tmpbase
+[hooks]
+logon_dir = $T/logon.d
+logoff_dir = $T/logoff.d
+timeout = ${LO_HOOK_TIMEOUT:-10}
+run_as = ${LO_RUN_AS:-root}
+[processes]
+match = ${LO_MATCH:-audit}
+grace = 2
+CONF
+	for extra in "$@"; do printf '%s\n' "$extra" >> "$T/logoff.conf"; done
+	chmod 0644 "$T/logoff.conf"
+}
+
+# write_service NAME [MODULE-ARGS]: a session-only PAM service file.
+write_service() {
+	cat > "$T/pam.d/$1" <<SVC
+auth     required  pam_permit.so
+account  required  pam_permit.so
+session  required  $MODULE config=$T/logoff.conf helper=$HELPER debug ${2:-}
+SVC
+}
+
+# hook DIR NAME BODY: an executable hook script, mode 0755.
+hook() {
+	printf '#!/bin/sh\n%s\n' "$3" > "$T/$1/$2"
+	chmod 0755 "$T/$1/$2"
+}

@@ -1,0 +1,83 @@
+#!/bin/sh
+# PAM-level: the real module through libpam's pam_start_confdir with a
+# service file in the work dir. Asserts on what the session left behind.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+write_conf
+write_service logoff-test
+hook logon.d 10-env 'env | sort > "'"$T"'/out/logon.env"; test -d "'"$T"'/tmpbase/$LOGOFF_SESSION_ID" && echo present > "'"$T"'/out/tmpdir-at-logon"; echo hook says hello'
+hook logoff.d 10-env 'env | sort > "'"$T"'/out/logoff.env"'
+hook logoff.d 20-fail 'exit 3'
+hook logoff.d 'skipped~' 'touch "'"$T"'/out/backup-ran"'
+hook logoff.d '.hidden' 'touch "'"$T"'/out/hidden-ran"'
+printf '#!/bin/sh\ntouch "%s/out/unsafe-ran"\n' "$T" > "$T/logoff.d/30-unsafe"; chmod 0777 "$T/logoff.d/30-unsafe"
+
+# 1. open, work in TMPDIR, close.
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" \
+	'echo data > "$TMPDIR/file"; mkdir "$TMPDIR/sub"; ln -s /etc/passwd "$TMPDIR/sub/link"; env > "'"$T"'/out/session.env"' \
+	> "$T/out/pamenv" 2> "$T/out/stderr"
+rc=$?
+[ "$rc" -eq 0 ] && ok "open and close succeeded" || fail "pam_session_test exit $rc: $(cat "$T/out/stderr")"
+id=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/pamenv")
+[ -n "$id" ] && ok "LOGOFF_SESSION_ID=$id exported" || fail "no LOGOFF_SESSION_ID in the PAM environment"
+assert_grep "^TMPDIR=$T/tmpbase/$id\$" "$T/out/pamenv"
+assert_grep "^TMPDIR=$T/tmpbase/$id\$" "$T/out/session.env"
+assert_exists "$T/out/tmpdir-at-logon"
+assert_gone "$T/tmpbase/$id"
+assert_exists /etc/passwd
+# Hooks: ran, exactly the documented environment, right PAM_TYPE.
+assert_grep "^PAM_TYPE=open_session\$" "$T/out/logon.env"
+assert_grep "^PAM_TYPE=close_session\$" "$T/out/logoff.env"
+assert_grep "^LOGOFF_SESSION_ID=$id\$" "$T/out/logoff.env"
+assert_grep "^PAM_USER=$TEST_USER\$" "$T/out/logoff.env"
+assert_grep "^PAM_SERVICE=logoff-test\$" "$T/out/logoff.env"
+assert_grep "^PAM_TTY=pts/42\$" "$T/out/logoff.env"
+assert_grep "^PAM_RHOST=192.0.2.7\$" "$T/out/logoff.env"
+names=$(sed 's/=.*//' "$T/out/logoff.env" | grep -v -E '^(PWD|SHLVL|_)$' | sort | tr '\n' ' ')
+[ "$names" = "HOME LOGOFF_SESSION_ID PAM_RHOST PAM_SERVICE PAM_TTY PAM_TYPE PAM_USER PATH " ] \
+	&& ok "hook environment is exactly the documented set" || fail "hook environment: $names"
+assert_gone "$T/out/backup-ran"
+assert_gone "$T/out/hidden-ran"
+assert_gone "$T/out/unsafe-ran"
+[ "$(records)" -eq 0 ] && ok "no record left" || fail "$(records) record(s) left in $T/reg/sessions"
+assert_gone "$T/reg/users/$(id -u)"
+
+# 2. A logoff hook that hangs: close_session returns within timeout + 1 s,
+#    the record says timed-out, the hung hook is gone.
+rm -f "$T/logoff.d/"*
+hook logoff.d 10-hang 'echo $$ > "'"$T"'/out/hang.pid"; exec sleep 300'
+LO_TIMEOUT=2 LO_HOOK_TIMEOUT=60 write_conf
+start=$(date +%s%N)
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" > "$T/out/pamenv2" 2>&1
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$rc" -eq 2 ] && ok "close_session reported the timeout" || fail "exit $rc, expected 2 (close failed)"
+[ "$ms" -lt 3000 ] && ok "close returned in ${ms} ms (timeout 2 s)" || fail "close took ${ms} ms"
+id=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/pamenv2")
+assert_grep "^state timed-out\$" "$T/reg/sessions/$id"
+assert_grep "^provider hooks timed-out" "$T/reg/sessions/$id"
+sleep 0.2
+[ -s "$T/out/hang.pid" ] && assert_dead "$(cat "$T/out/hang.pid")" "hung hook"
+# The sweep's work, done by hand here: the helper finishes the logoff.
+rm -f "$T/logoff.d/10-hang"
+"$HELPER" --session "$id" --config "$T/logoff.conf" && ok "helper completed the timed-out session" \
+	|| fail "helper could not complete session $id"
+assert_gone "$T/reg/sessions/$id"
+assert_gone "$T/tmpbase/$id"
+
+# 3. A required provider that fails rolls the others back and fails open.
+rm -f "$T/logoff.d/"*
+chmod 0777 "$T/tmpbase"
+LO_PROVIDERS="hooks tmpdir" write_conf "[logoff]" "required = tmpdir"
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" > /dev/null 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && ok "open_session failed for a required provider" || fail "exit $rc, expected 1"
+[ "$(records)" -eq 0 ] && ok "rolled back: no record" || fail "$(records) record(s) left"
+chmod 0711 "$T/tmpbase"
+
+# 4. A broken config: open fails, with the file, line and key in the log.
+printf '[logoff]\ntimeout = soon\n' > "$T/logoff.conf"
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" > /dev/null 2>&1
+[ $? -eq 1 ] && ok "open_session refused a broken config" || fail "broken config accepted"
+[ "$(records)" -eq 0 ] && ok "no record for a refused session" || fail "record written"
+finish
