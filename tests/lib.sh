@@ -37,6 +37,8 @@ T=$(mktemp -d /tmp/lo-test.XXXXXX)
 chmod 0755 "$T"
 trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"' EXIT
 mkdir -p "$T/pam.d" "$T/out" "$T/logon.d" "$T/logoff.d"
+# pam_wrapper asks for "other" when it reads a service dir.
+printf 'auth required pam_deny.so\naccount required pam_deny.so\nsession required pam_deny.so\n' > "$T/pam.d/other"
 chmod 0777 "$T/out"
 TEST_USER=$(id -un)
 
@@ -60,6 +62,21 @@ grace = 2
 CONF
 	for extra in "$@"; do printf '%s\n' "$extra" >> "$T/logoff.conf"; done
 	chmod 0644 "$T/logoff.conf"
+}
+
+# A throwaway account for the end-to-end tests (root only); removed on exit.
+make_user() {
+	E2E_USER="lo-e2e-$$"
+	useradd -m -s /bin/sh "$E2E_USER" >/dev/null 2>&1 || skip "useradd failed"
+	usermod -p '*' "$E2E_USER" >/dev/null 2>&1
+	trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds or time runs out.
+wait_for() {
+	n=$(( $1 * 10 )); shift
+	while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
+	return 1
 }
 
 # write_service NAME [MODULE-ARGS]: a session-only PAM service file.

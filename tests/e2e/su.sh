@@ -1,0 +1,49 @@
+#!/bin/sh
+# End-to-end: `su -l USER` from a root shell, with pam_logoff in su-l's
+# session stack (through pam_wrapper: /etc/pam.d is not touched). The
+# user's leftover process and TMPDIR are gone after the logoff; the root
+# shell and a root process beside it survive.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (su, a throwaway user)"
+[ -f "${PAM_WRAPPER_LIB:-}" ] || skip "pam_wrapper not installed"
+command -v su >/dev/null || skip "no su"
+make_user
+
+LO_MATCH=auto write_conf
+cat > "$T/pam.d/su-l" <<SVC
+auth     sufficient pam_rootok.so
+auth     required   pam_deny.so
+account  required   pam_permit.so
+session  required   $MODULE config=$T/logoff.conf helper=$HELPER debug
+SVC
+hook logoff.d 10-mark 'echo "$PAM_USER $LOGOFF_SESSION_ID" > "'"$T"'/out/logoff.ran"'
+
+# The "root shell": runs su, and keeps a root process of its own beside.
+cat > "$T/rootshell.sh" <<SH
+sleep 300 &
+echo \$! > "$T/out/root-bg.pid"
+echo \$\$ > "$T/out/root-shell.pid"
+LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \\
+	su -l "$E2E_USER" -c 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! > "$T/out/user-bg.pid"; echo data > "\$TMPDIR/file"; echo "\$TMPDIR" > "$T/out/tmpdir"; echo "\$LOGOFF_SESSION_ID" > "$T/out/id"'
+echo "su exit \$?" > "$T/out/su.rc"
+sleep 1
+echo alive > "$T/out/root-shell-after"
+SH
+sh "$T/rootshell.sh" > "$T/out/rootshell.log" 2>&1 &
+shell=$!
+wait_for 20 test -s "$T/out/root-shell-after" || fail "root shell did not finish: $(cat "$T/out/rootshell.log")"
+assert_grep "su exit 0" "$T/out/su.rc"
+id=$(cat "$T/out/id" 2>/dev/null)
+tmpdir=$(cat "$T/out/tmpdir" 2>/dev/null)
+[ -n "$id" ] && ok "session $id, TMPDIR $tmpdir" || fail "no LOGOFF_SESSION_ID in the su session"
+[ "$tmpdir" = "$T/tmpbase/$id" ] && ok "TMPDIR is the session's" || fail "TMPDIR='$tmpdir'"
+assert_dead "$(cat "$T/out/user-bg.pid")" "user's setsid sleep"
+assert_gone "$tmpdir"
+assert_gone "$T/reg/sessions/$id"
+assert_grep "$E2E_USER $id" "$T/out/logoff.ran"
+assert_exists "$T/out/root-shell-after"
+assert_alive "$(cat "$T/out/root-bg.pid")" "root's sleep beside the shell"
+kill "$(cat "$T/out/root-bg.pid")" 2>/dev/null
+wait "$shell" 2>/dev/null
+finish
