@@ -330,6 +330,9 @@ static int logoff_one(struct support_impl *si)
 			       strerror(-r));
 		left = release_leftovers(si);
 		set_state(si, r < 0 || left ? LO_PROVIDER_FAILED : LO_PROVIDER_LOGGED_OFF, r);
+		lo_log(&c->ctx->log, r < 0 || left ? LOG_ERR : LOG_INFO, "session %s: %s: %s%s%s",
+		       c->rec->id, si->name, r < 0 || left ? "logoff failed" : "logged off",
+		       status_of(si)->message[0] ? ": " : "", status_of(si)->message);
 	} else {
 		/* Never logged on, or failed: nothing to log off, but nothing
 		 * it tracked may outlive the session either. */
@@ -436,7 +439,8 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
 			si->refs = 1;
 			c->refs++;
 			set_state(si, LO_PROVIDER_LOGGED_ON, 0);
-			lo_log(&ctx->log, LOG_DEBUG, "%s: logged on", si->name);
+			lo_log(&ctx->log, LOG_INFO, "session %s: %s: logged on%s%s", rec->id, si->name,
+			       status_of(si)->message[0] ? ": " : "", status_of(si)->message);
 		} else {
 			set_state(si, LO_PROVIDER_FAILED, r);
 			lo_log(&ctx->log, LOG_ERR, "%s: logon failed: %s", si->name, strerror(-r));

@@ -262,6 +262,28 @@ int lo_proc_info(pid_t pid, pid_t *ret_ppid, uid_t *ret_uid, uint32_t *ret_sessi
  */
 int lo_proc_own_audit_session(uint32_t *ret_id);
 
+/*
+ * A handle on one process that a reused pid can never redirect: a pidfd
+ * where the kernel has pidfd_open (Linux 5.3), else the pid and its start
+ * time, checked again before every signal (a window of a few
+ * microseconds; valgrind and old kernels take this path).
+ */
+struct lo_proc_handle {
+	pid_t pid;
+	unsigned long long start;
+	int pidfd;		/* -1 without pidfd support */
+};
+
+/* Open a handle on PID. Returns 0, -ESRCH when it is gone, or -errno
+ * (-EMFILE). */
+int lo_proc_handle_open(pid_t pid, struct lo_proc_handle *ret);
+/* Send SIG to the process of H. Returns 0, -ESRCH when it is gone (or its
+ * pid now names another process), or -errno. */
+int lo_proc_handle_signal(const struct lo_proc_handle *h, int sig);
+/* True when the process of H has exited (a zombie counts as exited). */
+bool lo_proc_handle_exited(const struct lo_proc_handle *h);
+void lo_proc_handle_close(struct lo_proc_handle *h);
+
 /* "PID:STARTTIME" for a process subobject. Returns 0 or -errno. */
 int lo_process_value(pid_t pid, char *buf, size_t size);
 
@@ -269,8 +291,7 @@ int lo_process_value(pid_t pid, char *buf, size_t size);
 
 /*
  * Remove PATH (absolute) and everything below it. Every directory on the
- * way to PATH is opened without following symlinks (openat2
- * RESOLVE_NO_SYMLINKS); below it entries are removed with unlinkat
+ * way to PATH is opened one component at a time with O_NOFOLLOW; below it entries are removed with unlinkat
  * relative to directory fds, symlinks are removed, never followed, and a
  * directory on another file system than PATH (a mount point) is left in
  * place and counted. A missing PATH is success.

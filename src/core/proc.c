@@ -10,7 +10,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -145,4 +148,61 @@ int lo_process_value(pid_t pid, char *buf, size_t size)
 		return r;
 	snprintf(buf, size, "%d:%llu", (int)pid, start);
 	return 0;
+}
+
+int lo_proc_handle_open(pid_t pid, struct lo_proc_handle *ret)
+{
+	unsigned long long start;
+	int r;
+
+	ret->pid = pid;
+	ret->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (ret->pidfd < 0) {
+		if (errno != ENOSYS)
+			return -errno;
+		ret->pidfd = -1;
+	}
+	/* Read after the pidfd is open: if the pid was reused in between,
+	 * what we read describes the process the pidfd pinned or one the
+	 * signal cannot reach. */
+	r = lo_proc_starttime(pid, &start);
+	if (r < 0) {
+		lo_proc_handle_close(ret);
+		return r == -ENOENT ? -ESRCH : r;
+	}
+	ret->start = start;
+	return 0;
+}
+
+int lo_proc_handle_signal(const struct lo_proc_handle *h, int sig)
+{
+	unsigned long long now;
+
+	if (h->pidfd >= 0)
+		return syscall(SYS_pidfd_send_signal, h->pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+	if (lo_proc_starttime(h->pid, &now) < 0 || now != h->start)
+		return -ESRCH;
+	return kill(h->pid, sig) < 0 ? -errno : 0;
+}
+
+bool lo_proc_handle_exited(const struct lo_proc_handle *h)
+{
+	unsigned long long now;
+	char state = 0;
+
+	if (h->pidfd >= 0) {
+		struct pollfd p = { h->pidfd, POLLIN, 0 };
+		return poll(&p, 1, 0) > 0;
+	}
+	if (lo_proc_starttime(h->pid, &now) < 0 || now != h->start)
+		return true;
+	return lo_proc_info(h->pid, NULL, NULL, NULL, &state, NULL) < 0 || state == 'Z' ||
+	       state == 'X';
+}
+
+void lo_proc_handle_close(struct lo_proc_handle *h)
+{
+	if (h->pidfd >= 0)
+		close(h->pidfd);
+	h->pidfd = -1;
 }

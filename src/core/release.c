@@ -11,13 +11,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -114,15 +112,45 @@ static void rm_contents(int dfd, struct rm_state *st, int depth)
 	closedir(d);
 }
 
-static int open_nofollow(const char *path, int flags)
+/* Open the directory PATH walking it one component at a time with
+ * O_NOFOLLOW, so no symlink anywhere on the way is followed (what openat2's
+ * RESOLVE_NO_SYMLINKS does, without needing Linux 5.6). */
+static int open_dir_nofollow(const char *path)
 {
-	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	char *copy = strdup(path), *save = NULL;
+	int fd, r = 0;
 
-	return fd < 0 ? -errno : (int)fd;
+	if (!copy)
+		return -ENOMEM;
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (char *c = strtok_r(copy, "/", &save); fd >= 0 && c; c = strtok_r(NULL, "/", &save)) {
+		int next;
+
+		if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0) {
+			r = -EINVAL;
+			break;
+		}
+		next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			struct stat st;
+			r = -errno;
+			/* O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR. */
+			if (r == -ENOTDIR && fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode))
+				r = -ELOOP;
+		}
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0 && r == 0)
+		r = -errno;
+	free(copy);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
 }
 
 int lo_release_path(const char *path, const struct lo_log *log)
@@ -151,7 +179,7 @@ int lo_release_path(const char *path, const struct lo_log *log)
 		else
 			*slash = '\0';
 	}
-	pfd = open_nofollow(parent, O_RDONLY | O_DIRECTORY);
+	pfd = open_dir_nofollow(parent);
 	if (pfd < 0) {
 		r = pfd == -ENOENT ? 0 : pfd;
 		pfd = -1;
@@ -212,30 +240,32 @@ static int parse_process(const char *value, pid_t *ret_pid, unsigned long long *
 
 int lo_release_process(const char *value, const struct lo_log *log)
 {
-	unsigned long long start, now;
+	struct lo_proc_handle h;
+	unsigned long long start;
 	pid_t pid;
-	int pidfd, r;
+	int r;
 
 	r = parse_process(value, &pid, &start);
 	if (r < 0)
 		return r;
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return errno == ESRCH ? 0 : -errno;
-	/* The pidfd pins the process we opened; if its start time is the
-	 * recorded one, it is the recorded process and not a reuse of the
-	 * pid. */
-	r = lo_proc_starttime(pid, &now);
-	if (r < 0 || now != start) {
-		close(pidfd);
+	r = lo_proc_handle_open(pid, &h);
+	if (r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return r;
+	/* Another start time: the recorded process is gone and its pid now
+	 * belongs to someone else. */
+	if (h.start != start) {
+		lo_proc_handle_close(&h);
 		return 0;
 	}
 	if (getpgid(pid) == pid)
 		r = kill(-pid, SIGKILL) < 0 && errno != ESRCH ? -errno : 0;
 	else
-		r = syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH ?
-		    -errno : 0;
-	close(pidfd);
+		r = lo_proc_handle_signal(&h, SIGKILL);
+	lo_proc_handle_close(&h);
+	if (r == -ESRCH)
+		r = 0;
 	if (r == 0)
 		lo_log(log, LOG_DEBUG, "process %d ended (SIGKILL)", (int)pid);
 	return r;

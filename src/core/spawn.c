@@ -110,7 +110,11 @@ int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd,
 	/* The child is ours and not reaped yet, so its pid cannot be reused
 	 * before pidfd_open. */
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0) {
+	if (pidfd < 0 && errno == ENOSYS) {
+		/* No pidfds (old kernel, valgrind): lo_spawn_wait polls with
+		 * waitid instead. */
+		pidfd = -1;
+	} else if (pidfd < 0) {
 		int e = errno;
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -184,9 +188,23 @@ static int reap(pid_t pid, int *ret_status)
 	}
 }
 
-/* Wait for PIDFD to be readable (the process exited) until DEADLINE_MS,
- * reading output meanwhile. Returns true when it exited. */
-static bool wait_exit(int pidfd, int *outfd, struct linebuf *lb, int64_t deadline_ms,
+/* Has the child exited (not reaped yet)? Without a pidfd, waitid with
+ * WNOWAIT looks without reaping; ECHILD means the application reaped it. */
+static bool exited(pid_t pid, int pidfd, short revents)
+{
+	siginfo_t si;
+
+	if (pidfd >= 0)
+		return revents & POLLIN;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD;
+	return si.si_pid == pid;
+}
+
+/* Wait for the child to exit until DEADLINE_MS, reading output meanwhile.
+ * Returns true when it exited. */
+static bool wait_exit(pid_t pid, int pidfd, int *outfd, struct linebuf *lb, int64_t deadline_ms,
 		      void (*line_fn)(void *, const char *), void *ctx)
 {
 	for (;;) {
@@ -196,7 +214,9 @@ static bool wait_exit(int pidfd, int *outfd, struct linebuf *lb, int64_t deadlin
 
 		if (left < 0)
 			left = 0;
-		n = poll(pfd, *outfd >= 0 ? 2 : 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (pidfd < 0 && left > 10)
+			left = 10;
+		n = poll(pfd, 2, left > INT_MAX ? INT_MAX : (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -211,9 +231,9 @@ static bool wait_exit(int pidfd, int *outfd, struct linebuf *lb, int64_t deadlin
 		}
 		/* Output is read until EOF or the exit, whichever comes last
 		 * within the deadline, so no line is lost. */
-		if ((pfd[0].revents & POLLIN) && *outfd < 0)
+		if (exited(pid, pidfd, pfd[0].revents) && *outfd < 0)
 			return true;
-		if (pfd[0].revents & POLLIN) {
+		if (exited(pid, pidfd, pfd[0].revents)) {
 			/* Exited but a descendant may hold the pipe: read what is
 			 * there now, then stop. */
 			struct pollfd o = { *outfd, POLLIN, 0 };
@@ -238,13 +258,13 @@ int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t 
 	struct linebuf lb = { .len = 0 };
 	int r = 0;
 
-	if (!wait_exit(pidfd, &outfd, &lb, deadline_ms, line_fn, ctx)) {
+	if (!wait_exit(pid, pidfd, &outfd, &lb, deadline_ms, line_fn, ctx)) {
 		r = -ETIMEDOUT;
 		/* The child leads its own process group (setsid): signal the
 		 * whole group so its descendants go too. */
 		kill(-pid, SIGTERM);
 		kill(-pid, SIGCONT);
-		wait_exit(pidfd, &outfd, &lb, lo_now_ms() + grace_ms, line_fn, ctx);
+		wait_exit(pid, pidfd, &outfd, &lb, lo_now_ms() + grace_ms, line_fn, ctx);
 		/* Before the reap, so the group id cannot have been reused:
 		 * whatever of the group is still there dies now. */
 		kill(-pid, SIGKILL);
@@ -252,6 +272,7 @@ int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t 
 	if (outfd >= 0)
 		close(outfd);
 	reap(pid, ret_status);
-	close(pidfd);
+	if (pidfd >= 0)
+		close(pidfd);
 	return r;
 }

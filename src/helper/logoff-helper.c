@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 	} else if (r < 0) {
 		ret = 1;
 	} else {
-		lo_log(&ctx.log, LOG_DEBUG, "session %s logged off", id);
+		lo_log(&ctx.log, LOG_DEBUG, "session %s: every provider logged off, record deleted", id);
 		ret = 0;
 	}
 out:

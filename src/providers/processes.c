@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -58,8 +57,7 @@ struct matcher {
 };
 
 struct victims {
-	int *pidfd;
-	pid_t *pid;
+	struct lo_proc_handle *h;
 	size_t n, cap;
 };
 
@@ -145,36 +143,28 @@ static bool matches(const struct matcher *m, pid_t pid)
 static void victims_clear(struct victims *v)
 {
 	for (size_t i = 0; i < v->n; i++)
-		if (v->pidfd[i] >= 0)
-			close(v->pidfd[i]);
+		lo_proc_handle_close(&v->h[i]);
 	v->n = 0;
 }
 
-static int victims_add(struct victims *v, int pidfd, pid_t pid)
+static int victims_add(struct victims *v, const struct lo_proc_handle *h)
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 64;
-		int *fds = realloc(v->pidfd, cap * sizeof(*fds));
-		pid_t *pids;
-		if (!fds)
+		struct lo_proc_handle *n = realloc(v->h, cap * sizeof(*n));
+		if (!n)
 			return -ENOMEM;
-		v->pidfd = fds;
-		pids = realloc(v->pid, cap * sizeof(*pids));
-		if (!pids)
-			return -ENOMEM;
-		v->pid = pids;
+		v->h = n;
 		v->cap = cap;
 	}
-	v->pidfd[v->n] = pidfd;
-	v->pid[v->n] = pid;
-	v->n++;
+	v->h[v->n++] = *h;
 	return 0;
 }
 
-/* Collect pidfds of matching processes, at most MAX. The pidfd is opened
- * first and the process checked after: if the pid was reused in between,
- * the checks see the new process but the signal can only reach the one
- * the pidfd pinned, which is then gone. */
+/* Collect handles on matching processes, at most MAX. The handle is
+ * opened first and the process checked after: if the pid was reused in
+ * between, the checks see the new process but the signal can only reach
+ * the one the handle pinned, which is then gone. */
 static int scan(const struct matcher *m, struct victims *v, size_t max)
 {
 	DIR *d = opendir("/proc");
@@ -184,25 +174,25 @@ static int scan(const struct matcher *m, struct victims *v, size_t max)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d)) && v->n < max) {
+		struct lo_proc_handle h;
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
-		int fd;
+		int e;
 
 		if (*end || pid <= 1)
 			continue;
-		fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				break;
+		e = lo_proc_handle_open((pid_t)pid, &h);
+		if (e == -EMFILE || e == -ENFILE)
+			break;
+		if (e < 0)
 			continue;
-		}
 		if (!matches(m, (pid_t)pid)) {
-			close(fd);
+			lo_proc_handle_close(&h);
 			continue;
 		}
-		r = victims_add(v, fd, (pid_t)pid);
+		r = victims_add(v, &h);
 		if (r < 0) {
-			close(fd);
+			lo_proc_handle_close(&h);
 			break;
 		}
 	}
@@ -213,12 +203,12 @@ static int scan(const struct matcher *m, struct victims *v, size_t max)
 static void signal_all(struct victims *v, int sig)
 {
 	for (size_t i = 0; i < v->n; i++)
-		if (v->pidfd[i] >= 0)
-			syscall(SYS_pidfd_send_signal, v->pidfd[i], sig, NULL, 0);
+		if (v->h[i].pid > 0)
+			lo_proc_handle_signal(&v->h[i], sig);
 }
 
 /* Wait until every victim exited or DEADLINE_MS; returns how many are
- * still alive. Exited ones get their pidfd closed (-1). */
+ * still alive. Exited ones are closed and get pid 0. */
 static size_t wait_all(struct victims *v, int64_t deadline_ms)
 {
 	struct pollfd *pfd = calloc(v->n ? v->n : 1, sizeof(*pfd));
@@ -231,27 +221,37 @@ static size_t wait_all(struct victims *v, int64_t deadline_ms)
 		return v->n;
 	}
 	for (;;) {
+		bool fallback = false;
 		int64_t left;
 		int n;
 
 		alive = 0;
-		for (size_t i = 0; i < v->n; i++)
-			if (v->pidfd[i] >= 0) {
-				pfd[alive] = (struct pollfd){ v->pidfd[i], POLLIN, 0 };
-				map[alive++] = i;
+		for (size_t i = 0; i < v->n; i++) {
+			struct lo_proc_handle *h = &v->h[i];
+			if (h->pid == 0)
+				continue;
+			if (h->pidfd < 0 && lo_proc_handle_exited(h)) {
+				h->pid = 0;
+				continue;
 			}
+			fallback |= h->pidfd < 0;
+			pfd[alive] = (struct pollfd){ h->pidfd, POLLIN, 0 };
+			map[alive++] = i;
+		}
 		if (alive == 0)
 			break;
 		left = deadline_ms - lo_now_ms();
 		if (left <= 0)
 			break;
+		if (fallback && left > 20)
+			left = 20;
 		n = poll(pfd, alive, (int)(left > 1000 ? 1000 : left));
 		if (n < 0 && errno != EINTR)
 			break;
 		for (size_t k = 0; n > 0 && k < alive; k++)
 			if (pfd[k].revents) {
-				close(v->pidfd[map[k]]);
-				v->pidfd[map[k]] = -1;
+				lo_proc_handle_close(&v->h[map[k]]);
+				v->h[map[k]].pid = 0;
 			}
 		/* Many exits arrive together: gather them before polling the
 		 * whole set again. */
@@ -326,8 +326,7 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		}
 		victims_clear(&v);
 	}
-	free(v.pidfd);
-	free(v.pid);
+	free(v.h);
 	s->set_status(s, "match=%s: ended %u process%s (%u with SIGKILL)%s", mode, ended + killed,
 		      ended + killed == 1 ? "" : "es", killed, survived ? ", some survived" : "");
 	s->log(s, LOG_DEBUG, "ended %u processes, %u with SIGKILL", ended + killed, killed);

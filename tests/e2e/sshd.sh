@@ -52,7 +52,7 @@ LogLevel VERBOSE
 CFG
 # sshd names its PAM service after the name it was run as.
 ln -s "$SSHD" "$T/ssh/$svc"
-LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
+ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
 	"$T/ssh/$svc" -D -e -f "$T/ssh/sshd_config" > "$T/out/sshd.log" 2>&1 &
 sshd_pid=$!
 trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $sshd_pid 2>/dev/null; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT

@@ -24,7 +24,7 @@ cat > "$T/rootshell.sh" <<SH
 sleep 300 &
 echo \$! > "$T/out/root-bg.pid"
 echo \$\$ > "$T/out/root-shell.pid"
-LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \\
+ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \\
 	su -l "$E2E_USER" -c 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! > "$T/out/user-bg.pid"; echo data > "\$TMPDIR/file"; echo "\$TMPDIR" > "$T/out/tmpdir"; echo "\$LOGOFF_SESSION_ID" > "$T/out/id"'
 echo "su exit \$?" > "$T/out/su.rc"
 sleep 1

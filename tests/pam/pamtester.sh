@@ -12,7 +12,7 @@ write_service pamtester-logoff
 hook logon.d 10-mark 'echo "$LOGOFF_SESSION_ID" > "'"$T"'/out/logon.id"; ls -d "'"$T"'/tmpbase/$LOGOFF_SESSION_ID" > "'"$T"'/out/logon.tmpdir"; env > "'"$T"'/out/logon.env"'
 hook logoff.d 10-mark 'echo "$LOGOFF_SESSION_ID" > "'"$T"'/out/logoff.id"'
 
-LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
+ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
 	"$PAMTESTER" -v pamtester-logoff "$TEST_USER" open_session close_session \
 	> "$T/out/pamtester.log" 2>&1
 rc=$?
