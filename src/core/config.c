@@ -281,6 +281,12 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 1;
 	}
 	r = check_value(c, section, key, v, &why);
+	if (r == 0 && strcmp(section, "logoff") == 0 && strcmp(name, "timeout") == 0 &&
+	    strcmp(v, "0") == 0) {
+		/* A zero deadline would time out every logoff. */
+		why = "a logoff needs at least 1 second";
+		r = -EINVAL;
+	}
 	if (r < 0) {
 		set_error(st, r, "%s:%d: [%s] %s = '%s': %s", st->file, st->line, section, name, v,
 			  why);
@@ -464,6 +470,15 @@ int lo_config_load(const char *path, const struct logoff_provider *const *table,
 
 	dfd = open(dpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd >= 0) {
+		struct stat st;
+		/* Whoever can write the directory can add a file to it. */
+		if (fstat(dfd, &st) < 0 ||
+		    (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022)))) {
+			*ret_error = lo_strdupf("%s: refusing a drop-in directory that is not owned "
+						"by root or is writable by group or others", dpath);
+			r = -EPERM;
+			goto out;
+		}
 		n = scandirat(dfd, ".", &names, conf_filter, alphasort);
 		if (n < 0) {
 			r = -errno;
@@ -484,7 +499,10 @@ int lo_config_load(const char *path, const struct logoff_provider *const *table,
 		}
 	} else if (errno != ENOENT) {
 		r = -errno;
-		*ret_error = lo_strdupf("%s: %m", dpath);
+		*ret_error = errno == ELOOP || errno == ENOTDIR ?
+			     lo_strdupf("%s: refusing a drop-in directory that is a symlink or not "
+					"a directory", dpath) :
+			     lo_strdupf("%s: %m", dpath);
 		goto out;
 	}
 	/* A required provider that is not in the chain can never be logged

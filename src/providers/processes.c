@@ -49,8 +49,9 @@ struct matcher {
 	bool audit;
 	uint32_t session;
 	uid_t uid;
-	uid_t excluded[32];
+	uid_t excluded[LO_MAX_PROVIDERS * 4];
 	size_t n_excluded;
+	bool exclude_error;	/* exclude_users unreadable: end nothing */
 	const char *keep;
 	pid_t ancestors[MAX_ANCESTORS];
 	size_t n_ancestors;
@@ -85,8 +86,8 @@ static int processes_logon(struct logoff_support *s, unsigned flags)
 static void matcher_init(struct logoff_support *s, struct matcher *m, bool audit)
 {
 	const char *list = s->config(s, "exclude_users");
-	char *words[32];
-	int n = lo_split_list(list, words, 32);
+	char *words[LO_MAX_PROVIDERS * 4];
+	int n = lo_split_list(list, words, LO_MAX_PROVIDERS * 4);
 	pid_t p = getpid();
 
 	memset(m, 0, sizeof(*m));
@@ -94,6 +95,8 @@ static void matcher_init(struct logoff_support *s, struct matcher *m, bool audit
 	m->session = (uint32_t)strtoul(s->identity->session_id, NULL, 10);
 	m->uid = s->identity->uid;
 	m->keep = s->config(s, "keep_commands");
+	/* Fail closed: an exclusion list we cannot read protects everyone. */
+	m->exclude_error = n < 0;
 	for (int i = 0; i < n; i++) {
 		struct passwd pw, *res = NULL;
 		char buf[4096];
@@ -113,6 +116,21 @@ static void matcher_init(struct logoff_support *s, struct matcher *m, bool audit
 			break;
 		p = pp;
 	}
+}
+
+/* COMM is kept when it is a word of KEEP, or starts with one followed by
+ * ':' (tmux names its server "tmux: server"). */
+static bool keep_command(const char *keep, const char *comm)
+{
+	char base[16];
+	const char *colon = strchr(comm, ':');
+
+	if (lo_list_contains(keep, comm))
+		return true;
+	if (!colon || colon == comm)
+		return false;
+	snprintf(base, sizeof(base), "%.*s", (int)(colon - comm), comm);
+	return lo_list_contains(keep, base);
 }
 
 static bool matches(const struct matcher *m, pid_t pid)
@@ -135,7 +153,7 @@ static bool matches(const struct matcher *m, pid_t pid)
 	for (size_t i = 0; i < m->n_excluded; i++)
 		if (m->excluded[i] == uid)
 			return false;
-	if (lo_list_contains(m->keep, comm))
+	if (keep_command(m->keep, comm))
 		return false;
 	return true;
 }
@@ -292,6 +310,10 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 	}
 	lo_parse_seconds(s->config(s, "grace"), &grace);
 	matcher_init(s, &m, audit);
+	if (m.exclude_error) {
+		s->set_status(s, "exclude_users has too many entries: nothing ended");
+		return -E2BIG;
+	}
 	if (!audit) {
 		for (size_t i = 0; i < m.n_excluded; i++)
 			if (m.excluded[i] == m.uid) {

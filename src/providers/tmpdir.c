@@ -73,9 +73,18 @@ static int tmpdir_logon(struct logoff_support *s, unsigned flags)
 	r = s->track(s, LOGOFF_SUBOBJECT_PATH, path);
 	if (r < 0)
 		goto out;
-	if (mkdirat(fd, id->session_id, 0700) < 0) {
-		r = -errno;
-		s->log(s, LOG_ERR, "cannot create %s: %m", path);
+	r = mkdirat(fd, id->session_id, 0700) < 0 ? -errno : 0;
+	if (r == -EEXIST) {
+		/* Left by a session whose logoff never ran (a registry id
+		 * reused after the registry was lost): it is not this
+		 * session's, so it goes before the new one is made. */
+		s->log(s, LOG_WARNING, "removing stale %s", path);
+		r = lo_release_path(path, NULL);
+		if (r == 0)
+			r = mkdirat(fd, id->session_id, 0700) < 0 ? -errno : 0;
+	}
+	if (r < 0) {
+		s->log(s, LOG_ERR, "cannot create %s: %s", path, strerror(-r));
 		goto out;
 	}
 	if (s->privileged && fchownat(fd, id->session_id, id->uid, id->gid, AT_SYMLINK_NOFOLLOW) < 0) {

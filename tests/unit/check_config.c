@@ -109,6 +109,7 @@ START_TEST(test_errors_name_file_line_key)
 	load_fails("[logoff]\n\nfoo = 1\n", -EINVAL, "logoff.conf:3: unknown key 'foo'", "[logoff]");
 	load_fails("[logoff]\ntimeout = 30s\n", -EINVAL, "logoff.conf:2: [logoff] timeout", "seconds");
 	load_fails("[logoff]\ntimeout = 86401\n", -EINVAL, ":2:", "timeout");
+	load_fails("[logoff]\ntimeout = 0\n", -EINVAL, ":2:", "at least 1 second");
 	load_fails("[logoff]\nproviders = tmpdir frobnicate\n", -EINVAL, ":2:", "unknown provider");
 	load_fails("[logoff]\nregistry = run/logoff\n", -EINVAL, "registry", "absolute");
 	load_fails("[processes]\nmatch = everything\n", -EINVAL, ":2: [processes] match",
@@ -141,6 +142,13 @@ START_TEST(test_unsafe_files_refused)
 		ck_assert_int_eq(chown(tu_path("logoff.conf"), 65534, 0), 0);
 		ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), NULL, &c, &err), -EPERM);
 		ck_assert_msg(strstr(err, "not owned by root"), "%s", err);
+		free(err);
+		ck_assert_int_eq(chown(tu_path("logoff.conf"), 0, 0), 0);
+		/* A drop-in directory anyone can write is refused too. */
+		ck_assert_int_eq(mkdir(tu_path("logoff.conf.d"), 0777), 0);
+		chmod(tu_path("logoff.conf.d"), 0777);
+		ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), NULL, &c, &err), -EPERM);
+		ck_assert_msg(strstr(err, "logoff.conf.d") && strstr(err, "drop-in"), "%s", err);
 		free(err);
 	}
 }
