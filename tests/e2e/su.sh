@@ -10,7 +10,7 @@
 command -v su >/dev/null || skip "no su"
 make_user
 
-LO_MATCH=auto write_conf
+LO_MATCH=auto LO_RUN_AS=user write_conf
 cat > "$T/pam.d/su-l" <<SVC
 auth     sufficient pam_rootok.so
 auth     required   pam_deny.so
@@ -18,6 +18,8 @@ account  required   pam_permit.so
 session  required   $MODULE config=$T/logoff.conf helper=$HELPER debug
 SVC
 hook logoff.d 10-mark 'echo "$PAM_USER $LOGOFF_SESSION_ID" > "'"$T"'/out/logoff.ran"'
+# run_as = user: the hook sees the user's uid, gid and groups, nothing of root's.
+hook logon.d 10-id 'echo "uid=$(id -u) ruid=$(id -ru) gid=$(id -g) groups=$(id -G) home=$HOME" > "'"$T"'/out/hook.id"'
 
 # The "root shell": runs su, and keeps a root process of its own beside.
 cat > "$T/rootshell.sh" <<SH
@@ -25,7 +27,7 @@ sleep 300 &
 echo \$! > "$T/out/root-bg.pid"
 echo \$\$ > "$T/out/root-shell.pid"
 ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \\
-	su -l "$E2E_USER" -c 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! > "$T/out/user-bg.pid"; echo data > "\$TMPDIR/file"; echo "\$TMPDIR" > "$T/out/tmpdir"; echo "\$LOGOFF_SESSION_ID" > "$T/out/id"'
+	su -l "$E2E_USER" -c 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! > "$T/out/user-bg.pid"; echo data > "\$TMPDIR/file"; echo "\$TMPDIR" > "$T/out/tmpdir"; stat -c "%U %a" "\$TMPDIR" > "$T/out/tmpdir.stat"; echo "\$LOGOFF_SESSION_ID" > "$T/out/id"'
 echo "su exit \$?" > "$T/out/su.rc"
 sleep 1
 echo alive > "$T/out/root-shell-after"
@@ -42,6 +44,10 @@ assert_dead "$(cat "$T/out/user-bg.pid")" "user's setsid sleep"
 assert_gone "$tmpdir"
 assert_gone "$T/reg/sessions/$id"
 assert_grep "$E2E_USER $id" "$T/out/logoff.ran"
+assert_grep "^$E2E_USER 700\$" "$T/out/tmpdir.stat"
+uid=$(id -u "$E2E_USER"); gid=$(id -g "$E2E_USER"); groups=$(id -G "$E2E_USER")
+home=$(getent passwd "$E2E_USER" | cut -d: -f6)
+assert_grep "^uid=$uid ruid=$uid gid=$gid groups=$groups home=$home\$" "$T/out/hook.id"
 assert_exists "$T/out/root-shell-after"
 assert_alive "$(cat "$T/out/root-bg.pid")" "root's sleep beside the shell"
 kill "$(cat "$T/out/root-bg.pid")" 2>/dev/null

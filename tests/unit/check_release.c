@@ -45,6 +45,39 @@ START_TEST(test_tree_removed)
 }
 END_TEST
 
+/* The issue's scale: 100,000 files in 1,000 directories, a symlink to
+ * outside planted in every directory. */
+START_TEST(test_100k_files_removed)
+{
+	char rel[256];
+
+	ck_assert_int_eq(mkdir(tu_path("big"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path("outside"), 0700), 0);
+	tu_write(tu_path("outside/keep"), "x", 0600);
+	for (int d = 0; d < 1000; d++) {
+		int dfd;
+
+		snprintf(rel, sizeof(rel), "big/d%d", d);
+		ck_assert_int_eq(mkdir(tu_path(rel), 0700), 0);
+		dfd = open(tu_path(rel), O_RDONLY | O_DIRECTORY);
+		ck_assert_int_ge(dfd, 0);
+		for (int f = 0; f < 100; f++) {
+			char name[16];
+			int fd;
+			snprintf(name, sizeof(name), "f%d", f);
+			fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+			ck_assert_int_ge(fd, 0);
+			close(fd);
+		}
+		ck_assert_int_eq(symlinkat(tu_path("outside"), dfd, "out"), 0);
+		close(dfd);
+	}
+	ck_assert_int_eq(lo_release_path(tu_path("big"), &logger), 0);
+	ck_assert(!tu_exists(tu_path("big")));
+	ck_assert(tu_exists(tu_path("outside/keep")));
+}
+END_TEST
+
 START_TEST(test_deep_tree_removed)
 {
 	char rel[8192] = "deep";
@@ -191,6 +224,11 @@ static Suite *release_suite(void)
 	tcase_add_test(tc, test_tree_removed);
 	tcase_add_test(tc, test_deep_tree_removed);
 	tcase_add_test(tc, test_missing_and_bad_paths);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("path-scale");
+	tcase_add_checked_fixture(tc, setup, tu_teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_100k_files_removed);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("path-traps");
 	tcase_add_checked_fixture(tc, setup, tu_teardown);
