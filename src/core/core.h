@@ -344,9 +344,12 @@ int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd,
  * Wait for the child PID (PIDFD) until DEADLINE_MS (CLOCK_MONOTONIC, ms),
  * passing each output line read from OUTFD (or -1) to LINE_FN. At the
  * deadline SIGTERM goes to its process group, then SIGKILL after
- * GRACE_MS. The child is always reaped. Returns 0 with *ret_status (a
- * waitpid status; -1 when the application reaped it first), or
- * -ETIMEDOUT when it had to be killed (*ret_status still set).
+ * GRACE_MS. The deadline holds even against a child that writes without
+ * pause. The child is reaped, unless it outlives SIGKILL by another
+ * GRACE_MS (uninterruptible sleep): it is then left, never waited for
+ * without a bound. Returns 0 with *ret_status (a waitpid status; -1 when
+ * the application reaped it first or it was left), or -ETIMEDOUT when it
+ * had to be killed.
  */
 int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t grace_ms,
 		  void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status);

@@ -52,8 +52,15 @@ static __attribute__((noreturn)) void child(const struct lo_spawn *sp, int outfd
 	if (setsid() < 0)
 		_exit(127);
 
+	/* Above 2 first: if the application runs with 0-2 closed, the pipe or
+	 * /dev/null may sit on 0-2 already, and dup2 onto itself would leave
+	 * it close-on-exec. */
 	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nullfd < 0)
+	if (nullfd >= 0 && nullfd < 3)
+		nullfd = fcntl(nullfd, F_DUPFD_CLOEXEC, 3);
+	if (outfd >= 0 && outfd < 3)
+		outfd = fcntl(outfd, F_DUPFD_CLOEXEC, 3);
+	if (nullfd < 0 || (sp->capture && outfd < 0))
 		_exit(127);
 	if (dup2(nullfd, 0) < 0)
 		_exit(127);
@@ -202,14 +209,21 @@ static bool exited(pid_t pid, int pidfd, short revents)
 	return si.si_pid == pid;
 }
 
+/* After the child exited, what is already in the pipe is read, but no
+ * more than this: a descendant that keeps the pipe open and writes must
+ * not hold us. */
+#define DRAIN_MAX_MS 200
+
 /* Wait for the child to exit until DEADLINE_MS, reading output meanwhile.
- * Returns true when it exited. */
+ * Returns true when it exited. The deadline is checked on every pass, so
+ * a child that writes without pause cannot outlive it. */
 static bool wait_exit(pid_t pid, int pidfd, int *outfd, struct linebuf *lb, int64_t deadline_ms,
 		      void (*line_fn)(void *, const char *), void *ctx)
 {
 	for (;;) {
 		struct pollfd pfd[2] = { { pidfd, POLLIN, 0 }, { *outfd, POLLIN, 0 } };
 		int64_t left = deadline_ms - lo_now_ms();
+		bool done;
 		int n;
 
 		if (left < 0)
@@ -217,11 +231,9 @@ static bool wait_exit(pid_t pid, int pidfd, int *outfd, struct linebuf *lb, int6
 		if (pidfd < 0 && left > 10)
 			left = 10;
 		n = poll(pfd, 2, left > INT_MAX ? INT_MAX : (int)left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+		if (n < 0 && errno != EINTR)
 			return false;
-		if (*outfd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+		if (n > 0 && *outfd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			bool eof = false;
 			drain(*outfd, lb, line_fn, ctx, &eof);
 			if (eof) {
@@ -229,15 +241,11 @@ static bool wait_exit(pid_t pid, int pidfd, int *outfd, struct linebuf *lb, int6
 				*outfd = -1;
 			}
 		}
-		/* Output is read until EOF or the exit, whichever comes last
-		 * within the deadline, so no line is lost. */
-		if (exited(pid, pidfd, pfd[0].revents) && *outfd < 0)
-			return true;
-		if (exited(pid, pidfd, pfd[0].revents)) {
-			/* Exited but a descendant may hold the pipe: read what is
-			 * there now, then stop. */
+		done = exited(pid, pidfd, n > 0 ? pfd[0].revents : 0);
+		if (done && *outfd >= 0) {
+			int64_t stop = lo_now_ms() + DRAIN_MAX_MS;
 			struct pollfd o = { *outfd, POLLIN, 0 };
-			while (poll(&o, 1, 0) > 0) {
+			while (lo_now_ms() < stop && poll(&o, 1, 0) > 0) {
 				bool eof = false;
 				drain(*outfd, lb, line_fn, ctx, &eof);
 				if (eof)
@@ -245,9 +253,10 @@ static bool wait_exit(pid_t pid, int pidfd, int *outfd, struct linebuf *lb, int6
 			}
 			close(*outfd);
 			*outfd = -1;
-			return true;
 		}
-		if (n == 0 && lo_now_ms() >= deadline_ms)
+		if (done)
+			return true;
+		if (lo_now_ms() >= deadline_ms)
 			return false;
 	}
 }
@@ -264,9 +273,24 @@ int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t 
 		 * whole group so its descendants go too. */
 		kill(-pid, SIGTERM);
 		kill(-pid, SIGCONT);
-		wait_exit(pid, pidfd, &outfd, &lb, lo_now_ms() + grace_ms, line_fn, ctx);
-		/* Before the reap, so the group id cannot have been reused:
-		 * whatever of the group is still there dies now. */
+		if (!wait_exit(pid, pidfd, &outfd, &lb, lo_now_ms() + grace_ms, line_fn, ctx)) {
+			/* Before the reap, so the group id cannot have been
+			 * reused: whatever of the group is still there dies. */
+			kill(-pid, SIGKILL);
+			/* A process in uninterruptible sleep (a hung mount)
+			 * does not die even of SIGKILL: never wait for it
+			 * without a bound. It is left unreaped; the application
+			 * or init reaps it when it finally goes. */
+			if (!wait_exit(pid, pidfd, &outfd, &lb, lo_now_ms() + grace_ms, line_fn,
+				       ctx)) {
+				if (outfd >= 0)
+					close(outfd);
+				if (pidfd >= 0)
+					close(pidfd);
+				*ret_status = -1;
+				return r;
+			}
+		}
 		kill(-pid, SIGKILL);
 	}
 	if (outfd >= 0)

@@ -52,16 +52,24 @@ static bool safe_owner(const struct stat *st, uid_t owner)
 	return st->st_uid == owner && !(st->st_mode & 022);
 }
 
+/* A hook's output goes to syslog; a chatty hook must not flood it. */
+#define MAX_OUTPUT_LINES 100
+
 struct hook_out {
 	struct logoff_support *s;
 	const char *name;
+	unsigned lines;
 };
 
 static void hook_line(void *ctx, const char *line)
 {
 	struct hook_out *o = ctx;
 
-	o->s->log(o->s, LOG_INFO, "%s: %s", o->name, line);
+	if (o->lines++ < MAX_OUTPUT_LINES)
+		o->s->log(o->s, LOG_INFO, "%s: %s", o->name, line);
+	else if (o->lines == MAX_OUTPUT_LINES + 1)
+		o->s->log(o->s, LOG_WARNING, "%s: more output than %d lines; the rest is dropped",
+			  o->name, MAX_OUTPUT_LINES);
 }
 
 /* Run one hook; returns its waitpid status, -1 when unknown, or a
@@ -76,7 +84,7 @@ static int run_hook(struct logoff_support *s, const char *path, const char *name
 		.path = path, .argv = argv, .envp = env, .run_as_user = as_user,
 		.user = id->user, .uid = id->uid, .gid = id->gid, .cwd = "/", .capture = true,
 	};
-	struct hook_out out = { s, name };
+	struct hook_out out = { s, name, 0 };
 	char procval[64];
 	bool tracked = false;
 	pid_t pid;

@@ -65,6 +65,20 @@ rm -f "$T/logoff.d/10-hang"
 assert_gone "$T/reg/sessions/$id"
 assert_gone "$T/tmpbase/$id"
 
+# 2b. A logoff hook that writes without pause cannot hold the deadline either.
+rm -f "$T/logoff.d/"*
+hook logoff.d 10-chatty 'exec yes'
+start=$(date +%s%N)
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" > "$T/out/pamenv3" 2>&1
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$rc" -eq 2 ] && ok "close_session reported the timeout (chatty hook)" || fail "exit $rc, expected 2"
+[ "$ms" -lt 3500 ] && ok "close returned in ${ms} ms with a chatty hook" || fail "close took ${ms} ms"
+wait_for 3 sh -c '! pgrep -x yes >/dev/null' && ok "the chatty hook is gone" || fail "the chatty hook survived"
+id=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/pamenv3")
+rm -f "$T/logoff.d/"*
+"$HELPER" --session "$id" --config "$T/logoff.conf" || fail "helper could not complete session $id"
+
 # 3. A required provider that fails rolls the others back and fails open.
 rm -f "$T/logoff.d/"*
 chmod 0777 "$T/tmpbase"
