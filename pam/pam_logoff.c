@@ -34,6 +34,8 @@
 #define LO_EXPORT PAM_EXTERN __attribute__((visibility("default")))
 
 #define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
+/* pam_set_data key: the session id as open_session made it. */
+#define DATA_SESSION "pam_logoff_session_id"
 #define HELPER_GRACE_MS 1000
 
 struct args {
@@ -95,6 +97,11 @@ static int env_put(void *pamh, const char *name, const char *value)
 	r = pam_putenv(pamh, s);
 	free(s);
 	return r == PAM_SUCCESS ? 0 : r == PAM_BUF_ERR ? -ENOMEM : -EINVAL;
+}
+
+static void free_data(pam_handle_t *pamh, void *data, int error_status)
+{
+	free(data);
 }
 
 static const char *item(pam_handle_t *pamh, int type)
@@ -181,6 +188,17 @@ LO_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const
 		pam_syslog(pamh, LOG_ERR, "session logon failed: %s", strerror(-r));
 		goto out;
 	}
+	/* Kept where only this module can reach it: the copy in the PAM
+	 * environment can be overwritten by a later module (pam_env with
+	 * user_readenv) and must not decide which session close logs off. */
+	{
+		char *copy = strdup(id);
+		if (!copy || pam_set_data(pamh, DATA_SESSION, copy, free_data) != PAM_SUCCESS) {
+			free(copy);
+			pam_syslog(pamh, LOG_WARNING, "cannot keep the session id in PAM data; close "
+				   "will use LOGOFF_SESSION_ID");
+		}
+	}
 	if (a.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session %s opened for %s", id, user);
 	ret = PAM_SUCCESS;
@@ -211,14 +229,27 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 	struct lo_config *config = NULL;
 	const char *id;
 	char *env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	char *hargv[9];
+	char *hargv[11];
+	char uidarg[16];
+	const char *user = NULL;
+	struct passwd pw, *pwr = NULL;
+	char pwbuf[4096];
 	int n = 0, status = -1, r, ret = PAM_SESSION_ERR;
 	pid_t pid;
 	int pidfd, outfd;
 
 	parse_argv(pamh, argc, argv, &a);
 	lc.quiet = a.quiet;
-	id = pam_getenv(pamh, "LOGOFF_SESSION_ID");
+	{
+		const void *data = NULL;
+		/* Our own copy when open_session ran in this process; the
+		 * environment otherwise, which a user may have touched, so
+		 * the helper then also checks the record's uid. */
+		if (pam_get_data(pamh, DATA_SESSION, &data) == PAM_SUCCESS && data)
+			id = data;
+		else
+			id = pam_getenv(pamh, "LOGOFF_SESSION_ID");
+	}
 	if (!id || !*id) {
 		/* Our open_session did not run or made no record: nothing to
 		 * log off (as pam_systemd treats PAM_NO_MODULE_DATA). */
@@ -230,6 +261,13 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		pam_syslog(pamh, LOG_ERR, "LOGOFF_SESSION_ID '%s' is not a valid session id", id);
 		return PAM_SESSION_ERR;
 	}
+	/* Only a session of this login's user is ever logged off here. */
+	if (pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS || !user ||
+	    getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwr) != 0 || !pwr) {
+		pam_syslog(pamh, LOG_ERR, "session %s: cannot resolve the user; not logged off", id);
+		return PAM_SESSION_ERR;
+	}
+	snprintf(uidarg, sizeof(uidarg), "%u", (unsigned)pwr->pw_uid);
 	if (load_config(pamh, &a, true, &config) < 0)
 		return PAM_SESSION_ERR;
 
@@ -239,6 +277,8 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 	hargv[n++] = (char *)"--config";
 	hargv[n++] = (char *)a.config;
 	hargv[n++] = (char *)"--prefix-priority";
+	hargv[n++] = (char *)"--uid";
+	hargv[n++] = uidarg;
 	if (a.debug)
 		hargv[n++] = (char *)"--debug";
 	hargv[n] = NULL;

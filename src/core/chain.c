@@ -377,6 +377,8 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
 	const struct lo_config *cfg = ctx->config;
 	struct lo_record *rec;
 	struct chain *c = NULL;
+	/* 1: a required provider failed; < 0: the record could not be
+	 * written. Either way the providers logged on are logged off. */
 	int r, failed_required = 0;
 	size_t i;
 
@@ -455,9 +457,22 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
 		lo_record_write(ctx->registry, rec);
 	}
 
+	if (!failed_required && (c->refs > 0 || rec->n_sub > 0)) {
+		rec->state = LO_SESSION_ACTIVE;
+		r = lo_record_write(ctx->registry, rec);
+		if (r < 0) {
+			/* Without this record the logoff would skip providers
+			 * it believes never logged on: undo the logon instead. */
+			lo_log(&ctx->log, LOG_ERR, "cannot write the session record: %s; logging "
+			       "the providers off again", strerror(-r));
+			failed_required = r;
+			i = c->n;
+		}
+	}
 	if (failed_required) {
-		lo_log(&ctx->log, LOG_ERR, "required provider %s failed; logging the others off",
-		       c->sup[i].name);
+		if (failed_required == 1)
+			lo_log(&ctx->log, LOG_ERR, "required provider %s failed; logging the others "
+			       "off", c->sup[i].name);
 		while (i-- > 0) {
 			struct support_impl *si = &c->sup[i];
 			if (si->refs == 0)
@@ -467,18 +482,12 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
 		}
 		if (!c->finished)
 			chain_finish(c);
-		r = -ECANCELED;
+		r = failed_required == 1 ? -ECANCELED : failed_required;
 		goto out;
 	}
 	if (c->refs == 0 && rec->n_sub == 0) {
 		/* No provider is logged on: there is nothing to log off. */
 		lo_record_delete(ctx->registry, rec->id);
-	} else {
-		rec->state = LO_SESSION_ACTIVE;
-		r = lo_record_write(ctx->registry, rec);
-		if (r < 0)
-			lo_log(&ctx->log, LOG_ERR, "cannot write the session record: %s",
-			       strerror(-r));
 	}
 	strcpy(ret_id, rec->id);
 	r = 0;
@@ -503,6 +512,12 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 			lo_log(&ctx->log, LOG_ERR, "%s", err ? err : strerror(-r));
 		free(err);
 		return r;
+	}
+	if (ctx->check_uid && rec->uid != ctx->expect_uid) {
+		lo_log(&ctx->log, LOG_ERR, "session %s belongs to uid %u, not %u: refusing to log "
+		       "it off", id, (unsigned)rec->uid, (unsigned)ctx->expect_uid);
+		lo_record_free(rec);
+		return -EPERM;
 	}
 	c = malloc(sizeof(*c));
 	if (!c) {

@@ -372,6 +372,11 @@ struct lo_ctx {
 	int (*pam_putenv)(void *pamh, const char *name, const char *value);
 	void *pamh;
 	bool privileged;	/* geteuid() == 0 */
+	/* lo_chain_logoff refuses (-EPERM) a record of another uid than this
+	 * one, when set: the id came from somewhere a user may reach (the PAM
+	 * environment). */
+	bool check_uid;
+	uid_t expect_uid;
 };
 
 /* What the module knows about a login at open_session. */
@@ -390,8 +395,11 @@ struct lo_login {
  * A provider whose logon fails is marked failed and will not be logged
  * off; if it is required, the providers already logged on are logged off
  * again in reverse order (rollback), the record deleted, and -ECANCELED
- * returned. Returns 0 and the id in RET_ID (LO_ID_MAX+1 bytes), or a
- * negative errno (registry errors, -ECANCELED).
+ * returned. If the record that marks the session active cannot be written
+ * (a full or read-only registry), the same rollback happens and the write
+ * error is returned: a session is never left open without a record that
+ * lets it be logged off. Returns 0 and the id in RET_ID (LO_ID_MAX+1
+ * bytes), or a negative errno (registry errors, -ECANCELED).
  */
 int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char *ret_id);
 
@@ -402,7 +410,8 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
  * reserved and must be 0 (-EINVAL). The record is deleted when the last
  * support reference drops and nothing is left tracked; otherwise it stays,
  * state failed. Returns 0 when everything was released, -EIO when
- * something was not (record kept), -ENOENT for no such record, or a
+ * something was not (record kept), -ENOENT for no such record, -EPERM
+ * when ctx->check_uid is set and the record belongs to another uid, or a
  * registry error.
  */
 int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags);

@@ -2,7 +2,9 @@
  * logoff-helper - log one session off through the provider chain, out of
  * the login manager's process.
  *
- *   logoff-helper --session ID [--config PATH] [--debug] [--prefix-priority]
+ *   logoff-helper --session ID [--uid UID] [--config PATH] [--debug] [--prefix-priority]
+ *
+ * --uid: refuse (exit 4) a session whose record belongs to another uid.
  *
  * pam_sm_close_session runs it (fork + exec, sanitized fds and
  * environment) under the [logoff] timeout deadline and kills its process
@@ -11,7 +13,7 @@
  *
  * Exit status: 0 everything released and the record deleted; 1 something
  * could not be released (record kept, state failed); 2 usage, config or
- * registry error; 3 no such session.
+ * registry error; 3 no such session; 4 the session belongs to another uid.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -37,7 +39,7 @@ static void log_prefixed(void *ctx, int priority, const char *msg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: logoff-helper --session ID [--config PATH] [--debug]\n");
+	fprintf(f, "usage: logoff-helper --session ID [--uid UID] [--config PATH] [--debug]\n");
 }
 
 int main(int argc, char **argv)
@@ -45,6 +47,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "session", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "uid", required_argument, NULL, 'u' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "prefix-priority", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
@@ -58,8 +61,21 @@ int main(int argc, char **argv)
 	char *err = NULL;
 	int c, r, ret = 2;
 
-	while ((c = getopt_long(argc, argv, "s:c:dph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:c:u:dph", opts, NULL)) != -1) {
+		char *end;
+		unsigned long u;
+
 		switch (c) {
+		case 'u':
+			errno = 0;
+			u = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || u >= UINT32_MAX) {
+				lo_log(&ctx.log, LOG_ERR, "--uid '%s': not a uid", optarg);
+				return 2;
+			}
+			ctx.check_uid = true;
+			ctx.expect_uid = (uid_t)u;
+			break;
 		case 's':
 			id = optarg;
 			break;
@@ -120,6 +136,8 @@ int main(int argc, char **argv)
 	if (r == -ENOENT) {
 		lo_log(&ctx.log, LOG_DEBUG, "session %s: no record", id);
 		ret = 3;
+	} else if (r == -EPERM) {
+		ret = 4;
 	} else if (r < 0) {
 		ret = 1;
 	} else {

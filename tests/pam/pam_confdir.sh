@@ -79,6 +79,29 @@ id=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/pamenv3")
 rm -f "$T/logoff.d/"*
 "$HELPER" --session "$id" --config "$T/logoff.conf" || fail "helper could not complete session $id"
 
+# 2c. The PAM environment is the user's to touch (pam_env user_readenv):
+#     a LOGOFF_SESSION_ID overwritten after open must not make close log
+#     off another session. Session A stays open while session B, whose
+#     stack sets LOGOFF_SESSION_ID to A's id, opens and closes.
+rm -f "$T/logoff.d/"*
+write_conf
+cat > "$T/pam.d/logoff-envtrick" <<SVC
+session  required  $MODULE config=$T/logoff.conf helper=$HELPER debug
+session  required  pam_env.so readenv=0 conffile=$T/env.conf
+SVC
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" \
+	'printf "LOGOFF_SESSION_ID OVERRIDE=%s\n" "$LOGOFF_SESSION_ID" > "'"$T"'/env.conf";
+	 "'"$top_builddir"'/tests/pam/pam_session_test" "'"$T"'/pam.d" logoff-envtrick "'"$TEST_USER"'" > "'"$T"'/out/envB" 2>&1;
+	 test -e "'"$T"'/reg/sessions/$LOGOFF_SESSION_ID" && echo kept > "'"$T"'/out/A-kept";
+	 test -d "$TMPDIR" && echo kept > "'"$T"'/out/A-tmpdir-kept"' > "$T/out/envA" 2>&1
+assert_grep "^LOGOFF_SESSION_ID=" "$T/out/envB"
+idA=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/envA")
+[ "$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/envB")" = "$idA" ] && ok "B's environment names A ($idA)" \
+	|| fail "pam_env did not override LOGOFF_SESSION_ID; the test proves nothing"
+assert_exists "$T/out/A-kept"
+assert_exists "$T/out/A-tmpdir-kept"
+[ "$(records)" -eq 0 ] && ok "A and B both logged off, each its own" || fail "$(records) record(s) left"
+
 # 3. A required provider that fails rolls the others back and fails open.
 rm -f "$T/logoff.d/"*
 chmod 0777 "$T/tmpbase"

@@ -288,6 +288,23 @@ START_TEST(test_abi_major_mismatch_refused)
 }
 END_TEST
 
+START_TEST(test_other_uid_refused)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a\n");
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ctx.check_uid = true;
+	ctx.expect_uid = getuid() + 1;
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), -EPERM);
+	ck_assert_str_eq(calls, "on:a");
+	ck_assert(tu_exists(record_path));
+	ctx.expect_uid = getuid();
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert(!tu_exists(record_path));
+}
+END_TEST
+
 START_TEST(test_timed_out_marking)
 {
 	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a\n");
@@ -319,6 +336,7 @@ static Suite *chain_suite(void)
 	tcase_add_test(tc, test_required_rollback);
 	tcase_add_test(tc, test_reserved_flags);
 	tcase_add_test(tc, test_abi_major_mismatch_refused);
+	tcase_add_test(tc, test_other_uid_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("subobjects");
 	tcase_add_checked_fixture(tc, setup, teardown);
