@@ -117,4 +117,25 @@ printf '[logoff]\ntimeout = soon\n' > "$T/logoff.conf"
 "$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" > /dev/null 2>&1
 [ $? -eq 1 ] && ok "open_session refused a broken config" || fail "broken config accepted"
 [ "$(records)" -eq 0 ] && ok "no record for a refused session" || fail "record written"
+# 5. The registry on a full file system (root: a tiny tmpfs): open_session
+#    fails with a clear log line and leaves nothing behind, never a
+#    session that could not be logged off.
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/fullreg" && mount -t tmpfs -o size=8k,mode=0700 tmpfs "$T/fullreg" 2>/dev/null; then
+	write_conf
+	sed -i "s|^registry = .*|registry = $T/fullreg|" "$T/logoff.conf"
+	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" > "$T/out/full" 2>&1
+	rc=$?
+	n=$(find "$T/fullreg/sessions" -mindepth 1 ! -name '.*' 2>/dev/null | wc -l)
+	tmps=$(find "$T/fullreg/sessions" -mindepth 1 -name '.tmp*' 2>/dev/null | wc -l)
+	if [ "$rc" -eq 0 ]; then
+		# It fit after all: then it must also have been logged off.
+		[ "$n" -eq 0 ] && ok "session fit in the small registry and was logged off" || fail "$n record(s) left"
+	else
+		ok "open_session failed on a full registry (exit $rc)"
+		[ "$n" -eq 0 ] && ok "no record left on the full registry" || fail "$n record(s) left: $(ls "$T/fullreg/sessions")"
+	fi
+	[ "$tmps" -eq 0 ] && ok "no temp file left" || fail "$tmps temp file(s) left"
+	[ -z "$(ls -A "$T/tmpbase" 2>/dev/null)" ] && ok "no TMPDIR left" || fail "TMPDIR left: $(ls "$T/tmpbase")"
+	umount "$T/fullreg"
+fi
 finish
