@@ -257,8 +257,9 @@ int lo_proc_info(pid_t pid, pid_t *ret_ppid, uid_t *ret_uid, uint32_t *ret_sessi
 /*
  * The audit session id of the calling process if this login created it:
  * pam_loginuid earlier in the stack wrote /proc/self/loginuid, which gives
- * the process a new session id; an id equal to the parent's is inherited
- * and is not this login's. Returns 0 and *ret_id, or -ENOENT.
+ * the process a new session id; an id equal to the parent's, or one any
+ * other process already has, is inherited and is not this login's.
+ * Returns 0 and *ret_id, or -ENOENT.
  */
 int lo_proc_own_audit_session(uint32_t *ret_id);
 

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -132,9 +133,33 @@ int lo_proc_own_audit_session(uint32_t *ret_id)
 	if (self == UINT32_MAX)
 		return -ENOENT;
 	r = lo_proc_info(getppid(), NULL, NULL, &parent, NULL, NULL);
-	/* Parent gone (we were reparented): cannot tell, so not ours. */
 	if (r < 0 || parent == self)
 		return -ENOENT;
+	/* Differing from the parent is not enough: a process whose parent
+	 * exited was reparented to init or a subreaper, whose id differs too.
+	 * pam_loginuid has just made a new session, so nothing else is in it
+	 * yet; if any other process is, the id is inherited. */
+	{
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		pid_t me = getpid();
+
+		if (!d)
+			return -errno;
+		while ((de = readdir(d))) {
+			char *end;
+			long pid = strtol(de->d_name, &end, 10);
+			uint32_t sid;
+
+			if (*end || pid <= 0 || pid == me)
+				continue;
+			if (lo_proc_info((pid_t)pid, NULL, NULL, &sid, NULL, NULL) == 0 && sid == self) {
+				closedir(d);
+				return -ENOENT;
+			}
+		}
+		closedir(d);
+	}
 	*ret_id = self;
 	return 0;
 }

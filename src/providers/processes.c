@@ -9,7 +9,9 @@
  *          registry;
  *   auto   audit when this login created an audit session, else user.
  * Never the calling process or its ancestors (the login manager), never a
- * process of exclude_users, never one whose command is in keep_commands.
+ * process of exclude_users, never one running a root-owned program listed
+ * in keep_commands; with match=user never one that started after the
+ * logoff began.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -24,7 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -37,7 +42,7 @@ static const struct logoff_config_key keys[] = {
 	{ "match", LOGOFF_CONFIG_STRING, "auto", match_choices },
 	{ "grace", LOGOFF_CONFIG_SECONDS, "5", NULL },
 	{ "exclude_users", LOGOFF_CONFIG_LIST, "root", NULL },
-	{ "keep_commands", LOGOFF_CONFIG_LIST, "", NULL },
+	{ "keep_commands", LOGOFF_CONFIG_LIST, "", NULL },	/* program names or paths */
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -52,6 +57,7 @@ struct matcher {
 	uid_t excluded[LO_MAX_PROVIDERS * 4];
 	size_t n_excluded;
 	bool exclude_error;	/* exclude_users unreadable: end nothing */
+	unsigned long long started_before;	/* match=user: start-time cutoff, ticks */
 	const char *keep;
 	pid_t ancestors[MAX_ANCESTORS];
 	size_t n_ancestors;
@@ -92,6 +98,15 @@ static void matcher_init(struct logoff_support *s, struct matcher *m, bool audit
 
 	memset(m, 0, sizeof(*m));
 	m->audit = audit;
+	if (!audit) {
+		struct timespec ts;
+		long hz = sysconf(_SC_CLK_TCK);
+		/* /proc/PID/stat's start time counts clock ticks since boot. */
+		if (hz > 0 && clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+			m->started_before = (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+					    (unsigned long long)ts.tv_nsec * (unsigned long long)hz /
+					    1000000000ULL + 1;
+	}
 	m->session = (uint32_t)strtoul(s->identity->session_id, NULL, 10);
 	m->uid = s->identity->uid;
 	m->keep = s->config(s, "keep_commands");
@@ -118,19 +133,32 @@ static void matcher_init(struct logoff_support *s, struct matcher *m, bool audit
 	}
 }
 
-/* COMM is kept when it is a word of KEEP, or starts with one followed by
- * ':' (tmux names its server "tmux: server"). */
-static bool keep_command(const char *keep, const char *comm)
+/*
+ * Kept when the program the process runs (/proc/PID/exe) is listed, by
+ * absolute path or by file name, and is a file owned by root that only
+ * root can write. The process name (comm) is not used: any process can
+ * set its own with prctl(PR_SET_NAME), and a user can run a copy of a
+ * program under any name from their home.
+ */
+static bool keep_program(const char *keep, pid_t pid)
 {
-	char base[16];
-	const char *colon = strchr(comm, ':');
+	char link[64], exe[PATH_MAX];
+	const char *base;
+	struct stat st;
+	ssize_t n;
 
-	if (lo_list_contains(keep, comm))
-		return true;
-	if (!colon || colon == comm)
+	if (!keep || !*keep)
 		return false;
-	snprintf(base, sizeof(base), "%.*s", (int)(colon - comm), comm);
-	return lo_list_contains(keep, base);
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	if (stat(link, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
+		return false;
+	base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	return lo_list_contains(keep, exe) || lo_list_contains(keep, base);
 }
 
 static bool matches(const struct matcher *m, pid_t pid)
@@ -138,12 +166,12 @@ static bool matches(const struct matcher *m, pid_t pid)
 	uint32_t sid = UINT32_MAX;
 	pid_t ppid = 0;
 	uid_t uid;
-	char state = 0, comm[16] = "";
+	char state = 0;
 
 	for (size_t i = 0; i < m->n_ancestors; i++)
 		if (m->ancestors[i] == pid)
 			return false;
-	if (lo_proc_info(pid, &ppid, &uid, m->audit ? &sid : NULL, &state, comm) < 0)
+	if (lo_proc_info(pid, &ppid, &uid, m->audit ? &sid : NULL, &state, NULL) < 0)
 		return false;
 	/* Kernel threads (children of kthreadd) and the already dead. */
 	if (pid == 2 || ppid == 2 || state == 'Z' || state == 'X')
@@ -153,7 +181,15 @@ static bool matches(const struct matcher *m, pid_t pid)
 	for (size_t i = 0; i < m->n_excluded; i++)
 		if (m->excluded[i] == uid)
 			return false;
-	if (keep_command(m->keep, comm))
+	if (m->started_before) {
+		/* The user's next login may start while this logoff waits out
+		 * its grace period: what started after the logoff began is
+		 * not this session's. */
+		unsigned long long start;
+		if (lo_proc_starttime(pid, &start) < 0 || start > m->started_before)
+			return false;
+	}
+	if (keep_program(m->keep, pid))
 		return false;
 	return true;
 }
@@ -332,6 +368,12 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 	for (int round = 0; round < MAX_ROUNDS; round++) {
 		size_t left;
 
+		/* A new login of the user between rounds makes the user's
+		 * processes its processes too. */
+		if (!audit && round > 0 && s->user_sessions(s) != 0) {
+			s->log(s, LOG_INFO, "%s logged on again; stopping", s->identity->user);
+			break;
+		}
 		r = scan(&m, &v, batch);
 		if (r < 0 || v.n == 0)
 			break;

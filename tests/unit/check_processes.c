@@ -118,7 +118,7 @@ START_TEST(test_audit_session_ended_caller_spared)
 		int fd = open("/proc/self/loginuid", O_WRONLY);
 		uint32_t sid;
 		char id[16];
-		pid_t s1, s2, keep, stubborn;
+		pid_t s1, s2, keep, fake, stubborn;
 		struct lo_ctx ctx;
 
 		if (fd < 0 || write(fd, "64999", 5) != 5)
@@ -129,6 +129,8 @@ START_TEST(test_audit_session_ended_caller_spared)
 		s1 = start(-1, "/bin/sleep", "sleep", "60", NULL);
 		s2 = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
 		keep = start(-1, tu_path("keepme"), "keepme", "60", NULL);
+		/* Same name, but a copy the user owns: not kept. */
+		fake = start(-1, tu_path("u/keepme"), "keepme", "60", NULL);
 		stubborn = start(-1, "/bin/sh", "sh", "-c", "trap '' TERM; while :; do sleep 1; done");
 		usleep(200000);
 		snprintf(id, sizeof(id), "%u", sid);
@@ -139,6 +141,8 @@ START_TEST(test_audit_session_ended_caller_spared)
 			_exit(12);
 		if (death_signal(s1) != SIGTERM || death_signal(s2) != SIGTERM)
 			_exit(13);
+		if (death_signal(fake) != SIGTERM)
+			_exit(16);
 		if (death_signal(stubborn) != SIGKILL)
 			_exit(14);
 		if (!alive(keep))
@@ -212,12 +216,52 @@ END_TEST
 
 static void copy_keepme(void)
 {
-	char cmd[600];
+	char cmd[1200];
 
 	setup();
-	snprintf(cmd, sizeof(cmd), "cp /bin/sleep '%s'", tu_path("keepme"));
+	snprintf(cmd, sizeof(cmd), "cp /bin/sleep '%s' && mkdir '%s' && cp /bin/sleep '%s' && "
+		 "chown -R %d '%s'", tu_path("keepme"), tu_path("u"), tu_path("u/keepme"), TEST_UID,
+		 tu_path("u"));
 	ck_assert_int_eq(system(cmd), 0);
 }
+
+START_TEST(test_own_audit_session)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		int fd = open("/proc/self/loginuid", O_WRONLY);
+		uint32_t id;
+		pid_t other;
+
+		/* Inherited from the test runner: not ours. */
+		if (lo_proc_own_audit_session(&id) == 0 && id != UINT32_MAX) {
+			/* Only possible when the runner itself has no
+			 * session and we... cannot be: fail loudly. */
+			_exit(20);
+		}
+		if (fd < 0 || write(fd, "64999", 5) != 5)
+			_exit(21);
+		close(fd);
+		/* A fresh session of our own, like pam_loginuid makes. */
+		if (lo_proc_own_audit_session(&id) != 0)
+			_exit(22);
+		/* Another process in it: the id may be inherited (as after a
+		 * reparent), so it is not claimed. */
+		other = start(-1, "/bin/sleep", "sleep", "60", NULL);
+		usleep(100000);
+		if (lo_proc_own_audit_session(&id) != -ENOENT)
+			_exit(23);
+		kill(other, SIGKILL);
+		waitpid(other, NULL, 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "step %d",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+END_TEST
 
 static Suite *processes_suite(void)
 {
@@ -230,6 +274,7 @@ static Suite *processes_suite(void)
 	tcase_add_test(tc, test_user_match_waits_for_last_session);
 	tcase_add_test(tc, test_excluded_user_untouched);
 	tcase_add_test(tc, test_audit_without_session_ends_nothing);
+	tcase_add_test(tc, test_own_audit_session);
 	suite_add_tcase(s, tc);
 	return s;
 }
