@@ -24,6 +24,7 @@
 /* Deeper trees than this are left in place (and reported) rather than
  * risking the fd limit of the login manager's process. */
 #define MAX_DEPTH 512
+#define MAX_PASSES 4
 
 struct rm_state {
 	dev_t dev;
@@ -51,8 +52,9 @@ static void rm_contents(int dfd, struct rm_state *st, int depth)
 		return;
 	}
 	/* Removing while reading can make readdir skip entries on some file
-	 * systems: read until a pass removes nothing. */
-	while (again) {
+	 * systems: read until a pass removes nothing, but a bounded number of
+	 * times, since someone may still be writing into the directory. */
+	for (int pass = 0; again && pass < MAX_PASSES; pass++) {
 		again = false;
 		rewinddir(d);
 		while ((de = readdir(d))) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -24,36 +25,89 @@ static const struct logoff_config_key keys[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
-/* Open BASE, making it (0711) when missing. It must be a real directory
+/*
+ * Open BASE, making it (0711) when missing. It must be a real directory
  * owned by root (by the caller when not root) and not writable by group
- * or others: otherwise another user could swap the session's dir. */
+ * or others: otherwise another user could swap the session's dir. One
+ * that is not, in a root-owned sticky directory such as /tmp, was planted
+ * by a user (who could otherwise block every login by making it first):
+ * it is renamed aside, which root may do there, and a new one made.
+ */
 static int open_base(struct logoff_support *s, const char *base)
 {
 	uid_t owner = s->privileged ? 0 : geteuid();
-	struct stat st;
-	int fd;
+	char parent[PATH_MAX], aside[NAME_MAX + 1];
+	const char *name;
+	struct stat st, pst;
+	int pfd, fd = -1;
 
-	if (mkdir(base, 0711) == 0)
-		chmod(base, 0711);	/* umask may have taken bits */
-	else if (errno != EEXIST) {
-		s->log(s, LOG_ERR, "cannot create base %s: %m", base);
+	snprintf(parent, sizeof(parent), "%s", base);
+	name = strrchr(base, '/') + 1;	/* base is absolute (config type PATH) */
+	if (!*name)
+		return -EINVAL;
+	parent[name - base - 1 > 0 ? name - base - 1 : 1] = '\0';
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0) {
+		s->log(s, LOG_ERR, "cannot open %s: %m", parent);
 		return -errno;
 	}
-	fd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		s->log(s, LOG_ERR, "%s: %s", base,
-		       e == ELOOP || e == ENOTDIR ? "refusing a base that is a symlink or not a directory" :
-		       strerror(e));
-		return -e;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (mkdirat(pfd, name, 0711) == 0)
+			fchmodat(pfd, name, 0711, 0);	/* umask may have taken bits */
+		else if (errno != EEXIST) {
+			s->log(s, LOG_ERR, "cannot create base %s: %m", base);
+			fd = -errno;
+			break;
+		}
+		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == owner && !(st.st_mode & 022))
+			break;
+		if (fd >= 0)
+			close(fd);
+		fd = -EPERM;
+		if (attempt == 0 && s->privileged && fstat(pfd, &pst) == 0 && pst.st_uid == 0 &&
+		    (pst.st_mode & S_ISVTX)) {
+			snprintf(aside, sizeof(aside), "%.200s.untrusted.%d.%lld", name, (int)getpid(),
+				 (long long)time(NULL));
+			if (renameat(pfd, name, pfd, aside) == 0) {
+				s->log(s, LOG_WARNING, "%s was not a root-owned private directory; moved "
+				       "aside to %s/%s", base, parent, aside);
+				continue;
+			}
+		}
+		s->log(s, LOG_ERR, "%s: refusing a base that is a symlink, not a directory, not "
+		       "owned by uid %u or writable by group or others", base, (unsigned)owner);
+		break;
 	}
-	if (fstat(fd, &st) < 0 || st.st_uid != owner || (st.st_mode & 022)) {
-		s->log(s, LOG_ERR, "%s: refusing a base not owned by uid %u or writable by group "
-		       "or others", base, (unsigned)owner);
-		close(fd);
-		return -EPERM;
-	}
+	close(pfd);
 	return fd;
+}
+
+/* A directory of this session's name is there already: left by a session
+ * whose logoff never ran (a registry id reused after the registry was
+ * lost). It is not this session's. Renamed aside within the root-owned
+ * base, so the new one can be made at once, and tracked, so the helper
+ * removes it at logoff under its deadline instead of open_session. */
+static int set_stale_aside(struct logoff_support *s, int basefd, const char *base)
+{
+	const char *id = s->identity->session_id;
+	char aside[NAME_MAX + 1], path[PATH_MAX];
+	int r;
+
+	snprintf(aside, sizeof(aside), ".stale.%s.%d.%lld", id, (int)getpid(), (long long)time(NULL));
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", base, aside) >= sizeof(path))
+		return -ENAMETOOLONG;
+	r = s->track(s, LOGOFF_SUBOBJECT_PATH, path);
+	if (r < 0)
+		return r;
+	if (renameat(basefd, id, basefd, aside) < 0) {
+		r = -errno;
+		s->untrack(s, LOGOFF_SUBOBJECT_PATH, path);
+		return r;
+	}
+	s->log(s, LOG_WARNING, "%s/%s existed already; moved aside to %s, removed at logoff", base,
+	       id, path);
+	return 0;
 }
 
 static int tmpdir_logon(struct logoff_support *s, unsigned flags)
@@ -75,11 +129,7 @@ static int tmpdir_logon(struct logoff_support *s, unsigned flags)
 		goto out;
 	r = mkdirat(fd, id->session_id, 0700) < 0 ? -errno : 0;
 	if (r == -EEXIST) {
-		/* Left by a session whose logoff never ran (a registry id
-		 * reused after the registry was lost): it is not this
-		 * session's, so it goes before the new one is made. */
-		s->log(s, LOG_WARNING, "removing stale %s", path);
-		r = lo_release_path(path, NULL);
+		r = set_stale_aside(s, fd, base);
 		if (r == 0)
 			r = mkdirat(fd, id->session_id, 0700) < 0 ? -errno : 0;
 	}

@@ -117,6 +117,33 @@ printf '[logoff]\ntimeout = soon\n' > "$T/logoff.conf"
 "$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" > /dev/null 2>&1
 [ $? -eq 1 ] && ok "open_session refused a broken config" || fail "broken config accepted"
 [ "$(records)" -eq 0 ] && ok "no record for a refused session" || fail "record written"
+# 6. A session directory left over under the next id (registry lost, base
+#    kept): the new session gets a fresh, empty TMPDIR; the old one is
+#    removed at logoff, not in open_session.
+write_conf
+next=$(cat "$T/reg/next-id")
+mkdir -p "$T/tmpbase/r$next/old"; echo stale > "$T/tmpbase/r$next/old/file"
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" \
+	'ls -A "$TMPDIR" > "'"$T"'/out/stale-ls"' > "$T/out/stale-env" 2>&1 || fail "session over a stale TMPDIR failed"
+[ "$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/stale-env")" = "r$next" ] && ok "session r$next reused the stale name" \
+	|| fail "expected session r$next"
+[ -f "$T/out/stale-ls" ] && [ ! -s "$T/out/stale-ls" ] && ok "the new TMPDIR started empty" || fail "the new TMPDIR held: $(cat "$T/out/stale-ls")"
+[ -z "$(ls -A "$T/tmpbase")" ] && ok "stale and new TMPDIR both removed at logoff" || fail "left in base: $(ls -A "$T/tmpbase")"
+
+# 7. A base planted by a user in a sticky world-writable directory (as
+#    anyone can in /tmp) does not block logins: it is moved aside.
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir -m 1777 "$T/sticky"
+	mkdir "$T/sticky/logoff"; chown 65534 "$T/sticky/logoff"; chmod 0777 "$T/sticky/logoff"
+	write_conf
+	sed -i "s|^base = .*|base = $T/sticky/logoff|" "$T/logoff.conf"
+	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" logoff-test "$TEST_USER" \
+		'stat -c "%u %a" "$(dirname "$TMPDIR")" > "'"$T"'/out/base-stat"' > /dev/null 2>&1 \
+		&& ok "session opened despite a planted base" || fail "a planted base blocked the login"
+	assert_grep "^0 711\$" "$T/out/base-stat"
+	ls -d "$T/sticky/logoff.untrusted."* > /dev/null 2>&1 && ok "planted base moved aside" || fail "planted base not moved aside"
+fi
+
 # 5. The registry on a full file system (root: a tiny tmpfs): open_session
 #    fails with a clear log line and leaves nothing behind, never a
 #    session that could not be logged off.
