@@ -13,8 +13,6 @@
 static char calls[1024];
 static char record_path[1024];
 static bool record_missing_during_logoff;
-static struct lo_registry *reg;
-static struct lo_config *cfg;
 static char env[512];
 
 #define PROVIDER(NAME, LOGON_RET, LOGOFF_RET)                                           \
@@ -109,34 +107,16 @@ static int put(void *h, const char *name, const char *value)
 
 static void setup(void)
 {
-	char *err = NULL;
-
-	tu_setup();
+	tu_reg_setup();
 	calls[0] = env[0] = '\0';
 	record_missing_during_logoff = false;
-	ck_assert_int_eq(lo_registry_open(tu_path("reg"), true, &reg, &err), 0);
-}
-
-static void teardown(void)
-{
-	lo_registry_close(reg);
-	lo_config_free(cfg);
-	cfg = NULL;
-	tu_teardown();
 }
 
 static struct lo_ctx make_ctx(const char *conf)
 {
-	char *err = NULL;
-	struct lo_ctx ctx;
+	struct lo_ctx ctx = tu_ctx(conf, table);
 
-	tu_write(tu_path("logoff.conf"), conf, 0644);
-	ck_assert_msg(lo_config_load(tu_path("logoff.conf"), table, &cfg, &err) == 0, "%s", err);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.config = cfg;
-	ctx.registry = reg;
-	ctx.log = tu_logger();
-	ctx.table = table;
+	ctx.privileged = false;
 	ctx.pam_putenv = put;
 	return ctx;
 }
@@ -179,7 +159,7 @@ START_TEST(test_failed_logon_not_logged_off)
 	char id[LO_ID_MAX + 1];
 
 	ck_assert_int_eq(logon(&ctx, id), 0);
-	ck_assert_int_eq(lo_record_read(reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
 	ck_assert_int_eq(lo_record_status(rec, "bad")->state, LO_PROVIDER_FAILED);
 	ck_assert_int_eq(lo_record_status(rec, "bad")->result, -EIO);
 	ck_assert_int_eq(lo_record_status(rec, "c")->state, LO_PROVIDER_LOGGED_ON);
@@ -264,7 +244,7 @@ START_TEST(test_unreleasable_keeps_record_failed)
 
 	ck_assert_int_eq(logon(&ctx, id), 0);
 	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), -EIO);
-	ck_assert_int_eq(lo_record_read(reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
 	ck_assert_int_eq(rec->state, LO_SESSION_FAILED);
 	ck_assert_int_eq(lo_record_status(rec, "stuck")->state, LO_PROVIDER_FAILED);
 	ck_assert_uint_eq(lo_record_status(rec, "stuck")->faults, 1);
@@ -313,7 +293,7 @@ START_TEST(test_timed_out_marking)
 
 	ck_assert_int_eq(logon(&ctx, id), 0);
 	ck_assert_int_eq(lo_chain_mark_timed_out(&ctx, id), 0);
-	ck_assert_int_eq(lo_record_read(reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
 	ck_assert_int_eq(rec->state, LO_SESSION_TIMED_OUT);
 	ck_assert_int_eq(lo_record_status(rec, "a")->state, LO_PROVIDER_TIMED_OUT);
 	lo_record_free(rec);
@@ -329,7 +309,7 @@ static Suite *chain_suite(void)
 	Suite *s = suite_create("chain");
 	TCase *tc = tcase_create("order");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, tu_reg_teardown);
 	tcase_add_test(tc, test_order_and_reverse_order);
 	tcase_add_test(tc, test_failed_logon_not_logged_off);
 	tcase_add_test(tc, test_failure_isolated);
@@ -339,7 +319,7 @@ static Suite *chain_suite(void)
 	tcase_add_test(tc, test_other_uid_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("subobjects");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, tu_reg_teardown);
 	tcase_add_test(tc, test_leftovers_released_by_core);
 	tcase_add_test(tc, test_unreleasable_keeps_record_failed);
 	tcase_add_test(tc, test_timed_out_marking);

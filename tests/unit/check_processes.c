@@ -16,24 +16,6 @@
 /* A uid no account uses: its processes are only the ones made here. */
 #define TEST_UID 64999
 
-static struct lo_registry *reg;
-static struct lo_config *cfg;
-
-static void setup(void)
-{
-	char *err = NULL;
-
-	tu_setup();
-	ck_assert_int_eq(lo_registry_open(tu_path("reg"), true, &reg, &err), 0);
-}
-
-static void teardown(void)
-{
-	lo_registry_close(reg);
-	lo_config_free(cfg);
-	cfg = NULL;
-	tu_teardown();
-}
 
 /* Run ARGV as a child, as UID when uid >= 0. */
 static pid_t start(int uid, const char *path, const char *arg0, const char *a1, const char *a2)
@@ -71,17 +53,7 @@ static int death_signal(pid_t pid)
 
 static struct lo_ctx ctx_for(const char *conf)
 {
-	struct lo_ctx ctx;
-	char *err = NULL;
-
-	tu_write(tu_path("logoff.conf"), conf, 0644);
-	ck_assert_msg(lo_config_load(tu_path("logoff.conf"), NULL, &cfg, &err) == 0, "%s", err);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.config = cfg;
-	ctx.registry = reg;
-	ctx.log = tu_logger();
-	ctx.privileged = geteuid() == 0;
-	return ctx;
+	return tu_ctx(conf, NULL);
 }
 
 /* A record with only the processes provider logged on. */
@@ -103,7 +75,7 @@ static void make_record(const char *id, uid_t uid, bool audit)
 	st.state = LO_PROVIDER_LOGGED_ON;
 	r.status = &st;
 	r.n_status = 1;
-	ck_assert_int_eq(lo_record_create(reg, &r), 0);
+	ck_assert_int_eq(lo_record_create(tu_reg, &r), 0);
 }
 
 START_TEST(test_audit_session_ended_caller_spared)
@@ -174,7 +146,7 @@ START_TEST(test_user_match_waits_for_last_session)
 	/* r2 is still open: the user's processes belong to it too. */
 	ck_assert_int_eq(lo_chain_logoff(&ctx, "r1", 0), 0);
 	ck_assert(alive(p));
-	ck_assert_int_eq(lo_record_read(reg, "r1", &rec, NULL), -ENOENT);
+	ck_assert_int_eq(lo_record_read(tu_reg, "r1", &rec, NULL), -ENOENT);
 	ck_assert_int_eq(lo_chain_logoff(&ctx, "r2", 0), 0);
 	ck_assert_int_eq(death_signal(p), SIGTERM);
 }
@@ -218,7 +190,7 @@ static void copy_keepme(void)
 {
 	char cmd[1200];
 
-	setup();
+	tu_reg_setup();
 	snprintf(cmd, sizeof(cmd), "cp /bin/sleep '%s' && mkdir '%s' && cp /bin/sleep '%s' && "
 		 "chown -R %d '%s'", tu_path("keepme"), tu_path("u"), tu_path("u/keepme"), TEST_UID,
 		 tu_path("u"));
@@ -268,7 +240,7 @@ static Suite *processes_suite(void)
 	Suite *s = suite_create("processes");
 	TCase *tc = tcase_create("match");
 
-	tcase_add_checked_fixture(tc, copy_keepme, teardown);
+	tcase_add_checked_fixture(tc, copy_keepme, tu_reg_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_audit_session_ended_caller_spared);
 	tcase_add_test(tc, test_user_match_waits_for_last_session);

@@ -11,22 +11,6 @@
 
 #include "testutil.h"
 
-static struct lo_registry *reg;
-
-static void setup(void)
-{
-	char *err = NULL;
-
-	tu_setup();
-	ck_assert_int_eq(lo_registry_open(tu_path("reg"), true, &reg, &err), 0);
-}
-
-static void teardown(void)
-{
-	lo_registry_close(reg);
-	reg = NULL;
-	tu_teardown();
-}
 
 static struct lo_record *sample(const char *id)
 {
@@ -66,15 +50,15 @@ START_TEST(test_round_trip)
 	char *err = NULL;
 	struct stat st;
 
-	ck_assert_int_eq(lo_record_create(reg, w), 0);
-	ck_assert_int_eq(lo_record_create(reg, w), -EEXIST);
+	ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
+	ck_assert_int_eq(lo_record_create(tu_reg, w), -EEXIST);
 	ck_assert_int_eq(stat(tu_path("reg/sessions/r7"), &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_eq(stat(tu_path("reg"), &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0700);
 	ck_assert(tu_exists(tu_path("reg/users/1000/r7")));
 
-	ck_assert_int_eq(lo_record_read(reg, "r7", &r, &err), 0);
+	ck_assert_int_eq(lo_record_read(tu_reg, "r7", &r, &err), 0);
 	ck_assert_str_eq(r->user, "alice");
 	ck_assert_str_eq(r->home, "/home/alice smith");
 	ck_assert_str_eq(r->tty, "");
@@ -92,13 +76,13 @@ START_TEST(test_round_trip)
 	ck_assert_uint_eq(r->n_sub, 2);
 	ck_assert_str_eq(r->sub[0].value, "/tmp/a dir/%x");
 	ck_assert_int_eq(r->sub[1].kind, LOGOFF_SUBOBJECT_PROCESS);
-	ck_assert_int_eq(lo_registry_count_user(reg, 1000, NULL), 1);
-	ck_assert_int_eq(lo_registry_count_user(reg, 1000, "r7"), 0);
+	ck_assert_int_eq(lo_registry_count_user(tu_reg, 1000, NULL), 1);
+	ck_assert_int_eq(lo_registry_count_user(tu_reg, 1000, "r7"), 0);
 
-	ck_assert_int_eq(lo_record_delete(reg, "r7"), 0);
+	ck_assert_int_eq(lo_record_delete(tu_reg, "r7"), 0);
 	ck_assert(!tu_exists(tu_path("reg/sessions/r7")));
 	ck_assert(!tu_exists(tu_path("reg/users/1000")));
-	{ struct lo_record *gone = NULL; ck_assert_int_eq(lo_record_read(reg, "r7", &gone, NULL), -ENOENT); }
+	{ struct lo_record *gone = NULL; ck_assert_int_eq(lo_record_read(tu_reg, "r7", &gone, NULL), -ENOENT); }
 	lo_record_free(w);
 	lo_record_free(r);
 }
@@ -110,12 +94,12 @@ START_TEST(test_write_is_atomic_and_leaves_no_temp)
 	struct lo_record *r = NULL;
 	int n = 0;
 
-	ck_assert_int_eq(lo_record_create(reg, w), 0);
+	ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
 	for (int i = 0; i < 50; i++) {
 		w->status[0].faults = (unsigned)i;
-		ck_assert_int_eq(lo_record_write(reg, w), 0);
+		ck_assert_int_eq(lo_record_write(tu_reg, w), 0);
 	}
-	ck_assert_int_eq(lo_record_read(reg, "5", &r, NULL), 0);
+	ck_assert_int_eq(lo_record_read(tu_reg, "5", &r, NULL), 0);
 	ck_assert_uint_eq(r->status[0].faults, 49);
 	lo_record_free(r);
 	/* Only the record itself is in sessions/: no temp file left. */
@@ -137,7 +121,7 @@ START_TEST(test_lock_excludes_other_process)
 	pid_t pid;
 	int status;
 
-	ck_assert_int_eq(lo_registry_lock(reg), 0);
+	ck_assert_int_eq(lo_registry_lock(tu_reg), 0);
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(tu_path("reg/sessions"), O_RDONLY | O_DIRECTORY);
@@ -146,7 +130,7 @@ START_TEST(test_lock_excludes_other_process)
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
-	lo_registry_unlock(reg);
+	lo_registry_unlock(tu_reg);
 	pid = fork();
 	if (pid == 0) {
 		int fd = open(tu_path("reg/sessions"), O_RDONLY | O_DIRECTORY);
@@ -165,7 +149,7 @@ static void expect_refused(const char *id, const char *text, int expect, const c
 
 	snprintf(path, sizeof(path), "reg/sessions/%s", id);
 	tu_write(tu_path(path), text, 0600);
-	ck_assert_int_eq(lo_record_read(reg, id, &r, &err), expect);
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &r, &err), expect);
 	ck_assert_ptr_null(r);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_msg(strstr(err, why) && strstr(err, id), "'%s' not in '%s'", why, err);
@@ -179,7 +163,7 @@ START_TEST(test_corrupt_records_refused)
 	size_t len;
 	FILE *f;
 
-	ck_assert_int_eq(lo_record_create(reg, w), 0);
+	ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
 	f = fopen(tu_path("reg/sessions/9"), "r");
 	good = calloc(1, 8192);
 	len = fread(good, 1, 8191, f);
@@ -191,7 +175,7 @@ START_TEST(test_corrupt_records_refused)
 		char *t = strndup(good, cut);
 		struct lo_record *r = NULL;
 		tu_write(tu_path("reg/sessions/9"), t, 0600);
-		ck_assert_int_lt(lo_record_read(reg, "9", &r, NULL), 0);
+		ck_assert_int_lt(lo_record_read(tu_reg, "9", &r, NULL), 0);
 		ck_assert_ptr_null(r);
 		free(t);
 	}
@@ -215,14 +199,14 @@ START_TEST(test_unsafe_records_refused)
 
 	tu_write(tu_path("target"), "logoff-record 1\n", 0600);
 	ck_assert_int_eq(symlink(tu_path("target"), tu_path("reg/sessions/s1")), 0);
-	ck_assert_int_eq(lo_record_read(reg, "s1", &r, &err), -EPERM);
+	ck_assert_int_eq(lo_record_read(tu_reg, "s1", &r, &err), -EPERM);
 	free(err);
 	tu_write(tu_path("reg/sessions/s2"), "logoff-record 1\n", 0644);
-	ck_assert_int_eq(lo_record_read(reg, "s2", &r, &err), -EPERM);
+	ck_assert_int_eq(lo_record_read(tu_reg, "s2", &r, &err), -EPERM);
 	ck_assert_msg(strstr(err, "group or others"), "%s", err);
 	free(err);
 	/* Ids that could name a path outside sessions/ never reach a path. */
-	ck_assert_int_eq(lo_record_read(reg, "../target", &r, &err), -EINVAL);
+	ck_assert_int_eq(lo_record_read(tu_reg, "../target", &r, &err), -EINVAL);
 	free(err);
 	ck_assert(!lo_id_valid(".."));
 	ck_assert(!lo_id_valid("a/b"));
@@ -257,11 +241,11 @@ START_TEST(test_alloc_ids_unique)
 	char a[LO_ID_MAX + 1], b[LO_ID_MAX + 1];
 	struct lo_record *w = sample("r2");
 
-	ck_assert_int_eq(lo_record_create(reg, w), 0);
-	ck_assert_int_eq(lo_registry_alloc_id(reg, a), 0);
+	ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
+	ck_assert_int_eq(lo_registry_alloc_id(tu_reg, a), 0);
 	ck_assert_str_eq(a, "r1");
 	/* r2 is taken by a record: skipped. */
-	ck_assert_int_eq(lo_registry_alloc_id(reg, b), 0);
+	ck_assert_int_eq(lo_registry_alloc_id(tu_reg, b), 0);
 	ck_assert_str_eq(b, "r3");
 	lo_record_free(w);
 }
@@ -272,14 +256,14 @@ static Suite *registry_suite(void)
 	Suite *s = suite_create("registry");
 	TCase *tc = tcase_create("records");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, tu_reg_setup, tu_reg_teardown);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_write_is_atomic_and_leaves_no_temp);
 	tcase_add_test(tc, test_lock_excludes_other_process);
 	tcase_add_test(tc, test_alloc_ids_unique);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hostile");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, tu_reg_setup, tu_reg_teardown);
 	tcase_add_test(tc, test_corrupt_records_refused);
 	tcase_add_test(tc, test_unsafe_records_refused);
 	tcase_add_test(tc, test_unsafe_registry_refused);

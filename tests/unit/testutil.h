@@ -53,6 +53,52 @@ static inline void tu_teardown(void)
 		fprintf(stderr, "cannot remove %s\n", tu_dir);
 }
 
+/* The registry fixture: a fresh registry in the test dir, and a config
+ * the test loads (freed at teardown). */
+static struct lo_registry *tu_reg;
+static struct lo_config *tu_cfg;
+
+static inline const char *tu_path(const char *rel);
+
+static inline void tu_reg_setup(void)
+{
+	char *err = NULL;
+
+	tu_setup();
+	ck_assert_int_eq(lo_registry_open(tu_path("reg"), true, &tu_reg, &err), 0);
+}
+
+static inline void tu_reg_teardown(void)
+{
+	lo_registry_close(tu_reg);
+	tu_reg = NULL;
+	lo_config_free(tu_cfg);
+	tu_cfg = NULL;
+	tu_teardown();
+}
+
+/* Load CONF (logoff.conf text) against TABLE into tu_cfg and return a
+ * context over tu_reg that logs to tu_log. */
+static inline struct lo_ctx tu_ctx(const char *conf, const struct logoff_provider *const *table)
+{
+	struct lo_ctx ctx;
+	char *err = NULL;
+	int fd;
+
+	fd = open(tu_path("logoff.conf"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, conf, strlen(conf)), (ssize_t)strlen(conf));
+	close(fd);
+	ck_assert_msg(lo_config_load(tu_path("logoff.conf"), table, &tu_cfg, &err) == 0, "%s", err);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.config = tu_cfg;
+	ctx.registry = tu_reg;
+	ctx.log = tu_logger();
+	ctx.table = table;
+	ctx.privileged = geteuid() == 0;
+	return ctx;
+}
+
 /* Path below the test dir. */
 static inline const char *tu_path(const char *rel)
 {
