@@ -517,7 +517,7 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 		lo_log(&ctx->log, LOG_ERR, "session %s belongs to uid %u, not %u: refusing to log "
 		       "it off", id, (unsigned)rec->uid, (unsigned)ctx->expect_uid);
 		lo_record_free(rec);
-		return -EPERM;
+		return -EACCES;
 	}
 	c = malloc(sizeof(*c));
 	if (!c) {

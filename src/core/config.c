@@ -282,7 +282,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	}
 	r = check_value(c, section, key, v, &why);
 	if (r == 0 && strcmp(section, "logoff") == 0 && strcmp(name, "timeout") == 0 &&
-	    strcmp(v, "0") == 0) {
+	    strspn(v, "0") == strlen(v)) {
 		/* A zero deadline would time out every logoff. */
 		why = "a logoff needs at least 1 second";
 		r = -EINVAL;

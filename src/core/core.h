@@ -373,7 +373,7 @@ struct lo_ctx {
 	int (*pam_putenv)(void *pamh, const char *name, const char *value);
 	void *pamh;
 	bool privileged;	/* geteuid() == 0 */
-	/* lo_chain_logoff refuses (-EPERM) a record of another uid than this
+	/* lo_chain_logoff refuses (-EACCES) a record of another uid than this
 	 * one, when set: the id came from somewhere a user may reach (the PAM
 	 * environment). */
 	bool check_uid;
@@ -411,9 +411,9 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
  * reserved and must be 0 (-EINVAL). The record is deleted when the last
  * support reference drops and nothing is left tracked; otherwise it stays,
  * state failed. Returns 0 when everything was released, -EIO when
- * something was not (record kept), -ENOENT for no such record, -EPERM
+ * something was not (record kept), -ENOENT for no such record, -EACCES
  * when ctx->check_uid is set and the record belongs to another uid, or a
- * registry error.
+ * registry error (lo_record_read's: -EPERM, -EBADMSG, -EPROTO ...).
  */
 int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags);
 

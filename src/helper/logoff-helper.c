@@ -13,7 +13,8 @@
  *
  * Exit status: 0 everything released and the record deleted; 1 something
  * could not be released (record kept, state failed); 2 usage, config or
- * registry error; 3 no such session; 4 the session belongs to another uid.
+ * registry error (including a record refused as unsafe or corrupt); 3 no
+ * such session; 4 the session belongs to another uid than --uid.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -136,10 +137,12 @@ int main(int argc, char **argv)
 	if (r == -ENOENT) {
 		lo_log(&ctx.log, LOG_DEBUG, "session %s: no record", id);
 		ret = 3;
-	} else if (r == -EPERM) {
+	} else if (r == -EACCES) {
 		ret = 4;
-	} else if (r < 0) {
+	} else if (r == -EIO) {
 		ret = 1;
+	} else if (r < 0) {
+		ret = 2;	/* the record could not be read or written */
 	} else {
 		lo_log(&ctx.log, LOG_DEBUG, "session %s: every provider logged off, record deleted", id);
 		ret = 0;

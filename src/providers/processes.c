@@ -154,6 +154,10 @@ static bool keep_program(const char *keep, pid_t pid)
 	if (n <= 0)
 		return false;
 	exe[n] = '\0';
+	/* A program replaced by a package upgrade while it runs: still the
+	 * same program. */
+	if ((size_t)n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
+		exe[n - 10] = '\0';
 	if (stat(link, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
 		return false;
 	base = strrchr(exe, '/');

@@ -276,7 +276,7 @@ START_TEST(test_other_uid_refused)
 	ck_assert_int_eq(logon(&ctx, id), 0);
 	ctx.check_uid = true;
 	ctx.expect_uid = getuid() + 1;
-	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), -EPERM);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), -EACCES);
 	ck_assert_str_eq(calls, "on:a");
 	ck_assert(tu_exists(record_path));
 	ctx.expect_uid = getuid();

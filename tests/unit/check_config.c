@@ -110,6 +110,7 @@ START_TEST(test_errors_name_file_line_key)
 	load_fails("[logoff]\ntimeout = 30s\n", -EINVAL, "logoff.conf:2: [logoff] timeout", "seconds");
 	load_fails("[logoff]\ntimeout = 86401\n", -EINVAL, ":2:", "timeout");
 	load_fails("[logoff]\ntimeout = 0\n", -EINVAL, ":2:", "at least 1 second");
+	load_fails("[logoff]\ntimeout = 00\n", -EINVAL, ":2:", "at least 1 second");
 	load_fails("[logoff]\nproviders = tmpdir frobnicate\n", -EINVAL, ":2:", "unknown provider");
 	load_fails("[logoff]\nregistry = run/logoff\n", -EINVAL, "registry", "absolute");
 	load_fails("[processes]\nmatch = everything\n", -EINVAL, ":2: [processes] match",
