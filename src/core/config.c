@@ -206,19 +206,36 @@ struct parse_state {
 	int err;
 };
 
+static void set_error(struct parse_state *st, int err, const char *fmt, ...) LO_ATTR_PRINTF(3, 4);
+static const struct logoff_config_key *section_keys(const struct lo_config *config,
+						    const char *section, bool *ret_known);
+
 /* inih calls the handler only after it read the line, so counting lines in
- * the reader gives the handler the number of the line it is looking at. */
+ * the reader gives the handler the number of the line it is looking at.
+ * Section headers are checked here too: inih reports a section only with
+ * its first key, and an unknown section with no key would go unnoticed. */
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse_state *st = stream;
 	char *r = fgets(str, num, st->fp);
+	const char *p, *end;
+	bool known;
 
-	if (r)
-		st->line++;
+	if (!r)
+		return r;
+	st->line++;
+	p = str + strspn(str, " \t");
+	end = strchr(p, ']');
+	if (*p == '[' && end && !st->error) {
+		char name[64];
+		snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
+		section_keys(st->config, name, &known);
+		if (!known)
+			set_error(st, -EINVAL, "%s:%d: unknown section [%s]", st->file, st->line, name);
+	}
 	return r;
 }
 
-static void set_error(struct parse_state *st, int err, const char *fmt, ...) LO_ATTR_PRINTF(3, 4);
 static void set_error(struct parse_state *st, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -312,13 +329,22 @@ static int handler(void *user, const char *section, const char *name, const char
 		while (*n > 0)
 			free(list[--*n]);
 		r = lo_split_list(v, list, LO_MAX_PROVIDERS);
-		free(v);
 		if (r < 0) {
-			set_error(st, r, "%s:%d: [logoff] %s: %s", st->file, st->line, name,
-				  strerror(-r));
+			set_error(st, r, "%s:%d: [logoff] %s = '%s': %s", st->file, st->line, name, v,
+				  r == -E2BIG ? "too many providers" : strerror(-r));
+			free(v);
 			return 1;
 		}
 		*n = (size_t)r;
+		for (size_t i = 0; i < *n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(list[i], list[j]) == 0) {
+					set_error(st, -EINVAL, "%s:%d: [logoff] %s = '%s': '%s' is "
+						  "listed twice", st->file, st->line, name, v, list[i]);
+					i = *n;
+					break;
+				}
+		free(v);
 		return 1;
 	}
 

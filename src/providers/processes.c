@@ -58,6 +58,7 @@ struct matcher {
 	size_t n_excluded;
 	bool exclude_error;	/* exclude_users unreadable: end nothing */
 	unsigned long long started_before;	/* match=user: start-time cutoff, ticks */
+	bool unprivileged;	/* not root: only our own uid can be signalled */
 	const char *keep;
 	pid_t ancestors[MAX_ANCESTORS];
 	size_t n_ancestors;
@@ -98,6 +99,7 @@ static void matcher_init(struct logoff_support *s, struct matcher *m, bool audit
 
 	memset(m, 0, sizeof(*m));
 	m->audit = audit;
+	m->unprivileged = !s->privileged;
 	if (!audit) {
 		struct timespec ts;
 		long hz = sysconf(_SC_CLK_TCK);
@@ -181,6 +183,8 @@ static bool matches(const struct matcher *m, pid_t pid)
 	if (pid == 2 || ppid == 2 || state == 'Z' || state == 'X')
 		return false;
 	if (m->audit ? sid != m->session : uid != m->uid)
+		return false;
+	if (m->unprivileged && uid != geteuid())
 		return false;
 	for (size_t i = 0; i < m->n_excluded; i++)
 		if (m->excluded[i] == uid)
@@ -395,8 +399,9 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		victims_clear(&v);
 	}
 	free(v.h);
-	s->set_status(s, "match=%s: ended %u process%s (%u with SIGKILL)%s", mode, ended + killed,
-		      ended + killed == 1 ? "" : "es", killed, survived ? ", some survived" : "");
+	s->set_status(s, "match=%s: ended %u process%s (%u with SIGKILL)%s%s", mode, ended + killed,
+		      ended + killed == 1 ? "" : "es", killed, survived ? ", some survived" : "",
+		      s->privileged ? "" : "; not root: only processes of our own uid");
 	s->log(s, LOG_DEBUG, "ended %u processes, %u with SIGKILL", ended + killed, killed);
 	if (r < 0)
 		return r;

@@ -104,8 +104,19 @@ END_TEST
 
 START_TEST(test_errors_name_file_line_key)
 {
-	load_fails("[logoff]\n[nonesuch]\nx = 1\n", -EINVAL, "logoff.conf:3: unknown section",
+	load_fails("[logoff]\n[nonesuch]\nx = 1\n", -EINVAL, "logoff.conf:2: unknown section",
 		   "[nonesuch]");
+	load_fails("[logoff]\ntimeout = 5\n  [empty-unknown]\n", -EINVAL, "logoff.conf:3: unknown section",
+		   "[empty-unknown]");
+	load_fails("[logoff]\nproviders = tmpdir hooks tmpdir\n", -EINVAL, ":2: [logoff] providers",
+		   "'tmpdir' is listed twice");
+	{
+		char text[1024] = "[logoff]\nproviders =";
+		for (int i = 0; i < LO_MAX_PROVIDERS + 1; i++)
+			strcat(text, " x");
+		strcat(text, "\n");
+		load_fails(text, -E2BIG, ":2:", "too many providers");
+	}
 	load_fails("[logoff]\n\nfoo = 1\n", -EINVAL, "logoff.conf:3: unknown key 'foo'", "[logoff]");
 	load_fails("[logoff]\ntimeout = 30s\n", -EINVAL, "logoff.conf:2: [logoff] timeout", "seconds");
 	load_fails("[logoff]\ntimeout = 86401\n", -EINVAL, ":2:", "timeout");
@@ -152,6 +163,13 @@ START_TEST(test_unsafe_files_refused)
 		ck_assert_msg(strstr(err, "logoff.conf.d") && strstr(err, "drop-in"), "%s", err);
 		free(err);
 	}
+	/* A drop-in directory that is a symlink is refused, as root or not. */
+	rmdir(tu_path("logoff.conf.d"));
+	ck_assert_int_eq(mkdir(tu_path("elsewhere"), 0755), 0);
+	ck_assert_int_eq(symlink(tu_path("elsewhere"), tu_path("logoff.conf.d")), 0);
+	ck_assert_int_lt(lo_config_load(tu_path("logoff.conf"), NULL, &c, &err), 0);
+	ck_assert_msg(strstr(err, "logoff.conf.d") && strstr(err, "symlink"), "%s", err);
+	free(err);
 }
 END_TEST
 
