@@ -34,8 +34,13 @@
 #define LO_EXPORT PAM_EXTERN __attribute__((visibility("default")))
 
 #define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
-/* pam_set_data key: the session id as open_session made it. */
-#define DATA_SESSION "pam_logoff_session_id"
+/* pam_set_data key: the session as open_session made it. */
+#define DATA_SESSION "pam_logoff_session"
+
+struct session_data {
+	char id[LO_ID_MAX + 1];
+	uid_t uid;	/* so close needs no NSS lookup (the user may be gone) */
+};
 #define HELPER_GRACE_MS 1000
 
 struct args {
@@ -89,13 +94,16 @@ static const char *env_get(void *pamh, const char *name)
 
 static int env_put(void *pamh, const char *name, const char *value)
 {
-	char *s = lo_strdupf("%s=%s", name, value);
+	/* "NAME" without '=' removes it (pam_putenv(3)). */
+	char *s = value ? lo_strdupf("%s=%s", name, value) : strdup(name);
 	int r;
 
 	if (!s)
 		return -ENOMEM;
 	r = pam_putenv(pamh, s);
 	free(s);
+	if (!value && r == PAM_BAD_ITEM)
+		return 0;	/* was not set */
 	return r == PAM_SUCCESS ? 0 : r == PAM_BUF_ERR ? -ENOMEM : -EINVAL;
 }
 
@@ -192,7 +200,11 @@ LO_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const
 	 * environment can be overwritten by a later module (pam_env with
 	 * user_readenv) and must not decide which session close logs off. */
 	{
-		char *copy = strdup(id);
+		struct session_data *copy = calloc(1, sizeof(*copy));
+		if (copy) {
+			memcpy(copy->id, id, sizeof(copy->id));
+			copy->uid = pwr->pw_uid;
+		}
 		if (!copy || pam_set_data(pamh, DATA_SESSION, copy, free_data) != PAM_SUCCESS) {
 			free(copy);
 			pam_syslog(pamh, LOG_WARNING, "cannot keep the session id in PAM data; close "
@@ -232,6 +244,8 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 	char *hargv[11];
 	char uidarg[16];
 	const char *user = NULL;
+	uid_t uid = 0;
+	bool have_uid = false;
 	struct passwd pw, *pwr = NULL;
 	char pwbuf[4096];
 	int n = 0, status = -1, r, ret = PAM_SESSION_ERR;
@@ -245,10 +259,14 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		/* Our own copy when open_session ran in this process; the
 		 * environment otherwise, which a user may have touched, so
 		 * the helper then also checks the record's uid. */
-		if (pam_get_data(pamh, DATA_SESSION, &data) == PAM_SUCCESS && data)
-			id = data;
-		else
+		if (pam_get_data(pamh, DATA_SESSION, &data) == PAM_SUCCESS && data) {
+			const struct session_data *sd = data;
+			id = sd->id;
+			uid = sd->uid;
+			have_uid = true;
+		} else {
 			id = pam_getenv(pamh, "LOGOFF_SESSION_ID");
+		}
 	}
 	if (!id || !*id) {
 		/* Our open_session did not run or made no record: nothing to
@@ -262,12 +280,16 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_SESSION_ERR;
 	}
 	/* Only a session of this login's user is ever logged off here. */
-	if (pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS || !user ||
-	    getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwr) != 0 || !pwr) {
-		pam_syslog(pamh, LOG_ERR, "session %s: cannot resolve the user; not logged off", id);
-		return PAM_SESSION_ERR;
+	if (!have_uid) {
+		if (pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS || !user ||
+		    getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwr) != 0 || !pwr) {
+			pam_syslog(pamh, LOG_ERR, "session %s: cannot resolve the user; not logged off",
+				   id);
+			return PAM_SESSION_ERR;
+		}
+		uid = pwr->pw_uid;
 	}
-	snprintf(uidarg, sizeof(uidarg), "%u", (unsigned)pwr->pw_uid);
+	snprintf(uidarg, sizeof(uidarg), "%u", (unsigned)uid);
 	if (load_config(pamh, &a, true, &config) < 0)
 		return PAM_SESSION_ERR;
 

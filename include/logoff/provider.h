@@ -151,6 +151,13 @@ struct logoff_support {
 	 * skip their work otherwise and say so with set_status. */
 	int privileged;
 
+	/* 1 when this logoff undoes a logon that open_session could not
+	 * complete (a required provider failed, or the record could not be
+	 * written). It then runs inside the login manager's process and the
+	 * session never started: release only what this provider opened;
+	 * end nothing else of the user's. */
+	int rollback;
+
 	void *core;	/* private to the core */
 };
 

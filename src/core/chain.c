@@ -38,6 +38,9 @@ struct chain {
 	bool logon;		/* PAM environment reachable */
 	bool finished;		/* record deleted or kept as failed */
 	int finish_result;
+	/* Names put into the PAM environment, unset again on rollback. */
+	char *env_names[16];
+	size_t n_env;
 };
 
 static struct support_impl *impl(struct logoff_support *s)
@@ -91,6 +94,17 @@ static int sup_putenv(struct logoff_support *s, const char *name, const char *va
 		return -EINVAL;
 	if (!c->logon || !c->ctx->pam_putenv)
 		return -ENOTSUP;
+	if (c->n_env < sizeof(c->env_names) / sizeof(c->env_names[0])) {
+		bool seen = false;
+		for (size_t i = 0; i < c->n_env; i++)
+			seen |= strcmp(c->env_names[i], name) == 0;
+		if (!seen) {
+			char *copy = strdup(name);
+			if (!copy)
+				return -ENOMEM;
+			c->env_names[c->n_env++] = copy;
+		}
+	}
 	return c->ctx->pam_putenv(c->ctx->pamh, name, value);
 }
 
@@ -284,7 +298,8 @@ static void chain_finish(struct chain *c)
 	c->finished = true;
 	if (c->rec->n_sub == 0) {
 		r = lo_record_delete(c->ctx->registry, c->rec->id);
-		c->finish_result = r == -ENOENT ? 0 : r;
+		/* -EACCES from lo_chain_logoff means "another uid's session". */
+		c->finish_result = r == -ENOENT ? 0 : r == -EACCES ? -EIO : r;
 		if (r < 0 && r != -ENOENT)
 			lo_log(&c->ctx->log, LOG_ERR, "session %s: cannot delete record: %s",
 			       c->rec->id, strerror(-r));
@@ -292,6 +307,8 @@ static void chain_finish(struct chain *c)
 	}
 	c->rec->state = LO_SESSION_FAILED;
 	r = lo_record_write(c->ctx->registry, c->rec);
+	if (r == -EACCES)
+		r = -EIO;
 	lo_log(&c->ctx->log, LOG_ERR, "session %s: %zu subobject%s could not be released; record "
 	       "kept for `logoff --gc`", c->rec->id, c->rec->n_sub, c->rec->n_sub == 1 ? "" : "s");
 	c->finish_result = r < 0 ? r : -EIO;
@@ -477,11 +494,19 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
 			struct support_impl *si = &c->sup[i];
 			if (si->refs == 0)
 				continue;
+			si->pub.rollback = 1;
 			logoff_one(si);
 			sup_release(&si->pub);
 		}
 		if (!c->finished)
 			chain_finish(c);
+		/* The login goes on without this module (with `optional`):
+		 * leave nothing of the undone session in its environment. */
+		if (ctx->pam_putenv) {
+			for (size_t k = 0; k < c->n_env; k++)
+				ctx->pam_putenv(ctx->pamh, c->env_names[k], NULL);
+			ctx->pam_putenv(ctx->pamh, "LOGOFF_SESSION_ID", NULL);
+		}
 		r = failed_required == 1 ? -ECANCELED : failed_required;
 		goto out;
 	}
@@ -492,6 +517,9 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
 	strcpy(ret_id, rec->id);
 	r = 0;
 out:
+	if (c)
+		for (size_t k = 0; k < c->n_env; k++)
+			free(c->env_names[k]);
 	free(c);
 	lo_record_free(rec);
 	return r;

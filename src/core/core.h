@@ -370,6 +370,7 @@ struct lo_ctx {
 	struct lo_log log;
 	const struct logoff_provider *const *table; /* NULL: built-in providers */
 	const char *(*pam_getenv)(void *pamh, const char *name);
+	/* Set NAME=VALUE; VALUE NULL removes NAME (pam_putenv("NAME")). */
 	int (*pam_putenv)(void *pamh, const char *name, const char *value);
 	void *pamh;
 	bool privileged;	/* geteuid() == 0 */

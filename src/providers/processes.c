@@ -338,6 +338,13 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 
 	if (flags != 0)
 		return -EINVAL;
+	if (s->rollback) {
+		/* open_session is being undone: the session never ran
+		 * anything, and what runs under the user's uid now belongs
+		 * to other logins. */
+		s->set_status(s, "rollback: nothing to end");
+		return 0;
+	}
 	mode = mode_of(s);
 	audit = strcmp(mode, "audit") == 0;
 	if (audit && !s->identity->audit_session) {

@@ -25,7 +25,8 @@ static char env[512];
 	static int NAME##_logoff(struct logoff_support *s, unsigned f)                  \
 	{                                                                               \
 		size_t len = strlen(calls);                                             \
-		snprintf(calls + len, sizeof(calls) - len, "%soff:%s", len ? " " : "", #NAME); \
+		snprintf(calls + len, sizeof(calls) - len, "%soff:%s%s", len ? " " : "", #NAME, \
+			 s->rollback ? "!" : "");                                       \
 		if (!tu_exists(record_path))                                            \
 			record_missing_during_logoff = true;                            \
 		return f ? -EINVAL : LOGOFF_RET;                                        \
@@ -94,16 +95,29 @@ static const struct logoff_provider p_tidy = { LOGOFF_ABI_VERSION, "tidy", tidy_
 static const struct logoff_provider p_future = { LOGOFF_ABI_MKVERSION(2, 0), "future",
 						 a_logon, a_logoff, NULL };
 
+/* Puts a variable into the PAM environment at logon. */
+static int envy_logon(struct logoff_support *s, unsigned f)
+{
+	return s->putenv(s, "ENVY", "1");
+}
+static const struct logoff_provider p_envy = { LOGOFF_ABI_VERSION, "envy", envy_logon,
+					       leaky_logoff, NULL };
+
 static const struct logoff_provider *const table[] = {
-	&p_a, &p_b, &p_c, &p_bad, &p_failoff, &p_leaky, &p_stuck, &p_tidy, &p_future, NULL,
+	&p_a, &p_b, &p_c, &p_bad, &p_failoff, &p_leaky, &p_stuck, &p_tidy, &p_future, &p_envy,
+	NULL,
 };
 
 static int put(void *h, const char *name, const char *value)
 {
 	size_t len = strlen(env);
-	snprintf(env + len, sizeof(env) - len, "%s=%s;", name, value);
+	if (value)
+		snprintf(env + len, sizeof(env) - len, "%s=%s;", name, value);
+	else
+		snprintf(env + len, sizeof(env) - len, "-%s;", name);
 	return 0;
 }
+
 
 static void setup(void)
 {
@@ -193,13 +207,26 @@ START_TEST(test_required_rollback)
 	int n = 0;
 
 	ck_assert_int_eq(logon(&ctx, id), -ECANCELED);
-	ck_assert_str_eq(calls, "on:a on:b on:bad off:b off:a");
+	/* "!": each logoff knew it was a rollback inside open_session. */
+	ck_assert_str_eq(calls, "on:a on:b on:bad off:b! off:a!");
 	d = opendir(tu_path("reg/sessions"));
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.')
 			n++;
 	closedir(d);
 	ck_assert_int_eq(n, 0);
+}
+END_TEST
+
+START_TEST(test_rollback_clears_environment)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = envy bad\nrequired = bad\n");
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), -ECANCELED);
+	/* Set during logon, removed again by the rollback. */
+	ck_assert_msg(strstr(env, "LOGOFF_SESSION_ID=") && strstr(env, "ENVY=1;"), "%s", env);
+	ck_assert_msg(strstr(env, "-ENVY;") && strstr(env, "-LOGOFF_SESSION_ID;"), "%s", env);
 }
 END_TEST
 
@@ -314,6 +341,7 @@ static Suite *chain_suite(void)
 	tcase_add_test(tc, test_failed_logon_not_logged_off);
 	tcase_add_test(tc, test_failure_isolated);
 	tcase_add_test(tc, test_required_rollback);
+	tcase_add_test(tc, test_rollback_clears_environment);
 	tcase_add_test(tc, test_reserved_flags);
 	tcase_add_test(tc, test_abi_major_mismatch_refused);
 	tcase_add_test(tc, test_other_uid_refused);
