@@ -248,6 +248,8 @@ int lo_record_remove_sub(struct lo_record *record, const char *provider, int kin
 
 /* ---------------------------------------------------------------- proc */
 
+/* Kernel session id (field 6, getsid) and start time of PID. */
+int lo_proc_session(pid_t pid, pid_t *ret_sid, unsigned long long *ret_start);
 /* Start time of PID (field 22 of /proc/PID/stat, clock ticks since boot). */
 int lo_proc_starttime(pid_t pid, unsigned long long *ret);
 /* Parent pid, real uid, audit session id (UINT32_MAX when unset), state
@@ -257,8 +259,9 @@ int lo_proc_info(pid_t pid, pid_t *ret_ppid, uid_t *ret_uid, uint32_t *ret_sessi
 /*
  * The audit session id of the calling process if this login created it:
  * pam_loginuid earlier in the stack wrote /proc/self/loginuid, which gives
- * the process a new session id; an id equal to the parent's, or one any
- * other process already has, is inherited and is not this login's.
+ * the process a new session id; an id equal to the parent's, or one a
+ * process older than the caller already has, is inherited and is not
+ * this login's.
  * Returns 0 and *ret_id, or -ENOENT.
  */
 int lo_proc_own_audit_session(uint32_t *ret_id);

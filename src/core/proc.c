@@ -42,7 +42,7 @@ static int read_small(const char *path, char *buf, size_t size)
 /* Fields of /proc/PID/stat after the comm, which may hold spaces and
  * parentheses: everything after the last ')' is plain. */
 static int read_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *start,
-		     char comm[16])
+		     char comm[16], pid_t *sess)
 {
 	char path[64], buf[1024];
 	char *open_paren, *close_paren, *p;
@@ -69,6 +69,8 @@ static int read_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *st
 	for (field = 3; field < 22 && p; field++) {
 		if (field == 4 && ppid)
 			*ppid = (pid_t)strtol(p, NULL, 10);
+		if (field == 6 && sess)
+			*sess = (pid_t)strtol(p, NULL, 10);
 		p = strchr(p, ' ');
 		if (p)
 			p++;
@@ -80,9 +82,14 @@ static int read_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *st
 	return 0;
 }
 
+int lo_proc_session(pid_t pid, pid_t *ret_sid, unsigned long long *ret_start)
+{
+	return read_stat(pid, NULL, NULL, ret_start, NULL, ret_sid);
+}
+
 int lo_proc_starttime(pid_t pid, unsigned long long *ret)
 {
-	return read_stat(pid, NULL, NULL, ret, NULL);
+	return read_stat(pid, NULL, NULL, ret, NULL, NULL);
 }
 
 int lo_proc_info(pid_t pid, pid_t *ret_ppid, uid_t *ret_uid, uint32_t *ret_sessionid,
@@ -92,7 +99,7 @@ int lo_proc_info(pid_t pid, pid_t *ret_ppid, uid_t *ret_uid, uint32_t *ret_sessi
 	int r;
 
 	if (ret_ppid || ret_state || ret_comm) {
-		r = read_stat(pid, ret_state, ret_ppid, NULL, ret_comm);
+		r = read_stat(pid, ret_state, ret_ppid, NULL, ret_comm, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -137,15 +144,17 @@ int lo_proc_own_audit_session(uint32_t *ret_id)
 		return -ENOENT;
 	/* Differing from the parent is not enough: a process whose parent
 	 * exited was reparented to init or a subreaper, whose id differs too.
-	 * pam_loginuid has just made a new session, so nothing else is in it
-	 * yet; if any other process is, the id is inherited. */
+	 * pam_loginuid has just made a new session, so nothing older than us
+	 * is in it; if an older process is, the id is inherited. */
 	{
 		DIR *d = opendir("/proc");
 		struct dirent *de;
 		pid_t me = getpid();
+		unsigned long long my_start = 0, start;
 
 		if (!d)
 			return -errno;
+		lo_proc_starttime(me, &my_start);
 		while ((de = readdir(d))) {
 			char *end;
 			long pid = strtol(de->d_name, &end, 10);
@@ -153,7 +162,11 @@ int lo_proc_own_audit_session(uint32_t *ret_id)
 
 			if (*end || pid <= 0 || pid == me)
 				continue;
-			if (lo_proc_info((pid_t)pid, NULL, NULL, &sid, NULL, NULL) == 0 && sid == self) {
+			/* Processes started after us (a daemon an earlier session
+			 * module left, such as pam_mount's) joined our new
+			 * session; one older than us brought the id with it. */
+			if (lo_proc_info((pid_t)pid, NULL, NULL, &sid, NULL, NULL) == 0 && sid == self &&
+			    lo_proc_starttime((pid_t)pid, &start) == 0 && start < my_start) {
 				closedir(d);
 				return -ENOENT;
 			}

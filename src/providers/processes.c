@@ -48,6 +48,7 @@ static const struct logoff_config_key keys[] = {
 
 #define MAX_ROUNDS 8
 #define MAX_ANCESTORS 64
+#define MAX_KSIDS 256
 #define KILL_WAIT_MS 2000
 
 struct matcher {
@@ -59,6 +60,8 @@ struct matcher {
 	bool exclude_error;	/* exclude_users unreadable: end nothing */
 	unsigned long long started_before;	/* match=user: start-time cutoff, ticks */
 	bool unprivileged;	/* not root: only our own uid can be signalled */
+	pid_t ksids[MAX_KSIDS];	/* match=user: kernel sessions of the logoff's processes */
+	size_t n_ksids;
 	const char *keep;
 	pid_t ancestors[MAX_ANCESTORS];
 	size_t n_ancestors;
@@ -167,7 +170,25 @@ static bool keep_program(const char *keep, pid_t pid)
 	return lo_list_contains(keep, exe) || lo_list_contains(keep, base);
 }
 
-static bool matches(const struct matcher *m, pid_t pid)
+/* Kept when PID or one of its ancestors runs a kept program: keeping
+ * tmux or screen means keeping what runs inside them. */
+static bool kept(const struct matcher *m, pid_t pid)
+{
+	if (!m->keep || !*m->keep)
+		return false;
+	for (int depth = 0; pid > 1 && depth < MAX_ANCESTORS; depth++) {
+		pid_t ppid = 0;
+
+		if (keep_program(m->keep, pid))
+			return true;
+		if (lo_proc_info(pid, &ppid, NULL, NULL, NULL, NULL) < 0)
+			return false;
+		pid = ppid;
+	}
+	return false;
+}
+
+static bool matches(struct matcher *m, pid_t pid)
 {
 	uint32_t sid = UINT32_MAX;
 	pid_t ppid = 0;
@@ -191,13 +212,25 @@ static bool matches(const struct matcher *m, pid_t pid)
 			return false;
 	if (m->started_before) {
 		/* The user's next login may start while this logoff waits out
-		 * its grace period: what started after the logoff began is
-		 * not this session's. */
+		 * its grace period. What started after the logoff began is
+		 * this session's only when it is in a kernel session (setsid)
+		 * of the processes found before: the fork of a process that
+		 * dodges SIGTERM, not a new login, which sshd or login put in
+		 * a session of its own. */
 		unsigned long long start;
-		if (lo_proc_starttime(pid, &start) < 0 || start > m->started_before)
+		pid_t ksid = 0;
+		bool known = false;
+
+		if (lo_proc_session(pid, &ksid, &start) < 0)
 			return false;
+		for (size_t i = 0; i < m->n_ksids; i++)
+			known |= m->ksids[i] == ksid;
+		if (start > m->started_before && !known)
+			return false;
+		if (start <= m->started_before && !known && m->n_ksids < MAX_KSIDS)
+			m->ksids[m->n_ksids++] = ksid;
 	}
-	if (keep_program(m->keep, pid))
+	if (kept(m, pid))
 		return false;
 	return true;
 }
@@ -227,7 +260,7 @@ static int victims_add(struct victims *v, const struct lo_proc_handle *h)
  * opened first and the process checked after: if the pid was reused in
  * between, the checks see the new process but the signal can only reach
  * the one the handle pinned, which is then gone. */
-static int scan(const struct matcher *m, struct victims *v, size_t max)
+static int scan(struct matcher *m, struct victims *v, size_t max)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;

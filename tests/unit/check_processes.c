@@ -31,6 +31,45 @@ static pid_t start(int uid, const char *path, const char *arg0, const char *a1, 
 	return pid;
 }
 
+static long read_pidfile(const char *name)
+{
+	char buf[32] = "";
+	FILE *f = fopen(tu_path(name), "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] ? strtol(buf, NULL, 10) : -1;
+}
+
+static void kill_pidfile(const char *name)
+{
+	long pid = read_pidfile(name);
+	if (pid > 1)
+		kill((pid_t)pid, SIGKILL);
+}
+
+/* The sleep that keepsh started (its pid in inner.pid) still runs. */
+static bool inner_alive(void)
+{
+	char buf[32] = "";
+	FILE *f = fopen(tu_path("inner.pid"), "r");
+	char state = 0;
+	long pid;
+
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		if (f)
+			fclose(f);
+		return false;
+	}
+	fclose(f);
+	pid = strtol(buf, NULL, 10);
+	return pid > 1 && lo_proc_info((pid_t)pid, NULL, NULL, NULL, &state, NULL) == 0 &&
+	       state != 'Z';
+}
+
 static bool alive(pid_t pid)
 {
 	int status;
@@ -90,7 +129,8 @@ START_TEST(test_audit_session_ended_caller_spared)
 		int fd = open("/proc/self/loginuid", O_WRONLY);
 		uint32_t sid;
 		char id[16];
-		pid_t s1, s2, keep, fake, stubborn;
+		pid_t s1, s2, keep, inner, fake, stubborn;
+		char innercmd[1200];
 		struct lo_ctx ctx;
 
 		if (fd < 0 || write(fd, "64999", 5) != 5)
@@ -101,6 +141,10 @@ START_TEST(test_audit_session_ended_caller_spared)
 		s1 = start(-1, "/bin/sleep", "sleep", "60", NULL);
 		s2 = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
 		keep = start(-1, tu_path("keepme"), "keepme", "60", NULL);
+		/* Something running inside a kept program is kept with it. */
+		snprintf(innercmd, sizeof(innercmd), "sleep 60 & echo $! > '%s'; wait",
+			 tu_path("inner.pid"));
+		inner = start(-1, tu_path("keepsh"), "keepsh", "-c", innercmd);
 		/* Same name, but a copy the user owns: not kept. */
 		fake = start(-1, tu_path("u/keepme"), "keepme", "60", NULL);
 		stubborn = start(-1, "/bin/sh", "sh", "-c", "trap '' TERM; while :; do sleep 1; done");
@@ -108,7 +152,7 @@ START_TEST(test_audit_session_ended_caller_spared)
 		snprintf(id, sizeof(id), "%u", sid);
 		make_record(id, TEST_UID, true);
 		ctx = ctx_for("[processes]\nmatch = audit\ngrace = 1\nexclude_users =\n"
-			      "keep_commands = keepme\n");
+			      "keep_commands = keepme keepsh\n");
 		if (lo_chain_logoff(&ctx, id, 0) != 0)
 			_exit(12);
 		if (death_signal(s1) != SIGTERM || death_signal(s2) != SIGTERM)
@@ -119,7 +163,11 @@ START_TEST(test_audit_session_ended_caller_spared)
 			_exit(14);
 		if (!alive(keep))
 			_exit(15);
+		if (!alive(inner) || !inner_alive())
+			_exit(17);
 		kill(keep, SIGKILL);
+		kill(inner, SIGKILL);
+		kill_pidfile("inner.pid");
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(inside, &status, 0), inside);
@@ -149,6 +197,35 @@ START_TEST(test_user_match_waits_for_last_session)
 	ck_assert_int_eq(lo_record_read(tu_reg, "r1", &rec, NULL), -ENOENT);
 	ck_assert_int_eq(lo_chain_logoff(&ctx, "r2", 0), 0);
 	ck_assert_int_eq(death_signal(p), SIGTERM);
+}
+END_TEST
+
+START_TEST(test_user_match_fork_on_term_caught)
+{
+	struct lo_ctx ctx;
+	char cmd[1200];
+	pid_t p;
+	long esc;
+	char state = 0;
+
+	/* On SIGTERM it starts a child and exits: the child, started after
+	 * the logoff began, is in the same kernel session, so it is the
+	 * session's and is ended in the next round. */
+	snprintf(cmd, sizeof(cmd), "trap 'sleep 0.3; sleep 60 & echo $! > %s; exit 0' TERM; "
+		 "while :; do sleep 0.05; done", tu_path("u/esc.pid"));
+	chmod(tu_dir, 0711);	/* the user writes into u/, which it owns */
+	p = start(TEST_UID, "/bin/sh", "sh", "-c", cmd);
+	usleep(200000);
+	make_record("r8", TEST_UID, false);
+	ctx = ctx_for("[processes]\nmatch = user\ngrace = 1\n");
+	ck_assert_int_eq(lo_chain_logoff(&ctx, "r8", 0), 0);
+	ck_assert_int_ne(death_signal(p), -2);
+	esc = read_pidfile("u/esc.pid");
+	ck_assert_int_gt(esc, 1);
+	usleep(100000);
+	ck_assert_msg(lo_proc_info((pid_t)esc, NULL, NULL, NULL, &state, NULL) < 0 || state == 'Z',
+		      "the child started on SIGTERM escaped the logoff");
+	kill_pidfile("u/esc.pid");
 }
 END_TEST
 
@@ -191,9 +268,9 @@ static void copy_keepme(void)
 	char cmd[1200];
 
 	tu_reg_setup();
-	snprintf(cmd, sizeof(cmd), "cp /bin/sleep '%s' && mkdir '%s' && cp /bin/sleep '%s' && "
-		 "chown -R %d '%s'", tu_path("keepme"), tu_path("u"), tu_path("u/keepme"), TEST_UID,
-		 tu_path("u"));
+	snprintf(cmd, sizeof(cmd), "cp /bin/sleep '%s' && cp /bin/sh '%s' && mkdir '%s' && "
+		 "cp /bin/sleep '%s' && chown -R %d '%s'", tu_path("keepme"), tu_path("keepsh"),
+		 tu_path("u"), tu_path("u/keepme"), TEST_UID, tu_path("u"));
 	ck_assert_int_eq(system(cmd), 0);
 }
 
@@ -219,14 +296,40 @@ START_TEST(test_own_audit_session)
 		/* A fresh session of our own, like pam_loginuid makes. */
 		if (lo_proc_own_audit_session(&id) != 0)
 			_exit(22);
-		/* Another process in it: the id may be inherited (as after a
-		 * reparent), so it is not claimed. */
+		/* A process started after us joined the session (a daemon an
+		 * earlier module left): still ours. */
 		other = start(-1, "/bin/sleep", "sleep", "60", NULL);
 		usleep(100000);
-		if (lo_proc_own_audit_session(&id) != -ENOENT)
+		if (lo_proc_own_audit_session(&id) != 0)
 			_exit(23);
 		kill(other, SIGKILL);
 		waitpid(other, NULL, 0);
+		/* A reparented process (as su whose parent shell exited): its
+		 * parent is now init, whose id differs, but we, older, hold
+		 * the id: inherited, not its own. */
+		{
+			int p[2];
+			char verdict = 0;
+
+			if (pipe(p) < 0)
+				_exit(24);
+			other = fork();
+			if (other == 0) {
+				if (fork() == 0) {
+					usleep(100000);	/* its parent is gone by now */
+					verdict = getppid() != getpid() &&
+						  lo_proc_own_audit_session(&id) == -ENOENT ? 'y' : 'n';
+					if (write(p[1], &verdict, 1) != 1)
+						_exit(1);
+					_exit(0);
+				}
+				_exit(0);
+			}
+			waitpid(other, NULL, 0);
+			close(p[1]);
+			if (read(p[0], &verdict, 1) != 1 || verdict != 'y')
+				_exit(25);
+		}
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -245,6 +348,7 @@ static Suite *processes_suite(void)
 	tcase_add_test(tc, test_audit_session_ended_caller_spared);
 	tcase_add_test(tc, test_user_match_waits_for_last_session);
 	tcase_add_test(tc, test_excluded_user_untouched);
+	tcase_add_test(tc, test_user_match_fork_on_term_caught);
 	tcase_add_test(tc, test_audit_without_session_ends_nothing);
 	tcase_add_test(tc, test_own_audit_session);
 	suite_add_tcase(s, tc);
