@@ -24,11 +24,14 @@
 /* Deeper trees than this are left in place (and reported) rather than
  * risking the fd limit of the login manager's process. */
 #define MAX_DEPTH 512
-#define MAX_PASSES 4
+/* Passes over a directory after the first, for the whole tree: a writer
+ * racing the removal cannot make the work grow with the tree's depth. */
+#define EXTRA_PASSES 64
 
 struct rm_state {
 	dev_t dev;
 	unsigned kept;		/* entries on another file system */
+	int extra_passes;	/* budget left, see EXTRA_PASSES */
 	int err;		/* first removal error */
 	const struct lo_log *log;
 };
@@ -52,9 +55,9 @@ static void rm_contents(int dfd, struct rm_state *st, int depth)
 		return;
 	}
 	/* Removing while reading can make readdir skip entries on some file
-	 * systems: read until a pass removes nothing, but a bounded number of
-	 * times, since someone may still be writing into the directory. */
-	for (int pass = 0; again && pass < MAX_PASSES; pass++) {
+	 * systems: read until a pass removes nothing, within the budget,
+	 * since someone may still be writing into the directory. */
+	for (int pass = 0; again && (pass == 0 || st->extra_passes-- > 0); pass++) {
 		again = false;
 		rewinddir(d);
 		while ((de = readdir(d))) {
@@ -157,7 +160,7 @@ static int open_dir_nofollow(const char *path)
 
 int lo_release_path(const char *path, const struct lo_log *log)
 {
-	struct rm_state st = { .log = log };
+	struct rm_state st = { .log = log, .extra_passes = EXTRA_PASSES };
 	struct stat sb;
 	char *parent = NULL;
 	const char *name;

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -24,6 +25,36 @@ static const struct logoff_config_key keys[] = {
 	{ "base", LOGOFF_CONFIG_PATH, "/tmp/logoff", NULL },
 	{ NULL, 0, NULL, NULL },
 };
+
+/*
+ * Swap the planted NAME in PFD (PARENT) for a fresh root-owned 0711
+ * directory in one step (RENAME_EXCHANGE): a user looping mkdir never
+ * gets a window to plant it again. The planted entry keeps the fresh
+ * one's random name, returned in ASIDE.
+ */
+static int replace_planted(struct logoff_support *s, int pfd, const char *parent,
+			   const char *name, char aside[NAME_MAX + 1])
+{
+	char tmpl[PATH_MAX];
+	const char *fresh;
+
+	if ((size_t)snprintf(tmpl, sizeof(tmpl), "%s/.logoff-base.XXXXXX",
+			     strcmp(parent, "/") == 0 ? "" : parent) >= sizeof(tmpl))
+		return -ENAMETOOLONG;
+	if (!mkdtemp(tmpl))
+		return -errno;
+	fresh = strrchr(tmpl, '/') + 1;
+	snprintf(aside, NAME_MAX + 1, "%s", fresh);
+	if (fchmodat(pfd, fresh, 0711, 0) < 0 ||
+	    (renameat2(pfd, fresh, pfd, name, RENAME_EXCHANGE) < 0 &&
+	     (errno != ENOENT || renameat2(pfd, fresh, pfd, name, RENAME_NOREPLACE) < 0))) {
+		int e = errno;
+		unlinkat(pfd, fresh, AT_REMOVEDIR);
+		s->log(s, LOG_ERR, "cannot replace %s/%s: %s", parent, name, strerror(e));
+		return -e;
+	}
+	return 0;
+}
 
 /*
  * Open BASE, making it (0711) when missing. It must be a real directory
@@ -66,14 +97,10 @@ static int open_base(struct logoff_support *s, const char *base)
 			close(fd);
 		fd = -EPERM;
 		if (attempt == 0 && s->privileged && fstat(pfd, &pst) == 0 && pst.st_uid == 0 &&
-		    (pst.st_mode & S_ISVTX)) {
-			snprintf(aside, sizeof(aside), "%.200s.untrusted.%d.%lld", name, (int)getpid(),
-				 (long long)time(NULL));
-			if (renameat(pfd, name, pfd, aside) == 0) {
-				s->log(s, LOG_WARNING, "%s was not a root-owned private directory; moved "
-				       "aside to %s/%s", base, parent, aside);
-				continue;
-			}
+		    (pst.st_mode & S_ISVTX) && replace_planted(s, pfd, parent, name, aside) == 0) {
+			s->log(s, LOG_WARNING, "%s was not a root-owned private directory; replaced, "
+			       "the old one is now %s/%s", base, parent, aside);
+			continue;
 		}
 		s->log(s, LOG_ERR, "%s: refusing a base that is a symlink, not a directory, not "
 		       "owned by uid %u or writable by group or others", base, (unsigned)owner);
@@ -134,6 +161,9 @@ static int tmpdir_logon(struct logoff_support *s, unsigned flags)
 			r = mkdirat(fd, id->session_id, 0700) < 0 ? -errno : 0;
 	}
 	if (r < 0) {
+		/* Not made by us: what is at PATH (a stale tree that could not
+		 * be set aside) is not ours to remove inside open_session. */
+		s->untrack(s, LOGOFF_SUBOBJECT_PATH, path);
 		s->log(s, LOG_ERR, "cannot create %s: %s", path, strerror(-r));
 		goto out;
 	}

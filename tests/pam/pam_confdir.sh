@@ -141,7 +141,8 @@ if [ "$(id -u)" -eq 0 ]; then
 		'stat -c "%u %a" "$(dirname "$TMPDIR")" > "'"$T"'/out/base-stat"' > /dev/null 2>&1 \
 		&& ok "session opened despite a planted base" || fail "a planted base blocked the login"
 	assert_grep "^0 711\$" "$T/out/base-stat"
-	ls -d "$T/sticky/logoff.untrusted."* > /dev/null 2>&1 && ok "planted base moved aside" || fail "planted base not moved aside"
+	planted=$(find "$T/sticky" -maxdepth 1 -name '.logoff-base.*' -uid 65534 | wc -l)
+	[ "$planted" -eq 1 ] && ok "planted base swapped aside" || fail "planted base not swapped aside: $(ls -la "$T/sticky")"
 fi
 
 # 5. The registry on a full file system (root: a tiny tmpfs): open_session
