@@ -539,7 +539,8 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 		if (r != -ENOENT)
 			lo_log(&ctx->log, LOG_ERR, "%s", err ? err : strerror(-r));
 		free(err);
-		return r;
+		/* -EACCES is kept for "another uid's session". */
+		return r == -EACCES ? -EPERM : r;
 	}
 	if (ctx->check_uid && rec->uid != ctx->expect_uid) {
 		lo_log(&ctx->log, LOG_ERR, "session %s belongs to uid %u, not %u: refusing to log "

@@ -45,15 +45,22 @@ static int replace_planted(struct logoff_support *s, int pfd, const char *parent
 		return -errno;
 	fresh = strrchr(tmpl, '/') + 1;
 	snprintf(aside, NAME_MAX + 1, "%s", fresh);
-	if (fchmodat(pfd, fresh, 0711, 0) < 0 ||
-	    (renameat2(pfd, fresh, pfd, name, RENAME_EXCHANGE) < 0 &&
-	     (errno != ENOENT || renameat2(pfd, fresh, pfd, name, RENAME_NOREPLACE) < 0))) {
+	if (fchmodat(pfd, fresh, 0711, 0) < 0)
+		goto fail;
+	if (renameat2(pfd, fresh, pfd, name, RENAME_EXCHANGE) == 0)
+		return 0;
+	/* The planted entry went away meanwhile: just put ours there. */
+	if (errno == ENOENT && renameat2(pfd, fresh, pfd, name, RENAME_NOREPLACE) == 0) {
+		snprintf(aside, NAME_MAX + 1, "(gone)");
+		return 0;
+	}
+fail:
+	{
 		int e = errno;
 		unlinkat(pfd, fresh, AT_REMOVEDIR);
 		s->log(s, LOG_ERR, "cannot replace %s/%s: %s", parent, name, strerror(e));
 		return -e;
 	}
-	return 0;
 }
 
 /*
