@@ -105,8 +105,10 @@ static int open_base(struct logoff_support *s, const char *base)
 		fd = -EPERM;
 		if (attempt == 0 && s->privileged && fstat(pfd, &pst) == 0 && pst.st_uid == 0 &&
 		    (pst.st_mode & S_ISVTX) && replace_planted(s, pfd, parent, name, aside) == 0) {
-			s->log(s, LOG_WARNING, "%s was not a root-owned private directory; replaced, "
-			       "the old one is now %s/%s", base, parent, aside);
+			bool gone = strcmp(aside, "(gone)") == 0;
+			s->log(s, LOG_WARNING, "%s was not a root-owned private directory; replaced%s%s%s%s",
+			       base, gone ? "" : ", the old one is now ", gone ? "" : parent,
+			       gone ? "" : "/", gone ? "" : aside);
 			continue;
 		}
 		s->log(s, LOG_ERR, "%s: refusing a base that is a symlink, not a directory, not "
