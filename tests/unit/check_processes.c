@@ -229,37 +229,32 @@ START_TEST(test_user_match_fork_on_term_caught)
 }
 END_TEST
 
-START_TEST(test_excluded_user_untouched)
+/* A sleeper of TEST_UID, then a logoff of record ID (not an audit
+ * session) under CONF: the sleeper must survive it. */
+static void assert_logoff_spares(const char *id, const char *conf)
 {
-	pid_t p;
+	pid_t p = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
 	struct lo_ctx ctx;
 	int status;
 
-	p = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
 	usleep(100000);
-	make_record("r5", TEST_UID, false);
-	ctx = ctx_for("[processes]\nmatch = user\nexclude_users = root 64999\n");
-	ck_assert_int_eq(lo_chain_logoff(&ctx, "r5", 0), 0);
+	make_record(id, TEST_UID, false);
+	ctx = ctx_for(conf);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
 	ck_assert(alive(p));
 	kill(p, SIGKILL);
 	waitpid(p, &status, 0);
+}
+
+START_TEST(test_excluded_user_untouched)
+{
+	assert_logoff_spares("r5", "[processes]\nmatch = user\nexclude_users = root 64999\n");
 }
 END_TEST
 
 START_TEST(test_audit_without_session_ends_nothing)
 {
-	pid_t p;
-	struct lo_ctx ctx;
-	int status;
-
-	p = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
-	usleep(100000);
-	make_record("r6", TEST_UID, false);
-	ctx = ctx_for("[processes]\nmatch = audit\n");
-	ck_assert_int_eq(lo_chain_logoff(&ctx, "r6", 0), 0);
-	ck_assert(alive(p));
-	kill(p, SIGKILL);
-	waitpid(p, &status, 0);
+	assert_logoff_spares("r6", "[processes]\nmatch = audit\n");
 }
 END_TEST
 
