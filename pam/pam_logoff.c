@@ -41,7 +41,6 @@ struct session_data {
 	char id[LO_ID_MAX + 1];
 	uid_t uid;	/* so close needs no NSS lookup (the user may be gone) */
 };
-#define HELPER_GRACE_MS 1000
 
 struct args {
 	bool debug;
@@ -140,6 +139,35 @@ static int load_config(pam_handle_t *pamh, const struct args *a, bool fallback,
 	return 0;
 }
 
+/* The helper writes "<N>message" lines. */
+static void helper_line(void *ctx, const char *line)
+{
+	int priority = lo_priority_prefix(&line);
+
+	log_pam(ctx, priority < 0 ? LOG_ERR : priority, line);
+}
+
+/* Start the sweep of stale sessions, at most once per [logoff]
+ * gc_interval, detached: the login never waits for it. */
+static void maybe_sweep(pam_handle_t *pamh, const struct args *a, const struct lo_config *config,
+			struct lo_registry *registry)
+{
+	char *env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	char *hargv[] = { (char *)a->helper, (char *)"--gc", (char *)"--syslog",
+			  (char *)"--config", (char *)a->config, NULL };
+	struct lo_spawn sp = { .path = a->helper, .argv = hargv, .envp = env, .cwd = "/" };
+	int r;
+
+	if (geteuid() != 0 || !lo_gc_due(registry, config->gc_interval))
+		return;
+	r = lo_spawn_detached(&sp);
+	if (r < 0)
+		pam_syslog(pamh, LOG_WARNING, "cannot start the sweep of stale sessions: %s",
+			   strerror(-r));
+	else if (a->debug)
+		pam_syslog(pamh, LOG_DEBUG, "started the sweep of stale sessions");
+}
+
 LO_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct args a;
@@ -164,7 +192,7 @@ LO_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const
 	}
 	if (load_config(pamh, &a, false, &config) < 0)
 		goto out;
-	r = lo_registry_open(config->registry, true, &registry, &err);
+	r = lo_registry_open(config->registry, LO_REGISTRY_CREATE, &registry, &err);
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "%s", err ? err : strerror(-r));
 		goto out;
@@ -213,6 +241,7 @@ LO_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const
 	}
 	if (a.debug)
 		pam_syslog(pamh, LOG_DEBUG, "session %s opened for %s", id, user);
+	maybe_sweep(pamh, &a, config, registry);
 	ret = PAM_SUCCESS;
 out:
 	free(err);
@@ -221,36 +250,18 @@ out:
 	return ret;
 }
 
-/* The helper writes "<N>message" lines. */
-static void helper_line(void *ctx, const char *line)
-{
-	struct log_ctx *l = ctx;
-	int priority = LOG_ERR;
-
-	if (line[0] == '<' && line[1] >= '0' && line[1] <= '7' && line[2] == '>') {
-		priority = line[1] - '0';
-		line += 3;
-	}
-	log_pam(l, priority, line);
-}
-
 LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct args a;
 	struct log_ctx lc = { pamh, false };
 	struct lo_config *config = NULL;
 	const char *id;
-	char *env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	char *hargv[11];
-	char uidarg[16];
 	const char *user = NULL;
 	uid_t uid = 0;
 	bool have_uid = false;
 	struct passwd pw, *pwr = NULL;
 	char pwbuf[4096];
-	int n = 0, status = -1, r, ret = PAM_SESSION_ERR;
-	pid_t pid;
-	int pidfd, outfd;
+	int status = -1, r, ret = PAM_SESSION_ERR;
 
 	parse_argv(pamh, argc, argv, &a);
 	lc.quiet = a.quiet;
@@ -289,33 +300,15 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		}
 		uid = pwr->pw_uid;
 	}
-	snprintf(uidarg, sizeof(uidarg), "%u", (unsigned)uid);
 	if (load_config(pamh, &a, true, &config) < 0)
 		return PAM_SESSION_ERR;
-
-	hargv[n++] = (char *)a.helper;
-	hargv[n++] = (char *)"--session";
-	hargv[n++] = (char *)id;
-	hargv[n++] = (char *)"--config";
-	hargv[n++] = (char *)a.config;
-	hargv[n++] = (char *)"--prefix-priority";
-	hargv[n++] = (char *)"--uid";
-	hargv[n++] = uidarg;
-	if (a.debug)
-		hargv[n++] = (char *)"--debug";
-	hargv[n] = NULL;
 	{
-		struct lo_spawn sp = { .path = a.helper, .argv = hargv, .envp = env,
-				       .cwd = "/", .capture = true };
-		int64_t deadline = lo_now_ms() + (int64_t)config->timeout * 1000;
-
-		r = lo_spawn_start(&sp, &pid, &pidfd, &outfd);
-		if (r < 0) {
-			pam_syslog(pamh, LOG_ERR, "cannot run %s: %s", a.helper, strerror(-r));
-			goto out;
-		}
-		r = lo_spawn_wait(pid, pidfd, outfd, deadline, HELPER_GRACE_MS, helper_line, &lc,
-				  &status);
+		struct lo_helper_call call = {
+			.helper = a.helper, .config = a.config, .session = id,
+			.check_uid = true, .uid = uid, .debug = a.debug,
+			.timeout = config->timeout, .line_fn = helper_line, .ctx = &lc,
+		};
+		r = lo_helper_call(&call, &status);
 	}
 	if (r == -ETIMEDOUT) {
 		struct lo_registry *registry = NULL;
@@ -323,7 +316,7 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 
 		pam_syslog(pamh, LOG_ERR, "session %s: logoff did not finish within %u s; helper "
 			   "killed, session left for the sweep", id, config->timeout);
-		if (lo_registry_open(config->registry, false, &registry, &err) == 0) {
+		if (lo_registry_open(config->registry, 0, &registry, &err) == 0) {
 			struct lo_ctx ctx = {
 				.config = config, .registry = registry,
 				.log = { .fn = log_pam, .ctx = &lc, .debug = a.debug },
@@ -333,6 +326,10 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		}
 		free(err);
 		lo_registry_close(registry);
+		goto out;
+	}
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot run %s: %s", a.helper, strerror(-r));
 		goto out;
 	}
 	if (status != -1 && WIFEXITED(status) &&
@@ -345,12 +342,16 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		struct lo_record *rec = NULL;
 		char *err = NULL;
 
-		if (lo_registry_open(config->registry, false, &registry, &err) == 0 &&
+		if (lo_registry_open(config->registry, 0, &registry, &err) == 0 &&
 		    lo_record_read(registry, id, &rec, NULL) == -ENOENT)
 			ret = PAM_SUCCESS;
 		lo_record_free(rec);
 		lo_registry_close(registry);
 		free(err);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 5) {
+		/* `logoff` or the sweep is logging this session off now. */
+		pam_syslog(pamh, LOG_INFO, "session %s is being logged off by another process", id);
+		ret = PAM_SUCCESS;
 	} else {
 		pam_syslog(pamh, LOG_ERR, "session %s: logoff incomplete (helper status %d); see "
 			   "logoff --status %s", id, WIFEXITED(status) ? WEXITSTATUS(status) : -1, id);

@@ -136,6 +136,9 @@ static int sup_untrack(struct logoff_support *s, int kind, const char *value)
 
 	if (r < 0)
 		return r;
+	if (!si->chain->logon)
+		lo_log(&si->chain->ctx->log, LOG_DEBUG, "session %s: %s: released %s %s",
+		       si->chain->rec->id, si->name, lo_subobject_kind_name(kind), value);
 	return lo_record_write(si->chain->ctx->registry, si->chain->rec);
 }
 
@@ -306,6 +309,8 @@ static void chain_finish(struct chain *c)
 		return;
 	}
 	c->rec->state = LO_SESSION_FAILED;
+	c->rec->closer_pid = 0;
+	c->rec->closer_start = 0;
 	r = lo_record_write(c->ctx->registry, c->rec);
 	if (r == -EACCES)
 		r = -EIO;
@@ -339,6 +344,7 @@ static int logoff_one(struct support_impl *si)
 	    state == LO_PROVIDER_TIMED_OUT) {
 		set_state(si, LO_PROVIDER_LOGGING_OFF, 0);
 		lo_record_write(c->ctx->registry, c->rec);
+		lo_log(&c->ctx->log, LOG_DEBUG, "session %s: %s: logging off", c->rec->id, si->name);
 		r = abi_check(si);
 		if (r == 0 && si->provider->logoff)
 			r = si->provider->logoff(&si->pub, 0);
@@ -534,8 +540,18 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 
 	if (flags != 0)
 		return -EINVAL;
+	/* Read, check and claim the record in one locked step, so two
+	 * logoffs of one session (close_session and `logoff`) never both
+	 * run the chain. */
+	r = lo_registry_lock(ctx->registry);
+	if (r < 0) {
+		lo_log(&ctx->log, LOG_ERR, "%s: cannot lock the registry: %s", ctx->registry->path,
+		       strerror(-r));
+		return r;
+	}
 	r = lo_record_read(ctx->registry, id, &rec, &err);
 	if (r < 0) {
+		lo_registry_unlock(ctx->registry);
 		if (r != -ENOENT)
 			lo_log(&ctx->log, LOG_ERR, "%s", err ? err : strerror(-r));
 		free(err);
@@ -543,22 +559,36 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 		return r == -EACCES ? -EPERM : r;
 	}
 	if (ctx->check_uid && rec->uid != ctx->expect_uid) {
+		lo_registry_unlock(ctx->registry);
 		lo_log(&ctx->log, LOG_ERR, "session %s belongs to uid %u, not %u: refusing to log "
 		       "it off", id, (unsigned)rec->uid, (unsigned)ctx->expect_uid);
 		lo_record_free(rec);
 		return -EACCES;
 	}
+	if (rec->state == LO_SESSION_CLOSING && rec->closer_pid > 0 && rec->closer_pid != getpid() &&
+	    lo_proc_alive(rec->closer_pid, rec->closer_start)) {
+		lo_registry_unlock(ctx->registry);
+		lo_log(&ctx->log, LOG_INFO, "session %s is being logged off by process %d", id,
+		       (int)rec->closer_pid);
+		lo_record_free(rec);
+		return -EBUSY;
+	}
+	rec->state = LO_SESSION_CLOSING;
+	rec->closer_pid = getpid();
+	lo_proc_starttime(rec->closer_pid, &rec->closer_start);
+	r = lo_record_write(ctx->registry, rec);
+	lo_registry_unlock(ctx->registry);
+	if (r < 0)
+		lo_log(&ctx->log, LOG_WARNING, "session %s: cannot mark closing: %s", id,
+		       strerror(-r));
+	lo_log(&ctx->log, LOG_DEBUG, "session %s (%s, %s): logoff begins, %zu provider%s", id,
+	       rec->name, rec->user, rec->n_status, rec->n_status == 1 ? "" : "s");
 	c = malloc(sizeof(*c));
 	if (!c) {
 		lo_record_free(rec);
 		return -ENOMEM;
 	}
 	chain_init(c, ctx, rec, false);
-	rec->state = LO_SESSION_CLOSING;
-	r = lo_record_write(ctx->registry, rec);
-	if (r < 0)
-		lo_log(&ctx->log, LOG_WARNING, "session %s: cannot mark closing: %s", id,
-		       strerror(-r));
 
 	/* Every provider holds one reference for the duration of the chain,
 	 * so the record outlives all their logoffs. */
@@ -610,6 +640,8 @@ int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id)
 		i++;
 	}
 	rec->state = LO_SESSION_TIMED_OUT;
+	rec->closer_pid = 0;
+	rec->closer_start = 0;
 	r = lo_record_write(ctx->registry, rec);
 	lo_record_free(rec);
 	return r;

@@ -25,6 +25,8 @@ const struct logoff_config_key lo_core_config_keys[] = {
 	{ "providers", LOGOFF_CONFIG_LIST, "tmpdir processes hooks", NULL },
 	{ "required", LOGOFF_CONFIG_LIST, "", NULL },
 	{ "timeout", LOGOFF_CONFIG_SECONDS, "30", NULL },
+	{ "gc_interval", LOGOFF_CONFIG_SECONDS, "300", NULL },
+	{ "protected_ttys", LOGOFF_CONFIG_LIST, "console", NULL },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -321,6 +323,16 @@ static int handler(void *user, const char *section, const char *name, const char
 		free(v);
 		return 1;
 	}
+	if (strcmp(section, "logoff") == 0 && strcmp(name, "gc_interval") == 0) {
+		lo_parse_seconds(v, &c->gc_interval);
+		free(v);
+		return 1;
+	}
+	if (strcmp(section, "logoff") == 0 && strcmp(name, "protected_ttys") == 0) {
+		free(c->protected_ttys);
+		c->protected_ttys = v;
+		return 1;
+	}
 	if (strcmp(section, "logoff") == 0) {
 		bool prov = strcmp(name, "providers") == 0;
 		char **list = prov ? c->providers : c->required;
@@ -456,8 +468,10 @@ static struct lo_config *config_new(const struct logoff_provider *const *table)
 	c->table = table;
 	c->registry = strdup(LO_REGISTRY_DEFAULT);
 	c->timeout = 30;
+	c->gc_interval = 300;
+	c->protected_ttys = strdup("console");
 	n = lo_split_list(lo_core_config_keys[1].default_value, c->providers, LO_MAX_PROVIDERS);
-	if (!c->registry || n < 0) {
+	if (!c->registry || !c->protected_ttys || n < 0) {
 		lo_config_free(c);
 		return NULL;
 	}
@@ -589,6 +603,7 @@ void lo_config_free(struct lo_config *config)
 		return;
 	free(config->path);
 	free(config->registry);
+	free(config->protected_ttys);
 	for (size_t i = 0; i < config->n_providers; i++)
 		free(config->providers[i]);
 	for (size_t i = 0; i < config->n_required; i++)

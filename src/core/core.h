@@ -68,6 +68,8 @@ struct lo_config {
 	char *required[LO_MAX_PROVIDERS]; /* [logoff] required */
 	size_t n_required;
 	unsigned timeout;		/* [logoff] timeout, seconds */
+	unsigned gc_interval;		/* [logoff] gc_interval, seconds; 0: no sweep at logon */
+	char *protected_ttys;		/* [logoff] protected_ttys, a LOGOFF_CONFIG_LIST */
 	struct lo_config_entry *entries; /* provider sections, file order */
 	size_t n_entries;
 	const struct logoff_provider *const *table; /* providers it was checked against */
@@ -118,6 +120,7 @@ bool lo_list_contains(const char *list, const char *word);
 #define LO_REGISTRY_DEFAULT "/run/logoff"
 #define LO_RECORD_FORMAT 1
 #define LO_ID_MAX 32
+#define LO_NAME_MAX 64
 #define LO_VALUE_MAX 4095
 
 /* Session states (the record as a whole). */
@@ -139,8 +142,11 @@ enum lo_provider_state {
 	LO_PROVIDER_TIMED_OUT,
 };
 
+/* Names as records and `logoff --json` spell them ("active", "logged-on",
+ * "process"); "unknown" for a value out of range. */
 const char *lo_session_state_name(int state);
 const char *lo_provider_state_name(int state);
+const char *lo_subobject_kind_name(int kind);
 
 struct lo_status {
 	char *name;		/* provider name */
@@ -161,6 +167,7 @@ struct lo_subobject {
 struct lo_record {
 	char id[LO_ID_MAX + 1];
 	char *user, *home, *service, *tty, *rhost;
+	char *name;		/* unique session name (lo_session_name_valid) */
 	uid_t uid;
 	gid_t gid;
 	pid_t leader_pid;
@@ -168,6 +175,8 @@ struct lo_record {
 	bool audit;		/* id is an audit session id this login created */
 	time_t created;
 	int state;		/* enum lo_session_state */
+	pid_t closer_pid;	/* the process running the logoff chain, 0: none */
+	unsigned long long closer_start;	/* its start time, clock ticks */
 	struct lo_status *status;
 	size_t n_status;
 	struct lo_subobject *sub;
@@ -179,24 +188,36 @@ struct lo_registry {
 	int dirfd;		/* the registry directory */
 	int sessfd;		/* <registry>/sessions, also the lock */
 	int usersfd;		/* <registry>/users: users/<uid>/<id> index */
+	int namesfd;		/* <registry>/names: names/<name> -> id; -1 if absent */
+	uid_t owner;		/* owner of the registry directory */
+	bool readonly;		/* opened to read only: never locked or written */
 	int lockdepth;
 };
 
+/* lo_registry_open flags. */
+#define LO_REGISTRY_CREATE 1	/* make missing directories */
+#define LO_REGISTRY_READONLY 2	/* read another owner's (root's) registry */
+
 /*
- * Open the registry at PATH (absolute). With CREATE, missing directories
- * are made (0700). The registry and its subdirectories are opened with
- * O_NOFOLLOW; when root they must be owned by root and not accessible by
- * group or others, otherwise owned by the caller.
+ * Open the registry at PATH (absolute). With LO_REGISTRY_CREATE, missing
+ * directories are made (0755: records are readable by everyone, like utmp,
+ * so `logoff --list` works for any user; only the owner writes). The
+ * registry and its subdirectories are opened with O_NOFOLLOW and must be
+ * owned by the caller, or with LO_REGISTRY_READONLY by root too, and not
+ * writable by group or others. A registry owned by someone else is always
+ * opened read-only: lo_registry_lock then fails with -EROFS, so a user can
+ * never hold the lock that logins take.
  * Returns 0 and *ret_registry, or a negative errno and a message in
  * *ret_error: -ENOENT (missing, no CREATE), -EPERM (unsafe owner/mode),
  * -ELOOP (a symlink), and the errno of mkdir/open.
  */
-int lo_registry_open(const char *path, bool create, struct lo_registry **ret_registry,
+int lo_registry_open(const char *path, int flags, struct lo_registry **ret_registry,
 		     char **ret_error);
 void lo_registry_close(struct lo_registry *registry);
 
 /* Take/drop the registry lock (flock on the sessions directory), nestable.
- * Held only around record reads and writes, never across a provider call. */
+ * Held only around record reads and writes, never across a provider call.
+ * -EROFS on a registry opened read-only. */
 int lo_registry_lock(struct lo_registry *registry);
 void lo_registry_unlock(struct lo_registry *registry);
 
@@ -216,8 +237,19 @@ int lo_registry_alloc_id(struct lo_registry *registry, char *buf);
  * error the previous record is left as it was. */
 int lo_record_write(struct lo_registry *registry, const struct lo_record *record);
 
-/* Create RECORD's file only if no record of its id exists (-EEXIST). */
-int lo_record_create(struct lo_registry *registry, const struct lo_record *record);
+/*
+ * Create RECORD's file only if no record of its id exists (-EEXIST), and
+ * give the session its name (RECORD->name is replaced): the first of
+ *   1. its tty without "/dev/" ("pts/3", "tty1") when that is a character
+ *      device, or an X display (":0") as it is;
+ *   2. "<service>-<id>" ("sshd-7", "su-l-r12"), the service reduced to
+ *      [A-Za-z0-9_.-];
+ *   3. the id;
+ * that no existing record holds. So the first session on a tty is named
+ * after it and a second one there (su inside ssh) after its service.
+ * Names are indexed in <registry>/names/ (names/pts%2F3 holds the id).
+ */
+int lo_record_create(struct lo_registry *registry, struct lo_record *record);
 
 /*
  * Read sessions/<ID> (O_NOFOLLOW). The record must be a regular file owned
@@ -231,6 +263,25 @@ int lo_record_read(struct lo_registry *registry, const char *id, struct lo_recor
 
 /* Delete sessions/<ID> and its index entry. -ENOENT if it was not there. */
 int lo_record_delete(struct lo_registry *registry, const char *id);
+
+/*
+ * True when NAME is a valid session name: 1..64 of [A-Za-z0-9_.:/-], not
+ * starting with '.', '/' or '-', not ending with '/', without ".." or
+ * "//". So neither a name nor an id can name a path outside the registry.
+ */
+bool lo_session_name_valid(const char *name);
+
+/*
+ * Resolve SESSION, a session id or name, into RET_ID (LO_ID_MAX+1 bytes).
+ * Returns 0, -ENOENT when no record has that id or name, -EINVAL when
+ * SESSION is neither a valid id nor a valid name (it touched no path).
+ */
+int lo_registry_find(struct lo_registry *registry, const char *session, char *ret_id);
+
+/* Every record id, sorted (strverscmp), into a malloc'd array of malloc'd
+ * strings; free with lo_strv_free. Returns 0 or -errno. */
+int lo_registry_list(struct lo_registry *registry, char ***ret_ids, size_t *ret_n);
+void lo_strv_free(char **v, size_t n);
 
 /* Number of records in the index of UID other than EXCLUDE_ID. */
 int lo_registry_count_user(struct lo_registry *registry, uid_t uid, const char *exclude_id);
@@ -252,6 +303,12 @@ int lo_record_remove_sub(struct lo_record *record, const char *provider, int kin
 int lo_proc_session(pid_t pid, pid_t *ret_sid, unsigned long long *ret_start);
 /* Start time of PID (field 22 of /proc/PID/stat, clock ticks since boot). */
 int lo_proc_starttime(pid_t pid, unsigned long long *ret);
+/* True when PID is alive (not a zombie) and started at START: the same
+ * process, not a reuse of its pid. */
+bool lo_proc_alive(pid_t pid, unsigned long long start);
+/* The controlling terminal of PID as /proc/PID/stat field 7 gives it
+ * (a dev_t, 0 for none). */
+int lo_proc_tty(pid_t pid, unsigned *ret_tty_nr);
 /* Parent pid, real uid, audit session id (UINT32_MAX when unset), state
  * letter and comm of PID from /proc. Any pointer may be NULL. */
 int lo_proc_info(pid_t pid, pid_t *ret_ppid, uid_t *ret_uid, uint32_t *ret_sessionid,
@@ -358,6 +415,14 @@ int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd,
 int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t grace_ms,
 		  void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status);
 
+/*
+ * Start SPAWN (CAPTURE must be false) as a grandchild that init adopts, and
+ * reap the middle process at once: for work that must not hold, or be
+ * waited for by, the caller (the sweep open_session starts).
+ * Returns 0, -EINVAL, -EAGAIN (the second fork failed) or fork's -errno.
+ */
+int lo_spawn_detached(const struct lo_spawn *spawn);
+
 /* CLOCK_MONOTONIC now, in milliseconds. */
 int64_t lo_now_ms(void);
 
@@ -429,6 +494,76 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags);
  * the sweep. Returns 0, -ENOENT, or a registry error.
  */
 int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id);
+
+/* ------------------------------------------------------------- session */
+
+/*
+ * One run of logoff-helper: `HELPER --session SESSION` (or `--gc`)
+ * `--config CONFIG --prefix-priority [--uid UID] [--debug]`, with a fixed
+ * PATH as its whole environment, under a deadline of TIMEOUT seconds,
+ * after which its process group gets SIGTERM and, 1 s later, SIGKILL.
+ * Each line it writes goes to LINE_FN ("<N>message", see
+ * lo_priority_prefix). close_session, the sweep and logoff(1) all log a
+ * session off through this call: there is one way to do it.
+ */
+struct lo_helper_call {
+	const char *helper;	/* absolute path of logoff-helper */
+	const char *config;	/* logoff.conf path */
+	const char *session;	/* a valid id; unused with gc */
+	bool gc;		/* run the sweep instead of one session */
+	bool check_uid;		/* pass --uid UID */
+	uid_t uid;
+	bool debug;
+	unsigned timeout;	/* seconds */
+	void (*line_fn)(void *ctx, const char *line);
+	void *ctx;
+};
+
+/* Run CALL. Returns 0 with *RET_STATUS a waitpid status (-1 when the
+ * application reaped the helper first), -ETIMEDOUT when it was killed at
+ * the deadline, -EINVAL for a bad session id, or fork/pidfd's -errno.
+ * The helper's exit status: 0 logged off, 1 partly, 2 error, 3 no such
+ * session, 4 another uid's session, 5 being logged off by another
+ * process. */
+int lo_helper_call(const struct lo_helper_call *call, int *ret_status);
+
+/* "<N>text" -> N (a syslog priority) and *LINE moved past it; -1 and
+ * *LINE untouched when there is no such prefix. */
+int lo_priority_prefix(const char **line);
+
+/*
+ * What a record says about its session, as `logoff --list` shows it:
+ *   "active"   its login manager (leader pid + start time) is alive;
+ *   "opening"  the same, while open_session runs;
+ *   "closing"  a live process (closer) is running its logoff chain;
+ *   "stale"    its login manager is gone, or its logoff was interrupted;
+ *   "failed"   a release failed or timed out (the record was kept).
+ * *RET_WHY (may be NULL) gets a short reason for stale and failed, else "".
+ */
+const char *lo_session_view(const struct lo_record *rec, const char **ret_why);
+
+/* True for the sessions the sweep logs off: stale and failed ones. */
+bool lo_session_needs_sweep(const struct lo_record *rec);
+
+/*
+ * True at most once per INTERVAL seconds per registry ([logoff]
+ * gc_interval): <registry>/gc-stamp's mtime is when the last sweep was
+ * started. One fstatat when not due; false for 0 or a read-only registry.
+ */
+bool lo_gc_due(struct lo_registry *registry, unsigned interval);
+
+/*
+ * Log off every stale or failed session of CTX->registry, each through
+ * lo_helper_call (PROTO with its session set); a run that times out is
+ * marked with lo_chain_mark_timed_out. A record that cannot be read is
+ * logged and skipped, never released. REPORT (may be NULL) gets each
+ * session swept, with the reason and the helper's exit status (or
+ * -ETIMEDOUT / -errno). Returns 0 with the counts, or the error of
+ * listing the registry.
+ */
+int lo_sweep(const struct lo_ctx *ctx, const struct lo_helper_call *proto,
+	     void (*report)(void *rctx, const struct lo_record *rec, const char *why, int result),
+	     void *rctx, unsigned *ret_swept, unsigned *ret_failed);
 
 /* Provider NAME in TABLE (NULL: built-ins), or NULL. */
 const struct logoff_provider *lo_provider_find(const struct logoff_provider *const *table,

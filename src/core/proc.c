@@ -41,8 +41,8 @@ static int read_small(const char *path, char *buf, size_t size)
 
 /* Fields of /proc/PID/stat after the comm, which may hold spaces and
  * parentheses: everything after the last ')' is plain. */
-static int read_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *start,
-		     char comm[16], pid_t *sess)
+static int read_stat_tty(pid_t pid, char *state, pid_t *ppid, unsigned long long *start,
+			 char comm[16], pid_t *sess, unsigned *tty)
 {
 	char path[64], buf[1024];
 	char *open_paren, *close_paren, *p;
@@ -71,6 +71,8 @@ static int read_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *st
 			*ppid = (pid_t)strtol(p, NULL, 10);
 		if (field == 6 && sess)
 			*sess = (pid_t)strtol(p, NULL, 10);
+		if (field == 7 && tty)
+			*tty = (unsigned)strtoul(p, NULL, 10);
 		p = strchr(p, ' ');
 		if (p)
 			p++;
@@ -80,6 +82,27 @@ static int read_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *st
 	if (start)
 		*start = strtoull(p, NULL, 10);
 	return 0;
+}
+
+static int read_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *start,
+		     char comm[16], pid_t *sess)
+{
+	return read_stat_tty(pid, state, ppid, start, comm, sess, NULL);
+}
+
+int lo_proc_tty(pid_t pid, unsigned *ret_tty_nr)
+{
+	return read_stat_tty(pid, NULL, NULL, NULL, NULL, NULL, ret_tty_nr);
+}
+
+bool lo_proc_alive(pid_t pid, unsigned long long start)
+{
+	unsigned long long now = 0;
+	char state = 0;
+
+	if (pid <= 0 || read_stat(pid, &state, NULL, &now, NULL, NULL) < 0)
+		return false;
+	return now == start && state != 'Z' && state != 'X';
 }
 
 int lo_proc_session(pid_t pid, pid_t *ret_sid, unsigned long long *ret_start)

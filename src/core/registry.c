@@ -42,6 +42,13 @@ const char *lo_session_state_name(int state)
 	return session_states[state];
 }
 
+const char *lo_subobject_kind_name(int kind)
+{
+	if (kind <= 0 || kind > LOGOFF_SUBOBJECT_MOUNT)
+		return "unknown";
+	return kind_names[kind];
+}
+
 const char *lo_provider_state_name(int state)
 {
 	if (state < 0 || state > LO_PROVIDER_TIMED_OUT)
@@ -72,14 +79,16 @@ bool lo_id_valid(const char *id)
 /* ------------------------------------------------------------ open */
 
 /* Open NAME below DIRFD as a directory, creating it with CREATE, and check
- * it is ours and private. */
-static int open_dir(int dirfd, const char *name, const char *shown, bool create,
+ * its owner (the caller; with READONLY also root) and that only the owner
+ * can write it. */
+static int open_dir(int dirfd, const char *name, const char *shown, int flags,
 		    char **ret_error)
 {
+	bool create = flags & LO_REGISTRY_CREATE, readonly = flags & LO_REGISTRY_READONLY;
 	struct stat st;
 	int fd;
 
-	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST) {
+	if (create && mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) {
 		*ret_error = lo_strdupf("%s: cannot create the registry directory: %m", shown);
 		return -errno;
 	}
@@ -105,22 +114,27 @@ static int open_dir(int dirfd, const char *name, const char *shown, bool create,
 		*ret_error = lo_strdupf("%s: %s", shown, strerror(e));
 		return -e;
 	}
-	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+	if ((st.st_uid != geteuid() && !(readonly && st.st_uid == 0)) || (st.st_mode & 022)) {
 		close(fd);
-		*ret_error = lo_strdupf("%s: refusing a registry directory not owned by uid %u or "
-					"accessible by group or others (mode %04o)", shown,
-					(unsigned)geteuid(), (unsigned)(st.st_mode & 07777));
+		*ret_error = lo_strdupf("%s: refusing a registry directory not owned by uid %u%s or "
+					"writable by group or others (mode %04o)", shown,
+					(unsigned)geteuid(), readonly ? " or root" : "",
+					(unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
 	return fd;
 }
 
-int lo_registry_open(const char *path, bool create, struct lo_registry **ret_registry,
+int lo_registry_open(const char *path, int flags, struct lo_registry **ret_registry,
 		     char **ret_error)
 {
 	struct lo_registry *reg;
 	char *shown = NULL;
+	struct stat st;
 	int r;
+
+	if (flags & LO_REGISTRY_READONLY)
+		flags &= ~LO_REGISTRY_CREATE;
 
 	*ret_registry = NULL;
 	*ret_error = NULL;
@@ -133,31 +147,53 @@ int lo_registry_open(const char *path, bool create, struct lo_registry **ret_reg
 		free(reg);
 		return -ENOMEM;
 	}
-	reg->dirfd = reg->sessfd = reg->usersfd = -1;
-	if (create) {
+	reg->dirfd = reg->sessfd = reg->usersfd = reg->namesfd = -1;
+	reg->readonly = flags & LO_REGISTRY_READONLY;
+	if (flags & LO_REGISTRY_CREATE) {
 		/* Only the last component is made; its parent (/run) must exist. */
-		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 			r = -errno;
 			*ret_error = lo_strdupf("%s: cannot create the registry: %m", path);
 			goto fail;
 		}
 	}
-	r = open_dir(AT_FDCWD, path, path, false, ret_error);
+	r = open_dir(AT_FDCWD, path, path, flags & ~LO_REGISTRY_CREATE, ret_error);
 	if (r < 0)
 		goto fail;
 	reg->dirfd = r;
+	if (fstat(reg->dirfd, &st) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	reg->owner = st.st_uid;
+	/* Everything below must belong to the registry's owner. */
+	if (st.st_uid != geteuid())
+		flags = LO_REGISTRY_READONLY;
 	shown = lo_strdupf("%s/sessions", path);
-	r = shown ? open_dir(reg->dirfd, "sessions", shown, create, ret_error) : -ENOMEM;
+	r = shown ? open_dir(reg->dirfd, "sessions", shown, flags, ret_error) : -ENOMEM;
 	free(shown);
 	if (r < 0)
 		goto fail;
 	reg->sessfd = r;
 	shown = lo_strdupf("%s/users", path);
-	r = shown ? open_dir(reg->dirfd, "users", shown, create, ret_error) : -ENOMEM;
+	r = shown ? open_dir(reg->dirfd, "users", shown, flags, ret_error) : -ENOMEM;
 	free(shown);
 	if (r < 0)
 		goto fail;
 	reg->usersfd = r;
+	shown = lo_strdupf("%s/names", path);
+	r = shown ? open_dir(reg->dirfd, "names", shown, flags, ret_error) : -ENOMEM;
+	free(shown);
+	if (r == -ENOENT && !(flags & LO_REGISTRY_CREATE)) {
+		/* Written before names existed, or read-only: names resolve
+		 * by a scan. */
+		free(*ret_error);
+		*ret_error = NULL;
+		r = -1;
+	} else if (r < 0) {
+		goto fail;
+	}
+	reg->namesfd = r;
 	*ret_registry = reg;
 	return 0;
 fail:
@@ -175,12 +211,19 @@ void lo_registry_close(struct lo_registry *registry)
 		close(registry->sessfd);
 	if (registry->usersfd >= 0)
 		close(registry->usersfd);
+	if (registry->namesfd >= 0)
+		close(registry->namesfd);
 	free(registry->path);
 	free(registry);
 }
 
 int lo_registry_lock(struct lo_registry *registry)
 {
+	/* A reader that cannot write never locks: an flock a user holds on
+	 * root's registry would stall every login. Readers need no lock,
+	 * since every write is a rename. */
+	if (registry->readonly)
+		return -EROFS;
 	if (registry->lockdepth++ > 0)
 		return 0;
 	while (flock(registry->sessfd, LOCK_EX) < 0) {
@@ -278,9 +321,13 @@ static char *record_format(const struct lo_record *r)
 	buf_add(&b, "service", 7), buf_token(&b, r->service), buf_add(&b, "\n", 1);
 	buf_add(&b, "tty", 3), buf_token(&b, r->tty), buf_add(&b, "\n", 1);
 	buf_add(&b, "rhost", 5), buf_token(&b, r->rhost), buf_add(&b, "\n", 1);
+	if (r->name && *r->name)
+		buf_add(&b, "name", 4), buf_token(&b, r->name), buf_add(&b, "\n", 1);
 	buf_printf(&b, "leader %d %llu\naudit %d\ncreated %lld\nstate %s\n", (int)r->leader_pid,
 		   r->leader_start, r->audit ? 1 : 0, (long long)r->created,
 		   lo_session_state_name(r->state));
+	if (r->closer_pid > 0)
+		buf_printf(&b, "closer %d %llu\n", (int)r->closer_pid, r->closer_start);
 	for (size_t i = 0; i < r->n_status; i++) {
 		const struct lo_status *s = &r->status[i];
 		buf_add(&b, "provider", 8);
@@ -439,6 +486,18 @@ static int record_parse(char *text, struct lo_record **ret, const char **ret_why
 			if ((res = dup_field(f, tok[1])) < 0)
 				goto out;
 			res = -EBADMSG;
+		} else if (strcmp(tok[0], "name") == 0 && n == 2) {
+			if (r->name || token_decode(tok[1]) < 0 || !lo_session_name_valid(tok[1]))
+				goto out;
+			if (!(r->name = strdup(tok[1]))) {
+				res = -ENOMEM;
+				goto out;
+			}
+		} else if (strcmp(tok[0], "closer") == 0 && n == 3) {
+			if (parse_ull(tok[1], INT_MAX, &u) < 0 || u == 0 ||
+			    parse_ull(tok[2], ULLONG_MAX, &r->closer_start) < 0)
+				goto out;
+			r->closer_pid = (pid_t)u;
 		} else if (strcmp(tok[0], "uid") == 0 && n == 2) {
 			if (parse_ull(tok[1], UINT32_MAX - 1, &u) < 0)
 				goto out;
@@ -515,7 +574,8 @@ static int record_parse(char *text, struct lo_record **ret, const char **ret_why
 	}
 	/* Facts that were "-" (empty) are allowed; make them "" not NULL. */
 	if ((!r->home && !(r->home = strdup(""))) || (!r->service && !(r->service = strdup(""))) ||
-	    (!r->tty && !(r->tty = strdup(""))) || (!r->rhost && !(r->rhost = strdup("")))) {
+	    (!r->tty && !(r->tty = strdup(""))) || (!r->rhost && !(r->rhost = strdup(""))) ||
+	    (!r->name && !(r->name = strdup(r->id)))) {
 		res = -ENOMEM;
 		goto out;
 	}
@@ -541,7 +601,7 @@ static int write_temp(struct lo_registry *reg, const struct lo_record *record, c
 		return -ENOMEM;
 	snprintf(tmpname, size, ".tmp.%s.%d", record->id, (int)getpid());
 	fd = openat(reg->sessfd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+		    0644);
 	if (fd < 0) {
 		free(text);
 		return -errno;
@@ -565,12 +625,12 @@ static int index_add(struct lo_registry *reg, const struct lo_record *record)
 	int ufd, fd;
 
 	snprintf(uid, sizeof(uid), "%u", (unsigned)record->uid);
-	if (mkdirat(reg->usersfd, uid, 0700) < 0 && errno != EEXIST)
+	if (mkdirat(reg->usersfd, uid, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	ufd = openat(reg->usersfd, uid, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (ufd < 0)
 		return -errno;
-	fd = openat(ufd, record->id, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(ufd, record->id, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		int e = errno;
 		close(ufd);
@@ -596,7 +656,173 @@ static void index_remove(struct lo_registry *reg, uid_t uid, const char *id)
 	unlinkat(reg->usersfd, name, AT_REMOVEDIR);
 }
 
-static int record_store(struct lo_registry *reg, const struct lo_record *record, bool create)
+/* ------------------------------------------------------------ names */
+
+bool lo_session_name_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > LO_NAME_MAX || name[0] == '.' || name[0] == '/' || name[0] == '-' ||
+	    name[len - 1] == '/' || strstr(name, "..") || strstr(name, "//"))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.:/-", name[i]))
+			return false;
+	return true;
+}
+
+/* The name a tty gives a session: "/dev/pts/3" -> "pts/3" when that is a
+ * character device, an X display (":0") as it is; "" otherwise (sshd's
+ * "ssh", cron's "cron"). */
+static void tty_name(const char *tty, char *buf, size_t size)
+{
+	char dev[PATH_MAX];
+	struct stat st;
+	const char *t = tty;
+
+	buf[0] = '\0';
+	if (!t || !*t)
+		return;
+	if (strncmp(t, "/dev/", 5) == 0)
+		t += 5;
+	if (!lo_session_name_valid(t) || strlen(t) >= size)
+		return;
+	if (t[0] != ':') {
+		snprintf(dev, sizeof(dev), "/dev/%s", t);
+		if (stat(dev, &st) < 0 || !S_ISCHR(st.st_mode))
+			return;
+	}
+	strcpy(buf, t);
+}
+
+/* "<service>-<id>", the service reduced to [A-Za-z0-9_.-]. */
+static void service_name(const char *service, const char *id, char *buf, size_t size)
+{
+	char svc[LO_NAME_MAX - LO_ID_MAX];
+	size_t n = 0;
+
+	for (const char *p = service ? service : ""; *p && n < sizeof(svc) - 1; p++) {
+		bool keep = isalnum((unsigned char)*p) || *p == '_' || ((*p == '-' || *p == '.') && n > 0);
+		svc[n] = keep ? *p : '_';
+		n++;
+	}
+	svc[n] = '\0';
+	snprintf(buf, size, "%s-%s", n ? svc : "session", id);
+}
+
+/* names/ file of a valid NAME: '/' becomes "%2F" (names have no '%'). */
+static void name_file(const char *name, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = name; *p && n + 4 < size; p++) {
+		if (*p == '/') {
+			memcpy(buf + n, "%2F", 3);
+			n += 3;
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	buf[n] = '\0';
+}
+
+/* The id names/FILE points at, into ID. */
+static int name_read(struct lo_registry *reg, const char *file, char *id)
+{
+	char text[LO_ID_MAX + 2];
+	ssize_t n;
+	int fd = openat(reg->namesfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != reg->owner) {
+		close(fd);
+		return -EPERM;
+	}
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EBADMSG;
+	text[n] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	if (!lo_id_valid(text))
+		return -EBADMSG;
+	strcpy(id, text);
+	return 0;
+}
+
+/* Point names/FILE at ID: a temp file renamed over it. */
+static int name_write(struct lo_registry *reg, const char *file, const char *id, bool replace)
+{
+	char tmp[64];
+	int fd, r;
+
+	snprintf(tmp, sizeof(tmp), ".tmp.%s.%d", id, (int)getpid());
+	fd = openat(reg->namesfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	r = dprintf(fd, "%s\n", id) < 0 ? -EIO : 0;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat2(reg->namesfd, tmp, reg->namesfd, file,
+				replace ? 0 : RENAME_NOREPLACE) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(reg->namesfd, tmp, 0);
+	return r;
+}
+
+/*
+ * Give RECORD the first free name of: its tty's, "<service>-<id>", its
+ * id. A name is taken while the record it points at exists; a name left
+ * by a record that is gone is taken over. Called with the lock held.
+ */
+static int name_claim(struct lo_registry *reg, struct lo_record *rec)
+{
+	char cand[3][LO_NAME_MAX + 1];
+	int r = 0;
+
+	tty_name(rec->tty, cand[0], sizeof(cand[0]));
+	service_name(rec->service, rec->id, cand[1], sizeof(cand[1]));
+	snprintf(cand[2], sizeof(cand[2]), "%s", rec->id);
+	for (int i = 0; i < 3; i++) {
+		char file[3 * LO_NAME_MAX + 1], holder[LO_ID_MAX + 1];
+
+		if (!cand[i][0] || !lo_session_name_valid(cand[i]))
+			continue;
+		if (reg->namesfd >= 0) {
+			name_file(cand[i], file, sizeof(file));
+			r = name_write(reg, file, rec->id, false);
+			if (r == -EEXIST && (name_read(reg, file, holder) < 0 ||
+					     faccessat(reg->sessfd, holder, F_OK,
+						       AT_SYMLINK_NOFOLLOW) < 0))
+				r = name_write(reg, file, rec->id, true);
+			if (r == -EEXIST)
+				continue;
+			if (r < 0)
+				return r;
+		}
+		free(rec->name);
+		rec->name = strdup(cand[i]);
+		return rec->name ? 0 : -ENOMEM;
+	}
+	return -EEXIST;
+}
+
+/* Drop names/NAME if it still points at ID. */
+static void name_release(struct lo_registry *reg, const char *name, const char *id)
+{
+	char file[3 * LO_NAME_MAX + 1], holder[LO_ID_MAX + 1];
+
+	if (reg->namesfd < 0 || !name || !lo_session_name_valid(name))
+		return;
+	name_file(name, file, sizeof(file));
+	if (name_read(reg, file, holder) == 0 && strcmp(holder, id) == 0)
+		unlinkat(reg->namesfd, file, 0);
+}
+
+static int record_store(struct lo_registry *reg, struct lo_record *record, bool create)
 {
 	char tmp[64];
 	int r;
@@ -604,20 +830,39 @@ static int record_store(struct lo_registry *reg, const struct lo_record *record,
 	r = lo_registry_lock(reg);
 	if (r < 0)
 		return r;
+	if (create) {
+		if (!lo_id_valid(record->id)) {
+			r = -EINVAL;
+			goto out;
+		}
+		if (faccessat(reg->sessfd, record->id, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			r = -EEXIST;
+			goto out;
+		}
+		r = name_claim(reg, record);
+		if (r < 0)
+			goto out;
+	}
 	r = write_temp(reg, record, tmp, sizeof(tmp));
 	if (r < 0)
-		goto out;
+		goto fail;
 	if (renameat2(reg->sessfd, tmp, reg->sessfd, record->id,
 		      create ? RENAME_NOREPLACE : 0) < 0) {
 		r = -errno;
 		unlinkat(reg->sessfd, tmp, 0);
-		goto out;
+		goto fail;
 	}
 	if (create) {
 		r = index_add(reg, record);
-		if (r < 0)
+		if (r < 0) {
 			unlinkat(reg->sessfd, record->id, 0);
+			goto fail;
+		}
 	}
+	goto out;
+fail:
+	if (create)
+		name_release(reg, record->name, record->id);
 out:
 	lo_registry_unlock(reg);
 	return r;
@@ -625,10 +870,10 @@ out:
 
 int lo_record_write(struct lo_registry *registry, const struct lo_record *record)
 {
-	return record_store(registry, record, false);
+	return record_store(registry, (struct lo_record *)record, false);
 }
 
-int lo_record_create(struct lo_registry *registry, const struct lo_record *record)
+int lo_record_create(struct lo_registry *registry, struct lo_record *record)
 {
 	return record_store(registry, record, true);
 }
@@ -662,10 +907,10 @@ int lo_record_read(struct lo_registry *registry, const char *id, struct lo_recor
 		r = -errno;
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+	if (!S_ISREG(st.st_mode) || st.st_uid != registry->owner || (st.st_mode & 022)) {
 		r = -EPERM;
 		why = "refusing a record that is not a regular file owned by the registry's "
-		      "owner, or is accessible by group or others";
+		      "owner, or is writable by group or others";
 		goto out;
 	}
 	if (st.st_size > RECORD_MAX_BYTES) {
@@ -725,8 +970,10 @@ int lo_record_delete(struct lo_registry *registry, const char *id)
 	lo_record_read(registry, id, &rec, NULL);
 	if (unlinkat(registry->sessfd, id, 0) < 0)
 		r = -errno;
-	if (rec)
+	if (rec) {
 		index_remove(registry, rec->uid, id);
+		name_release(registry, rec->name, id);
+	}
 	lo_registry_unlock(registry);
 	lo_record_free(rec);
 	return r;
@@ -769,7 +1016,7 @@ int lo_registry_alloc_id(struct lo_registry *registry, char *buf)
 	r = lo_registry_lock(registry);
 	if (r < 0)
 		return r;
-	fd = openat(registry->dirfd, "next-id", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(registry->dirfd, "next-id", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		r = -errno;
 		goto out;
@@ -806,6 +1053,7 @@ void lo_record_free(struct lo_record *record)
 	free(record->service);
 	free(record->tty);
 	free(record->rhost);
+	free(record->name);
 	for (size_t i = 0; i < record->n_status; i++)
 		free(record->status[i].name);
 	free(record->status);
@@ -868,4 +1116,112 @@ int lo_record_remove_sub(struct lo_record *record, const char *provider, int kin
 		}
 	}
 	return -ENOENT;
+}
+
+/* ---------------------------------------------------------- listing */
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
+int lo_registry_list(struct lo_registry *registry, char ***ret_ids, size_t *ret_n)
+{
+	char **ids = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	*ret_ids = NULL;
+	*ret_n = 0;
+	fd = openat(registry->sessfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		char *id;
+
+		if (!lo_id_valid(de->d_name))
+			continue;	/* ".", "..", ".tmp.*" */
+		if (n == cap) {
+			char **nids = realloc(ids, (cap = cap ? cap * 2 : 16) * sizeof(*ids));
+			if (!nids) {
+				r = -ENOMEM;
+				break;
+			}
+			ids = nids;
+		}
+		if (!(id = strdup(de->d_name))) {
+			r = -ENOMEM;
+			break;
+		}
+		ids[n++] = id;
+	}
+	closedir(d);
+	if (r < 0) {
+		lo_strv_free(ids, n);
+		return r;
+	}
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), cmp_id);
+	*ret_ids = ids;
+	*ret_n = n;
+	return 0;
+}
+
+void lo_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int lo_registry_find(struct lo_registry *registry, const char *session, char *ret_id)
+{
+	char file[3 * LO_NAME_MAX + 1];
+	char **ids = NULL;
+	size_t n = 0;
+	int r;
+
+	if (lo_id_valid(session) &&
+	    faccessat(registry->sessfd, session, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		strcpy(ret_id, session);
+		return 0;
+	}
+	if (!lo_session_name_valid(session))
+		return lo_id_valid(session) ? -ENOENT : -EINVAL;
+	if (registry->namesfd >= 0) {
+		struct lo_record *rec = NULL;
+
+		name_file(session, file, sizeof(file));
+		r = name_read(registry, file, ret_id);
+		if (r == 0 && lo_record_read(registry, ret_id, &rec, NULL) == 0 &&
+		    strcmp(rec->name, session) == 0) {
+			lo_record_free(rec);
+			return 0;
+		}
+		lo_record_free(rec);
+		return -ENOENT;
+	}
+	/* A registry without names/: ask every record. */
+	r = lo_registry_list(registry, &ids, &n);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (size_t i = 0; i < n && r < 0; i++) {
+		struct lo_record *rec = NULL;
+		if (lo_record_read(registry, ids[i], &rec, NULL) == 0 &&
+		    strcmp(rec->name, session) == 0) {
+			strcpy(ret_id, ids[i]);
+			r = 0;
+		}
+		lo_record_free(rec);
+	}
+	lo_strv_free(ids, n);
+	return r;
 }

@@ -300,3 +300,29 @@ int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t 
 		close(pidfd);
 	return r;
 }
+
+int lo_spawn_detached(const struct lo_spawn *spawn)
+{
+	int status = 0;
+	pid_t pid;
+
+	if (!spawn->path || spawn->path[0] != '/' || spawn->capture)
+		return -EINVAL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* The middle process exits at once, so the child is
+		 * reparented to init (or a subreaper) and the application
+		 * never sees it: it has no child to wait for. */
+		pid_t c = fork();
+		if (c == 0)
+			child(spawn, -1);
+		_exit(c < 0 ? 1 : 0);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return 0;	/* reaped by the application: it did exit */
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EAGAIN;
+}

@@ -3,8 +3,13 @@
  * the login manager's process.
  *
  *   logoff-helper --session ID [--uid UID] [--config PATH] [--debug] [--prefix-priority]
+ *   logoff-helper --gc [--config PATH] [--debug] [--syslog]
  *
  * --uid: refuse (exit 4) a session whose record belongs to another uid.
+ * --gc: log off every stale or failed session, each in a child
+ *   logoff-helper --session under the [logoff] timeout (what open_session
+ *   starts, detached, once per [logoff] gc_interval).
+ * --syslog: log to syslog (auth facility) instead of stderr.
  *
  * pam_sm_close_session runs it (fork + exec, sanitized fds and
  * environment) under the [logoff] timeout deadline and kills its process
@@ -14,13 +19,17 @@
  * Exit status: 0 everything released and the record deleted; 1 something
  * could not be released (record kept, state failed); 2 usage, config or
  * registry error (including a record refused as unsafe or corrupt); 3 no
- * such session; 4 the session belongs to another uid than --uid.
+ * such session; 4 the session belongs to another uid than --uid; 5 another
+ * live process is logging the session off (close_session and logoff(1) at
+ * once): it is left to that one. With --gc: 0 every stale session was
+ * logged off, 1 some were not, 2 an error.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +40,56 @@
 
 #include "core/core.h"
 
+static void log_syslog(void *ctx, int priority, const char *msg)
+{
+	syslog(priority, "%s", msg);
+}
+
+/* The sweep's helpers write "<N>message"; pass them on. */
+static void sweep_line(void *ctx, const char *line)
+{
+	const struct lo_log *log = ctx;
+	int priority = lo_priority_prefix(&line);
+
+	lo_log(log, priority < 0 ? LOG_ERR : priority, "%s", line);
+}
+
+/* Leave the audit session this process inherited (a sweep started from
+ * open_session would otherwise count as part of that login), when the
+ * kernel lets root do so. Best effort. */
+static void leave_audit_session(void)
+{
+	int fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, "4294967295", 10) < 0) {
+			/* loginuid_immutable, or not root: stay. */
+		}
+		close(fd);
+	}
+}
+
+static int run_gc(struct lo_ctx *ctx, const char *config_path, const char *self)
+{
+	struct lo_helper_call proto = {
+		.helper = self, .config = config_path, .debug = ctx->log.debug,
+		.timeout = ctx->config->timeout, .line_fn = sweep_line, .ctx = &ctx->log,
+	};
+	unsigned swept = 0, failed = 0;
+	int r;
+
+	r = lo_sweep(ctx, &proto, NULL, NULL, &swept, &failed);
+	if (r < 0) {
+		lo_log(&ctx->log, LOG_ERR, "%s: cannot list sessions: %s", ctx->registry->path,
+		       strerror(-r));
+		return 2;
+	}
+	lo_log(&ctx->log, swept || failed ? LOG_INFO : LOG_DEBUG,
+	       "sweep: %u stale session%s logged off, %u not", swept, swept == 1 ? "" : "s",
+	       failed);
+	return failed ? 1 : 0;
+}
+
 /* "<N>message": the priority travels with the line so pam_logoff can
  * hand it to pam_syslog unchanged. */
 static void log_prefixed(void *ctx, int priority, const char *msg)
@@ -40,7 +99,8 @@ static void log_prefixed(void *ctx, int priority, const char *msg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: logoff-helper --session ID [--uid UID] [--config PATH] [--debug]\n");
+	fprintf(f, "usage: logoff-helper --session ID [--uid UID] [--config PATH] [--debug]\n"
+		   "       logoff-helper --gc [--config PATH] [--debug] [--syslog]\n");
 }
 
 int main(int argc, char **argv)
@@ -51,6 +111,8 @@ int main(int argc, char **argv)
 		{ "uid", required_argument, NULL, 'u' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "prefix-priority", no_argument, NULL, 'p' },
+		{ "gc", no_argument, NULL, 'g' },
+		{ "syslog", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -61,8 +123,9 @@ int main(int argc, char **argv)
 	struct rlimit rl;
 	char *err = NULL;
 	int c, r, ret = 2;
+	bool gc = false;
 
-	while ((c = getopt_long(argc, argv, "s:c:u:dph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:c:u:dpgSh", opts, NULL)) != -1) {
 		char *end;
 		unsigned long u;
 
@@ -89,6 +152,13 @@ int main(int argc, char **argv)
 		case 'p':
 			ctx.log.fn = log_prefixed;
 			break;
+		case 'g':
+			gc = true;
+			break;
+		case 'S':
+			openlog("logoff-helper", LOG_PID, LOG_AUTHPRIV);
+			ctx.log.fn = log_syslog;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -97,11 +167,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!id || optind != argc) {
+	if ((!id && !gc) || (id && gc) || (gc && ctx.check_uid) || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (!lo_id_valid(id)) {
+	if (gc) {
+		if (geteuid() != 0) {
+			lo_log(&ctx.log, LOG_ERR, "--gc needs root");
+			return 2;
+		}
+		leave_audit_session();
+	} else if (!lo_id_valid(id)) {
 		lo_log(&ctx.log, LOG_ERR, "--session '%s': not a valid session id", id);
 		return 2;
 	}
@@ -116,22 +192,34 @@ int main(int argc, char **argv)
 		/* A session must still be logged off when the config broke
 		 * after it was opened: go on with the defaults. */
 		lo_log(&ctx.log, LOG_ERR, "%s; logging session %s off with the default settings",
-		       err ? err : strerror(-r), id);
+		       err ? err : strerror(-r), id ? id : "(sweep)");
 		free(err);
 		err = NULL;
 		if (lo_config_defaults(NULL, &config) < 0)
 			goto out;
 	}
-	r = lo_registry_open(config->registry, false, &registry, &err);
+	r = lo_registry_open(config->registry, 0, &registry, &err);
 	if (r < 0) {
 		lo_log(&ctx.log, r == -ENOENT ? LOG_DEBUG : LOG_ERR, "%s",
 		       err ? err : strerror(-r));
-		ret = r == -ENOENT ? 3 : 2;
+		ret = r == -ENOENT ? (gc ? 0 : 3) : 2;
 		goto out;
 	}
 	ctx.config = config;
 	ctx.registry = registry;
 	ctx.privileged = geteuid() == 0;
+	if (gc) {
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		/* The sweep runs this very program per session. */
+		if (n <= 0) {
+			lo_log(&ctx.log, LOG_ERR, "cannot find my own program: %m");
+			goto out;
+		}
+		self[n] = '\0';
+		ret = run_gc(&ctx, config_path, self);
+		goto out;
+	}
 
 	r = lo_chain_logoff(&ctx, id, 0);
 	if (r == -ENOENT) {
@@ -139,6 +227,8 @@ int main(int argc, char **argv)
 		ret = 3;
 	} else if (r == -EACCES) {
 		ret = 4;
+	} else if (r == -EBUSY) {
+		ret = 5;
 	} else if (r == -EIO) {
 		ret = 1;
 	} else if (r < 0) {

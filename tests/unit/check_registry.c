@@ -53,9 +53,11 @@ START_TEST(test_round_trip)
 	ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
 	ck_assert_int_eq(lo_record_create(tu_reg, w), -EEXIST);
 	ck_assert_int_eq(stat(tu_path("reg/sessions/r7"), &st), 0);
-	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	/* Readable by everyone, like utmp, so `logoff --list` works for
+	 * users; writable by the owner only. */
+	ck_assert_uint_eq(st.st_mode & 0777, 0644);
 	ck_assert_int_eq(stat(tu_path("reg"), &st), 0);
-	ck_assert_uint_eq(st.st_mode & 0777, 0700);
+	ck_assert_uint_eq(st.st_mode & 0777, 0755);
 	ck_assert(tu_exists(tu_path("reg/users/1000/r7")));
 
 	ck_assert_int_eq(lo_record_read(tu_reg, "r7", &r, &err), 0);
@@ -201,7 +203,7 @@ START_TEST(test_unsafe_records_refused)
 	ck_assert_int_eq(symlink(tu_path("target"), tu_path("reg/sessions/s1")), 0);
 	ck_assert_int_eq(lo_record_read(tu_reg, "s1", &r, &err), -EPERM);
 	free(err);
-	tu_write(tu_path("reg/sessions/s2"), "logoff-record 1\n", 0644);
+	tu_write(tu_path("reg/sessions/s2"), "logoff-record 1\n", 0664);
 	ck_assert_int_eq(lo_record_read(tu_reg, "s2", &r, &err), -EPERM);
 	ck_assert_msg(strstr(err, "group or others"), "%s", err);
 	free(err);
@@ -224,8 +226,9 @@ START_TEST(test_unsafe_registry_refused)
 	char *err = NULL;
 
 	ck_assert_int_eq(mkdir(tu_path("open"), 0755), 0);
-	ck_assert_int_eq(lo_registry_open(tu_path("open"), true, &r2, &err), -EPERM);
-	ck_assert_msg(strstr(err, "open") && strstr(err, "0755"), "%s", err);
+	ck_assert_int_eq(chmod(tu_path("open"), 0777), 0);
+	ck_assert_int_eq(lo_registry_open(tu_path("open"), LO_REGISTRY_CREATE, &r2, &err), -EPERM);
+	ck_assert_msg(strstr(err, "open") && strstr(err, "0777"), "%s", err);
 	free(err);
 	ck_assert_int_eq(symlink(tu_path("reg"), tu_path("link")), 0);
 	ck_assert_int_eq(lo_registry_open(tu_path("link"), false, &r2, &err), -ELOOP);
@@ -251,6 +254,131 @@ START_TEST(test_alloc_ids_unique)
 }
 END_TEST
 
+/* Create a record for ID on TTY for SERVICE; returns its name. */
+static char *create_named(const char *id, const char *tty, const char *service)
+{
+	struct lo_record *w = sample(id);
+	char *name;
+
+	free(w->tty);
+	w->tty = strdup(tty);
+	free(w->service);
+	w->service = strdup(service);
+	ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
+	name = strdup(w->name);
+	lo_record_free(w);
+	return name;
+}
+
+START_TEST(test_session_names)
+{
+	char id[LO_ID_MAX + 1];
+	struct lo_record *r = NULL;
+	char *n1, *n2, *n3, *n4;
+
+	/* The first session on a tty is named after it, a second one there
+	 * after its service and id; no tty gives the service form. */
+	n1 = create_named("7", "/dev/null", "sshd");
+	ck_assert_str_eq(n1, "null");
+	n2 = create_named("r12", "/dev/null", "su-l");
+	ck_assert_str_eq(n2, "su-l-r12");
+	n3 = create_named("8", "ssh", "sshd");
+	ck_assert_str_eq(n3, "sshd-8");
+	n4 = create_named("r13", ":0", "../../x y");
+	ck_assert_str_eq(n4, ":0");
+	ck_assert(tu_exists(tu_path("reg/names/null")));
+
+	/* Resolution by id and by name; the name is in the record. */
+	ck_assert_int_eq(lo_registry_find(tu_reg, "sshd-8", id), 0);
+	ck_assert_str_eq(id, "8");
+	ck_assert_int_eq(lo_registry_find(tu_reg, "r12", id), 0);
+	ck_assert_str_eq(id, "r12");
+	ck_assert_int_eq(lo_registry_find(tu_reg, "null", id), 0);
+	ck_assert_str_eq(id, "7");
+	ck_assert_int_eq(lo_record_read(tu_reg, "8", &r, NULL), 0);
+	ck_assert_str_eq(r->name, "sshd-8");
+	lo_record_free(r);
+
+	/* Gone with its record; the tty's name is free for the next one. */
+	ck_assert_int_eq(lo_record_delete(tu_reg, "7"), 0);
+	ck_assert(!tu_exists(tu_path("reg/names/null")));
+	ck_assert_int_eq(lo_registry_find(tu_reg, "null", id), -ENOENT);
+	free(n1);
+	n1 = create_named("9", "/dev/null", "login");
+	ck_assert_str_eq(n1, "null");
+	ck_assert_int_eq(lo_registry_find(tu_reg, "null", id), 0);
+	ck_assert_str_eq(id, "9");
+
+	/* Nothing that could leave the registry reaches a path. */
+	ck_assert_int_eq(lo_registry_find(tu_reg, "../../etc/passwd", id), -EINVAL);
+	ck_assert_int_eq(lo_registry_find(tu_reg, "", id), -EINVAL);
+	ck_assert_int_eq(lo_registry_find(tu_reg, "pts/../../x", id), -EINVAL);
+	ck_assert_int_eq(lo_registry_find(tu_reg, "/etc/passwd", id), -EINVAL);
+	ck_assert_int_eq(lo_registry_find(tu_reg, "caf\xc3\xa9", id), -EINVAL);
+	ck_assert_int_eq(lo_registry_find(tu_reg, "nosuch", id), -ENOENT);
+	ck_assert(lo_session_name_valid("pts/3"));
+	ck_assert(lo_session_name_valid(":0"));
+	ck_assert(!lo_session_name_valid("pts//3"));
+	ck_assert(!lo_session_name_valid("pts/"));
+	ck_assert(!lo_session_name_valid(".hidden"));
+	ck_assert(!lo_session_name_valid("-rf"));
+	ck_assert(!lo_session_name_valid("a b"));
+	ck_assert(!lo_session_name_valid(
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	free(n1);
+	free(n2);
+	free(n3);
+	free(n4);
+}
+END_TEST
+
+START_TEST(test_list_sorted)
+{
+	const char *ids[] = { "r10", "12", "r9", "3" };
+	char **got = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < 4; i++)
+		free(create_named(ids[i], "", "cron"));
+	tu_write(tu_path("reg/sessions/.tmp.r1.99"), "partial", 0644);
+	ck_assert_int_eq(lo_registry_list(tu_reg, &got, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(got[0], "3");
+	ck_assert_str_eq(got[1], "12");
+	ck_assert_str_eq(got[2], "r9");
+	ck_assert_str_eq(got[3], "r10");
+	lo_strv_free(got, n);
+}
+END_TEST
+
+START_TEST(test_closer_round_trip)
+{
+	struct lo_record *w = sample("r5"), *r = NULL;
+
+	w->state = LO_SESSION_CLOSING;
+	w->closer_pid = getpid();
+	ck_assert_int_eq(lo_proc_starttime(getpid(), &w->closer_start), 0);
+	ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
+	ck_assert_int_eq(lo_record_read(tu_reg, "r5", &r, NULL), 0);
+	ck_assert_int_eq(r->closer_pid, getpid());
+	ck_assert(r->closer_start == w->closer_start);
+	/* A live closer: the session is closing, not stale. */
+	ck_assert_str_eq(lo_session_view(r, NULL), "closing");
+	r->closer_start++;
+	ck_assert_str_eq(lo_session_view(r, NULL), "stale");
+	r->state = LO_SESSION_ACTIVE;
+	ck_assert_str_eq(lo_session_view(r, NULL), "stale");	/* leader 4242 is not ours */
+	r->leader_pid = getpid();
+	r->leader_start = w->closer_start;
+	ck_assert_str_eq(lo_session_view(r, NULL), "active");
+	r->state = LO_SESSION_FAILED;
+	ck_assert_str_eq(lo_session_view(r, NULL), "failed");
+	ck_assert(lo_session_needs_sweep(r));
+	lo_record_free(r);
+	lo_record_free(w);
+}
+END_TEST
+
 static Suite *registry_suite(void)
 {
 	Suite *s = suite_create("registry");
@@ -261,6 +389,9 @@ static Suite *registry_suite(void)
 	tcase_add_test(tc, test_write_is_atomic_and_leaves_no_temp);
 	tcase_add_test(tc, test_lock_excludes_other_process);
 	tcase_add_test(tc, test_alloc_ids_unique);
+	tcase_add_test(tc, test_session_names);
+	tcase_add_test(tc, test_list_sorted);
+	tcase_add_test(tc, test_closer_round_trip);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hostile");
 	tcase_add_checked_fixture(tc, tu_reg_setup, tu_reg_teardown);
