@@ -59,6 +59,7 @@ write_conf() {
 registry = $T/reg
 timeout = ${LO_TIMEOUT:-20}
 providers = ${LO_PROVIDERS:-tmpdir processes hooks}
+${LO_LOGOFF_EXTRA:-}
 [tmpdir]
 base = $T/tmpbase
 [hooks]

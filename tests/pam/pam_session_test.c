@@ -4,6 +4,7 @@
  *
  *   pam_session_test CONFDIR SERVICE USER [COMMAND]
  *
+ * PAM_TTY is $PAM_TEST_TTY, or "pts/42" when that is unset.
  * Opens a session, prints the PAM environment it got (one NAME=VALUE a
  * line), runs COMMAND with /bin/sh -c and that environment (the session's
  * "work"), closes the session. Exit 0 when both PAM calls succeeded, 1
@@ -52,7 +53,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pam_start: %s\n", pam_strerror(pamh, r));
 		return 3;
 	}
-	pam_set_item(pamh, PAM_TTY, "pts/42");
+	pam_set_item(pamh, PAM_TTY, getenv("PAM_TEST_TTY") ? getenv("PAM_TEST_TTY") : "pts/42");
 	pam_set_item(pamh, PAM_RHOST, "192.0.2.7");
 	r = pam_open_session(pamh, 0);
 	if (r != PAM_SUCCESS) {

@@ -1,0 +1,131 @@
+/*
+ * cli.h - the parts of logoff(1) that decide rather than act: argument
+ * parsing, SESSION validation, the permission rules, terminal names,
+ * message sanitizing, quoting for --server, close matches. Kept apart
+ * from logoff.c so the unit tests (tests/unit/check_cli.c) reach them.
+ *
+ * The command line follows the Windows logoff command
+ * (`logoff [sessionname | sessionID] [/server:servername] [/v]`,
+ * ../shared/seeds/004) with GNU long options; "/v" and "/server:NAME"
+ * are accepted as aliases of -v and --server=NAME.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef LO_CLI_H
+#define LO_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "core/core.h"
+
+/* Exit statuses of logoff(1), documented in logoff(1). */
+enum {
+	LO_EXIT_OK = 0,
+	LO_EXIT_PARTIAL = 1,	/* something was not released; it says what */
+	LO_EXIT_USAGE = 2,	/* bad arguments or config; nothing touched */
+	LO_EXIT_DENIED = 3,	/* permission denied; nothing touched */
+	LO_EXIT_UNKNOWN = 4,	/* no such session; close matches listed */
+	LO_EXIT_PROTECTED = 5,	/* on a protected tty; root may --force */
+	LO_EXIT_CANCELLED = 130	/* Ctrl-C during --warn; nothing touched */
+};
+
+enum lo_cli_mode {
+	LO_CLI_LOGOFF = 0,	/* log SESSION (default: the caller's) off */
+	LO_CLI_LIST,		/* -l, --list */
+	LO_CLI_STATUS,		/* --status SESSION */
+	LO_CLI_GC,		/* --gc */
+	LO_CLI_HELP,		/* -h, --help */
+	LO_CLI_VERSION,		/* --version */
+};
+
+#define LO_WARN_MAX 86400	/* seconds */
+#define LO_MESSAGE_MAX 1024	/* bytes */
+#define LO_HOST_MAX 255		/* bytes */
+
+struct lo_cli_opts {
+	int mode;		/* enum lo_cli_mode */
+	const char *session;	/* SESSION argument, NULL: the caller's own */
+	bool verbose;		/* -v, /v */
+	bool json;		/* --json (with --list or --status) */
+	bool force;		/* --force: root overrides protected_ttys */
+	bool warn;		/* --warn given */
+	unsigned warn_seconds;	/* --warn SECONDS, 0..LO_WARN_MAX */
+	const char *message;	/* --message TEXT */
+	const char *server;	/* --server HOST, /server:HOST */
+	const char *config;	/* --config PATH (default LO_CONFIG_PATH) */
+	const char *helper;	/* --helper PATH (tests; default the installed one) */
+};
+
+/*
+ * The arguments that run the same command on a --server host: OPTS
+ * without --server, --config and --helper, each word shell-quoted, into
+ * a malloc'd NULL-terminated array of malloc'd strings (free with
+ * lo_strv_free and the count in *RET_N). Returns 0 or -ENOMEM.
+ */
+int lo_cli_remote_args(const struct lo_cli_opts *opts, char ***ret_argv, size_t *ret_n);
+
+/*
+ * Parse ARGV (ARGC words, argv[0] the program) into OPTS. Checks every
+ * value and every combination (--json only with --list/--status,
+ * --message only with --warn, one SESSION at most, SESSION valid as
+ * lo_cli_session_valid says, HOST as lo_cli_host_valid says).
+ * Returns 0, or -EINVAL with a malloc'd message naming the argument in
+ * *RET_ERROR. ARGV is not modified; OPTS points into it.
+ */
+int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *opts, char **ret_error);
+
+/*
+ * NULL when S may be used as a SESSION (a session id or name, see
+ * lo_id_valid and lo_session_name_valid), else why not: empty, longer
+ * than LO_NAME_MAX bytes, not ASCII, a control character, "..", a
+ * leading '/' or '.'. LEN is S's length as given (a NUL before LEN is
+ * refused), so callers with counted strings can pass them whole.
+ */
+const char *lo_cli_session_invalid(const char *s, size_t len);
+
+/* True when HOST may be passed to ssh: 1..LO_HOST_MAX of
+ * [A-Za-z0-9._:@%[]-], not starting with '-'. */
+bool lo_cli_host_valid(const char *host);
+
+/*
+ * The permission rules of logoff(1) for a caller of uid CALLER and REC:
+ * root may log off anything; anyone else only sessions of their own uid
+ * (LO_EXIT_DENIED). A session whose tty (without "/dev/") or name is
+ * listed in PROTECTED (a LOGOFF_CONFIG_LIST, [logoff] protected_ttys) is
+ * refused (LO_EXIT_PROTECTED) unless FORCE and CALLER is root.
+ * Returns LO_EXIT_OK, LO_EXIT_DENIED or LO_EXIT_PROTECTED.
+ */
+int lo_cli_may_logoff(uid_t caller, const struct lo_record *rec, const char *protected,
+		      bool force);
+
+/*
+ * The device path of a controlling terminal as /proc/PID/stat field 7
+ * gives it: /dev/pts/N (majors 136-143), /dev/ttyN (major 4, minor <
+ * 64), /dev/ttySN (major 4, minor 64-255). Returns 0 with the path in
+ * BUF (SIZE bytes), or -ENOENT for 0 or another kind of device.
+ */
+int lo_cli_tty_path(unsigned tty_nr, char *buf, size_t size);
+
+/*
+ * Copy TEXT into BUF (SIZE bytes, NUL-terminated) fit for a terminal:
+ * newlines become "\r\n", tabs stay, other control characters (escape
+ * sequences) and bytes that are not valid UTF-8 or are C1 controls
+ * become '?', as wall(1) does. Returns the length written.
+ */
+size_t lo_cli_sanitize(const char *text, char *buf, size_t size);
+
+/* ARG in single quotes for a POSIX shell (ssh passes a command line to
+ * the remote shell); malloc'd, NULL on ENOMEM. */
+char *lo_cli_shell_quote(const char *arg);
+
+/* Edit distance between A and B (insertions, deletions, substitutions),
+ * capped at 100; used to list close matches of an unknown SESSION. */
+unsigned lo_cli_distance(const char *a, const char *b);
+
+/* True when CANDIDATE (an id or name) is close to WANTED: an edit
+ * distance of at most 2, or one contains the other. */
+bool lo_cli_close_match(const char *wanted, const char *candidate);
+
+#endif /* LO_CLI_H */

@@ -1,0 +1,1028 @@
+/*
+ * logoff - list the sessions pam_logoff keeps, log one off, sweep stale
+ * ones. Modeled on the Windows logoff command
+ * (`logoff [sessionname | sessionID] [/server:servername] [/v]`) and on
+ * IUserIdentityManager::Logoff: log the identity off and return to the
+ * caller when that is done.
+ *
+ *   logoff [SESSION] [-v] [--warn SECONDS [--message TEXT]] [--force]
+ *   logoff -l | --list [--json]
+ *   logoff --status SESSION [--json]
+ *   logoff --gc [-v]
+ *   any of them with --server HOST
+ *
+ * A logoff first signals the session's processes, so that its login
+ * manager closes the session the normal way (its pam_sm_close_session
+ * runs the chain); when it does not within [logoff] timeout, or is gone,
+ * this command runs the chain itself through logoff-helper, the same way
+ * close_session does. See logoff(1).
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+#include "core/core.h"
+
+#define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
+#define POLL_MS 50
+#define MAX_TERMINALS 16
+
+struct app {
+	struct lo_cli_opts o;
+	struct lo_config *config;
+	struct lo_registry *registry;	/* NULL: no registry yet, so no sessions */
+	uid_t uid;
+	char caller[64];		/* the caller's user name */
+	const char *helper;
+	struct lo_log log;		/* errors to stderr; debug lines with -v */
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/* Every action goes to syslog, auth facility, with who asked. */
+static void audit(const struct app *a, int priority, const char *fmt, ...) LO_ATTR_PRINTF(3, 4);
+static void audit(const struct app *a, int priority, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	syslog(priority, "%s (requested by %s, uid %u)", buf, a->caller, (unsigned)a->uid);
+}
+
+static void verbose(const struct app *a, const char *fmt, ...) LO_ATTR_PRINTF(2, 3);
+static void verbose(const struct app *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!a->o.verbose)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void cli_log(void *ctx, int priority, const char *msg)
+{
+	const struct app *a = ctx;
+
+	if (priority <= LOG_WARNING)
+		fprintf(stderr, "logoff: %s\n", msg);
+	else if (a->o.verbose)
+		printf("  %s\n", msg), fflush(stdout);
+}
+
+/* logoff-helper's lines ("<N>message") as they come. */
+static void helper_line(void *ctx, const char *line)
+{
+	int priority = lo_priority_prefix(&line);
+
+	cli_log(ctx, priority < 0 ? LOG_ERR : priority, line);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: logoff [SESSION] [-v] [--warn SECONDS [--message TEXT]] [--force]\n"
+		"       logoff -l | --list [--json]\n"
+		"       logoff --status SESSION [--json]\n"
+		"       logoff --gc [-v]\n"
+		"       (each also with --server HOST; /v and /server:HOST are accepted)\n"
+		"\n"
+		"SESSION is a session id or name as --list shows them; without one, the\n"
+		"caller's own session is logged off.\n"
+		"\n"
+		"  -l, --list          list sessions: ID NAME USER TTY SERVICE RHOST STATE SINCE IDLE\n"
+		"      --status SESSION  each provider's status object and tracked subobjects\n"
+		"      --json          machine-readable output of --list and --status\n"
+		"  -v, --verbose       print each action as it happens\n"
+		"      --warn SECONDS  write a message to the session's terminals, then wait\n"
+		"      --message TEXT  the message for --warn\n"
+		"      --force         (root) log off a session on a protected tty\n"
+		"      --server HOST   run the same command on HOST over ssh (BatchMode)\n"
+		"      --gc            log off every stale or failed session (root)\n"
+		"      --config PATH   logoff.conf to read (default %s)\n"
+		"  -h, --help          this text\n"
+		"      --version       the version\n"
+		"\n"
+		"Exit status: 0 done, 1 partly released, 2 usage or registry error,\n"
+		"3 permission denied, 4 no such session, 5 protected tty, 130 cancelled.\n",
+		LO_CONFIG_PATH);
+}
+
+/* ------------------------------------------------------------- server */
+
+static int run_remote(const struct app *a)
+{
+	const char *ssh = getenv("LOGOFF_SSH");
+	char **words = NULL, **argv;
+	size_t n = 0, k = 0;
+
+	if (!ssh || !*ssh)
+		ssh = "ssh";
+	if (lo_cli_remote_args(&a->o, &words, &n) < 0)
+		return LO_EXIT_USAGE;
+	argv = calloc(n + 8, sizeof(*argv));
+	if (!argv) {
+		lo_strv_free(words, n);
+		return LO_EXIT_USAGE;
+	}
+	argv[k++] = (char *)ssh;
+	argv[k++] = (char *)"-o";
+	argv[k++] = (char *)"BatchMode=yes";
+	argv[k++] = (char *)"--";
+	argv[k++] = (char *)a->o.server;
+	argv[k++] = (char *)"logoff";
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = words[i];
+	argv[k] = NULL;
+	fflush(NULL);
+	execvp(ssh, argv);
+	fprintf(stderr, "logoff: cannot run %s: %s\n", ssh, strerror(errno));
+	free(argv);
+	lo_strv_free(words, n);
+	return LO_EXIT_USAGE;
+}
+
+/* ------------------------------------------------------------ records */
+
+/* "/dev/pts/3" for a record whose tty is a terminal device, else "". */
+static void record_tty_path(const struct lo_record *rec, char *buf, size_t size)
+{
+	struct stat st;
+	const char *t = rec->tty ? rec->tty : "";
+
+	buf[0] = '\0';
+	if (!*t || strstr(t, ".."))
+		return;
+	if (strncmp(t, "/dev/", 5) == 0)
+		snprintf(buf, size, "%s", t);
+	else if (lo_session_name_valid(t) && t[0] != ':')
+		snprintf(buf, size, "/dev/%s", t);
+	if (buf[0] && (stat(buf, &st) < 0 || !S_ISCHR(st.st_mode)))
+		buf[0] = '\0';
+}
+
+/* Seconds since the last input on the session's tty (its atime, as w(1)
+ * reads it), or -1 without a tty. */
+static long idle_seconds(const struct lo_record *rec)
+{
+	char path[256];
+	struct stat st;
+	time_t now = time(NULL);
+
+	record_tty_path(rec, path, sizeof(path));
+	if (!path[0] || stat(path, &st) < 0)
+		return -1;
+	return st.st_atime < now ? (long)(now - st.st_atime) : 0;
+}
+
+static void format_idle(long idle, char *buf, size_t size)
+{
+	if (idle < 0)
+		snprintf(buf, size, "-");
+	else if (idle < 60)
+		snprintf(buf, size, ".");
+	else if (idle < 3600)
+		snprintf(buf, size, "%ldm", idle / 60);
+	else if (idle < 86400)
+		snprintf(buf, size, "%ldh%02ldm", idle / 3600, idle / 60 % 60);
+	else
+		snprintf(buf, size, "%ldd", idle / 86400);
+}
+
+static void format_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M", &tm))
+		snprintf(buf, size, "%lld", (long long)t);
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* ------------------------------------------------------------- --list */
+
+static json_object *session_json(const struct lo_record *rec)
+{
+	json_object *j = json_object_new_object();
+	const char *why = NULL;
+	const char *view = lo_session_view(rec, &why);
+	long idle = idle_seconds(rec);
+
+	json_object_object_add(j, "id", json_object_new_string(rec->id));
+	json_object_object_add(j, "name", json_object_new_string(rec->name));
+	json_object_object_add(j, "user", json_object_new_string(rec->user));
+	json_object_object_add(j, "uid", json_object_new_int64(rec->uid));
+	json_object_object_add(j, "tty", json_object_new_string(rec->tty));
+	json_object_object_add(j, "service", json_object_new_string(rec->service));
+	json_object_object_add(j, "rhost", json_object_new_string(rec->rhost));
+	json_object_object_add(j, "state", json_object_new_string(view));
+	json_object_object_add(j, "reason", why && *why ? json_object_new_string(why) : NULL);
+	json_object_object_add(j, "since", json_object_new_int64(rec->created));
+	json_object_object_add(j, "idle", idle < 0 ? NULL : json_object_new_int64(idle));
+	json_object_object_add(j, "leader_pid", json_object_new_int64(rec->leader_pid));
+	json_object_object_add(j, "audit_session", json_object_new_boolean(rec->audit));
+	return j;
+}
+
+static void print_json(json_object *j)
+{
+	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(j);
+}
+
+static json_object *host_object(void)
+{
+	json_object *j = json_object_new_object();
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	json_object_object_add(j, "host", json_object_new_string(host));
+	return j;
+}
+
+static int cmd_list(struct app *a)
+{
+	json_object *top = NULL, *arr = NULL;
+	char **ids = NULL;
+	size_t n = 0;
+	int ret = LO_EXIT_OK;
+
+	if (a->registry && lo_registry_list(a->registry, &ids, &n) < 0) {
+		fprintf(stderr, "logoff: %s: cannot list sessions: %s\n", a->registry->path,
+			strerror(errno));
+		return LO_EXIT_USAGE;
+	}
+	if (a->o.json) {
+		top = host_object();
+		arr = json_object_new_array();
+		json_object_object_add(top, "sessions", arr);
+	} else {
+		printf("%-10s %-14s %-12s %-12s %-10s %-16s %-8s %-16s %s\n", "ID", "NAME", "USER",
+		       "TTY", "SERVICE", "RHOST", "STATE", "SINCE", "IDLE");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lo_record *rec = NULL;
+		char *err = NULL, since[32], idle[32];
+		int r = lo_record_read(a->registry, ids[i], &rec, &err);
+
+		if (r == -ENOENT)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
+			free(err);
+			ret = LO_EXIT_PARTIAL;
+			continue;
+		}
+		if (a->o.json) {
+			json_object_array_add(arr, session_json(rec));
+		} else {
+			format_time(rec->created, since, sizeof(since));
+			format_idle(idle_seconds(rec), idle, sizeof(idle));
+			printf("%-10s %-14s %-12s %-12s %-10s %-16s %-8s %-16s %s\n", rec->id,
+			       rec->name, rec->user, or_dash(rec->tty), or_dash(rec->service),
+			       or_dash(rec->rhost), lo_session_view(rec, NULL), since, idle);
+		}
+		lo_record_free(rec);
+	}
+	if (top)
+		print_json(top);
+	lo_strv_free(ids, n);
+	return ret;
+}
+
+/* ----------------------------------------------------------- --status */
+
+static int cmd_status(struct app *a, const struct lo_record *rec)
+{
+	const char *why = NULL;
+	const char *view = lo_session_view(rec, &why);
+	char since[32];
+
+	if (a->o.json) {
+		json_object *j = session_json(rec), *prov = json_object_new_array(),
+			    *subs = json_object_new_array();
+
+		for (size_t i = 0; i < rec->n_status; i++) {
+			const struct lo_status *s = &rec->status[i];
+			json_object *p = json_object_new_object();
+			json_object_object_add(p, "name", json_object_new_string(s->name));
+			json_object_object_add(p, "state",
+					       json_object_new_string(lo_provider_state_name(s->state)));
+			json_object_object_add(p, "result", json_object_new_int(s->result));
+			json_object_object_add(p, "error", s->result < 0 ?
+					       json_object_new_string(strerror(-s->result)) : NULL);
+			json_object_object_add(p, "faults", json_object_new_int64(s->faults));
+			json_object_object_add(p, "since", json_object_new_int64(s->since));
+			json_object_object_add(p, "message", json_object_new_string(s->message));
+			json_object_array_add(prov, p);
+		}
+		for (size_t i = 0; i < rec->n_sub; i++) {
+			const struct lo_subobject *s = &rec->sub[i];
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "provider", json_object_new_string(s->provider));
+			json_object_object_add(o, "kind",
+					       json_object_new_string(lo_subobject_kind_name(s->kind)));
+			json_object_object_add(o, "value", json_object_new_string(s->value));
+			json_object_array_add(subs, o);
+		}
+		json_object_object_add(j, "providers", prov);
+		json_object_object_add(j, "subobjects", subs);
+		print_json(j);
+		return LO_EXIT_OK;
+	}
+	format_time(rec->created, since, sizeof(since));
+	printf("Session %s (%s): user %s (uid %u), service %s, tty %s, from %s\n", rec->id,
+	       rec->name, rec->user, (unsigned)rec->uid, or_dash(rec->service), or_dash(rec->tty),
+	       or_dash(rec->rhost));
+	printf("State:   %s%s%s%s, since %s; login manager pid %d\n", view, why && *why ? " (" : "",
+	       why && *why ? why : "", why && *why ? ")" : "", since, (int)rec->leader_pid);
+	printf("Providers (logon order):\n");
+	for (size_t i = 0; i < rec->n_status; i++) {
+		const struct lo_status *s = &rec->status[i];
+		printf("  %-12s %-12s %s%s%s\n", s->name, lo_provider_state_name(s->state),
+		       s->message, s->result < 0 ? "; error: " : "",
+		       s->result < 0 ? strerror(-s->result) : "");
+	}
+	printf("Subobjects:%s\n", rec->n_sub ? "" : " none");
+	for (size_t i = 0; i < rec->n_sub; i++)
+		printf("  %-12s %-12s %s\n", rec->sub[i].provider,
+		       lo_subobject_kind_name(rec->sub[i].kind), rec->sub[i].value);
+	return LO_EXIT_OK;
+}
+
+/* ---------------------------------------------------------- resolving */
+
+static void print_close_matches(const struct app *a, const char *wanted)
+{
+	char **ids = NULL;
+	size_t n = 0, shown = 0;
+
+	if (!a->registry || lo_registry_list(a->registry, &ids, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct lo_record *rec = NULL;
+		if (lo_record_read(a->registry, ids[i], &rec, NULL) < 0)
+			continue;
+		if (lo_cli_close_match(wanted, rec->id) || lo_cli_close_match(wanted, rec->name)) {
+			fprintf(stderr, "%s  %s (%s, user %s)\n", shown ? "" : "logoff: close matches:\n",
+				rec->name, rec->id, rec->user);
+			shown++;
+		}
+		lo_record_free(rec);
+	}
+	if (!shown)
+		fprintf(stderr, "logoff: `logoff --list` shows every session\n");
+	lo_strv_free(ids, n);
+}
+
+/* The caller's own session: LOGOFF_SESSION_ID, else the audit session of
+ * this process, else its terminal. */
+static int find_own(const struct app *a, char *id)
+{
+	const char *env = getenv("LOGOFF_SESSION_ID");
+	char buf[32];
+	FILE *f;
+
+	if (!a->registry)
+		return -ENOENT;
+	if (env && lo_id_valid(env) && lo_registry_find(a->registry, env, id) == 0)
+		return 0;
+	f = fopen("/proc/self/sessionid", "re");
+	if (f) {
+		bool got = fgets(buf, sizeof(buf), f) != NULL;
+		fclose(f);
+		buf[strcspn(buf, "\n")] = '\0';
+		if (got && strcmp(buf, "4294967295") != 0 && lo_id_valid(buf) &&
+		    lo_registry_find(a->registry, buf, id) == 0)
+			return 0;
+	}
+	for (int fd = 0; fd <= 2; fd++) {
+		const char *tty = ttyname(fd);
+		if (tty && strncmp(tty, "/dev/", 5) == 0 &&
+		    lo_registry_find(a->registry, tty + 5, id) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* Resolve the SESSION argument (NULL: the caller's own) and read it. */
+static int resolve(struct app *a, const char *session, struct lo_record **ret)
+{
+	char id[LO_ID_MAX + 1];
+	char *err = NULL;
+	int r;
+
+	*ret = NULL;
+	if (!session) {
+		if (find_own(a, id) < 0) {
+			fprintf(stderr, "logoff: this process is in no session pam_logoff knows (no "
+				"LOGOFF_SESSION_ID, audit session or terminal with a record); name "
+				"one: logoff SESSION\n");
+			return LO_EXIT_UNKNOWN;
+		}
+	} else {
+		r = a->registry ? lo_registry_find(a->registry, session, id) : -ENOENT;
+		if (r == -EINVAL) {
+			fprintf(stderr, "logoff: session '%s': not a session id or name\n", session);
+			return LO_EXIT_USAGE;
+		}
+		if (r < 0) {
+			fprintf(stderr, "logoff: no session '%s'\n", session);
+			print_close_matches(a, session);
+			return LO_EXIT_UNKNOWN;
+		}
+	}
+	r = lo_record_read(a->registry, id, ret, &err);
+	if (r == -ENOENT) {
+		fprintf(stderr, "logoff: session '%s' ended meanwhile\n", session ? session : id);
+		return LO_EXIT_UNKNOWN;
+	}
+	if (r < 0) {
+		/* Refused records are never trusted: an admin must look. */
+		fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
+		free(err);
+		return LO_EXIT_USAGE;
+	}
+	return LO_EXIT_OK;
+}
+
+/* ---------------------------------------------- the session's processes */
+
+struct procs {
+	struct lo_proc_handle h[4096];
+	size_t n;
+};
+
+/* Is PID a descendant of the live process LEADER (pid + start)? */
+static bool descends_from(pid_t pid, const struct lo_record *rec)
+{
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		pid_t ppid = 0;
+		if (lo_proc_info(pid, &ppid, NULL, NULL, NULL, NULL) < 0)
+			return false;
+		if (ppid == rec->leader_pid)
+			return lo_proc_alive(ppid, rec->leader_start);
+		pid = ppid;
+	}
+	return false;
+}
+
+/* The processes of REC's session other than its login manager and this
+ * process: those in its audit session, else the login manager's
+ * descendants. Handles are taken before the checks, so a reused pid can
+ * never be signalled. */
+static void session_processes(const struct lo_record *rec, struct procs *p)
+{
+	uint32_t want = (uint32_t)strtoul(rec->id, NULL, 10);
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	p->n = 0;
+	if (!d)
+		return;
+	while ((de = readdir(d)) && p->n < sizeof(p->h) / sizeof(p->h[0])) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		uint32_t sid = UINT32_MAX;
+		pid_t ppid = 0;
+		char state = 0;
+		bool match;
+
+		if (*end || pid <= 2 || pid == getpid() || pid == rec->leader_pid)
+			continue;
+		if (lo_proc_handle_open((pid_t)pid, &p->h[p->n]) < 0)
+			continue;
+		if (lo_proc_info((pid_t)pid, &ppid, NULL, rec->audit ? &sid : NULL, &state, NULL) <
+			    0 ||
+		    ppid == 2 || state == 'Z') {
+			lo_proc_handle_close(&p->h[p->n]);
+			continue;
+		}
+		match = rec->audit ? sid == want : descends_from((pid_t)pid, rec);
+		if (!match) {
+			lo_proc_handle_close(&p->h[p->n]);
+			continue;
+		}
+		p->n++;
+	}
+	closedir(d);
+}
+
+static void procs_close(struct procs *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		lo_proc_handle_close(&p->h[i]);
+	p->n = 0;
+}
+
+/* ------------------------------------------------------------- --warn */
+
+static size_t session_terminals(const struct lo_record *rec, char paths[][64], size_t max)
+{
+	struct procs *p = calloc(1, sizeof(*p));
+	size_t n = 0;
+	char path[256];
+
+	record_tty_path(rec, path, sizeof(path));
+	if (path[0] && strlen(path) < 64)
+		strcpy(paths[n++], path);
+	if (!p)
+		return n;
+	session_processes(rec, p);
+	for (size_t i = 0; i < p->n && n < max; i++) {
+		unsigned nr = 0;
+		char t[64];
+		bool seen = false;
+
+		if (lo_proc_tty(p->h[i].pid, &nr) < 0 || nr == 0 ||
+		    lo_cli_tty_path(nr, t, sizeof(t)) < 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			seen |= strcmp(paths[k], t) == 0;
+		if (!seen)
+			strcpy(paths[n++], t);
+	}
+	procs_close(p);
+	free(p);
+	return n;
+}
+
+static int warn_terminal(const char *path, const char *text)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || !isatty(fd)) {
+		close(fd);
+		return -ENOTTY;
+	}
+	r = lo_write_all(fd, text, strlen(text));
+	close(fd);
+	return r;
+}
+
+/* Warn the session's terminals and wait; LO_EXIT_CANCELLED on Ctrl-C. */
+static int warn_and_wait(struct app *a, const struct lo_record *rec)
+{
+	char terms[MAX_TERMINALS][64], now[32], text[LO_MESSAGE_MAX * 2 + 512];
+	char body[LO_MESSAGE_MAX * 2 + 8];
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	size_t n, len;
+	int64_t deadline;
+
+	format_time(time(NULL), now, sizeof(now));
+	if (a->o.message)
+		lo_cli_sanitize(a->o.message, body, sizeof(body));
+	else
+		snprintf(body, sizeof(body), "Session %s of %s will be logged off. Save your work.",
+			 rec->name, rec->user);
+	len = (size_t)snprintf(text, sizeof(text),
+			       "\r\n\a*** Message from %s (logoff) at %s ***\r\n", a->caller, now);
+	len += lo_cli_sanitize(body, text + len, sizeof(text) - len);
+	snprintf(text + len, sizeof(text) - len, "\r\n(logoff in %u second%s)\r\n",
+		 a->o.warn_seconds, a->o.warn_seconds == 1 ? "" : "s");
+
+	n = session_terminals(rec, terms, MAX_TERMINALS);
+	if (n == 0)
+		verbose(a, "session %s has no terminal to warn", rec->id);
+	for (size_t i = 0; i < n; i++) {
+		int r = warn_terminal(terms[i], text);
+		if (r < 0)
+			fprintf(stderr, "logoff: cannot warn %s: %s\n", terms[i], strerror(-r));
+		else
+			verbose(a, "warned %s", terms[i]);
+	}
+	audit(a, LOG_NOTICE, "warned session %s (%s, user %s): logoff in %u s", rec->id, rec->name,
+	      rec->user, a->o.warn_seconds);
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	deadline = lo_now_ms() + (int64_t)a->o.warn_seconds * 1000;
+	while (!interrupted && lo_now_ms() < deadline) {
+		int64_t left = deadline - lo_now_ms();
+		poll(NULL, 0, left > 200 ? 200 : (int)(left > 0 ? left : 0));
+	}
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	if (interrupted) {
+		fprintf(stderr, "logoff: cancelled; session %s was not logged off\n", rec->id);
+		audit(a, LOG_NOTICE, "logoff of session %s (%s) cancelled", rec->id, rec->name);
+		for (size_t i = 0; i < n; i++)
+			warn_terminal(terms[i], "\r\n*** logoff cancelled ***\r\n");
+		return LO_EXIT_CANCELLED;
+	}
+	return LO_EXIT_OK;
+}
+
+/* ------------------------------------------------------------ logoff */
+
+static bool record_exists(const struct app *a, const char *id)
+{
+	return faccessat(a->registry->sessfd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Wait until the record of ID is gone or DEADLINE_MS; while a live
+ * process is logging it off (closing), up to EXTEND_MS longer. */
+static bool wait_gone(const struct app *a, const char *id, int64_t deadline_ms, int64_t extend_ms)
+{
+	bool extended = false;
+
+	for (;;) {
+		if (!record_exists(a, id))
+			return true;
+		if (lo_now_ms() >= deadline_ms) {
+			struct lo_record *rec = NULL;
+			bool closing = false;
+
+			if (!extended && lo_record_read(a->registry, id, &rec, NULL) == 0)
+				closing = strcmp(lo_session_view(rec, NULL), "closing") == 0;
+			lo_record_free(rec);
+			if (!closing)
+				return false;
+			verbose(a, "session %s is being logged off by process; waiting for it", id);
+			deadline_ms = lo_now_ms() + extend_ms;
+			extended = true;
+		}
+		poll(NULL, 0, POLL_MS);
+	}
+}
+
+/* Per-session lock (root, or the registry's owner): one logoff runs, a
+ * second one waits for it and reports its outcome. Returns the fd, or -1
+ * when there is none to take; *WAITED tells a second run. */
+static int lock_session(const struct app *a, const char *id, bool *waited)
+{
+	struct stat st;
+	int dfd, fd;
+
+	*waited = false;
+	if (a->registry->readonly)
+		return -1;
+	if (mkdirat(a->registry->dirfd, "locks", 0700) < 0 && errno != EEXIST)
+		return -1;
+	dfd = openat(a->registry->dirfd, "locks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(dfd);
+		return -1;
+	}
+	for (;;) {
+		struct stat a_st, b_st;
+
+		fd = openat(dfd, id, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			break;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			verbose(a, "another logoff of session %s is running; waiting for it", id);
+			*waited = true;
+			while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+				;
+		}
+		/* The holder unlinks the file before it unlocks: a lock on
+		 * an unlinked file means that logoff is over. */
+		if (fstat(fd, &a_st) == 0 && fstatat(dfd, id, &b_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a_st.st_ino == b_st.st_ino)
+			break;
+		if (*waited)
+			break;
+		close(fd);
+	}
+	close(dfd);
+	return fd;
+}
+
+static void unlock_session(const struct app *a, const char *id, int fd)
+{
+	int dfd;
+
+	if (fd < 0)
+		return;
+	dfd = openat(a->registry->dirfd, "locks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0) {
+		unlinkat(dfd, id, 0);
+		close(dfd);
+	}
+	close(fd);
+}
+
+/* The outcome, from the record: gone is done; kept says what failed. */
+static int report(const struct app *a, const char *id, const char *name, const char *user)
+{
+	struct lo_record *rec = NULL;
+	int r = lo_record_read(a->registry, id, &rec, NULL);
+
+	if (r == -ENOENT) {
+		printf("Session %s (%s) of %s logged off.\n", id, name, user);
+		audit(a, LOG_NOTICE, "session %s (%s, user %s) logged off", id, name, user);
+		return LO_EXIT_OK;
+	}
+	fprintf(stderr, "logoff: session %s (%s) of %s: logoff incomplete (%s)\n", id, name, user,
+		rec ? lo_session_view(rec, NULL) : strerror(-r));
+	for (size_t i = 0; rec && i < rec->n_status; i++) {
+		const struct lo_status *s = &rec->status[i];
+		if (s->state == LO_PROVIDER_FAILED || s->state == LO_PROVIDER_TIMED_OUT)
+			fprintf(stderr, "  %s: %s: %s\n", s->name, lo_provider_state_name(s->state),
+				s->message[0] ? s->message : s->result < 0 ? strerror(-s->result) : "");
+	}
+	for (size_t i = 0; rec && i < rec->n_sub; i++)
+		fprintf(stderr, "  not released: %s %s %s\n", rec->sub[i].provider,
+			lo_subobject_kind_name(rec->sub[i].kind), rec->sub[i].value);
+	audit(a, LOG_ERR, "session %s (%s, user %s): logoff incomplete", id, name, user);
+	lo_record_free(rec);
+	return LO_EXIT_PARTIAL;
+}
+
+/* Run the chain through logoff-helper, as close_session does. */
+static int run_helper(struct app *a, const char *id)
+{
+	struct lo_helper_call call = {
+		.helper = a->helper, .config = a->o.config, .session = id,
+		.check_uid = a->uid != 0, .uid = a->uid, .debug = a->o.verbose,
+		.timeout = a->config->timeout, .line_fn = helper_line, .ctx = a,
+	};
+	int status = -1, r;
+
+	verbose(a, "running %s --session %s", a->helper, id);
+	r = lo_helper_call(&call, &status);
+	if (r == -ETIMEDOUT) {
+		struct lo_ctx ctx = { .config = a->config, .registry = a->registry, .log = a->log,
+				      .privileged = geteuid() == 0 };
+		fprintf(stderr, "logoff: session %s: the logoff did not finish within %u s\n", id,
+			a->config->timeout);
+		lo_chain_mark_timed_out(&ctx, id);
+		return -ETIMEDOUT;
+	}
+	if (r < 0) {
+		fprintf(stderr, "logoff: cannot run %s: %s\n", a->helper, strerror(-r));
+		return r;
+	}
+	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int cmd_logoff(struct app *a, struct lo_record *rec)
+{
+	char id[LO_ID_MAX + 1], name[LO_NAME_MAX + 1], user[256];
+	const char *view;
+	bool waited = false;
+	int rule, lock = -1, ret;
+	int64_t timeout_ms = (int64_t)a->config->timeout * 1000;
+
+	snprintf(id, sizeof(id), "%s", rec->id);
+	snprintf(name, sizeof(name), "%s", rec->name);
+	snprintf(user, sizeof(user), "%s", rec->user);
+	rule = lo_cli_may_logoff(a->uid, rec, a->config->protected_ttys, a->o.force);
+	if (rule == LO_EXIT_DENIED) {
+		fprintf(stderr, "logoff: permission denied: session %s (%s) belongs to %s; only root "
+			"may log off another user's session\n", id, name, user);
+		audit(a, LOG_WARNING, "denied: logoff of session %s (%s) of user %s", id, name, user);
+		return LO_EXIT_DENIED;
+	}
+	if (rule == LO_EXIT_PROTECTED) {
+		fprintf(stderr, "logoff: session %s (%s) is on a protected tty ([logoff] "
+			"protected_ttys = %s)%s\n", id, name, a->config->protected_ttys,
+			a->uid == 0 ? "; --force overrides" : "");
+		audit(a, LOG_WARNING, "refused: logoff of session %s (%s) on a protected tty", id,
+		      name);
+		return LO_EXIT_PROTECTED;
+	}
+	if (a->o.force && lo_cli_may_logoff(a->uid, rec, a->config->protected_ttys, false) ==
+				  LO_EXIT_PROTECTED)
+		audit(a, LOG_WARNING, "--force: logging off session %s (%s) on a protected tty", id,
+		      name);
+	audit(a, LOG_NOTICE, "logoff of session %s (%s, user %s, service %s)", id, name, user,
+	      or_dash(rec->service));
+	if (a->o.warn) {
+		ret = warn_and_wait(a, rec);
+		if (ret != LO_EXIT_OK)
+			return ret;
+	}
+	/* A terminal hangup as the session ends must not stop us first. */
+	signal(SIGHUP, SIG_IGN);
+
+	lock = lock_session(a, id, &waited);
+	if (waited) {
+		ret = report(a, id, name, user);
+		unlock_session(a, id, lock);
+		return ret;
+	}
+
+	/* 1. Ask the login manager: its session's processes go, it sees the
+	 * session end and runs close_session as usual. */
+	view = lo_session_view(rec, NULL);
+	if (strcmp(view, "active") == 0 || strcmp(view, "opening") == 0) {
+		struct procs *p = calloc(1, sizeof(*p));
+		size_t sent = 0;
+
+		if (p)
+			session_processes(rec, p);
+		for (size_t i = 0; p && i < p->n; i++) {
+			char comm[16] = "?";
+			lo_proc_info(p->h[i].pid, NULL, NULL, NULL, NULL, comm);
+			if (lo_proc_handle_signal(&p->h[i], SIGHUP) == 0) {
+				lo_proc_handle_signal(&p->h[i], SIGTERM);
+				lo_proc_handle_signal(&p->h[i], SIGCONT);
+				verbose(a, "signal SIGHUP, SIGTERM to process %d (%s)", (int)p->h[i].pid,
+					comm);
+				sent++;
+			}
+		}
+		if (p)
+			procs_close(p);
+		free(p);
+		if (sent > 0) {
+			verbose(a, "waiting up to %u s for the login manager (pid %d, %s) to close "
+				"session %s", a->config->timeout, (int)rec->leader_pid,
+				or_dash(rec->service), id);
+			if (wait_gone(a, id, lo_now_ms() + timeout_ms, timeout_ms + 2000))
+				goto done;
+			verbose(a, "the login manager did not close session %s", id);
+		} else {
+			verbose(a, "session %s has no process to signal", id);
+		}
+	} else if (strcmp(view, "closing") == 0) {
+		verbose(a, "session %s is being logged off; waiting for it", id);
+		if (wait_gone(a, id, lo_now_ms() + timeout_ms + 2000, 0))
+			goto done;
+	} else {
+		verbose(a, "session %s is %s: its login manager will not close it", id, view);
+	}
+
+	/* 2. Run the chain ourselves, the way close_session does. */
+	if (a->registry->readonly) {
+		fprintf(stderr, "logoff: session %s (%s): the login manager did not close it; "
+			"completing the logoff needs root (`logoff --gc`, logoff-gc.timer)\n", id,
+			name);
+		ret = report(a, id, name, user);
+		unlock_session(a, id, lock);
+		return ret;
+	}
+	ret = run_helper(a, id);
+	if (ret == 5) {
+		/* The login manager began its close_session meanwhile. */
+		verbose(a, "the login manager is logging session %s off; waiting for it", id);
+		wait_gone(a, id, lo_now_ms() + timeout_ms + 2000, 0);
+	}
+done:
+	ret = report(a, id, name, user);
+	unlock_session(a, id, lock);
+	return ret;
+}
+
+/* --------------------------------------------------------------- --gc */
+
+static void gc_report(void *ctx, const struct lo_record *rec, const char *why, int result)
+{
+	printf("%s (%s, user %s): %s: %s\n", rec->id, rec->name, rec->user, why,
+	       result == 0 || result == 3 ? "logged off" :
+	       result == 5 ? "being logged off by another process" :
+	       result == -ETIMEDOUT ? "timed out, record kept" : "incomplete, record kept");
+}
+
+static int cmd_gc(struct app *a)
+{
+	struct lo_ctx ctx = { .config = a->config, .registry = a->registry, .log = a->log,
+			      .privileged = geteuid() == 0 };
+	struct lo_helper_call proto = {
+		.helper = a->helper, .config = a->o.config, .debug = a->o.verbose,
+		.timeout = a->config->timeout, .line_fn = helper_line, .ctx = a,
+	};
+	unsigned swept = 0, failed = 0;
+	int r;
+
+	if (!a->registry) {
+		printf("No stale sessions.\n");
+		return LO_EXIT_OK;
+	}
+	if (a->registry->readonly) {
+		fprintf(stderr, "logoff: permission denied: --gc needs root\n");
+		audit(a, LOG_WARNING, "denied: --gc");
+		return LO_EXIT_DENIED;
+	}
+	audit(a, LOG_NOTICE, "sweep of stale sessions");
+	r = lo_sweep(&ctx, &proto, gc_report, a, &swept, &failed);
+	if (r < 0) {
+		fprintf(stderr, "logoff: %s: %s\n", a->registry->path, strerror(-r));
+		return LO_EXIT_USAGE;
+	}
+	if (swept == 0 && failed == 0)
+		printf("No stale sessions.\n");
+	else
+		printf("%u stale session%s logged off, %u not.\n", swept, swept == 1 ? "" : "s",
+		       failed);
+	return failed ? LO_EXIT_PARTIAL : LO_EXIT_OK;
+}
+
+/* --------------------------------------------------------------- main */
+
+int main(int argc, char **argv)
+{
+	struct app a = { .uid = getuid() };
+	struct lo_record *rec = NULL;
+	struct passwd pw, *pwr = NULL;
+	char pwbuf[4096], *err = NULL;
+	int r, ret;
+
+	a.log = (struct lo_log){ .fn = cli_log, .ctx = &a };
+	if (lo_cli_parse(argc, argv, &a.o, &err) < 0) {
+		fprintf(stderr, "logoff: %s\nTry 'logoff --help'.\n", err ? err : "bad arguments");
+		free(err);
+		return LO_EXIT_USAGE;
+	}
+	a.log.debug = a.o.verbose;
+	if (a.o.mode == LO_CLI_HELP) {
+		usage(stdout);
+		return LO_EXIT_OK;
+	}
+	if (a.o.mode == LO_CLI_VERSION) {
+		printf("logoff (pam_logoff) %s\n", PACKAGE_VERSION);
+		return LO_EXIT_OK;
+	}
+	if (a.o.server)
+		return run_remote(&a);
+
+	if (getpwuid_r(a.uid, &pw, pwbuf, sizeof(pwbuf), &pwr) == 0 && pwr)
+		snprintf(a.caller, sizeof(a.caller), "%s", pwr->pw_name);
+	else
+		snprintf(a.caller, sizeof(a.caller), "uid %u", (unsigned)a.uid);
+	a.helper = a.o.helper ? a.o.helper : HELPER_PATH;
+	openlog("logoff", LOG_PID, LOG_AUTHPRIV);
+
+	r = lo_config_load(a.o.config, NULL, &a.config, &err);
+	if (r < 0) {
+		fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
+		free(err);
+		return LO_EXIT_USAGE;
+	}
+	r = lo_registry_open(a.config->registry, geteuid() == 0 ? 0 : LO_REGISTRY_READONLY,
+			     &a.registry, &err);
+	if (r < 0 && r != -ENOENT) {
+		fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
+		free(err);
+		lo_config_free(a.config);
+		return LO_EXIT_USAGE;
+	}
+	free(err);
+
+	switch (a.o.mode) {
+	case LO_CLI_LIST:
+		ret = cmd_list(&a);
+		break;
+	case LO_CLI_GC:
+		ret = cmd_gc(&a);
+		break;
+	case LO_CLI_STATUS:
+		ret = resolve(&a, a.o.session, &rec);
+		if (ret == LO_EXIT_OK)
+			ret = cmd_status(&a, rec);
+		break;
+	default:
+		ret = resolve(&a, a.o.session, &rec);
+		if (ret == LO_EXIT_OK)
+			ret = cmd_logoff(&a, rec);
+		break;
+	}
+	lo_record_free(rec);
+	lo_registry_close(a.registry);
+	lo_config_free(a.config);
+	closelog();
+	return ret;
+}

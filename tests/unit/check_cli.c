@@ -1,0 +1,246 @@
+/*
+ * check_cli.c - logoff(1)'s decisions: argument parsing, SESSION
+ * validation, the permission rules, terminal names, message sanitizing,
+ * quoting for --server, close matches.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include "testutil.h"
+#include "cli/cli.h"
+
+/* Parse a NULL-terminated list of words after "logoff". */
+static int parse(struct lo_cli_opts *o, char **err, ...)
+{
+	char *argv[32] = { (char *)"logoff" };
+	int argc = 1;
+	va_list ap;
+	char *w;
+
+	va_start(ap, err);
+	while ((w = va_arg(ap, char *)) && argc < 31)
+		argv[argc++] = w;
+	va_end(ap);
+	argv[argc] = NULL;
+	*err = NULL;
+	return lo_cli_parse(argc, argv, o, err);
+}
+
+/* Expect a usage error whose message contains WHAT. */
+#define REFUSED(what, ...)                                                                   \
+	do {                                                                                 \
+		struct lo_cli_opts o_;                                                       \
+		char *e_ = NULL;                                                             \
+		ck_assert_int_eq(parse(&o_, &e_, __VA_ARGS__, NULL), -EINVAL);               \
+		ck_assert_msg(e_ && strstr(e_, what), "'%s' not in '%s'", what, e_ ? e_ : ""); \
+		free(e_);                                                                    \
+	} while (0)
+
+START_TEST(test_parse_modes)
+{
+	struct lo_cli_opts o;
+	char *err;
+
+	ck_assert_int_eq(parse(&o, &err, NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_LOGOFF);
+	ck_assert_ptr_null(o.session);
+	ck_assert_str_eq(o.config, LO_CONFIG_PATH);
+
+	ck_assert_int_eq(parse(&o, &err, "pts/3", "-v", NULL), 0);
+	ck_assert_str_eq(o.session, "pts/3");
+	ck_assert(o.verbose);
+
+	ck_assert_int_eq(parse(&o, &err, "-lv", "--json", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_LIST);
+	ck_assert(o.json && o.verbose);
+
+	ck_assert_int_eq(parse(&o, &err, "--status=sshd-7", "--json", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_STATUS);
+	ck_assert_str_eq(o.session, "sshd-7");
+
+	ck_assert_int_eq(parse(&o, &err, "--warn", "30", "--message", "bye", "r5", NULL), 0);
+	ck_assert(o.warn);
+	ck_assert_uint_eq(o.warn_seconds, 30);
+	ck_assert_str_eq(o.message, "bye");
+	ck_assert_str_eq(o.session, "r5");
+
+	/* The Windows spellings. */
+	ck_assert_int_eq(parse(&o, &err, "12", "/server:host-1", "/V", NULL), 0);
+	ck_assert_str_eq(o.server, "host-1");
+	ck_assert(o.verbose);
+	ck_assert_str_eq(o.session, "12");
+
+	ck_assert_int_eq(parse(&o, &err, "--gc", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_GC);
+	ck_assert_int_eq(parse(&o, &err, "--", "r1", NULL), 0);
+	ck_assert_str_eq(o.session, "r1");
+}
+END_TEST
+
+START_TEST(test_parse_refused)
+{
+	REFUSED("unknown option '--bogus'", "--bogus");
+	REFUSED("unknown option '-x'", "-x");
+	REFUSED("more than one session", "r1", "r2");
+	REFUSED("exclude each other", "--list", "--gc");
+	REFUSED("--json goes with", "--json", "r1");
+	REFUSED("--message goes with --warn", "--message", "hi", "r1");
+	REFUSED("--warn 'soon'", "--warn", "soon");
+	REFUSED("--warn '86401'", "--warn", "86401");
+	REFUSED("--warn ''", "--warn");
+	REFUSED("--status needs a SESSION", "--status");
+	REFUSED("take no SESSION", "--list", "r1");
+	REFUSED("go with a logoff", "--gc", "--force");
+	REFUSED("not a host name", "--server", "-oProxyCommand=sh", "--list");
+	REFUSED("not a host name", "--server", "a b");
+	REFUSED("do not go with --server", "--server", "h", "--config", "/etc/x.conf");
+	REFUSED("absolute path", "--config", "relative.conf");
+	REFUSED("'..'", "../../etc/passwd");
+	REFUSED("empty", "");
+	REFUSED("not ASCII", "caf\xc3\xa9");
+	REFUSED("control character", "a\tb");
+	REFUSED("longer than 64", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	REFUSED("starts with", "/etc/passwd");
+	REFUSED("not a session id or name", "a;b");
+}
+END_TEST
+
+START_TEST(test_session_invalid)
+{
+	ck_assert_ptr_null(lo_cli_session_invalid("pts/3", 5));
+	ck_assert_ptr_null(lo_cli_session_invalid("4294967294", 10));
+	ck_assert_ptr_null(lo_cli_session_invalid(":0", 2));
+	/* A NUL inside a counted string: refused, not truncated. */
+	ck_assert_str_eq(lo_cli_session_invalid("r1\0../x", 7), "contains a NUL byte");
+	ck_assert_str_eq(lo_cli_session_invalid("", 0), "empty");
+	ck_assert_str_eq(lo_cli_session_invalid(NULL, 0), "empty");
+	ck_assert_str_eq(lo_cli_session_invalid("pts/../3", 8), "contains '..'");
+}
+END_TEST
+
+static struct lo_record rec_of(uid_t uid, const char *tty, const char *name)
+{
+	struct lo_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.uid = uid;
+	r.tty = (char *)tty;
+	r.name = (char *)name;
+	return r;
+}
+
+START_TEST(test_permission_rules)
+{
+	struct lo_record own = rec_of(1000, "/dev/pts/3", "pts/3");
+	struct lo_record other = rec_of(1001, "ssh", "sshd-7");
+	struct lo_record console = rec_of(1000, "/dev/console", "console");
+	struct lo_record byname = rec_of(1000, "", "cron-r4");
+
+	ck_assert_int_eq(lo_cli_may_logoff(1000, &own, "console", false), LO_EXIT_OK);
+	ck_assert_int_eq(lo_cli_may_logoff(1000, &other, "console", false), LO_EXIT_DENIED);
+	/* --force does not make another user's session yours. */
+	ck_assert_int_eq(lo_cli_may_logoff(1000, &other, "console", true), LO_EXIT_DENIED);
+	ck_assert_int_eq(lo_cli_may_logoff(0, &other, "console", false), LO_EXIT_OK);
+	ck_assert_int_eq(lo_cli_may_logoff(1000, &console, "console", false), LO_EXIT_PROTECTED);
+	ck_assert_int_eq(lo_cli_may_logoff(0, &console, "console", false), LO_EXIT_PROTECTED);
+	ck_assert_int_eq(lo_cli_may_logoff(0, &console, "console", true), LO_EXIT_OK);
+	/* Only root's --force counts. */
+	ck_assert_int_eq(lo_cli_may_logoff(1000, &console, "console", true), LO_EXIT_PROTECTED);
+	ck_assert_int_eq(lo_cli_may_logoff(1000, &byname, "console cron-r4", false),
+			 LO_EXIT_PROTECTED);
+	ck_assert_int_eq(lo_cli_may_logoff(1000, &own, "", false), LO_EXIT_OK);
+}
+END_TEST
+
+START_TEST(test_tty_paths)
+{
+	char p[64];
+
+	ck_assert_int_eq(lo_cli_tty_path(136 << 8 | 3, p, sizeof(p)), 0);
+	ck_assert_str_eq(p, "/dev/pts/3");
+	/* pts 300: major 137, minor 44. */
+	ck_assert_int_eq(lo_cli_tty_path(137 << 8 | 44, p, sizeof(p)), 0);
+	ck_assert_str_eq(p, "/dev/pts/300");
+	ck_assert_int_eq(lo_cli_tty_path(4 << 8 | 1, p, sizeof(p)), 0);
+	ck_assert_str_eq(p, "/dev/tty1");
+	ck_assert_int_eq(lo_cli_tty_path(4 << 8 | 65, p, sizeof(p)), 0);
+	ck_assert_str_eq(p, "/dev/ttyS1");
+	ck_assert_int_eq(lo_cli_tty_path(0, p, sizeof(p)), -ENOENT);
+	ck_assert_int_eq(lo_cli_tty_path(8 << 8 | 1, p, sizeof(p)), -ENOENT);	/* a disk */
+}
+END_TEST
+
+START_TEST(test_sanitize)
+{
+	char b[128];
+
+	lo_cli_sanitize("line1\nline2\ttab", b, sizeof(b));
+	ck_assert_str_eq(b, "line1\r\nline2\ttab");
+	/* Escape sequences and C1 controls never reach a terminal. */
+	lo_cli_sanitize("\x1b]0;pwned\x07x\xc2\x9by", b, sizeof(b));
+	ck_assert_str_eq(b, "?]0;pwned?x??y");
+	lo_cli_sanitize("caf\xc3\xa9 \xe2\x82\xac \xff", b, sizeof(b));
+	ck_assert_str_eq(b, "caf\xc3\xa9 \xe2\x82\xac ?");
+	/* Overlong encodings are not UTF-8. */
+	lo_cli_sanitize("\xc0\xaf", b, sizeof(b));
+	ck_assert_str_eq(b, "??");
+	ck_assert_uint_lt(lo_cli_sanitize("aaaaaaaaaaaaaaaaaaaa", b, 8), 8);
+}
+END_TEST
+
+START_TEST(test_shell_quote_and_remote_args)
+{
+	struct lo_cli_opts o;
+	char *err, *q, **v = NULL;
+	size_t n = 0;
+
+	q = lo_cli_shell_quote("it's $(rm -rf /)");
+	ck_assert_str_eq(q, "'it'\\''s $(rm -rf /)'");
+	free(q);
+
+	ck_assert_int_eq(parse(&o, &err, "--server", "h", "-v", "--warn", "5", "--message",
+			       "a'b", "pts/3", NULL), 0);
+	ck_assert_int_eq(lo_cli_remote_args(&o, &v, &n), 0);
+	ck_assert_uint_eq(n, 7);
+	ck_assert_str_eq(v[0], "'-v'");
+	ck_assert_str_eq(v[1], "'--warn'");
+	ck_assert_str_eq(v[2], "'5'");
+	ck_assert_str_eq(v[4], "'a'\\''b'");
+	ck_assert_str_eq(v[5], "'--'");
+	ck_assert_str_eq(v[6], "'pts/3'");
+	ck_assert_ptr_null(v[7]);
+	lo_strv_free(v, n);
+}
+END_TEST
+
+START_TEST(test_close_matches)
+{
+	ck_assert_uint_eq(lo_cli_distance("pts/3", "pts/3"), 0);
+	ck_assert_uint_eq(lo_cli_distance("pts/4", "pts/3"), 1);
+	ck_assert_uint_eq(lo_cli_distance("sshd-7", "sshd-17"), 1);
+	ck_assert_uint_eq(lo_cli_distance("", "abc"), 3);
+	ck_assert(lo_cli_close_match("pts/4", "pts/3"));
+	ck_assert(lo_cli_close_match("sshd", "sshd-7"));
+	ck_assert(!lo_cli_close_match("pts/4", "sshd-7"));
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+
+	tcase_add_test(tc, test_parse_modes);
+	tcase_add_test(tc, test_parse_refused);
+	tcase_add_test(tc, test_session_invalid);
+	tcase_add_test(tc, test_permission_rules);
+	tcase_add_test(tc, test_tty_paths);
+	tcase_add_test(tc, test_sanitize);
+	tcase_add_test(tc, test_shell_quote_and_remote_args);
+	tcase_add_test(tc, test_close_matches);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TU_MAIN(cli_suite)
