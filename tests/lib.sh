@@ -104,3 +104,50 @@ hook() {
 	printf '#!/bin/sh\n%s\n' "$3" > "$T/$1/$2"
 	chmod 0755 "$T/$1/$2"
 }
+
+# start_sshd SERVICE: a real sshd on a free loopback port whose PAM service
+# SERVICE comes from $T/pam.d through pam_wrapper, for key logins of
+# $E2E_USER (make_user first). Sets SSHD_PORT and SSHD_PID; stops it on
+# exit. ssh_user ARGS... then logs in as $E2E_USER with the test's key.
+start_sshd() {
+	SSHD=$(command -v sshd || echo /usr/sbin/sshd)
+	[ -x "$SSHD" ] || skip "sshd not installed (apt-get install openssh-server)"
+	command -v ssh >/dev/null || skip "ssh client not installed"
+	mkdir -p "$T/ssh" /run/sshd
+	chmod 0755 "$T/ssh"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host" || fail "host key"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/client" || fail "client key"
+	_home=$(getent passwd "$E2E_USER" | cut -d: -f6)
+	mkdir -p "$_home/.ssh"
+	cp "$T/ssh/client.pub" "$_home/.ssh/authorized_keys"
+	chown -R "$E2E_USER:" "$_home/.ssh"
+	chmod 700 "$_home/.ssh"; chmod 600 "$_home/.ssh/authorized_keys"
+	SSHD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 22$(( $$ % 90 + 10 )))
+	cat > "$T/ssh/sshd_config" <<CFG
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $T/ssh/host
+PidFile $T/ssh/sshd.pid
+UsePAM yes
+KbdInteractiveAuthentication no
+PasswordAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin no
+AllowUsers $E2E_USER
+StrictModes no
+LogLevel VERBOSE
+CFG
+	# sshd names its PAM service after the name it was run as.
+	ln -s "$SSHD" "$T/ssh/$1"
+	ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
+		"$T/ssh/$1" -D -e -f "$T/ssh/sshd_config" > "$T/out/sshd.log" 2>&1 &
+	SSHD_PID=$!
+	trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $SSHD_PID 2>/dev/null; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+	wait_for 10 grep -q "Server listening" "$T/out/sshd.log" || { fail "sshd did not start: $(cat "$T/out/sshd.log")"; finish; }
+}
+
+ssh_user() {
+	ssh -q -i "$T/ssh/client" -p "$SSHD_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -l "$E2E_USER" "$@"
+}
+

@@ -194,4 +194,34 @@ wait_for 5 sh -c "! kill -0 $l6 2>/dev/null"
 assert_dead "$l6" "own session's login manager"
 assert_gone "$T/tmpbase/$s6"
 
+# 11. open_session starts the sweep, at most once per gc_interval: a stale
+# session is released by the next login, without `logoff --gc`.
+if [ "$(id -u)" -eq 0 ]; then
+	LO_LOGOFF_EXTRA="gc_interval = 1" LO_TIMEOUT=10 write_conf
+	open_session 7 'sleep 300'
+	s7=$SID l7=$LEADER
+	wait_for 5 test -e "$T/reg/sessions/$s7"
+	kill -KILL "$l7"; wait "$l7" 2>/dev/null
+	sleep 1.2
+	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" lt "$TEST_USER" 'true' > /dev/null 2>&1
+	wait_for 10 test ! -e "$T/reg/sessions/$s7" && ok "the next login's sweep released stale $s7" \
+		|| fail "stale $s7 still there after a login"
+	assert_gone "$T/tmpbase/$s7"
+	[ -e "$T/reg/gc-stamp" ] && ok "gc-stamp written" || fail "no gc-stamp"
+	# Within the interval no sweep runs: a new stale session stays.
+	LO_LOGOFF_EXTRA="gc_interval = 3600" LO_TIMEOUT=10 write_conf
+	touch "$T/reg/gc-stamp"
+	open_session 8 'sleep 300'
+	s8=$SID l8=$LEADER
+	wait_for 5 test -e "$T/reg/sessions/$s8"
+	kill -KILL "$l8"; wait "$l8" 2>/dev/null
+	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" lt "$TEST_USER" 'true' > /dev/null 2>&1
+	sleep 1
+	assert_exists "$T/reg/sessions/$s8"
+	lo --gc > /dev/null 2>&1
+	assert_gone "$T/reg/sessions/$s8"
+else
+	echo "skip: the sweep at open_session runs only as root"
+fi
+
 finish

@@ -9,9 +9,6 @@
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (sshd, a throwaway user)"
 [ -f "${PAM_WRAPPER_LIB:-}" ] || skip "pam_wrapper not installed"
-SSHD=$(command -v sshd || echo /usr/sbin/sshd)
-[ -x "$SSHD" ] || skip "sshd not installed (apt-get install openssh-server)"
-command -v ssh >/dev/null || skip "ssh client not installed"
 make_user
 
 LO_MATCH=auto write_conf
@@ -24,42 +21,10 @@ session  required   $MODULE config=$T/logoff.conf helper=$HELPER debug
 SVC
 hook logoff.d 10-mark 'echo "$PAM_USER $PAM_SERVICE $LOGOFF_SESSION_ID" > "'"$T"'/out/logoff.ran"'
 
-mkdir -p "$T/ssh" /run/sshd
-chmod 0755 "$T/ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host" || fail "host key"
-ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/client" || fail "client key"
-home=$(getent passwd "$E2E_USER" | cut -d: -f6)
-mkdir -p "$home/.ssh"
-cp "$T/ssh/client.pub" "$home/.ssh/authorized_keys"
-chown -R "$E2E_USER:" "$home/.ssh"
-chmod 700 "$home/.ssh"; chmod 600 "$home/.ssh/authorized_keys"
+start_sshd "$svc"
+sshd_pid=$SSHD_PID
 
-# A free port on loopback.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 22$(( $$ % 90 + 10 )))
-cat > "$T/ssh/sshd_config" <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $T/ssh/host
-PidFile $T/ssh/sshd.pid
-UsePAM yes
-KbdInteractiveAuthentication no
-PasswordAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin no
-AllowUsers $E2E_USER
-StrictModes no
-LogLevel VERBOSE
-CFG
-# sshd names its PAM service after the name it was run as.
-ln -s "$SSHD" "$T/ssh/$svc"
-ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
-	"$T/ssh/$svc" -D -e -f "$T/ssh/sshd_config" > "$T/out/sshd.log" 2>&1 &
-sshd_pid=$!
-trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $sshd_pid 2>/dev/null; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
-wait_for 10 grep -q "Server listening" "$T/out/sshd.log" || { fail "sshd did not start: $(cat "$T/out/sshd.log")"; finish; }
-
-ssh -q -i "$T/ssh/client" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no \
-	-o UserKnownHostsFile=/dev/null "$E2E_USER@127.0.0.1" \
+ssh_user 127.0.0.1 \
 	'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo "bg=$!"; echo data > "$TMPDIR/file"; echo "tmpdir=$TMPDIR"; echo "id=$LOGOFF_SESSION_ID"; echo "audit=$(cat /proc/self/sessionid)"' \
 	> "$T/out/ssh.out" 2> "$T/out/ssh.err"
 rc=$?
