@@ -194,6 +194,25 @@ wait_for 5 sh -c "! kill -0 $l6 2>/dev/null"
 assert_dead "$l6" "own session's login manager"
 assert_gone "$T/tmpbase/$s6"
 
+# 12. Bash completion offers the ids and names of open sessions.
+if command -v bash >/dev/null; then
+	open_session 9 'sleep 300'
+	s9=$SID
+	mkdir -p "$T/cbin"
+	printf '#!/bin/sh\nexec "%s" --config "%s" "$@"\n' "$LOGOFF" "$T/logoff.conf" > "$T/cbin/logoff"
+	chmod 0755 "$T/cbin/logoff"
+	PATH="$T/cbin:$PATH" bash -c '. "$1"; COMP_WORDS=(logoff lt-); COMP_CWORD=1; _logoff; printf "%s\n" "${COMPREPLY[@]}"' \
+		sh "$top_srcdir/etc/bash-completion/logoff" > "$T/out/complete" 2>&1
+	assert_grep "^lt-$s9\$" "$T/out/complete"
+	PATH="$T/cbin:$PATH" bash -c '. "$1"; COMP_WORDS=(logoff --st); COMP_CWORD=1; _logoff; printf "%s\n" "${COMPREPLY[@]}"' \
+		sh "$top_srcdir/etc/bash-completion/logoff" > "$T/out/complete2" 2>&1
+	assert_grep "^--status\$" "$T/out/complete2"
+	lo "$s9" > /dev/null 2>&1
+	assert_gone "$T/reg/sessions/$s9"
+else
+	echo "skip: no bash for the completion test"
+fi
+
 # 11. open_session starts the sweep, at most once per gc_interval: a stale
 # session is released by the next login, without `logoff --gc`.
 if [ "$(id -u)" -eq 0 ]; then
