@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -227,6 +228,20 @@ static void format_time(time_t t, char *buf, size_t size)
 		snprintf(buf, size, "%lld", (long long)t);
 }
 
+/* Record strings come from PAM items a login manager took from the
+ * network (PAM_RHOST) or a user: never let one drive root's terminal. */
+#define SAFE_MAX 512
+static const char *safe(const char *s, char buf[SAFE_MAX])
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && n < SAFE_MAX - 1;
+	     p++)
+		buf[n++] = (*p < 0x20 || *p == 0x7f || *p >= 0x80) ? '?' : (char)*p;
+	buf[n] = '\0';
+	return buf;
+}
+
 static const char *or_dash(const char *s)
 {
 	return s && *s ? s : "-";
@@ -281,10 +296,13 @@ static int cmd_list(struct app *a)
 	size_t n = 0;
 	int ret = LO_EXIT_OK;
 
-	if (a->registry && lo_registry_list(a->registry, &ids, &n) < 0) {
-		fprintf(stderr, "logoff: %s: cannot list sessions: %s\n", a->registry->path,
-			strerror(errno));
-		return LO_EXIT_USAGE;
+	if (a->registry) {
+		int r = lo_registry_list(a->registry, &ids, &n);
+		if (r < 0) {
+			fprintf(stderr, "logoff: %s: cannot list sessions: %s\n", a->registry->path,
+				strerror(-r));
+			return LO_EXIT_USAGE;
+		}
 	}
 	if (a->o.json) {
 		top = host_object();
@@ -310,11 +328,13 @@ static int cmd_list(struct app *a)
 		if (a->o.json) {
 			json_object_array_add(arr, session_json(rec));
 		} else {
+			char u[SAFE_MAX], t[SAFE_MAX], sv[SAFE_MAX], rh[SAFE_MAX];
 			format_time(rec->created, since, sizeof(since));
 			format_idle(idle_seconds(rec), idle, sizeof(idle));
 			printf("%-10s %-14s %-12s %-12s %-10s %-16s %-8s %-16s %s\n", rec->id,
-			       rec->name, rec->user, or_dash(rec->tty), or_dash(rec->service),
-			       or_dash(rec->rhost), lo_session_view(rec, NULL), since, idle);
+			       rec->name, safe(rec->user, u), or_dash(safe(rec->tty, t)),
+			       or_dash(safe(rec->service, sv)), or_dash(safe(rec->rhost, rh)),
+			       lo_session_view(rec, NULL), since, idle);
 		}
 		lo_record_free(rec);
 	}
@@ -364,23 +384,25 @@ static int cmd_status(struct app *a, const struct lo_record *rec)
 		print_json(j);
 		return LO_EXIT_OK;
 	}
+	char b1[SAFE_MAX], b2[SAFE_MAX], b3[SAFE_MAX], b4[SAFE_MAX];
+
 	format_time(rec->created, since, sizeof(since));
 	printf("Session %s (%s): user %s (uid %u), service %s, tty %s, from %s\n", rec->id,
-	       rec->name, rec->user, (unsigned)rec->uid, or_dash(rec->service), or_dash(rec->tty),
-	       or_dash(rec->rhost));
+	       rec->name, safe(rec->user, b1), (unsigned)rec->uid, or_dash(safe(rec->service, b2)),
+	       or_dash(safe(rec->tty, b3)), or_dash(safe(rec->rhost, b4)));
 	printf("State:   %s%s%s%s, since %s; login manager pid %d\n", view, why && *why ? " (" : "",
 	       why && *why ? why : "", why && *why ? ")" : "", since, (int)rec->leader_pid);
 	printf("Providers (logon order):\n");
 	for (size_t i = 0; i < rec->n_status; i++) {
 		const struct lo_status *s = &rec->status[i];
-		printf("  %-12s %-12s %s%s%s\n", s->name, lo_provider_state_name(s->state),
-		       s->message, s->result < 0 ? "; error: " : "",
+		printf("  %-12s %-12s %s%s%s\n", safe(s->name, b1), lo_provider_state_name(s->state),
+		       safe(s->message, b2), s->result < 0 ? "; error: " : "",
 		       s->result < 0 ? strerror(-s->result) : "");
 	}
 	printf("Subobjects:%s\n", rec->n_sub ? "" : " none");
 	for (size_t i = 0; i < rec->n_sub; i++)
-		printf("  %-12s %-12s %s\n", rec->sub[i].provider,
-		       lo_subobject_kind_name(rec->sub[i].kind), rec->sub[i].value);
+		printf("  %-12s %-12s %s\n", safe(rec->sub[i].provider, b1),
+		       lo_subobject_kind_name(rec->sub[i].kind), safe(rec->sub[i].value, b2));
 	return LO_EXIT_OK;
 }
 
@@ -398,8 +420,9 @@ static void print_close_matches(const struct app *a, const char *wanted)
 		if (lo_record_read(a->registry, ids[i], &rec, NULL) < 0)
 			continue;
 		if (lo_cli_close_match(wanted, rec->id) || lo_cli_close_match(wanted, rec->name)) {
+			char u[SAFE_MAX];
 			fprintf(stderr, "%s  %s (%s, user %s)\n", shown ? "" : "logoff: close matches:\n",
-				rec->name, rec->id, rec->user);
+				rec->name, rec->id, safe(rec->user, u));
 			shown++;
 		}
 		lo_record_free(rec);
@@ -482,11 +505,6 @@ static int resolve(struct app *a, const char *session, struct lo_record **ret)
 
 /* ---------------------------------------------- the session's processes */
 
-struct procs {
-	struct lo_proc_handle h[4096];
-	size_t n;
-};
-
 /* Is PID a descendant of the live process LEADER (pid + start)? */
 static bool descends_from(pid_t pid, const struct lo_record *rec)
 {
@@ -501,84 +519,96 @@ static bool descends_from(pid_t pid, const struct lo_record *rec)
 	return false;
 }
 
-/* The processes of REC's session other than its login manager and this
- * process: those in its audit session, else the login manager's
- * descendants. Handles are taken before the checks, so a reused pid can
- * never be signalled. */
-static void session_processes(const struct lo_record *rec, struct procs *p)
+/* Call FN with a handle on each process of REC's session other than its
+ * login manager and this process: those in its audit session, else the
+ * login manager's descendants. Every handle is taken before FN runs for
+ * any of them (signalling a parent first would reparent its children
+ * away from the login manager); a handle is taken before the checks, so
+ * a reused pid can never be signalled. */
+static void each_session_process(const struct lo_record *rec,
+				 void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
 {
 	uint32_t want = (uint32_t)strtoul(rec->id, NULL, 10);
+	struct lo_proc_handle *hs = NULL;
+	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d = opendir("/proc");
 
-	p->n = 0;
 	if (!d)
 		return;
-	while ((de = readdir(d)) && p->n < sizeof(p->h) / sizeof(p->h[0])) {
+	while ((de = readdir(d))) {
+		struct lo_proc_handle h;
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		uint32_t sid = UINT32_MAX;
 		pid_t ppid = 0;
 		char state = 0;
-		bool match;
 
 		if (*end || pid <= 2 || pid == getpid() || pid == rec->leader_pid)
 			continue;
-		if (lo_proc_handle_open((pid_t)pid, &p->h[p->n]) < 0)
+		if (lo_proc_handle_open((pid_t)pid, &h) < 0)
 			continue;
 		if (lo_proc_info((pid_t)pid, &ppid, NULL, rec->audit ? &sid : NULL, &state, NULL) <
 			    0 ||
-		    ppid == 2 || state == 'Z') {
-			lo_proc_handle_close(&p->h[p->n]);
+		    ppid == 2 || state == 'Z' ||
+		    !(rec->audit ? sid == want : descends_from((pid_t)pid, rec))) {
+			lo_proc_handle_close(&h);
 			continue;
 		}
-		match = rec->audit ? sid == want : descends_from((pid_t)pid, rec);
-		if (!match) {
-			lo_proc_handle_close(&p->h[p->n]);
-			continue;
+		if (n == cap) {
+			struct lo_proc_handle *nh = realloc(hs, (cap = cap ? cap * 2 : 64) * sizeof(*hs));
+			if (!nh) {
+				lo_proc_handle_close(&h);
+				break;
+			}
+			hs = nh;
 		}
-		p->n++;
+		hs[n++] = h;
 	}
 	closedir(d);
-}
-
-static void procs_close(struct procs *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		lo_proc_handle_close(&p->h[i]);
-	p->n = 0;
+	for (size_t i = 0; i < n; i++)
+		fn(ctx, &hs[i]);
+	for (size_t i = 0; i < n; i++)
+		lo_proc_handle_close(&hs[i]);
+	free(hs);
 }
 
 /* ------------------------------------------------------------- --warn */
 
-static size_t session_terminals(const struct lo_record *rec, char paths[][64], size_t max)
+struct terminals {
+	char path[MAX_TERMINALS][64];
+	size_t n;
+};
+
+static void add_terminal(struct terminals *t, const char *path)
 {
-	struct procs *p = calloc(1, sizeof(*p));
-	size_t n = 0;
+	for (size_t k = 0; k < t->n; k++)
+		if (strcmp(t->path[k], path) == 0)
+			return;
+	if (t->n < MAX_TERMINALS && strlen(path) < sizeof(t->path[0]))
+		strcpy(t->path[t->n++], path);
+}
+
+static void terminal_of(void *ctx, const struct lo_proc_handle *h)
+{
+	unsigned nr = 0;
+	char path[64];
+
+	if (lo_proc_tty(h->pid, &nr) == 0 && nr != 0 && lo_cli_tty_path(nr, path, sizeof(path)) == 0)
+		add_terminal(ctx, path);
+}
+
+/* The session's PAM_TTY, when it is a terminal, and the controlling
+ * terminals of its processes. */
+static void session_terminals(const struct lo_record *rec, struct terminals *t)
+{
 	char path[256];
 
+	t->n = 0;
 	record_tty_path(rec, path, sizeof(path));
-	if (path[0] && strlen(path) < 64)
-		strcpy(paths[n++], path);
-	if (!p)
-		return n;
-	session_processes(rec, p);
-	for (size_t i = 0; i < p->n && n < max; i++) {
-		unsigned nr = 0;
-		char t[64];
-		bool seen = false;
-
-		if (lo_proc_tty(p->h[i].pid, &nr) < 0 || nr == 0 ||
-		    lo_cli_tty_path(nr, t, sizeof(t)) < 0)
-			continue;
-		for (size_t k = 0; k < n; k++)
-			seen |= strcmp(paths[k], t) == 0;
-		if (!seen)
-			strcpy(paths[n++], t);
-	}
-	procs_close(p);
-	free(p);
-	return n;
+	if (path[0])
+		add_terminal(t, path);
+	each_session_process(rec, terminal_of, t);
 }
 
 static int warn_terminal(const char *path, const char *text)
@@ -601,15 +631,16 @@ static int warn_terminal(const char *path, const char *text)
 /* Warn the session's terminals and wait; LO_EXIT_CANCELLED on Ctrl-C. */
 static int warn_and_wait(struct app *a, const struct lo_record *rec)
 {
-	char terms[MAX_TERMINALS][64], now[32], text[LO_MESSAGE_MAX * 2 + 512];
+	char now[32], text[LO_MESSAGE_MAX * 2 + 512];
 	char body[LO_MESSAGE_MAX * 2 + 8];
 	struct sigaction sa = { .sa_handler = on_interrupt };
-	size_t n, len;
+	struct terminals t;
+	size_t len;
 	int64_t deadline;
 
 	format_time(time(NULL), now, sizeof(now));
 	if (a->o.message)
-		lo_cli_sanitize(a->o.message, body, sizeof(body));
+		snprintf(body, sizeof(body), "%s", a->o.message);
 	else
 		snprintf(body, sizeof(body), "Session %s of %s will be logged off. Save your work.",
 			 rec->name, rec->user);
@@ -619,15 +650,15 @@ static int warn_and_wait(struct app *a, const struct lo_record *rec)
 	snprintf(text + len, sizeof(text) - len, "\r\n(logoff in %u second%s)\r\n",
 		 a->o.warn_seconds, a->o.warn_seconds == 1 ? "" : "s");
 
-	n = session_terminals(rec, terms, MAX_TERMINALS);
-	if (n == 0)
+	session_terminals(rec, &t);
+	if (t.n == 0)
 		verbose(a, "session %s has no terminal to warn", rec->id);
-	for (size_t i = 0; i < n; i++) {
-		int r = warn_terminal(terms[i], text);
+	for (size_t i = 0; i < t.n; i++) {
+		int r = warn_terminal(t.path[i], text);
 		if (r < 0)
-			fprintf(stderr, "logoff: cannot warn %s: %s\n", terms[i], strerror(-r));
+			fprintf(stderr, "logoff: cannot warn %s: %s\n", t.path[i], strerror(-r));
 		else
-			verbose(a, "warned %s", terms[i]);
+			verbose(a, "warned %s", t.path[i]);
 	}
 	audit(a, LOG_NOTICE, "warned session %s (%s, user %s): logoff in %u s", rec->id, rec->name,
 	      rec->user, a->o.warn_seconds);
@@ -641,12 +672,13 @@ static int warn_and_wait(struct app *a, const struct lo_record *rec)
 		poll(NULL, 0, left > 200 ? 200 : (int)(left > 0 ? left : 0));
 	}
 	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (interrupted) {
 		fprintf(stderr, "logoff: cancelled; session %s was not logged off\n", rec->id);
 		audit(a, LOG_NOTICE, "logoff of session %s (%s) cancelled", rec->id, rec->name);
-		for (size_t i = 0; i < n; i++)
-			warn_terminal(terms[i], "\r\n*** logoff cancelled ***\r\n");
+		for (size_t i = 0; i < t.n; i++)
+			warn_terminal(t.path[i], "\r\n*** logoff cancelled ***\r\n");
 		return LO_EXIT_CANCELLED;
 	}
 	return LO_EXIT_OK;
@@ -686,12 +718,14 @@ static bool wait_gone(const struct app *a, const char *id, int64_t deadline_ms, 
 }
 
 /* Per-session lock (root, or the registry's owner): one logoff runs, a
- * second one waits for it and reports its outcome. Returns the fd, or -1
- * when there is none to take; *WAITED tells a second run. */
+ * second one waits for it and reports its outcome. The holder unlinks the
+ * lock file before it unlocks, so a lock got on an unlinked file means
+ * that logoff is over. Returns the fd (or -1 when there is none to take);
+ * *WAITED is set for a second run that found the first one finished. */
 static int lock_session(const struct app *a, const char *id, bool *waited)
 {
 	struct stat st;
-	int dfd, fd;
+	int dfd, fd = -1;
 
 	*waited = false;
 	if (a->registry->readonly)
@@ -706,25 +740,27 @@ static int lock_session(const struct app *a, const char *id, bool *waited)
 		return -1;
 	}
 	for (;;) {
-		struct stat a_st, b_st;
+		struct stat fst, lst;
+		bool blocked = false;
 
 		fd = openat(dfd, id, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			break;
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			verbose(a, "another logoff of session %s is running; waiting for it", id);
-			*waited = true;
+			blocked = true;
 			while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
 				;
 		}
-		/* The holder unlinks the file before it unlocks: a lock on
-		 * an unlinked file means that logoff is over. */
-		if (fstat(fd, &a_st) == 0 && fstatat(dfd, id, &b_st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    a_st.st_ino == b_st.st_ino)
-			break;
-		if (*waited)
-			break;
+		if (fstat(fd, &fst) == 0 && fstatat(dfd, id, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    fst.st_ino == lst.st_ino && fst.st_dev == lst.st_dev)
+			break;	/* ours: the holder before us died, or there was none */
 		close(fd);
+		fd = -1;
+		if (blocked) {
+			*waited = true;	/* that logoff finished */
+			break;
+		}
 	}
 	close(dfd);
 	return fd;
@@ -732,15 +768,18 @@ static int lock_session(const struct app *a, const char *id, bool *waited)
 
 static void unlock_session(const struct app *a, const char *id, int fd)
 {
+	struct stat fst, lst;
 	int dfd;
 
 	if (fd < 0)
 		return;
 	dfd = openat(a->registry->dirfd, "locks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd >= 0) {
+	/* Only our own file: a later logoff may have made a new one. */
+	if (dfd >= 0 && fstat(fd, &fst) == 0 && fstatat(dfd, id, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fst.st_ino == lst.st_ino && fst.st_dev == lst.st_dev)
 		unlinkat(dfd, id, 0);
+	if (dfd >= 0)
 		close(dfd);
-	}
 	close(fd);
 }
 
@@ -759,16 +798,40 @@ static int report(const struct app *a, const char *id, const char *name, const c
 		rec ? lo_session_view(rec, NULL) : strerror(-r));
 	for (size_t i = 0; rec && i < rec->n_status; i++) {
 		const struct lo_status *s = &rec->status[i];
+		char m[SAFE_MAX];
 		if (s->state == LO_PROVIDER_FAILED || s->state == LO_PROVIDER_TIMED_OUT)
 			fprintf(stderr, "  %s: %s: %s\n", s->name, lo_provider_state_name(s->state),
-				s->message[0] ? s->message : s->result < 0 ? strerror(-s->result) : "");
+				s->message[0] ? safe(s->message, m) :
+				s->result < 0 ? strerror(-s->result) : "");
 	}
-	for (size_t i = 0; rec && i < rec->n_sub; i++)
+	for (size_t i = 0; rec && i < rec->n_sub; i++) {
+		char v[SAFE_MAX];
 		fprintf(stderr, "  not released: %s %s %s\n", rec->sub[i].provider,
-			lo_subobject_kind_name(rec->sub[i].kind), rec->sub[i].value);
+			lo_subobject_kind_name(rec->sub[i].kind), safe(rec->sub[i].value, v));
+	}
 	audit(a, LOG_ERR, "session %s (%s, user %s): logoff incomplete", id, name, user);
 	lo_record_free(rec);
 	return LO_EXIT_PARTIAL;
+}
+
+struct signaller {
+	const struct app *a;
+	size_t sent;
+};
+
+/* SIGHUP first: an interactive shell ignores SIGTERM. */
+static void signal_one(void *ctx, const struct lo_proc_handle *h)
+{
+	struct signaller *sg = ctx;
+	char comm[16] = "?", cb[SAFE_MAX];
+
+	lo_proc_info(h->pid, NULL, NULL, NULL, NULL, comm);
+	if (lo_proc_handle_signal(h, SIGHUP) < 0)
+		return;
+	lo_proc_handle_signal(h, SIGTERM);
+	lo_proc_handle_signal(h, SIGCONT);
+	verbose(sg->a, "signal SIGHUP, SIGTERM to process %d (%s)", (int)h->pid, safe(comm, cb));
+	sg->sent++;
 }
 
 /* Run the chain through logoff-helper, as close_session does. */
@@ -806,9 +869,11 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	int rule, lock = -1, ret;
 	int64_t timeout_ms = (int64_t)a->config->timeout * 1000;
 
+	char ub[SAFE_MAX];
+
 	snprintf(id, sizeof(id), "%s", rec->id);
 	snprintf(name, sizeof(name), "%s", rec->name);
-	snprintf(user, sizeof(user), "%s", rec->user);
+	snprintf(user, sizeof(user), "%s", safe(rec->user, ub));
 	rule = lo_cli_may_logoff(a->uid, rec, a->config->protected_ttys, a->o.force);
 	if (rule == LO_EXIT_DENIED) {
 		fprintf(stderr, "logoff: permission denied: session %s (%s) belongs to %s; only root "
@@ -839,36 +904,17 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	signal(SIGHUP, SIG_IGN);
 
 	lock = lock_session(a, id, &waited);
-	if (waited) {
-		ret = report(a, id, name, user);
-		unlock_session(a, id, lock);
-		return ret;
-	}
+	if (waited)
+		return report(a, id, name, user);
 
 	/* 1. Ask the login manager: its session's processes go, it sees the
 	 * session end and runs close_session as usual. */
 	view = lo_session_view(rec, NULL);
 	if (strcmp(view, "active") == 0 || strcmp(view, "opening") == 0) {
-		struct procs *p = calloc(1, sizeof(*p));
-		size_t sent = 0;
+		struct signaller sg = { .a = a };
 
-		if (p)
-			session_processes(rec, p);
-		for (size_t i = 0; p && i < p->n; i++) {
-			char comm[16] = "?";
-			lo_proc_info(p->h[i].pid, NULL, NULL, NULL, NULL, comm);
-			if (lo_proc_handle_signal(&p->h[i], SIGHUP) == 0) {
-				lo_proc_handle_signal(&p->h[i], SIGTERM);
-				lo_proc_handle_signal(&p->h[i], SIGCONT);
-				verbose(a, "signal SIGHUP, SIGTERM to process %d (%s)", (int)p->h[i].pid,
-					comm);
-				sent++;
-			}
-		}
-		if (p)
-			procs_close(p);
-		free(p);
-		if (sent > 0) {
+		each_session_process(rec, signal_one, &sg);
+		if (sg.sent > 0) {
 			verbose(a, "waiting up to %u s for the login manager (pid %d, %s) to close "
 				"session %s", a->config->timeout, (int)rec->leader_pid,
 				or_dash(rec->service), id);
@@ -900,6 +946,12 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 		/* The login manager began its close_session meanwhile. */
 		verbose(a, "the login manager is logging session %s off; waiting for it", id);
 		wait_gone(a, id, lo_now_ms() + timeout_ms + 2000, 0);
+	} else if (ret == 2 || ret == -1 || (ret < 0 && ret != -ETIMEDOUT)) {
+		/* The record was refused or the helper could not run: an
+		 * error, not a partial release. */
+		fprintf(stderr, "logoff: session %s (%s) was not logged off\n", id, name);
+		unlock_session(a, id, lock);
+		return LO_EXIT_USAGE;
 	}
 done:
 	ret = report(a, id, name, user);
@@ -911,7 +963,9 @@ done:
 
 static void gc_report(void *ctx, const struct lo_record *rec, const char *why, int result)
 {
-	printf("%s (%s, user %s): %s: %s\n", rec->id, rec->name, rec->user, why,
+	char u[SAFE_MAX];
+
+	printf("%s (%s, user %s): %s: %s\n", rec->id, rec->name, safe(rec->user, u), why,
 	       result == 0 || result == 3 ? "logged off" :
 	       result == 5 ? "being logged off by another process" :
 	       result == -ETIMEDOUT ? "timed out, record kept" : "incomplete, record kept");
@@ -928,14 +982,14 @@ static int cmd_gc(struct app *a)
 	unsigned swept = 0, failed = 0;
 	int r;
 
-	if (!a->registry) {
-		printf("No stale sessions.\n");
-		return LO_EXIT_OK;
-	}
-	if (a->registry->readonly) {
+	if (a->registry ? a->registry->readonly : geteuid() != 0) {
 		fprintf(stderr, "logoff: permission denied: --gc needs root\n");
 		audit(a, LOG_WARNING, "denied: --gc");
 		return LO_EXIT_DENIED;
+	}
+	if (!a->registry) {
+		printf("No stale sessions.\n");
+		return LO_EXIT_OK;
 	}
 	audit(a, LOG_NOTICE, "sweep of stale sessions");
 	r = lo_sweep(&ctx, &proto, gc_report, a, &swept, &failed);
@@ -959,6 +1013,7 @@ int main(int argc, char **argv)
 	struct lo_record *rec = NULL;
 	struct passwd pw, *pwr = NULL;
 	char pwbuf[4096], *err = NULL;
+	struct rlimit rl;
 	int r, ret;
 
 	a.log = (struct lo_log){ .fn = cli_log, .ctx = &a };
@@ -985,6 +1040,11 @@ int main(int argc, char **argv)
 		snprintf(a.caller, sizeof(a.caller), "uid %u", (unsigned)a.uid);
 	a.helper = a.o.helper ? a.o.helper : HELPER_PATH;
 	openlog("logoff", LOG_PID, LOG_AUTHPRIV);
+	/* One pidfd per process of a session: use the whole hard limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 
 	r = lo_config_load(a.o.config, NULL, &a.config, &err);
 	if (r < 0) {

@@ -565,7 +565,7 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 		lo_record_free(rec);
 		return -EACCES;
 	}
-	if (rec->state == LO_SESSION_CLOSING && rec->closer_pid > 0 && rec->closer_pid != getpid() &&
+	if (rec->closer_pid > 0 && rec->closer_pid != getpid() &&
 	    lo_proc_alive(rec->closer_pid, rec->closer_start)) {
 		lo_registry_unlock(ctx->registry);
 		lo_log(&ctx->log, LOG_INFO, "session %s is being logged off by process %d", id,
@@ -578,9 +578,15 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 	lo_proc_starttime(rec->closer_pid, &rec->closer_start);
 	r = lo_record_write(ctx->registry, rec);
 	lo_registry_unlock(ctx->registry);
-	if (r < 0)
-		lo_log(&ctx->log, LOG_WARNING, "session %s: cannot mark closing: %s", id,
-		       strerror(-r));
+	if (r < 0) {
+		/* Unclaimed, another logoff could run the chain beside this
+		 * one: touch nothing. */
+		lo_log(&ctx->log, LOG_ERR, "session %s: cannot mark it closing: %s; not logged off",
+		       id, strerror(-r));
+		lo_record_free(rec);
+		/* -EACCES is kept for "another uid's session". */
+		return r == -EACCES ? -EPERM : r;
+	}
 	lo_log(&ctx->log, LOG_DEBUG, "session %s (%s, %s): logoff begins, %zu provider%s", id,
 	       rec->name, rec->user, rec->n_status, rec->n_status == 1 ? "" : "s");
 	c = malloc(sizeof(*c));
@@ -618,9 +624,21 @@ int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id)
 	size_t i = 0;
 	int r;
 
-	r = lo_record_read(ctx->registry, id, &rec, NULL);
+	r = lo_registry_lock(ctx->registry);
 	if (r < 0)
 		return r;
+	r = lo_record_read(ctx->registry, id, &rec, NULL);
+	if (r < 0)
+		goto out;
+	/* A helper that outlived SIGKILL (uninterruptible sleep), or another
+	 * logoff that claimed the session since, is still working on it:
+	 * leave the record to that process. */
+	if (rec->closer_pid > 0 && lo_proc_alive(rec->closer_pid, rec->closer_start)) {
+		lo_log(&ctx->log, LOG_WARNING, "session %s: process %d is still logging it off; left "
+		       "to it", id, (int)rec->closer_pid);
+		r = -EBUSY;
+		goto out;
+	}
 	for (size_t k = 0; k < rec->n_status; k++) {
 		struct lo_status *st = &rec->status[k];
 		if (st->state == LO_PROVIDER_LOGGING_OFF || st->state == LO_PROVIDER_LOGGED_ON) {
@@ -643,6 +661,8 @@ int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id)
 	rec->closer_pid = 0;
 	rec->closer_start = 0;
 	r = lo_record_write(ctx->registry, rec);
+out:
+	lo_registry_unlock(ctx->registry);
 	lo_record_free(rec);
 	return r;
 }

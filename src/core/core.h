@@ -186,9 +186,10 @@ struct lo_record {
 struct lo_registry {
 	char *path;
 	int dirfd;		/* the registry directory */
-	int sessfd;		/* <registry>/sessions, also the lock */
+	int sessfd;		/* <registry>/sessions */
 	int usersfd;		/* <registry>/users: users/<uid>/<id> index */
 	int namesfd;		/* <registry>/names: names/<name> -> id; -1 if absent */
+	int lockfd;		/* <registry>/lock, 0600; -1 when read-only */
 	uid_t owner;		/* owner of the registry directory */
 	bool readonly;		/* opened to read only: never locked or written */
 	int lockdepth;
@@ -205,8 +206,9 @@ struct lo_registry {
  * registry and its subdirectories are opened with O_NOFOLLOW and must be
  * owned by the caller, or with LO_REGISTRY_READONLY by root too, and not
  * writable by group or others. A registry owned by someone else is always
- * opened read-only: lo_registry_lock then fails with -EROFS, so a user can
- * never hold the lock that logins take.
+ * opened read-only: lo_registry_lock then fails with -EROFS. The lock is
+ * <registry>/lock, a file of mode 0600 that only the owner can open, so a
+ * user can never hold the lock that logins take.
  * Returns 0 and *ret_registry, or a negative errno and a message in
  * *ret_error: -ENOENT (missing, no CREATE), -EPERM (unsafe owner/mode),
  * -ELOOP (a symlink), and the errno of mkdir/open.
@@ -215,7 +217,7 @@ int lo_registry_open(const char *path, int flags, struct lo_registry **ret_regis
 		     char **ret_error);
 void lo_registry_close(struct lo_registry *registry);
 
-/* Take/drop the registry lock (flock on the sessions directory), nestable.
+/* Take/drop the registry lock (flock on <registry>/lock), nestable.
  * Held only around record reads and writes, never across a provider call.
  * -EROFS on a registry opened read-only. */
 int lo_registry_lock(struct lo_registry *registry);
@@ -380,10 +382,14 @@ int lo_release_subobject(int kind, const char *value, const struct lo_log *log);
  * A child to run: argv and envp built before fork. With RUN_AS_USER the
  * child drops supplementary groups (initgroups for USER), gid, then uid,
  * and checks each took, before execve; it exits 127 when any step fails.
+ * Without RUN_AS_USER, a child of root (euid 0) becomes root in every uid
+ * and gid, with no supplementary groups and no CPU, FSIZE, AS or DATA
+ * limit: under su or sudo the application's real uid is the user's, who
+ * could otherwise signal it.
  * The child always gets: default signal dispositions and an empty mask,
- * its own session (setsid, so it leads a process group), stdin from
- * /dev/null, stdout and stderr to a pipe (CAPTURE) or /dev/null, no other
- * fds, cwd CWD (or "/").
+ * its own session (setsid, so it leads a process group), umask 022, stdin
+ * from /dev/null, stdout and stderr to a pipe (CAPTURE) or /dev/null, no
+ * other fds, cwd CWD (or "/").
  */
 struct lo_spawn {
 	const char *path;	/* absolute */
@@ -479,7 +485,11 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
  * left tracked is released by the core and counted as its fault. FLAGS is
  * reserved and must be 0 (-EINVAL). The record is deleted when the last
  * support reference drops and nothing is left tracked; otherwise it stays,
- * state failed. Returns 0 when everything was released, -EIO when
+ * state failed. The record is claimed first, under the registry lock: its
+ * closer becomes this process and its state closing; a record another
+ * live process holds as closer gives -EBUSY and is left to it, and a claim
+ * that cannot be written gives its write error before any provider runs.
+ * Returns 0 when everything was released, -EIO when
  * something was not (record kept), -ENOENT for no such record, -EACCES
  * when ctx->check_uid is set and the record belongs to another uid, or a
  * registry error (lo_record_read's: -EPERM, -EBADMSG, -EPROTO ...).
@@ -491,7 +501,10 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags);
  * the providers that had not finished timed-out and the session
  * timed-out, and end every process subobject still tracked (a hung hook),
  * so nothing that was running outlives the deadline. The record stays for
- * the sweep. Returns 0, -ENOENT, or a registry error.
+ * the sweep. Done under the registry lock, and only when no live process
+ * holds the session as its closer: a helper that outlived SIGKILL, or a
+ * logoff that claimed the session since, keeps it (-EBUSY).
+ * Returns 0, -EBUSY, -ENOENT, or a registry error.
  */
 int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id);
 

@@ -4,7 +4,7 @@
  * A record is a small text file, one fact a line, tokens separated by one
  * space and percent-encoded, ending in "end" so a truncated record is
  * recognised. It is always written to a temp file in the same directory,
- * fsync'd and renamed, under an flock on the sessions directory, and read
+ * fsync'd and renamed, under an flock on <registry>/lock (0600), and read
  * relative to the directory fd with O_NOFOLLOW.
  *
  * SPDX-License-Identifier: BSD-3-Clause
@@ -88,7 +88,11 @@ static int open_dir(int dirfd, const char *name, const char *shown, int flags,
 	struct stat st;
 	int fd;
 
-	if (create && mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) {
+	bool made = false;
+
+	if (create && mkdirat(dirfd, name, 0755) == 0)
+		made = true;
+	else if (create && errno != EEXIST) {
 		*ret_error = lo_strdupf("%s: cannot create the registry directory: %m", shown);
 		return -errno;
 	}
@@ -114,6 +118,10 @@ static int open_dir(int dirfd, const char *name, const char *shown, int flags,
 		*ret_error = lo_strdupf("%s: %s", shown, strerror(e));
 		return -e;
 	}
+	/* Readable by everyone whatever the application's umask: what we
+	 * made is 0755; what an admin made is left as it is. */
+	if (made && fchmod(fd, 0755) == 0)
+		st.st_mode = (st.st_mode & ~07777) | 0755;
 	if ((st.st_uid != geteuid() && !(readonly && st.st_uid == 0)) || (st.st_mode & 022)) {
 		close(fd);
 		*ret_error = lo_strdupf("%s: refusing a registry directory not owned by uid %u%s or "
@@ -131,6 +139,7 @@ int lo_registry_open(const char *path, int flags, struct lo_registry **ret_regis
 	struct lo_registry *reg;
 	char *shown = NULL;
 	struct stat st;
+	bool top_made = false;
 	int r;
 
 	if (flags & LO_REGISTRY_READONLY)
@@ -147,11 +156,13 @@ int lo_registry_open(const char *path, int flags, struct lo_registry **ret_regis
 		free(reg);
 		return -ENOMEM;
 	}
-	reg->dirfd = reg->sessfd = reg->usersfd = reg->namesfd = -1;
+	reg->dirfd = reg->sessfd = reg->usersfd = reg->namesfd = reg->lockfd = -1;
 	reg->readonly = flags & LO_REGISTRY_READONLY;
 	if (flags & LO_REGISTRY_CREATE) {
 		/* Only the last component is made; its parent (/run) must exist. */
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		if (mkdir(path, 0755) == 0)
+			top_made = true;
+		else if (errno != EEXIST) {
 			r = -errno;
 			*ret_error = lo_strdupf("%s: cannot create the registry: %m", path);
 			goto fail;
@@ -161,6 +172,8 @@ int lo_registry_open(const char *path, int flags, struct lo_registry **ret_regis
 	if (r < 0)
 		goto fail;
 	reg->dirfd = r;
+	if (top_made)
+		fchmod(reg->dirfd, 0755);
 	if (fstat(reg->dirfd, &st) < 0) {
 		r = -errno;
 		goto fail;
@@ -194,6 +207,27 @@ int lo_registry_open(const char *path, int flags, struct lo_registry **ret_regis
 		goto fail;
 	}
 	reg->namesfd = r;
+	if (!(flags & LO_REGISTRY_READONLY)) {
+		/* The lock is a file only the owner can open (0600): every
+		 * directory here is readable, and flock needs no more than a
+		 * read-only fd, so locking one of them would let any user
+		 * stall every login. */
+		r = openat(reg->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (r < 0 || fstat(r, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		    (st.st_mode & 077)) {
+			int e = r < 0 ? errno : EPERM;
+			if (r >= 0)
+				close(r);
+			*ret_error = lo_strdupf("%s/lock: %s", path, e == EPERM ?
+						"refusing a lock file not owned by the registry's "
+						"owner or accessible by others" : strerror(e));
+			r = -e;
+			goto fail;
+		}
+		reg->lockfd = r;
+	} else {
+		reg->readonly = true;
+	}
 	*ret_registry = reg;
 	return 0;
 fail:
@@ -213,6 +247,8 @@ void lo_registry_close(struct lo_registry *registry)
 		close(registry->usersfd);
 	if (registry->namesfd >= 0)
 		close(registry->namesfd);
+	if (registry->lockfd >= 0)
+		close(registry->lockfd);
 	free(registry->path);
 	free(registry);
 }
@@ -222,11 +258,11 @@ int lo_registry_lock(struct lo_registry *registry)
 	/* A reader that cannot write never locks: an flock a user holds on
 	 * root's registry would stall every login. Readers need no lock,
 	 * since every write is a rename. */
-	if (registry->readonly)
+	if (registry->readonly || registry->lockfd < 0)
 		return -EROFS;
 	if (registry->lockdepth++ > 0)
 		return 0;
-	while (flock(registry->sessfd, LOCK_EX) < 0) {
+	while (flock(registry->lockfd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
 			registry->lockdepth--;
 			return -errno;
@@ -238,7 +274,7 @@ int lo_registry_lock(struct lo_registry *registry)
 void lo_registry_unlock(struct lo_registry *registry)
 {
 	if (registry->lockdepth > 0 && --registry->lockdepth == 0)
-		flock(registry->sessfd, LOCK_UN);
+		flock(registry->lockfd, LOCK_UN);
 }
 
 /* ----------------------------------------------------------- encode */
@@ -606,7 +642,9 @@ static int write_temp(struct lo_registry *reg, const struct lo_record *record, c
 		free(text);
 		return -errno;
 	}
-	r = lo_write_all(fd, text, strlen(text));
+	r = fchmod(fd, 0644) < 0 ? -errno : 0;	/* whatever the umask */
+	if (r == 0)
+		r = lo_write_all(fd, text, strlen(text));
 	/* fsync before rename: after a crash the name points at a whole
 	 * record or the old one, never at an empty file. */
 	if (r == 0 && fsync(fd) < 0)
@@ -630,12 +668,14 @@ static int index_add(struct lo_registry *reg, const struct lo_record *record)
 	ufd = openat(reg->usersfd, uid, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (ufd < 0)
 		return -errno;
+	fchmod(ufd, 0755);
 	fd = openat(ufd, record->id, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		int e = errno;
 		close(ufd);
 		return -e;
 	}
+	fchmod(fd, 0644);
 	close(fd);
 	close(ufd);
 	return 0;
@@ -762,7 +802,7 @@ static int name_write(struct lo_registry *reg, const char *file, const char *id,
 	fd = openat(reg->namesfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	r = dprintf(fd, "%s\n", id) < 0 ? -EIO : 0;
+	r = fchmod(fd, 0644) < 0 || dprintf(fd, "%s\n", id) < 0 ? -EIO : 0;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && renameat2(reg->namesfd, tmp, reg->namesfd, file,

@@ -201,11 +201,13 @@ int lo_sweep(const struct lo_ctx *ctx, const struct lo_helper_call *proto,
 			result = lo_record_read(ctx->registry, rec->id, &after, NULL) == -ENOENT ? 0 : 1;
 			lo_record_free(after);
 		}
+		/* 5: close_session or `logoff` is logging it off right now. */
 		if (result == 0 || result == 3)
 			swept++;
-		else
+		else if (result != 5)
 			failed++;
-		lo_log(&ctx->log, result == 0 || result == 3 ? LOG_NOTICE : LOG_ERR,
+		lo_log(&ctx->log, result == 0 || result == 3 ? LOG_NOTICE :
+				  result == 5 ? LOG_INFO : LOG_ERR,
 		       "sweep: session %s (%s, user %s): %s: %s", rec->id, rec->name, rec->user, why,
 		       result == 0 || result == 3 ? "logged off" :
 		       result == 5 ? "being logged off by another process" :

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,7 +82,21 @@ static __attribute__((noreturn)) void child(const struct lo_spawn *sp, int outfd
 			_exit(127);
 		if (sp->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
 			_exit(127);
+	} else if (geteuid() == 0) {
+		/* Under su or sudo the application's real uid is the user's:
+		 * a child left so could be stopped or killed by that user in
+		 * the middle of another user's logoff. Root all the way, with
+		 * root's groups only, and none of the limits pam_limits set
+		 * for the user. */
+		static const int limits[] = { RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_AS, RLIMIT_DATA };
+		struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			_exit(127);
+		for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+			setrlimit(limits[i], &inf);
 	}
+	umask(022);
 	if (chdir(sp->cwd ? sp->cwd : "/") < 0 && chdir("/") < 0)
 		_exit(127);
 	execve(sp->path, sp->argv, sp->envp);

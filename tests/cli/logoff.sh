@@ -146,12 +146,15 @@ if command -v script >/dev/null; then
 	wait_for 10 sh -c "ls '$T/reg/names/' | grep -q '^pts%2F'" || fail "no session on a pty"
 	name=$(ls "$T/reg/names/" | sed -n 's/^pts%2F/pts\//p' | head -1)
 	"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --warn 5 \
-		--message "maintenance: please log out" "$name" > "$T/out/cancel.out" 2>&1 & w=$!
+		--message "maintenance:
+please log out" "$name" > "$T/out/cancel.out" 2>&1 & w=$!
 	sleep 1
 	kill -INT "$w"
 	wait "$w"; rc=$?
 	[ "$rc" -eq 130 ] && ok "Ctrl-C cancels --warn: exit 130" || fail "--warn cancel: exit $rc: $(cat "$T/out/cancel.out")"
-	assert_grep "maintenance: please log out" "$T/out/typescript"
+	assert_grep "^please log out" "$T/out/typescript"
+	assert_grep "maintenance:" "$T/out/typescript"
+	assert_no_grep "maintenance:?" "$T/out/typescript"
 	assert_grep "logoff cancelled" "$T/out/typescript"
 	lo --list | grep -q "^[^ ]* *$name " && ok "cancelled session $name still there" || fail "cancelled session gone"
 	exit_is 0 "--warn 1 $name" lo --warn 1 "$name"
@@ -211,6 +214,62 @@ if command -v bash >/dev/null; then
 	assert_gone "$T/reg/sessions/$s9"
 else
 	echo "skip: no bash for the completion test"
+fi
+
+# 13. A partial release: exit 1, saying what was not released; the record
+# stays, and --gc completes it once the cause is gone.
+if [ "$(id -u)" -eq 0 ]; then
+	open_session 10 'mkdir "$TMPDIR/m" && mount -t tmpfs lo-test "$TMPDIR/m" && echo mounted > "'"$T"'/out/mounted"; sleep 300'
+	s10=$SID
+	wait_for 5 test -s "$T/out/mounted" || fail "no mount in the session's TMPDIR"
+	exit_is 1 "logoff with a mount inside TMPDIR" lo "$s10"
+	assert_grep "logoff incomplete" "$T/out/last.err"
+	assert_grep "not released: tmpdir path $T/tmpbase/$s10" "$T/out/last.err"
+	assert_exists "$T/reg/sessions/$s10"
+	lo --list | grep -q "^$s10 .*failed" && ok "$s10 listed as failed" || fail "$s10 not failed: $(lo --list)"
+	umount "$T/tmpbase/$s10/m"
+	exit_is 0 "--gc after the mount is gone" lo --gc
+	assert_gone "$T/reg/sessions/$s10"
+	assert_gone "$T/tmpbase/$s10"
+else
+	echo "skip: the partial-release test mounts a tmpfs (root)"
+fi
+
+# 14. Every action goes to syslog (authpriv) with who asked: /dev/log is
+# the test's own socket in a private mount namespace.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+	python3 - "$T/devlog" "$T/out/syslog" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+s.settimeout(15)
+with open(sys.argv[2], "w") as f:
+    try:
+        while True:
+            f.write(s.recv(8192).decode(errors="replace") + "\n")
+            f.flush()
+    except socket.timeout:
+        pass
+PY
+	listener=$!
+	wait_for 5 test -S "$T/devlog"
+	open_session 11 'sleep 300'
+	s11=$SID
+	unshare -m sh -c "mount -t tmpfs lo-dev /dev && ln -s '$T/devlog' /dev/log && \
+		'$LOGOFF' --config '$T/logoff.conf' --helper '$HELPER' '$s11' > '$T/out/sl.out' 2>&1; \
+		'$LOGOFF' --config '$T/logoff.conf' nosuch-session >> '$T/out/sl.out' 2>&1; \
+		'$LOGOFF' --config '$T/logoff.conf' --helper '$HELPER' --gc >> '$T/out/sl.out' 2>&1"
+	wait_for 5 grep -q "sweep of stale" "$T/out/syslog"
+	kill "$listener" 2>/dev/null
+	assert_grep "logoff\[[0-9]*\]: logoff of session $s11 (lt-$s11, user $TEST_USER, service lt) (requested by $TEST_USER, uid 0)" "$T/out/syslog"
+	assert_grep "session $s11 (lt-$s11, user $TEST_USER) logged off (requested by" "$T/out/syslog"
+	assert_grep "sweep of stale sessions (requested by" "$T/out/syslog"
+	# <86>: facility authpriv (10), priority info/notice range.
+	grep -q "^<8[0-7]>" "$T/out/syslog" && ok "facility authpriv" || fail "not authpriv: $(head -3 "$T/out/syslog")"
+	assert_gone "$T/reg/sessions/$s11"
+else
+	echo "skip: the syslog test needs root and unshare -m"
 fi
 
 # 11. open_session starts the sweep, at most once per gc_interval: a stale

@@ -7,6 +7,9 @@
  */
 #include "config.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "providers/providers.h"
 #include "testutil.h"
 
@@ -331,6 +334,74 @@ START_TEST(test_timed_out_marking)
 }
 END_TEST
 
+/* Make CHILD (alive) the closer of session ID, as a logoff in another
+ * process would. */
+static void set_closer(const char *id, pid_t child)
+{
+	struct lo_record *rec = NULL;
+
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
+	rec->state = LO_SESSION_CLOSING;
+	rec->closer_pid = child;
+	ck_assert_int_eq(lo_proc_starttime(child, &rec->closer_start), 0);
+	ck_assert_int_eq(lo_record_write(tu_reg, rec), 0);
+	lo_record_free(rec);
+}
+
+START_TEST(test_live_closer_keeps_the_session)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a\n");
+	struct lo_record *rec = NULL;
+	char id[LO_ID_MAX + 1];
+	pid_t child;
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	set_closer(id, child);
+	/* Another logoff of it, and the timed-out marking of a helper that
+	 * outlived SIGKILL, both leave it to the live closer. */
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), -EBUSY);
+	ck_assert_int_eq(lo_chain_mark_timed_out(&ctx, id), -EBUSY);
+	ck_assert_str_eq(calls, "on:a");
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(rec->state, LO_SESSION_CLOSING);
+	ck_assert_int_eq(rec->closer_pid, child);
+	ck_assert_str_eq(lo_session_view(rec, NULL), "closing");
+	lo_record_free(rec);
+
+	/* Once the closer is dead the session is stale and taken over. */
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
+	ck_assert_str_eq(lo_session_view(rec, NULL), "stale");
+	lo_record_free(rec);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert_str_eq(calls, "on:a off:a");
+	ck_assert(!tu_exists(record_path));
+}
+END_TEST
+
+START_TEST(test_unwritable_claim_touches_nothing)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a\n");
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	if (geteuid() == 0)
+		return;	/* root writes through the mode; the tmpfs test covers root */
+	ck_assert_int_eq(chmod(tu_path("reg/sessions"), 0555), 0);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), -EACCES);
+	ck_assert_str_eq(calls, "on:a");
+	ck_assert_int_eq(chmod(tu_path("reg/sessions"), 0755), 0);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert_str_eq(calls, "on:a off:a");
+}
+END_TEST
+
 static Suite *chain_suite(void)
 {
 	Suite *s = suite_create("chain");
@@ -351,6 +422,8 @@ static Suite *chain_suite(void)
 	tcase_add_test(tc, test_leftovers_released_by_core);
 	tcase_add_test(tc, test_unreleasable_keeps_record_failed);
 	tcase_add_test(tc, test_timed_out_marking);
+	tcase_add_test(tc, test_live_closer_keeps_the_session);
+	tcase_add_test(tc, test_unwritable_claim_touches_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -115,6 +115,7 @@ static void make_record(const char *id, uid_t uid, bool audit)
 	r.status = &st;
 	r.n_status = 1;
 	ck_assert_int_eq(lo_record_create(tu_reg, &r), 0);
+	free(r.name);	/* the name the registry gave it */
 }
 
 START_TEST(test_audit_session_ended_caller_spared)

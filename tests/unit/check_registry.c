@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 
@@ -49,8 +50,10 @@ START_TEST(test_round_trip)
 	struct lo_record *w = sample("r7"), *r = NULL;
 	char *err = NULL;
 	struct stat st;
+	mode_t old = umask(077);	/* an application's tight umask changes nothing */
 
 	ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
+	umask(old);
 	ck_assert_int_eq(lo_record_create(tu_reg, w), -EEXIST);
 	ck_assert_int_eq(stat(tu_path("reg/sessions/r7"), &st), 0);
 	/* Readable by everyone, like utmp, so `logoff --list` works for
@@ -123,10 +126,17 @@ START_TEST(test_lock_excludes_other_process)
 	pid_t pid;
 	int status;
 
+	struct stat st;
+
+	/* The lock is a file only the registry's owner can open: the
+	 * directories are readable by everyone, and a user who could flock
+	 * one of them would stall every login. */
+	ck_assert_int_eq(stat(tu_path("reg/lock"), &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_eq(lo_registry_lock(tu_reg), 0);
 	pid = fork();
 	if (pid == 0) {
-		int fd = open(tu_path("reg/sessions"), O_RDONLY | O_DIRECTORY);
+		int fd = open(tu_path("reg/lock"), O_RDWR);
 		/* Held by the parent: a non-blocking attempt must fail. */
 		_exit(flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK ? 0 : 1);
 	}
@@ -135,11 +145,25 @@ START_TEST(test_lock_excludes_other_process)
 	lo_registry_unlock(tu_reg);
 	pid = fork();
 	if (pid == 0) {
-		int fd = open(tu_path("reg/sessions"), O_RDONLY | O_DIRECTORY);
+		int fd = open(tu_path("reg/lock"), O_RDWR);
 		_exit(flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : 1);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* Another process holding a lock on the readable sessions directory
+	 * does not stop a writer. */
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(tu_path("reg/sessions"), O_RDONLY | O_DIRECTORY);
+		flock(fd, LOCK_EX);
+		pause();
+		_exit(0);
+	}
+	usleep(100000);
+	ck_assert_int_eq(lo_registry_lock(tu_reg), 0);
+	lo_registry_unlock(tu_reg);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
 END_TEST
 
