@@ -109,4 +109,18 @@ assert_gone "$tmp2"
 wait_for 5 sh -c "! kill -0 $bg2 2>/dev/null"
 assert_dead "$bg2" "stale session's setsid sleep"
 kill "$c2" 2>/dev/null
+
+# 5. `logoff` with no argument inside an ssh login, as the user, without
+# LOGOFF_SESSION_ID: the audit session names the session; the user's own
+# processes are signalled, sshd closes the session, the record goes.
+ssh_user 127.0.0.1 "setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo bg=\$!; echo id=\$LOGOFF_SESSION_ID; unset LOGOFF_SESSION_ID; exec '$LOGOFF' --config '$T/logoff.conf' -v" \
+	> "$T/out/self.out" 2> "$T/out/self.err"
+s5=$(sed -n 's/^id=//p' "$T/out/self.out")
+bg5=$(sed -n 's/^bg=//p' "$T/out/self.out")
+[ -n "$s5" ] && ok "own ssh session $s5" || fail "no id: $(cat "$T/out/self.out" "$T/out/self.err")"
+# (What it prints may not reach the client: sshd's process that relays
+# output is one of the session's processes.)
+wait_for 10 test ! -e "$T/reg/sessions/$s5" && ok "own session $s5 logged off" || fail "own session $s5 still there: $(lo --list)"
+assert_dead "$bg5" "own session's setsid sleep"
+assert_gone "$T/tmpbase/$s5"
 finish
