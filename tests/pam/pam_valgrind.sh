@@ -1,7 +1,8 @@
 #!/bin/sh
-# Memory check of the module and the helper under valgrind: a whole
-# session opened and closed through libpam, with the helper itself run
-# under valgrind (through a wrapper given as helper=). Any definite or
+# Memory check of the module, the helper and logoff(1) under valgrind: a
+# whole session opened and closed through libpam, with the helper itself
+# run under valgrind (through a wrapper given as helper=); then logoff
+# --list, --status, --json, a logoff and --gc of sessions. Any definite or
 # indirect leak, or any memory error, fails. Run by tools/test.
 . "${top_srcdir:-.}/tests/lib.sh"
 
@@ -24,7 +25,26 @@ $VG --log-file="$T/out/module.vg" "$top_builddir/tests/pam/pam_session_test" "$T
 	'echo x > "$TMPDIR/f"' > "$T/out/env" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "session under valgrind (module and helper clean)" || fail "exit $rc"
-for f in "$T/out/module.vg" "$T"/out/helper.vg.*; do
+# logoff(1): every mode on a live session, and a stale one for --gc.
+LOGOFF="$top_builddir/logoff"
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" vg "$TEST_USER" 'sleep 300' > "$T/out/s1" 2>&1 &
+wait_for 20 grep -q '^LOGOFF_SESSION_ID=' "$T/out/s1" || fail "session did not open"
+s1=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/s1")
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" vg "$TEST_USER" 'sleep 300' > "$T/out/s2" 2>&1 &
+l2=$!
+wait_for 20 grep -q '^LOGOFF_SESSION_ID=' "$T/out/s2" || fail "session did not open"
+n=0
+for args in "--list" "--list --json" "--status $s1" "--status $s1 --json" "nosuch" "--warn 0 $s1"; do
+	n=$((n + 1))
+	# shellcheck disable=SC2086
+	$VG --log-file="$T/out/logoff.vg.$n" "$LOGOFF" --config "$T/logoff.conf" --helper "$T/vg-helper" $args \
+		> "$T/out/logoff.$n" 2>&1
+done
+kill -KILL "$l2"; wait "$l2" 2>/dev/null
+$VG --log-file="$T/out/logoff.vg.gc" "$LOGOFF" --config "$T/logoff.conf" --helper "$T/vg-helper" --gc > "$T/out/logoff.gc" 2>&1
+assert_grep "logged off" "$T/out/logoff.gc"
+wait_for 20 test "$(records)" -eq 0
+for f in "$T/out/module.vg" "$T"/out/helper.vg.* "$T"/out/logoff.vg.*; do
 	[ -f "$f" ] || { fail "no valgrind log $f"; continue; }
 	# "==PID==" lines are errors and leaks; "--PID--" lines are valgrind's
 	# own notes (syscalls it does not know, such as pidfd_open).
