@@ -139,6 +139,18 @@ struct logoff_support {
 	 * (the user's other logins), or a negative errno. */
 	int (*user_sessions)(struct logoff_support *support);
 
+	/* Keep a small piece of this provider's state in the session record,
+	 * durably (rewritten before this returns), for its logoff, which runs
+	 * in another process: KEY is 1..32 of [a-z0-9_], VALUE at most 4095
+	 * bytes; VALUE NULL removes KEY. Not a subobject: the core never
+	 * releases data. Errors: -EINVAL for a bad KEY or VALUE, -ENOMEM,
+	 * registry write errors (-ENOSPC, -EIO). */
+	int (*set_data)(struct logoff_support *support, const char *key, const char *value);
+
+	/* The VALUE set_data kept for KEY, or NULL. Valid until the next
+	 * set_data of that KEY. */
+	const char *(*get_data)(struct logoff_support *support, const char *key);
+
 	/* Take and drop a reference on the support object. The core holds one
 	 * for each provider that is logged on; a provider that hands work to
 	 * something that outlives its logoff call takes its own. When the last

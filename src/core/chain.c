@@ -142,6 +142,33 @@ static int sup_untrack(struct logoff_support *s, int kind, const char *value)
 	return lo_record_write(si->chain->ctx->registry, si->chain->rec);
 }
 
+static int sup_set_data(struct logoff_support *s, const char *key, const char *value)
+{
+	struct support_impl *si = impl(s);
+	struct lo_record *rec = si->chain->rec;
+	const char *old = lo_record_get_data(rec, si->name, key);
+	char *saved = old ? strdup(old) : NULL;
+	int r;
+
+	if (old && !saved)
+		return -ENOMEM;
+	r = lo_record_set_data(rec, si->name, key, value);
+	if (r == 0) {
+		r = lo_record_write(si->chain->ctx->registry, rec);
+		if (r < 0)	/* not durable: not kept */
+			lo_record_set_data(rec, si->name, key, saved);
+	}
+	free(saved);
+	return r;
+}
+
+static const char *sup_get_data(struct logoff_support *s, const char *key)
+{
+	struct support_impl *si = impl(s);
+
+	return lo_record_get_data(si->chain->rec, si->name, key);
+}
+
 static int sup_subobject(struct logoff_support *s, size_t index, int *ret_kind,
 			 const char **ret_value)
 {
@@ -246,6 +273,8 @@ static void chain_init(struct chain *c, const struct lo_ctx *ctx, struct lo_reco
 			.track = sup_track,
 			.untrack = sup_untrack,
 			.subobject = sup_subobject,
+			.set_data = sup_set_data,
+			.get_data = sup_get_data,
 			.set_status = sup_set_status,
 			.config = sup_config,
 			.user_sessions = sup_user_sessions,

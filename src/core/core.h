@@ -163,6 +163,13 @@ struct lo_subobject {
 	char *value;
 };
 
+/* A piece of provider state (support->set_data). */
+struct lo_data {
+	char *provider;
+	char *key;		/* [a-z0-9_]{1,32} */
+	char *value;
+};
+
 /* One session record, in memory. */
 struct lo_record {
 	char id[LO_ID_MAX + 1];
@@ -181,6 +188,8 @@ struct lo_record {
 	size_t n_status;
 	struct lo_subobject *sub;
 	size_t n_sub;
+	struct lo_data *data;
+	size_t n_data;
 };
 
 struct lo_registry {
@@ -292,6 +301,13 @@ void lo_record_free(struct lo_record *record);
 
 /* Status object of provider NAME in RECORD, or NULL. */
 struct lo_status *lo_record_status(struct lo_record *record, const char *name);
+
+/* Provider data in memory (no write): set (VALUE NULL removes) returns 0,
+ * -EINVAL for a bad key or value, -ENOMEM; get returns the value or NULL. */
+int lo_record_set_data(struct lo_record *record, const char *provider, const char *key,
+		       const char *value);
+const char *lo_record_get_data(const struct lo_record *record, const char *provider,
+			       const char *key);
 
 /* Add or remove a subobject in memory (no write). Add returns 0, or 1 when
  * it was already there; remove returns 0 or -ENOENT. */

@@ -381,6 +381,14 @@ static char *record_format(const struct lo_record *r)
 		buf_token(&b, s->value);
 		buf_add(&b, "\n", 1);
 	}
+	for (size_t i = 0; i < r->n_data; i++) {
+		const struct lo_data *d = &r->data[i];
+		buf_add(&b, "data", 4);
+		buf_token(&b, d->provider);
+		buf_token(&b, d->key);
+		buf_token(&b, d->value);
+		buf_add(&b, "\n", 1);
+	}
 	buf_add(&b, "end\n", 4);
 	if (b.oom) {
 		free(b.p);
@@ -592,6 +600,17 @@ static int record_parse(char *text, struct lo_record **ret, const char **ret_why
 				goto out;
 			}
 			r->n_status++;
+		} else if (strcmp(tok[0], "data") == 0 && n == 4) {
+			if (token_decode(tok[1]) < 0 || token_decode(tok[2]) < 0 ||
+			    token_decode(tok[3]) < 0 || !*tok[1] || lo_record_get_data(r, tok[1], tok[2]))
+				goto out;
+			res = lo_record_set_data(r, tok[1], tok[2], tok[3]);
+			if (res < 0) {
+				if (res != -ENOMEM)
+					res = -EBADMSG;
+				goto out;
+			}
+			res = -EBADMSG;
 		} else if (strcmp(tok[0], "subobject") == 0 && n == 4) {
 			int kind = lookup(kind_names, 6, tok[2]);
 			if (kind <= 0 || token_decode(tok[1]) < 0 || token_decode(tok[3]) < 0 ||
@@ -1102,7 +1121,82 @@ void lo_record_free(struct lo_record *record)
 		free(record->sub[i].value);
 	}
 	free(record->sub);
+	for (size_t i = 0; i < record->n_data; i++) {
+		free(record->data[i].provider);
+		free(record->data[i].key);
+		free(record->data[i].value);
+	}
+	free(record->data);
 	free(record);
+}
+
+static bool data_key_valid(const char *key)
+{
+	size_t len = key ? strlen(key) : 0;
+
+	if (len == 0 || len > 32)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!islower((unsigned char)key[i]) && !isdigit((unsigned char)key[i]) && key[i] != '_')
+			return false;
+	return true;
+}
+
+const char *lo_record_get_data(const struct lo_record *record, const char *provider,
+			       const char *key)
+{
+	for (size_t i = 0; i < record->n_data; i++)
+		if (strcmp(record->data[i].provider, provider) == 0 &&
+		    strcmp(record->data[i].key, key) == 0)
+			return record->data[i].value;
+	return NULL;
+}
+
+int lo_record_set_data(struct lo_record *record, const char *provider, const char *key,
+		       const char *value)
+{
+	struct lo_data *d;
+	char *v;
+
+	if (!data_key_valid(key) || !provider || !*provider ||
+	    (value && strlen(value) > LO_VALUE_MAX))
+		return -EINVAL;
+	for (size_t i = 0; i < record->n_data; i++) {
+		d = &record->data[i];
+		if (strcmp(d->provider, provider) != 0 || strcmp(d->key, key) != 0)
+			continue;
+		if (!value) {
+			free(d->provider);
+			free(d->key);
+			free(d->value);
+			memmove(d, d + 1, (record->n_data - i - 1) * sizeof(*d));
+			record->n_data--;
+			return 0;
+		}
+		if (!(v = strdup(value)))
+			return -ENOMEM;
+		free(d->value);
+		d->value = v;
+		return 0;
+	}
+	if (!value)
+		return 0;
+	d = realloc(record->data, (record->n_data + 1) * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	record->data = d;
+	d = &d[record->n_data];
+	d->provider = strdup(provider);
+	d->key = strdup(key);
+	d->value = strdup(value);
+	if (!d->provider || !d->key || !d->value) {
+		free(d->provider);
+		free(d->key);
+		free(d->value);
+		return -ENOMEM;
+	}
+	record->n_data++;
+	return 0;
 }
 
 struct lo_status *lo_record_status(struct lo_record *record, const char *name)

@@ -42,6 +42,10 @@ static struct lo_record *sample(const char *id)
 	ck_assert_int_eq(lo_record_add_sub(r, "tmpdir", LOGOFF_SUBOBJECT_PATH, "/tmp/a dir/%x"), 0);
 	ck_assert_int_eq(lo_record_add_sub(r, "hooks", LOGOFF_SUBOBJECT_PROCESS, "99:12"), 0);
 	ck_assert_int_eq(lo_record_add_sub(r, "hooks", LOGOFF_SUBOBJECT_PROCESS, "99:12"), 1);
+	ck_assert_int_eq(lo_record_set_data(r, "krb5", "ccache", "FILE:/tmp/a b%"), 0);
+	ck_assert_int_eq(lo_record_set_data(r, "krb5", "gone", "x"), 0);
+	ck_assert_int_eq(lo_record_set_data(r, "krb5", "gone", NULL), 0);
+	ck_assert_int_eq(lo_record_set_data(r, "krb5", "Bad-Key", "x"), -EINVAL);
 	return r;
 }
 
@@ -64,6 +68,9 @@ START_TEST(test_round_trip)
 	ck_assert(tu_exists(tu_path("reg/users/1000/r7")));
 
 	ck_assert_int_eq(lo_record_read(tu_reg, "r7", &r, &err), 0);
+	ck_assert_str_eq(lo_record_get_data(r, "krb5", "ccache"), "FILE:/tmp/a b%");
+	ck_assert_ptr_null(lo_record_get_data(r, "krb5", "gone"));
+	ck_assert_uint_eq(r->n_data, 1);
 	ck_assert_str_eq(r->user, "alice");
 	ck_assert_str_eq(r->home, "/home/alice smith");
 	ck_assert_str_eq(r->tty, "");
@@ -213,6 +220,10 @@ START_TEST(test_corrupt_records_refused)
 		       "malformed");
 	expect_refused("9", "logoff-record 1\nid 9\nuser %00\nuid 1\ngid 1\nend\n", -EBADMSG,
 		       "malformed");
+	expect_refused("9", "logoff-record 1\nid 9\nuser a\nuid 1\ngid 1\ndata p ../k v\nend\n",
+		       -EBADMSG, "malformed");
+	expect_refused("9", "logoff-record 1\nid 9\nuser a\nuid 1\ngid 1\ndata p k v\ndata p k w\nend\n",
+		       -EBADMSG, "malformed");
 	free(good);
 	lo_record_free(w);
 }
