@@ -4,10 +4,15 @@
  * SIGKILL, all through pidfds so a reused pid is never hit.
  *
  * Which processes are the session's (match):
+ *   cgroup those in the session's own cgroup v2 (systemd's session-N.scope,
+ *          or one the admin sets up: [processes] cgroup_pattern), and in
+ *          the cgroups below it; ended with cgroup.kill when that cannot
+ *          hit anything that must survive, else by signals as below;
  *   audit  those whose audit session id is the one this login created;
  *   user   the user's, but only when the user has no other session in the
  *          registry;
- *   auto   audit when this login created an audit session, else user.
+ *   auto   cgroup when the login manager runs in a session cgroup, else
+ *          audit when this login created an audit session, else user.
  * Never the calling process or its ancestors (the login manager), never a
  * process of exclude_users, never one running a root-owned program listed
  * in keep_commands; with match=user never one that started after the
@@ -19,6 +24,9 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/statfs.h>
 #include <errno.h>
 #include <poll.h>
 #include <pwd.h>
@@ -36,10 +44,13 @@
 #include "core/core.h"
 #include "providers/providers.h"
 
-static const char *const match_choices[] = { "auto", "audit", "user", NULL };
+static const char *const match_choices[] = { "auto", "cgroup", "audit", "user", NULL };
 
 static const struct logoff_config_key keys[] = {
 	{ "match", LOGOFF_CONFIG_STRING, "auto", match_choices },
+	/* The last component of the login manager's cgroup must match this
+	 * (fnmatch) for the session to have a cgroup of its own. */
+	{ "cgroup_pattern", LOGOFF_CONFIG_STRING, "session-*.scope", NULL },
 	{ "grace", LOGOFF_CONFIG_SECONDS, "5", NULL },
 	{ "exclude_users", LOGOFF_CONFIG_LIST, "root", NULL },
 	{ "keep_commands", LOGOFF_CONFIG_LIST, "", NULL },	/* program names or paths */
@@ -53,6 +64,7 @@ static const struct logoff_config_key keys[] = {
 
 struct matcher {
 	bool audit;
+	const char *cgroup;	/* match=cgroup: the session's cgroup, relative to the v2 root */
 	uint32_t session;
 	uid_t uid;
 	uid_t excluded[LO_MAX_PROVIDERS * 4];
@@ -72,29 +84,111 @@ struct victims {
 	size_t n, cap;
 };
 
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/* The cgroup v2 path of PID ("/user.slice/.../session-3.scope"), from the
+ * "0::" line of /proc/PID/cgroup, into BUF. -ENOENT without one. */
+static int cgroup_of(pid_t pid, char *buf, size_t size)
+{
+	char path[64], line[PATH_MAX + 8];
+	int r = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strcspn(line, "\n");
+		line[len] = '\0';
+		if (strncmp(line, "0::/", 4) == 0 && len - 3 < size) {
+			strcpy(buf, line + 3);
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/* Where the cgroup v2 root is mounted (a cgroup2 mount of root "/"). */
+static int cgroup2_mount(char *buf, size_t size)
+{
+	char line[4096];
+	int r = -ENOENT;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		/* id parent major:minor root mountpoint opts... - fstype src opts */
+		char root[PATH_MAX], mnt[PATH_MAX], fstype[64];
+		const char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
+		    sscanf(dash + 3, "%63s", fstype) != 1)
+			continue;
+		if (strcmp(fstype, "cgroup2") == 0 && strcmp(root, "/") == 0 && strlen(mnt) < size &&
+		    !strchr(mnt, '\\')) {
+			strcpy(buf, mnt);
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/* At logon: the session's own cgroup, when the login manager runs in
+ * one whose name matches cgroup_pattern; kept in the record. */
+static void find_session_cgroup(struct logoff_support *s)
+{
+	char cg[PATH_MAX];
+	const char *base;
+
+	if (cgroup_of(getpid(), cg, sizeof(cg)) < 0 || strcmp(cg, "/") == 0)
+		return;
+	base = strrchr(cg, '/') + 1;
+	if (fnmatch(s->config(s, "cgroup_pattern"), base, 0) != 0)
+		return;
+	s->set_data(s, "cgroup", cg);
+}
+
 static const char *mode_of(struct logoff_support *s)
 {
 	const char *m = s->config(s, "match");
 
 	if (strcmp(m, "auto") == 0)
-		return s->identity->audit_session ? "audit" : "user";
+		return s->get_data(s, "cgroup") ? "cgroup" :
+		       s->identity->audit_session ? "audit" : "user";
 	return m;
 }
 
 static int processes_logon(struct logoff_support *s, unsigned flags)
 {
-	const char *mode = mode_of(s);
+	const char *mode;
 
+	find_session_cgroup(s);
+	mode = mode_of(s);
 	if (strcmp(mode, "audit") == 0 && !s->identity->audit_session)
 		s->set_status(s, "match=audit, but this login created no audit session "
 			      "(pam_loginuid): nothing will be ended");
+	else if (strcmp(mode, "cgroup") == 0 && !s->get_data(s, "cgroup"))
+		s->set_status(s, "match=cgroup, but the login manager runs in no session cgroup "
+			      "(cgroup_pattern %s): nothing will be ended",
+			      s->config(s, "cgroup_pattern"));
+	else if (strcmp(mode, "cgroup") == 0)
+		s->set_status(s, "match=cgroup: %s", s->get_data(s, "cgroup"));
 	else
 		s->set_status(s, "match=%s", mode);
 	return 0;
 }
 
-static void matcher_init(struct logoff_support *s, struct matcher *m, bool audit)
+static void matcher_init(struct logoff_support *s, struct matcher *m, const char *mode)
 {
+	bool audit = strcmp(mode, "audit") == 0, user = strcmp(mode, "user") == 0;
 	const char *list = s->config(s, "exclude_users");
 	char *words[LO_MAX_PROVIDERS * 4];
 	int n = lo_split_list(list, words, LO_MAX_PROVIDERS * 4);
@@ -102,8 +196,9 @@ static void matcher_init(struct logoff_support *s, struct matcher *m, bool audit
 
 	memset(m, 0, sizeof(*m));
 	m->audit = audit;
+	m->cgroup = strcmp(mode, "cgroup") == 0 ? s->get_data(s, "cgroup") : NULL;
 	m->unprivileged = !s->privileged;
-	if (!audit) {
+	if (user) {
 		struct timespec ts;
 		long hz = sysconf(_SC_CLK_TCK);
 		/* /proc/PID/stat's start time counts clock ticks since boot. */
@@ -203,8 +298,16 @@ static bool matches(struct matcher *m, pid_t pid)
 	/* Kernel threads (children of kthreadd) and the already dead. */
 	if (pid == 2 || ppid == 2 || state == 'Z' || state == 'X')
 		return false;
-	if (m->audit ? sid != m->session : uid != m->uid)
+	if (m->cgroup) {
+		char cg[PATH_MAX];
+		size_t len = strlen(m->cgroup);
+
+		if (cgroup_of(pid, cg, sizeof(cg)) < 0 || strncmp(cg, m->cgroup, len) != 0 ||
+		    (cg[len] != '\0' && cg[len] != '/'))
+			return false;
+	} else if (m->audit ? sid != m->session : uid != m->uid) {
 		return false;
+	}
 	if (m->unprivileged && uid != geteuid())
 		return false;
 	for (size_t i = 0; i < m->n_excluded; i++)
@@ -358,14 +461,81 @@ static size_t wait_all(struct victims *v, int64_t deadline_ms)
 	return alive;
 }
 
+/* True when PID's cgroup is M's session cgroup or below it. */
+static bool in_cgroup(const struct matcher *m, pid_t pid)
+{
+	char cg[PATH_MAX];
+	size_t len = strlen(m->cgroup);
+
+	return cgroup_of(pid, cg, sizeof(cg)) == 0 && strncmp(cg, m->cgroup, len) == 0 &&
+	       (cg[len] == '\0' || cg[len] == '/');
+}
+
+/*
+ * match=cgroup: end the whole cgroup with one write to cgroup.kill
+ * (Linux 5.14), when nothing in it must survive: no ancestor of ours (the
+ * login manager sits in its session scope while it runs close_session),
+ * no process of exclude_users, nothing kept. Returns how many processes
+ * it held, 0 when it was not used.
+ */
+static unsigned cgroup_kill(struct logoff_support *s, struct matcher *m)
+{
+	char root[PATH_MAX], path[PATH_MAX * 2];
+	struct statfs sf;
+	unsigned n = 0;
+	DIR *d;
+	int fd;
+	struct dirent *de;
+
+	if (cgroup2_mount(root, sizeof(root)) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s%s/cgroup.kill", root, m->cgroup);
+	if (access(path, W_OK) < 0 || !(d = opendir("/proc")))
+		return 0;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		uid_t uid;
+		bool blocks = false;
+
+		if (*end || pid <= 1 || !in_cgroup(m, (pid_t)pid))
+			continue;
+		for (size_t i = 0; i < m->n_ancestors; i++)
+			blocks |= m->ancestors[i] == pid;
+		if (lo_proc_info((pid_t)pid, NULL, &uid, NULL, NULL, NULL) == 0)
+			for (size_t i = 0; i < m->n_excluded; i++)
+				blocks |= m->excluded[i] == uid;
+		blocks |= kept(m, (pid_t)pid);
+		if (blocks) {
+			closedir(d);
+			return 0;
+		}
+		n++;
+	}
+	closedir(d);
+	if (n == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	/* The path came from the record: write only into a cgroup2 file. */
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC || write(fd, "1", 1) != 1) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	s->log(s, LOG_DEBUG, "cgroup.kill: %s%s (%u processes)", root, m->cgroup, n);
+	return n;
+}
+
 static int processes_logoff(struct logoff_support *s, unsigned flags)
 {
 	const char *mode;
-	bool audit;
+	bool audit, user;
 	struct matcher m;
 	struct victims v = { 0 };
 	struct rlimit rl;
-	unsigned grace = 5, ended = 0, killed = 0, survived = 0;
+	unsigned grace = 5, ended = 0, killed = 0, survived = 0, cgkilled = 0;
 	size_t batch;
 	int r = 0;
 
@@ -380,11 +550,16 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 	}
 	mode = mode_of(s);
 	audit = strcmp(mode, "audit") == 0;
+	user = strcmp(mode, "user") == 0;
 	if (audit && !s->identity->audit_session) {
 		s->set_status(s, "match=audit without an audit session: nothing ended");
 		return 0;
 	}
-	if (!audit) {
+	if (strcmp(mode, "cgroup") == 0 && !s->get_data(s, "cgroup")) {
+		s->set_status(s, "match=cgroup without a session cgroup: nothing ended");
+		return 0;
+	}
+	if (user) {
 		int others = s->user_sessions(s);
 		if (others != 0) {
 			s->set_status(s, "match=user: %s has %d other session%s, nothing ended",
@@ -393,12 +568,14 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		}
 	}
 	lo_parse_seconds(s->config(s, "grace"), &grace);
-	matcher_init(s, &m, audit);
+	matcher_init(s, &m, mode);
 	if (m.exclude_error) {
 		s->set_status(s, "exclude_users has too many entries: nothing ended");
 		return -E2BIG;
 	}
-	if (!audit) {
+	if (m.cgroup)
+		cgkilled = cgroup_kill(s, &m);
+	if (user) {
 		for (size_t i = 0; i < m.n_excluded; i++)
 			if (m.excluded[i] == m.uid) {
 				s->set_status(s, "match=user: %s is in exclude_users, nothing ended",
@@ -418,7 +595,7 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 
 		/* A new login of the user between rounds makes the user's
 		 * processes its processes too. */
-		if (!audit && round > 0 && s->user_sessions(s) != 0) {
+		if (user && round > 0 && s->user_sessions(s) != 0) {
 			s->log(s, LOG_INFO, "%s logged on again; stopping", s->identity->user);
 			break;
 		}
@@ -439,9 +616,14 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		victims_clear(&v);
 	}
 	free(v.h);
-	s->set_status(s, "match=%s: ended %u process%s (%u with SIGKILL)%s%s", mode, ended + killed,
-		      ended + killed == 1 ? "" : "es", killed, survived ? ", some survived" : "",
-		      s->privileged ? "" : "; not root: only processes of our own uid");
+	if (cgkilled)
+		s->set_status(s, "match=cgroup: ended %u process%s with cgroup.kill%s", cgkilled,
+			      cgkilled == 1 ? "" : "es", survived ? ", some survived" : "");
+	else
+		s->set_status(s, "match=%s: ended %u process%s (%u with SIGKILL)%s%s", mode,
+			      ended + killed, ended + killed == 1 ? "" : "es", killed,
+			      survived ? ", some survived" : "",
+			      s->privileged ? "" : "; not root: only processes of our own uid");
 	s->log(s, LOG_DEBUG, "ended %u processes, %u with SIGKILL", ended + killed, killed);
 	if (r < 0)
 		return r;
