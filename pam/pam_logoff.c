@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -86,13 +87,22 @@ static void log_pam(void *ctx, int priority, const char *msg)
 	pam_syslog(l->pamh, priority, "%s", msg);
 }
 
-static const char *env_get(void *pamh, const char *name)
+struct plugin_args;
+
+/* What the chain's ctx->pamh points at in this module. */
+struct module_ctx {
+	pam_handle_t *pamh;
+	const struct plugin_args *plugin;
+};
+
+static const char *env_get(void *mctx, const char *name)
 {
-	return pam_getenv(pamh, name);
+	return pam_getenv(((struct module_ctx *)mctx)->pamh, name);
 }
 
-static int env_put(void *pamh, const char *name, const char *value)
+static int env_put(void *mctx, const char *name, const char *value)
 {
+	pam_handle_t *pamh = ((struct module_ctx *)mctx)->pamh;
 	/* "NAME" without '=' removes it (pam_putenv(3)). */
 	char *s = value ? lo_strdupf("%s=%s", name, value) : strdup(name);
 	int r;
@@ -147,6 +157,138 @@ static void helper_line(void *ctx, const char *line)
 	log_pam(ctx, priority < 0 ? LOG_ERR : priority, line);
 }
 
+/* ------------------------------------------------------------ plugins */
+
+struct plugin_run {
+	struct log_ctx *lc;
+	int (*putenv_fn)(void *env_ctx, const char *name, const char *value);
+	void *env_ctx;
+	int result;
+	bool got_result;
+};
+
+static bool env_name_valid(const char *n, size_t len)
+{
+	if (len == 0 || (!isalpha((unsigned char)n[0]) && n[0] != '_'))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!isalnum((unsigned char)n[i]) && n[i] != '_')
+			return false;
+	return true;
+}
+
+/* The helper's lines: "=NAME=VALUE" / "=NAME" (the plugin changed the PAM
+ * environment), "!N" (its result), else "<N>message". */
+static void plugin_line(void *ctx, const char *line)
+{
+	struct plugin_run *pr = ctx;
+
+	if (line[0] == '=') {
+		const char *eq = strchr(line + 1, '=');
+		size_t len = eq ? (size_t)(eq - line - 1) : strlen(line + 1);
+		char name[128];
+
+		if (!env_name_valid(line + 1, len) || len >= sizeof(name)) {
+			log_pam(pr->lc, LOG_ERR, "a plugin set an invalid PAM environment name");
+			return;
+		}
+		memcpy(name, line + 1, len);
+		name[len] = '\0';
+		pr->putenv_fn(pr->env_ctx, name, eq ? eq + 1 : NULL);
+	} else if (line[0] == '!') {
+		char *end;
+		long v = strtol(line + 1, &end, 10);
+		if (*end == '\0' && v <= 0 && v > -4096) {
+			pr->result = (int)v;
+			pr->got_result = true;
+		}
+	} else {
+		helper_line(pr->lc, line);
+	}
+}
+
+struct plugin_args {
+	const struct args *a;
+	struct log_ctx *lc;
+	unsigned timeout;
+};
+
+/* ctx->run_plugin: a plugin provider's logon (or a rollback's logoff) in
+ * logoff-helper; this process never loads a plugin. */
+static int run_plugin(const struct lo_ctx *ctx, const char *id, const char *name, bool logon,
+		      bool rollback, int (*putenv_fn)(void *, const char *, const char *),
+		      void *env_ctx)
+{
+	const struct plugin_args *pa = ((struct module_ctx *)ctx->pamh)->plugin;
+	pam_handle_t *pamh = ((struct module_ctx *)ctx->pamh)->pamh;
+	struct plugin_run pr = { .lc = pa->lc, .putenv_fn = putenv_fn, .env_ctx = env_ctx,
+				 .result = -EIO };
+	char **penv = pam_getenvlist(pamh), **envp;
+	char *argv[14];
+	size_t n = 0, k = 0;
+	int r, status = -1, pidfd, outfd;
+	pid_t pid;
+
+	for (char **e = penv; e && *e; e++)
+		n++;
+	envp = calloc(n + 2, sizeof(*envp));
+	if (!envp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	envp[k++] = strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	for (size_t i = 0; i < n; i++)
+		envp[k++] = lo_strdupf("LOGOFF_PAMENV_%s", penv[i]);
+	for (size_t i = 0; i < k; i++)
+		if (!envp[i]) {
+			r = -ENOMEM;
+			goto out;
+		}
+	n = 0;
+	argv[n++] = (char *)pa->a->helper;
+	argv[n++] = (char *)"--session";
+	argv[n++] = (char *)id;
+	argv[n++] = (char *)"--provider";
+	argv[n++] = (char *)name;
+	if (logon)
+		argv[n++] = (char *)"--logon";
+	if (rollback)
+		argv[n++] = (char *)"--rollback";
+	argv[n++] = (char *)"--config";
+	argv[n++] = (char *)pa->a->config;
+	argv[n++] = (char *)"--prefix-priority";
+	if (pa->a->debug)
+		argv[n++] = (char *)"--debug";
+	argv[n] = NULL;
+	{
+		struct lo_spawn sp = { .path = pa->a->helper, .argv = argv, .envp = envp, .cwd = "/",
+				       .capture = true };
+		r = lo_spawn_start(&sp, &pid, &pidfd, &outfd);
+		if (r == 0)
+			r = lo_spawn_wait(pid, pidfd, outfd, lo_now_ms() + (int64_t)pa->timeout * 1000,
+					  1000, plugin_line, &pr, &status);
+	}
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "%s: cannot run the plugin's %s in %s: %s", name,
+			   logon ? "logon" : "logoff", pa->a->helper, strerror(-r));
+		r = -EIO;
+	} else if (!pr.got_result) {
+		pam_syslog(pamh, LOG_ERR, "%s: the plugin's %s ended without a result (helper status "
+			   "%d)", name, logon ? "logon" : "logoff", status);
+		r = -EIO;
+	} else {
+		r = pr.result;
+	}
+out:
+	for (size_t i = 0; envp && i < k; i++)
+		free(envp[i]);
+	free(envp);
+	for (char **e = penv; e && *e; e++)
+		free(*e);
+	free(penv);
+	return r;
+}
+
 /* Start the sweep of stale sessions, at most once per [logoff]
  * gc_interval, detached: the login never waits for it. */
 static void maybe_sweep(pam_handle_t *pamh, const struct args *a, const struct lo_config *config,
@@ -198,14 +340,17 @@ LO_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const
 		goto out;
 	}
 	{
+		struct plugin_args pa = { .a = &a, .lc = &lc, .timeout = config->timeout };
+		struct module_ctx mctx = { .pamh = pamh, .plugin = &pa };
 		struct lo_ctx ctx = {
 			.config = config,
 			.registry = registry,
 			.log = { .fn = log_pam, .ctx = &lc, .debug = a.debug },
 			.pam_getenv = env_get,
 			.pam_putenv = env_put,
-			.pamh = pamh,
+			.pamh = &mctx,
 			.privileged = geteuid() == 0,
+			.run_plugin = run_plugin,
 		};
 		struct lo_login login = {
 			.user = user,

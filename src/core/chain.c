@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -361,6 +362,151 @@ static int abi_check(struct support_impl *si)
 	return 0;
 }
 
+/* ---------------------------------------------------------- plugins */
+
+static bool is_builtin(const struct logoff_provider *p)
+{
+	for (size_t i = 0; lo_builtin_providers[i]; i++)
+		if (lo_builtin_providers[i] == p)
+			return true;
+	return false;
+}
+
+/* Take what FRESH (the record as another process left it) holds of
+ * provider NAME into REC: its status object, subobjects and data. */
+static int merge_provider(struct lo_record *rec, const struct lo_record *fresh, const char *name)
+{
+	const struct lo_status *fs = NULL;
+	size_t i = 0;
+	int r = 0;
+
+	for (size_t k = 0; k < fresh->n_status; k++)
+		if (strcmp(fresh->status[k].name, name) == 0)
+			fs = &fresh->status[k];
+	if (fs) {
+		struct lo_status *st = lo_record_status(rec, name);
+		if (st) {
+			st->state = fs->state;
+			st->result = fs->result;
+			st->faults = fs->faults;
+			st->since = fs->since;
+			memcpy(st->message, fs->message, sizeof(st->message));
+		}
+	}
+	while (i < rec->n_sub) {
+		if (strcmp(rec->sub[i].provider, name) == 0)
+			lo_record_remove_sub(rec, name, rec->sub[i].kind, rec->sub[i].value);
+		else
+			i++;
+	}
+	for (size_t k = 0; k < fresh->n_sub && r >= 0; k++)
+		if (strcmp(fresh->sub[k].provider, name) == 0)
+			r = lo_record_add_sub(rec, name, fresh->sub[k].kind, fresh->sub[k].value);
+	for (i = rec->n_data; i-- > 0;)
+		if (strcmp(rec->data[i].provider, name) == 0)
+			lo_record_set_data(rec, name, rec->data[i].key, NULL);
+	for (size_t k = 0; k < fresh->n_data && r >= 0; k++)
+		if (strcmp(fresh->data[k].provider, name) == 0)
+			r = lo_record_set_data(rec, name, fresh->data[k].key, fresh->data[k].value);
+	return r < 0 ? r : 0;
+}
+
+/* After another process ran provider SI: take its state from the record. */
+static void reload_provider(struct support_impl *si)
+{
+	struct chain *c = si->chain;
+	struct lo_record *fresh = NULL;
+
+	if (lo_record_read(c->ctx->registry, c->rec->id, &fresh, NULL) == 0)
+		merge_provider(c->rec, fresh, si->name);
+	lo_record_free(fresh);
+}
+
+/* A plugin's logon or logoff in a forked child (in logoff-helper): a
+ * crash takes only the child down, and is recorded. */
+static int run_isolated(struct support_impl *si, bool logon)
+{
+	struct chain *c = si->chain;
+	int status = 0;
+	pid_t pid;
+
+	/* The child starts from the record as it is now. */
+	lo_record_write(c->ctx->registry, c->rec);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int r = logon ? si->provider->logon(&si->pub, 0) : si->provider->logoff(&si->pub, 0);
+		lo_record_write(c->ctx->registry, c->rec);
+		_exit(r < 0 && r > -256 ? -r : r < 0 ? EIO : 0);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	}
+	reload_provider(si);
+	if (status != -1 && WIFSIGNALED(status)) {
+		sup_set_status(&si->pub, "%s crashed: signal %d (%s)", logon ? "logon" : "logoff",
+			       WTERMSIG(status), strsignal(WTERMSIG(status)));
+		lo_log(&c->ctx->log, LOG_ERR, "session %s: %s: %s crashed: signal %d (%s)",
+		       c->rec->id, si->name, logon ? "logon" : "logoff", WTERMSIG(status),
+		       strsignal(WTERMSIG(status)));
+		return -EIO;
+	}
+	if (status == -1 || !WIFEXITED(status))
+		return -EIO;
+	return -WEXITSTATUS(status);
+}
+
+/* A PAM environment change a plugin made in logoff-helper. */
+static int external_putenv(void *env_ctx, const char *name, const char *value)
+{
+	struct support_impl *si = env_ctx;
+
+	if (!value) {
+		struct chain *c = si->chain;
+		return c->ctx->pam_putenv ? c->ctx->pam_putenv(c->ctx->pamh, name, NULL) : -ENOTSUP;
+	}
+	return sup_putenv(&si->pub, name, value);
+}
+
+/* A plugin's logon, or a rollback's logoff, from the module: in
+ * logoff-helper, never in the login manager's process. */
+static int run_external(struct support_impl *si, bool logon)
+{
+	struct chain *c = si->chain;
+	int r;
+
+	r = lo_record_write(c->ctx->registry, c->rec);
+	if (r < 0)
+		return r;
+	r = c->ctx->run_plugin(c->ctx, c->rec->id, si->name, logon, si->pub.rollback,
+			       external_putenv, si);
+	reload_provider(si);
+	return r;
+}
+
+/* The provider's logon or logoff, wherever it must run. */
+static int call_provider(struct support_impl *si, bool logon)
+{
+	int (*fn)(struct logoff_support *, unsigned);
+	int r;
+
+	if (!si->provider && si->chain->ctx->run_plugin && lo_plugin_name_valid(si->name))
+		return run_external(si, logon);
+	r = abi_check(si);
+	if (r < 0)
+		return r;
+	fn = logon ? si->provider->logon : si->provider->logoff;
+	if (!fn)
+		return 0;
+	if (si->chain->ctx->isolate_plugins && !is_builtin(si->provider))
+		return run_isolated(si, logon);
+	return fn(&si->pub, 0);
+}
+
 /* Log off one provider: its logoff, then the core's releasers for what
  * it left, then the core's reference on its support object. */
 static int logoff_one(struct support_impl *si)
@@ -374,9 +520,7 @@ static int logoff_one(struct support_impl *si)
 		set_state(si, LO_PROVIDER_LOGGING_OFF, 0);
 		lo_record_write(c->ctx->registry, c->rec);
 		lo_log(&c->ctx->log, LOG_DEBUG, "session %s: %s: logging off", c->rec->id, si->name);
-		r = abi_check(si);
-		if (r == 0 && si->provider->logoff)
-			r = si->provider->logoff(&si->pub, 0);
+		r = call_provider(si, false);
 		if (r < 0)
 			lo_log(&c->ctx->log, LOG_ERR, "%s: logoff failed: %s", si->name,
 			       strerror(-r));
@@ -484,9 +628,7 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
 	for (i = 0; i < c->n; i++) {
 		struct support_impl *si = &c->sup[i];
 
-		r = abi_check(si);
-		if (r == 0 && si->provider->logon)
-			r = si->provider->logon(&si->pub, 0);
+		r = call_provider(si, true);
 		if (r == 0) {
 			/* The core's reference, dropped after the provider's
 			 * logoff. */
@@ -692,6 +834,41 @@ int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id)
 	r = lo_record_write(ctx->registry, rec);
 out:
 	lo_registry_unlock(ctx->registry);
+	lo_record_free(rec);
+	return r;
+}
+
+int lo_chain_provider_call(const struct lo_ctx *ctx, const char *id, const char *name, bool logon,
+			   bool rollback, int *ret_result)
+{
+	struct lo_record *rec = NULL;
+	struct support_impl *si = NULL;
+	struct chain *c;
+	int r;
+
+	*ret_result = -ENOENT;
+	r = lo_record_read(ctx->registry, id, &rec, NULL);
+	if (r < 0)
+		return r;
+	c = malloc(sizeof(*c));
+	if (!c) {
+		lo_record_free(rec);
+		return -ENOMEM;
+	}
+	chain_init(c, ctx, rec, logon);
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->sup[i].name, name) == 0)
+			si = &c->sup[i];
+	if (!si) {
+		r = -ENOENT;
+	} else {
+		si->pub.rollback = rollback;
+		*ret_result = call_provider(si, logon);
+		r = lo_record_write(ctx->registry, rec);
+	}
+	for (size_t k = 0; k < c->n_env; k++)
+		free(c->env_names[k]);
+	free(c);
 	lo_record_free(rec);
 	return r;
 }

@@ -27,6 +27,7 @@ const struct logoff_config_key lo_core_config_keys[] = {
 	{ "timeout", LOGOFF_CONFIG_SECONDS, "30", NULL },
 	{ "gc_interval", LOGOFF_CONFIG_SECONDS, "300", NULL },
 	{ "protected_ttys", LOGOFF_CONFIG_LIST, "console", NULL },
+	{ "plugin_dir", LOGOFF_CONFIG_PATH, LO_PLUGIN_DIR, NULL },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -111,6 +112,19 @@ bool lo_list_contains(const char *list, const char *word)
 	return false;
 }
 
+bool lo_plugin_name_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > 32)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!islower((unsigned char)name[i]) && !isdigit((unsigned char)name[i]) &&
+		    name[i] != '_')
+			return false;
+	return true;
+}
+
 const struct logoff_provider *lo_provider_find(const struct logoff_provider *const *table,
 					       const char *name)
 {
@@ -176,7 +190,11 @@ static int check_value(const struct lo_config *config, const char *section,
 			if (n < 0)
 				return n;
 			for (int i = 0; i < n; i++) {
-				if (r == 0 && !lo_provider_find(config->table, words[i])) {
+				/* Without a table of loaded plugins, a name that is not
+				 * built in may be a plugin: checked once every file is
+				 * read (plugin_dir may come later). */
+				if (r == 0 && !lo_provider_find(config->table, words[i]) &&
+				    (config->table || !lo_plugin_name_valid(words[i]))) {
 					*ret_why = "unknown provider";
 					r = -EINVAL;
 				}
@@ -232,8 +250,27 @@ static char *reader(char *str, int num, void *stream)
 		char name[64];
 		snprintf(name, sizeof(name), "%.*s", (int)(end - p - 1), p + 1);
 		section_keys(st->config, name, &known);
-		if (!known)
+		if (!known && lo_plugin_name_valid(name)) {
+			/* Perhaps a plugin's section: decided after the last file. */
+			char *where = lo_strdupf("%s:%d", st->file, st->line);
+			char **ns = realloc(st->config->pending,
+					    (st->config->n_pending + 1) * 2 * sizeof(*ns));
+			char *sec = strdup(name);
+			if (!where || !ns || !sec) {
+				free(where);
+				free(sec);
+				if (ns)
+					st->config->pending = ns;
+				set_error(st, -ENOMEM, "out of memory");
+			} else {
+				st->config->pending = ns;
+				ns[st->config->n_pending * 2] = sec;
+				ns[st->config->n_pending * 2 + 1] = where;
+				st->config->n_pending++;
+			}
+		} else if (!known) {
 			set_error(st, -EINVAL, "%s:%d: unknown section [%s]", st->file, st->line, name);
+		}
 	}
 	return r;
 }
@@ -284,12 +321,16 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (st->error)
 		return 1;
 	keys = section_keys(c, section, &known);
-	if (!known) {
+	if (!known && !lo_plugin_name_valid(section)) {
 		set_error(st, -EINVAL, "%s:%d: unknown section [%s]", st->file, st->line, section);
 		return 1;
 	}
 	key = find_key(keys, name);
-	if (!key) {
+	if (!known) {
+		/* A plugin's section: its keys are checked by logoff-helper,
+		 * the only process that loads the plugin, when it is loaded. */
+		key = NULL;
+	} else if (!key) {
 		set_error(st, -EINVAL, "%s:%d: unknown key '%s' in [%s]", st->file, st->line, name,
 			  section);
 		return 1;
@@ -299,7 +340,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		set_error(st, -ENOMEM, "out of memory");
 		return 1;
 	}
-	r = check_value(c, section, key, v, &why);
+	r = key ? check_value(c, section, key, v, &why) : 0;
 	if (r == 0 && strcmp(section, "logoff") == 0 && strcmp(name, "timeout") == 0 &&
 	    strspn(v, "0") == strlen(v)) {
 		/* A zero deadline would time out every logoff. */
@@ -316,6 +357,11 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (strcmp(section, "logoff") == 0 && strcmp(name, "registry") == 0) {
 		free(c->registry);
 		c->registry = v;
+		return 1;
+	}
+	if (strcmp(section, "logoff") == 0 && strcmp(name, "plugin_dir") == 0) {
+		free(c->plugin_dir);
+		c->plugin_dir = v;
 		return 1;
 	}
 	if (strcmp(section, "logoff") == 0 && strcmp(name, "timeout") == 0) {
@@ -335,6 +381,11 @@ static int handler(void *user, const char *section, const char *name, const char
 	}
 	if (strcmp(section, "logoff") == 0) {
 		bool prov = strcmp(name, "providers") == 0;
+
+		if (prov) {
+			free(c->providers_where);
+			c->providers_where = lo_strdupf("%s:%d", st->file, st->line);
+		}
 		char **list = prov ? c->providers : c->required;
 		size_t *n = prov ? &c->n_providers : &c->n_required;
 
@@ -470,8 +521,9 @@ static struct lo_config *config_new(const struct logoff_provider *const *table)
 	c->timeout = 30;
 	c->gc_interval = 300;
 	c->protected_ttys = strdup("console");
+	c->plugin_dir = strdup(LO_PLUGIN_DIR);
 	n = lo_split_list(lo_core_config_keys[1].default_value, c->providers, LO_MAX_PROVIDERS);
-	if (!c->registry || !c->protected_ttys || n < 0) {
+	if (!c->registry || !c->protected_ttys || !c->plugin_dir || n < 0) {
 		lo_config_free(c);
 		return NULL;
 	}
@@ -545,6 +597,51 @@ int lo_config_load(const char *path, const struct logoff_provider *const *table,
 			     lo_strdupf("%s: %m", dpath);
 		goto out;
 	}
+	/* Names that are not built in must be plugins that exist; a section
+	 * that is neither built in nor a configured plugin is unknown. */
+	for (size_t i = 0; i < c->n_providers; i++) {
+		struct stat st;
+		char *so;
+
+		if (lo_provider_find(c->table, c->providers[i]))
+			continue;
+		so = lo_strdupf("%s/%s.so", c->plugin_dir, c->providers[i]);
+		if (!so) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (stat(so, &st) < 0 || !S_ISREG(st.st_mode)) {
+			*ret_error = lo_strdupf("%s: [logoff] providers: unknown provider '%s' (not "
+						"built in, and no plugin %s)", c->providers_where ?
+						c->providers_where : path, c->providers[i], so);
+			free(so);
+			r = -EINVAL;
+			goto out;
+		}
+		free(so);
+	}
+	for (size_t i = 0; i < c->n_pending; i++) {
+		struct stat st;
+		char *so = lo_strdupf("%s/%s.so", c->plugin_dir, c->pending[i * 2]);
+		bool found;
+
+		if (!so) {
+			r = -ENOMEM;
+			goto out;
+		}
+		/* Like a built-in provider's, a plugin's section may be there
+		 * while the plugin is not in providers. */
+		found = stat(so, &st) == 0 && S_ISREG(st.st_mode);
+		if (!found) {
+			*ret_error = lo_strdupf("%s: unknown section [%s] (not built in, and no "
+						"plugin %s)", c->pending[i * 2 + 1], c->pending[i * 2],
+						so);
+			free(so);
+			r = -EINVAL;
+			goto out;
+		}
+		free(so);
+	}
 	/* A required provider that is not in the chain can never be logged
 	 * on: a mistake worth stopping for. */
 	for (size_t i = 0; i < c->n_required; i++) {
@@ -604,6 +701,11 @@ void lo_config_free(struct lo_config *config)
 	free(config->path);
 	free(config->registry);
 	free(config->protected_ttys);
+	free(config->plugin_dir);
+	free(config->providers_where);
+	for (size_t i = 0; i < config->n_pending * 2; i++)
+		free(config->pending[i]);
+	free(config->pending);
 	for (size_t i = 0; i < config->n_providers; i++)
 		free(config->providers[i]);
 	for (size_t i = 0; i < config->n_required; i++)

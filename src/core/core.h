@@ -47,6 +47,9 @@ void lo_log_stderr(void *ctx, int priority, const char *msg);
 /* -------------------------------------------------------------- config */
 
 #define LO_CONFIG_PATH SYSCONFDIR "/security/logoff.conf"
+#ifndef LO_PLUGIN_DIR
+#define LO_PLUGIN_DIR "/usr/lib/logoff/providers"
+#endif
 #define LO_MAX_PROVIDERS 32
 
 struct lo_config_entry {
@@ -70,6 +73,10 @@ struct lo_config {
 	unsigned timeout;		/* [logoff] timeout, seconds */
 	unsigned gc_interval;		/* [logoff] gc_interval, seconds; 0: no sweep at logon */
 	char *protected_ttys;		/* [logoff] protected_ttys, a LOGOFF_CONFIG_LIST */
+	char *plugin_dir;		/* [logoff] plugin_dir: NAME.so of plugin providers */
+	char *providers_where;		/* "file:line" of [logoff] providers, for errors */
+	char **pending;			/* sections perhaps of plugins: name, "file:line" pairs */
+	size_t n_pending;
 	struct lo_config_entry *entries; /* provider sections, file order */
 	size_t n_entries;
 	const struct logoff_provider *const *table; /* providers it was checked against */
@@ -80,6 +87,11 @@ struct lo_config {
  * with inih. Every section must be [logoff] or a provider's name from
  * TABLE (NULL-terminated; NULL means the built-in providers), every key
  * one that section declares, every value of its declared type.
+ * With TABLE NULL a provider that is not built in is a plugin: its name
+ * must be 1..32 of [a-z0-9_] and [logoff] plugin_dir must hold NAME.so
+ * (else an error naming the file and line of providers), and the keys of
+ * its section are kept unchecked: only logoff-helper loads plugins, and it
+ * loads the config again with their table (lo_plugins_load), strictly.
  * When running as root each file must be a regular file owned by root and
  * not writable by group or others, and is never reached through a symlink
  * (as sudo and OpenSSH's safe_path); otherwise owned by root or the caller.
@@ -469,6 +481,24 @@ struct lo_ctx {
 	 * environment). */
 	bool check_uid;
 	uid_t expect_uid;
+	/*
+	 * Plugins (providers that are not built in). In the module, which
+	 * never loads one, RUN_PLUGIN runs a plugin provider's logon (or the
+	 * logoff of a rollback) in logoff-helper: it must return the
+	 * provider's result (0 or a negative errno; -EIO when the helper
+	 * crashed or could not run) after the helper has written the record,
+	 * and pass each PAM environment change the plugin made to PUTENV_FN
+	 * (ENV_CTX, NAME, VALUE; VALUE NULL removes NAME);
+	 * the chain then takes that provider's status, subobjects and data
+	 * from the record. In the helper, ISOLATE_PLUGINS runs each plugin's
+	 * logon and logoff in a forked child, so a plugin that crashes takes
+	 * only itself down.
+	 */
+	int (*run_plugin)(const struct lo_ctx *ctx, const char *id, const char *name, bool logon,
+			  bool rollback,
+			  int (*putenv_fn)(void *env_ctx, const char *name, const char *value),
+			  void *env_ctx);
+	bool isolate_plugins;
 };
 
 /* What the module knows about a login at open_session. */
@@ -593,6 +623,20 @@ bool lo_gc_due(struct lo_registry *registry, unsigned interval);
 int lo_sweep(const struct lo_ctx *ctx, const struct lo_helper_call *proto,
 	     void (*report)(void *rctx, const struct lo_record *rec, const char *why, int result),
 	     void *rctx, unsigned *ret_swept, unsigned *ret_failed);
+
+/* True when NAME may name a plugin provider: 1..32 of [a-z0-9_]. */
+bool lo_plugin_name_valid(const char *name);
+
+
+/*
+ * Call the logon (LOGON) or logoff of the one provider NAME of session ID
+ * in this process, with ROLLBACK as support->rollback, and write the
+ * record after it: what logoff-helper does for ctx->run_plugin of the
+ * module. The provider's result goes to *RET_RESULT. Returns 0, -ENOENT
+ * (no such record or provider in it), or a registry error.
+ */
+int lo_chain_provider_call(const struct lo_ctx *ctx, const char *id, const char *name, bool logon,
+			   bool rollback, int *ret_result);
 
 /* Provider NAME in TABLE (NULL: built-ins), or NULL. */
 const struct logoff_provider *lo_provider_find(const struct logoff_provider *const *table,

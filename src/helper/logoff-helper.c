@@ -4,12 +4,24 @@
  *
  *   logoff-helper --session ID [--uid UID] [--config PATH] [--debug] [--prefix-priority]
  *   logoff-helper --gc [--config PATH] [--debug] [--syslog]
+ *   logoff-helper --session ID --provider NAME [--logon] [--rollback] ...
  *
  * --uid: refuse (exit 4) a session whose record belongs to another uid.
  * --gc: log off every stale or failed session, each in a child
  *   logoff-helper --session under the [logoff] timeout (what open_session
  *   starts, detached, once per [logoff] gc_interval).
  * --syslog: log to syslog (auth facility) instead of stderr.
+ * --provider NAME: call only that provider's logon (--logon) or logoff
+ *   (the logoff of a rollback with --rollback) and write the record: what
+ *   pam_logoff.so runs for a plugin provider, since only this program
+ *   loads plugins. The PAM environment comes in this program's
+ *   environment as LOGOFF_PAMENV_NAME=VALUE; changes go to stdout as
+ *   "=NAME=VALUE" (or "=NAME" to remove it), and the provider's result as
+ *   "!N" (0 or a negative errno).
+ *
+ * Plugin providers named in [logoff] providers are loaded from [logoff]
+ * plugin_dir (see plugins.h) and each plugin's logon and logoff runs in a
+ * forked child, so one that crashes leaves the others to log off.
  *
  * pam_sm_close_session runs it (fork + exec, sanitized fds and
  * environment) under the [logoff] timeout deadline and kills its process
@@ -39,6 +51,64 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "helper/plugins.h"
+
+#define PAMENV_PREFIX "LOGOFF_PAMENV_"
+
+/* The module's PAM environment, handed over in ours. */
+static const char *pamenv_get(void *pamh, const char *name)
+{
+	char var[256];
+
+	if (snprintf(var, sizeof(var), PAMENV_PREFIX "%s", name) >= (int)sizeof(var))
+		return NULL;
+	return getenv(var);
+}
+
+static int pamenv_put(void *pamh, const char *name, const char *value)
+{
+	char var[256];
+
+	if (snprintf(var, sizeof(var), PAMENV_PREFIX "%s", name) >= (int)sizeof(var))
+		return -EINVAL;
+	if (value ? setenv(var, value, 1) : unsetenv(var))
+		return -errno;
+	if (value)
+		printf("=%s=%s\n", name, value);
+	else
+		printf("=%s\n", name);
+	fflush(stdout);
+	return 0;
+}
+
+/* Load the plugins the config names, then the config again, checked
+ * against their keys too. On failure the plugins are left out: their
+ * logoff fails, the core still releases what they tracked, and every
+ * other provider logs off. */
+static void load_plugins(struct lo_ctx *ctx, const char *config_path, struct lo_config **config,
+			 const struct logoff_provider ***table)
+{
+	struct lo_config *strict = NULL;
+	char *err = NULL;
+	bool any = false;
+
+	for (size_t i = 0; i < (*config)->n_providers; i++)
+		any |= !lo_provider_find(NULL, (*config)->providers[i]);
+	if (!any)
+		return;
+	if (lo_plugins_load(*config, table, &err) < 0) {
+		lo_log(&ctx->log, LOG_ERR, "%s; plugin providers not loaded", err ? err : "");
+		free(err);
+		return;
+	}
+	if (lo_config_load(config_path, *table, &strict, &err) < 0) {
+		lo_log(&ctx->log, LOG_ERR, "%s", err ? err : "config refused with the plugins' keys");
+		free(err);
+		return;
+	}
+	lo_config_free(*config);
+	*config = strict;
+}
 
 static void log_syslog(void *ctx, int priority, const char *msg)
 {
@@ -113,6 +183,9 @@ int main(int argc, char **argv)
 		{ "prefix-priority", no_argument, NULL, 'p' },
 		{ "gc", no_argument, NULL, 'g' },
 		{ "syslog", no_argument, NULL, 'S' },
+		{ "provider", required_argument, NULL, 'P' },
+		{ "logon", no_argument, NULL, 'L' },
+		{ "rollback", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -123,9 +196,11 @@ int main(int argc, char **argv)
 	struct rlimit rl;
 	char *err = NULL;
 	int c, r, ret = 2;
-	bool gc = false;
+	bool gc = false, logon = false, rollback = false;
+	const char *provider = NULL;
+	const struct logoff_provider **table = NULL;
 
-	while ((c = getopt_long(argc, argv, "s:c:u:dpgSh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:c:u:dpgSP:LRh", opts, NULL)) != -1) {
 		char *end;
 		unsigned long u;
 
@@ -159,6 +234,15 @@ int main(int argc, char **argv)
 			openlog("logoff-helper", LOG_PID, LOG_AUTHPRIV);
 			ctx.log.fn = log_syslog;
 			break;
+		case 'P':
+			provider = optarg;
+			break;
+		case 'L':
+			logon = true;
+			break;
+		case 'R':
+			rollback = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -167,7 +251,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if ((!id && !gc) || (id && gc) || (gc && ctx.check_uid) || optind != argc) {
+	if ((!id && !gc) || (id && gc) || (gc && ctx.check_uid) || optind != argc ||
+	    ((logon || rollback) && !provider) || (provider && (gc || !lo_plugin_name_valid(provider)))) {
 		usage(stderr);
 		return 2;
 	}
@@ -205,9 +290,25 @@ int main(int argc, char **argv)
 		ret = r == -ENOENT ? (gc ? 0 : 3) : 2;
 		goto out;
 	}
+	load_plugins(&ctx, config_path, &config, &table);
 	ctx.config = config;
 	ctx.registry = registry;
 	ctx.privileged = geteuid() == 0;
+	ctx.table = table;
+	ctx.isolate_plugins = true;
+	if (provider) {
+		int result = -EIO;
+
+		ctx.pam_getenv = logon ? pamenv_get : NULL;
+		ctx.pam_putenv = logon ? pamenv_put : NULL;
+		/* The module runs this in the child it forked itself: no other
+		 * process can be closing the session meanwhile. */
+		r = lo_chain_provider_call(&ctx, id, provider, logon, rollback, &result);
+		printf("!%d\n", result);
+		fflush(stdout);
+		ret = r == -ENOENT ? 3 : r < 0 ? 2 : 0;
+		goto out;
+	}
 	if (gc) {
 		char self[4096];
 		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -241,5 +342,7 @@ out:
 	free(err);
 	lo_registry_close(registry);
 	lo_config_free(config);
+	if (table)
+		lo_plugins_free(table);
 	return ret;
 }
