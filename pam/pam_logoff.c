@@ -177,13 +177,14 @@ static bool env_name_valid(const char *n, size_t len)
 	return true;
 }
 
-/* The helper's lines: "=NAME=VALUE" / "=NAME" (the plugin changed the PAM
- * environment), "!N" (its result), else "<N>message". */
+/* The helper's lines: RS "=NAME=VALUE" / RS "=NAME" (the plugin changed
+ * the PAM environment), RS "!N" (its result), else "<N>message". */
 static void plugin_line(void *ctx, const char *line)
 {
 	struct plugin_run *pr = ctx;
 
-	if (line[0] == '=') {
+	if (line[0] == '\x1e' && line[1] == '=') {
+		line++;
 		const char *eq = strchr(line + 1, '=');
 		size_t len = eq ? (size_t)(eq - line - 1) : strlen(line + 1);
 		char name[128];
@@ -195,8 +196,10 @@ static void plugin_line(void *ctx, const char *line)
 		memcpy(name, line + 1, len);
 		name[len] = '\0';
 		pr->putenv_fn(pr->env_ctx, name, eq ? eq + 1 : NULL);
-	} else if (line[0] == '!') {
+	} else if (line[0] == '\x1e' && line[1] == '!') {
 		char *end;
+
+		line++;
 		long v = strtol(line + 1, &end, 10);
 		if (*end == '\0' && v <= 0 && v > -4096) {
 			pr->result = (int)v;

@@ -504,7 +504,10 @@ static int call_provider(struct support_impl *si, bool logon)
 		return 0;
 	if (si->chain->ctx->isolate_plugins && !is_builtin(si->provider))
 		return run_isolated(si, logon);
-	return fn(&si->pub, 0);
+	r = fn(&si->pub, 0);
+	/* The ABI says 0 or a negative errno; a positive value is success,
+	 * as it is for a plugin's child. */
+	return r > 0 ? 0 : r;
 }
 
 /* Log off one provider: its logoff, then the core's releasers for what
@@ -862,6 +865,9 @@ int lo_chain_provider_call(const struct lo_ctx *ctx, const char *id, const char 
 	if (!si) {
 		r = -ENOENT;
 	} else {
+		/* References a provider takes and drops here must never finish
+		 * the chain: the session is the module's, not ours. */
+		c->refs = (int)c->n + 1;
 		si->pub.rollback = rollback;
 		*ret_result = call_provider(si, logon);
 		r = lo_record_write(ctx->registry, rec);

@@ -16,8 +16,8 @@
  *   pam_logoff.so runs for a plugin provider, since only this program
  *   loads plugins. The PAM environment comes in this program's
  *   environment as LOGOFF_PAMENV_NAME=VALUE; changes go to stdout as
- *   "=NAME=VALUE" (or "=NAME" to remove it), and the provider's result as
- *   "!N" (0 or a negative errno).
+ *   "\x1e=NAME=VALUE" (or "\x1e=NAME" to remove it), and the provider's
+ *   result as "\x1e!N" (0 or a negative errno).
  *
  * Plugin providers named in [logoff] providers are loaded from [logoff]
  * plugin_dir (see plugins.h) and each plugin's logon and logoff runs in a
@@ -40,6 +40,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -69,14 +70,24 @@ static int pamenv_put(void *pamh, const char *name, const char *value)
 {
 	char var[256];
 
+	/* A name as PAM takes it, a value on one line: the change travels
+	 * to pam_logoff.so as one line. */
+	if (!name[0] || (!isalpha((unsigned char)name[0]) && name[0] != '_'))
+		return -EINVAL;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return -EINVAL;
+	if (value && strpbrk(value, "\n\r"))
+		return -EINVAL;
 	if (snprintf(var, sizeof(var), PAMENV_PREFIX "%s", name) >= (int)sizeof(var))
 		return -EINVAL;
 	if (value ? setenv(var, value, 1) : unsetenv(var))
 		return -errno;
+	/* RS first: a line a plugin prints by itself is never taken for one. */
 	if (value)
-		printf("=%s=%s\n", name, value);
+		printf("\x1e=%s=%s\n", name, value);
 	else
-		printf("=%s\n", name);
+		printf("\x1e=%s\n", name);
 	fflush(stdout);
 	return 0;
 }
@@ -102,8 +113,13 @@ static void load_plugins(struct lo_ctx *ctx, const char *config_path, struct lo_
 		return;
 	}
 	if (lo_config_load(config_path, *table, &strict, &err) < 0) {
-		lo_log(&ctx->log, LOG_ERR, "%s", err ? err : "config refused with the plugins' keys");
+		/* A plugin's section is wrong: leave the plugins out rather
+		 * than run them on a config they did not accept. */
+		lo_log(&ctx->log, LOG_ERR, "%s; plugin providers not loaded",
+		       err ? err : "config refused with the plugins' keys");
 		free(err);
+		lo_plugins_free(*table);
+		*table = NULL;
 		return;
 	}
 	lo_config_free(*config);
@@ -304,7 +320,7 @@ int main(int argc, char **argv)
 		/* The module runs this in the child it forked itself: no other
 		 * process can be closing the session meanwhile. */
 		r = lo_chain_provider_call(&ctx, id, provider, logon, rollback, &result);
-		printf("!%d\n", result);
+		printf("\x1e!%d\n", result);
 		fflush(stdout);
 		ret = r == -ENOENT ? 3 : r < 0 ? 2 : 0;
 		goto out;

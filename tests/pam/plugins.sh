@@ -43,6 +43,17 @@ assert_gone "$T/files/sample-$s1"
 assert_gone "$T/reg/sessions/$s1"
 assert_gone "$T/tmpbase/$s1"
 
+# 1b. A required provider fails after the plugin logged on: the plugin is
+# logged off again (in the helper) and its file is gone.
+LO_PROVIDERS="sample tmpdir" LO_LOGOFF_EXTRA="plugin_dir = $PLUGINS
+required = tmpdir" write_conf "[sample]" "dir = $T/files"
+sed -i "s|^base = .*|base = /proc/no/such/dir|" "$T/logoff.conf"
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" plug "$TEST_USER" true > "$T/out/rb" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && ok "open_session failed for the required provider" || fail "rollback: exit $rc: $(cat "$T/out/rb")"
+[ -z "$(ls "$T/files" | grep '^sample-')" ] && ok "the plugin's file was removed by the rollback" || fail "left: $(ls "$T/files")"
+[ "$(records)" -eq 0 ] && ok "no record after the rollback" || fail "$(records) record(s) after the rollback"
+
 # 2. A plugin that crashes in logoff, beside one that forgets to untrack:
 # the others still release, the core releases what leaky left and counts
 # it, the crash is recorded with its signal, the login manager survives.
