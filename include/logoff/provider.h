@@ -53,7 +53,13 @@ enum logoff_subobject_kind {
 	/* value: a credential cache name. Reserved: released by the krb5
 	 * provider. */
 	LOGOFF_SUBOBJECT_KRB5_CCACHE = 4,
-	/* value: a mount target. Reserved: released by the mounts provider. */
+	/* value "ID:UNIQUE:TARGET": ID the mount's id (field 1 of
+	 * /proc/self/mountinfo), UNIQUE its never-reused id (statx
+	 * STATX_MNT_ID_UNIQUE, Linux 6.8; 0 when the kernel has none),
+	 * TARGET its mount point, canonical and absolute. Released by
+	 * unmounting TARGET, reached without following any symlink, only
+	 * while the mount there is still that one; a busy mount is retried
+	 * for a second and never detached. Tracked by the mounts provider. */
 	LOGOFF_SUBOBJECT_MOUNT = 5,
 };
 

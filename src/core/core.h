@@ -401,8 +401,76 @@ int lo_release_path(const char *path, const struct lo_log *log);
  */
 int lo_release_process(const char *value, const struct lo_log *log);
 
-/* Release one subobject of any kind the core knows. -ENOTSUP otherwise. */
+/* Release one subobject of any kind the core knows: a path, a process, or
+ * a mount (lo_release_mount, retried for LO_MOUNT_RELEASE_MS, never
+ * detached). -ENOTSUP otherwise. */
 int lo_release_subobject(int kind, const char *value, const struct lo_log *log);
+
+/* --------------------------------------------------------------- mount */
+
+/* How long the core retries a busy mount a provider left tracked, in ms. */
+#define LO_MOUNT_RELEASE_MS 1000
+
+/* One line of /proc/self/mountinfo (proc(5)); strings are malloc'd, with
+ * the kernel's octal escapes (\040 for a space ...) undone. */
+struct lo_mount {
+	unsigned id;		/* field 1: the mount id; reused after an unmount */
+	unsigned parent;	/* field 2: the parent mount's id */
+	char *target;		/* field 5: the mount point */
+	char *fstype;		/* first field after " - ": "tmpfs", "fuse.sshfs" */
+	char *super_options;	/* last field: "rw,user_id=1000,group_id=1000" */
+};
+
+/* Read FILE (NULL: /proc/self/mountinfo) into a malloc'd array, in file
+ * order. Returns 0 with *RET and *RET_N, -EBADMSG for a line it cannot
+ * parse, -ENOMEM, or fopen's -errno. Free with lo_mountinfo_free. */
+int lo_mountinfo_read(const char *file, struct lo_mount **ret, size_t *ret_n);
+void lo_mountinfo_free(struct lo_mount *m, size_t n);
+
+/* True for a canonical absolute path as mountinfo shows mount points:
+ * not "/", no empty, "." or ".." component, no trailing slash, no
+ * control character, shorter than PATH_MAX. */
+bool lo_mount_path_valid(const char *path);
+
+/*
+ * The value of a mount subobject for the mount ID (mountinfo field 1)
+ * whose mount point is TARGET: "ID:UNIQUE:TARGET", UNIQUE the mount's
+ * never-reused id (statx STATX_MNT_ID_UNIQUE, Linux 6.8; 0 before). It is
+ * checked first that the topmost mount at TARGET, reached without
+ * following any symlink, is mount ID and TARGET its root. Returns 0,
+ * -EINVAL for a TARGET that is not lo_mount_path_valid, -ELOOP when a
+ * symlink is on the way, -ESTALE when TARGET is not (or no longer, or not
+ * on top) the root of mount ID, -ENAMETOOLONG when SIZE is too small, or
+ * the errno of opening the path.
+ */
+int lo_mount_value(const char *target, unsigned id, char *buf, size_t size);
+
+/* What lo_release_mount did. */
+enum lo_umount_how {
+	LO_UMOUNT_GONE = 0,	/* the mount was no longer there: nothing to do */
+	LO_UMOUNT_UNMOUNTED,	/* unmounted */
+	LO_UMOUNT_DETACHED,	/* busy until the deadline: detached (MNT_DETACH) */
+};
+
+/*
+ * Unmount the mount of subobject VALUE ("ID:UNIQUE:PATH", see
+ * lo_mount_value). Each attempt checks that mountinfo still lists mount ID
+ * at PATH, opens PATH's parent directory with openat2
+ * RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS as O_PATH (a per-component
+ * O_NOFOLLOW walk where openat2 is missing), checks with statx that the
+ * topmost mount on the last component is mount ID (and UNIQUE, when
+ * recorded and the kernel has it) and that the name is its root, then
+ * calls umount2("/proc/self/fd/P/NAME", UMOUNT_NOFOLLOW). An EBUSY is
+ * retried after 50 ms, doubling up to 1 s, until DEADLINE_MS
+ * (CLOCK_MONOTONIC, ms; at least one attempt); then, with LAZY, the mount
+ * is detached with MNT_DETACH. *RET_HOW (may be NULL) says what was done.
+ * Returns 0 (also when the mount was gone), -EINVAL for a bad VALUE,
+ * -EBUSY when it is still mounted (busy, or covered by another mount),
+ * -ELOOP when a symlink now lies on PATH, or the errno of umount2 or of
+ * opening the path.
+ */
+int lo_release_mount(const char *value, int64_t deadline_ms, bool lazy, const struct lo_log *log,
+		     int *ret_how);
 
 /* --------------------------------------------------------------- spawn */
 

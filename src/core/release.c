@@ -1,7 +1,8 @@
 /*
- * release.c - the core's releasers for subobject kinds it knows: path and
- * process. A provider releases its own subobjects; these run for whatever
- * it left tracked, and providers use them for the releasing itself.
+ * release.c - the core's releasers for subobject kinds it knows: path,
+ * process and mount (src/core/mount.c). A provider releases its own
+ * subobjects; these run for whatever it left tracked, and providers use
+ * them for the releasing itself.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -283,6 +284,8 @@ int lo_release_subobject(int kind, const char *value, const struct lo_log *log)
 		return lo_release_path(value, log);
 	case LOGOFF_SUBOBJECT_PROCESS:
 		return lo_release_process(value, log);
+	case LOGOFF_SUBOBJECT_MOUNT:
+		return lo_release_mount(value, lo_now_ms() + LO_MOUNT_RELEASE_MS, false, log, NULL);
 	default:
 		return -ENOTSUP;
 	}

@@ -15,5 +15,7 @@ extern const struct logoff_provider lo_provider_tmpdir;
 extern const struct logoff_provider lo_provider_processes;
 /* Runs the logon.d and logoff.d hooks (src/providers/hooks.c). */
 extern const struct logoff_provider lo_provider_hooks;
+/* Unmounts the session's mounts at logoff (src/providers/mounts.c). */
+extern const struct logoff_provider lo_provider_mounts;
 
 #endif
