@@ -15,5 +15,7 @@ extern const struct logoff_provider lo_provider_tmpdir;
 extern const struct logoff_provider lo_provider_processes;
 /* Runs the logon.d and logoff.d hooks (src/providers/hooks.c). */
 extern const struct logoff_provider lo_provider_hooks;
+/* A new session keyring per session, revoked at logoff (src/providers/keyring.c). */
+extern const struct logoff_provider lo_provider_keyring;
 
 #endif
