@@ -47,8 +47,10 @@ enum logoff_subobject_kind {
 	 * openat/unlinkat, never following a symlink and never crossing into
 	 * another file system. */
 	LOGOFF_SUBOBJECT_PATH = 2,
-	/* value: a key serial number (decimal). Reserved: released by the
-	 * keyring provider. */
+	/* value: a key serial number (decimal) of a keyring owned by the
+	 * session's uid. Released by revoking it (keyctl_revoke) as that uid,
+	 * after checking that the serial still names a keyring of that uid:
+	 * a reused serial is never revoked. */
 	LOGOFF_SUBOBJECT_KEYRING = 3,
 	/* value: a credential cache name. Reserved: released by the krb5
 	 * provider. */

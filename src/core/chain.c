@@ -305,7 +305,7 @@ static unsigned release_leftovers(struct support_impl *si)
 			i++;
 			continue;
 		}
-		r = lo_release_subobject(sub->kind, sub->value, &c->ctx->log);
+		r = lo_release_subobject(sub->kind, sub->value, rec->uid, &c->ctx->log);
 		status_of(si)->faults++;
 		if (r < 0) {
 			lo_log(&c->ctx->log, LOG_ERR, "%s: could not release subobject %s: %s",

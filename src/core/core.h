@@ -401,10 +401,39 @@ int lo_release_path(const char *path, const struct lo_log *log);
  */
 int lo_release_process(const char *value, const struct lo_log *log);
 
-/* Release one subobject of any kind the core knows: a path, a process, or
- * a mount (lo_release_mount, retried for LO_MOUNT_RELEASE_MS, never
- * detached). -ENOTSUP otherwise. */
-int lo_release_subobject(int kind, const char *value, const struct lo_log *log);
+/* The serial of a keyring subobject VALUE: decimal, 1..INT32_MAX, nothing
+ * else. Returns 0 and *RET_SERIAL, or -EINVAL. */
+int lo_keyring_serial(const char *value, int32_t *ret_serial);
+
+/*
+ * Revoke the keyring of a keyring subobject VALUE (its serial, decimal)
+ * that a session of UID made, from any process: the one that possesses it
+ * or one that never did (logoff-helper, `logoff --gc`). Key permissions
+ * are checked against the fsuid and root's capabilities do not bypass
+ * them, so the calling thread's fsuid is UID for the two keyctl calls and
+ * is restored before this returns. First the serial must still name a
+ * keyring owned by UID (keyctl_describe as UID: type "keyring", that uid),
+ * so a serial the kernel reused for someone else's key, or for a key of
+ * another type, is never revoked. As pam_keyinit's `revoke`, the keyring
+ * is revoked (keyctl_revoke), not unlinked: no process that still holds
+ * it as its session keyring, and nothing linked to it, can reach a key
+ * through it afterwards.
+ * Returns 0 when it revoked the keyring; 1 when there was nothing to
+ * revoke: the key is gone, revoked or expired (ENOKEY, EKEYREVOKED,
+ * EKEYEXPIRED), the kernel has no keyrings, or the serial now names a key
+ * that is not a keyring of UID (logged as a warning); or -EINVAL for a bad
+ * VALUE, -EPERM when the fsuid cannot be switched (not root), -EACCES when
+ * the keyring's owner may not revoke it (its permissions were changed),
+ * or another keyctl error.
+ */
+int lo_release_keyring(const char *value, uid_t uid, const struct lo_log *log);
+
+/* Release one subobject of any kind the core knows: a path, a process, a
+ * keyring (lo_release_keyring, checked against UID, the session's) or a
+ * mount (lo_release_mount, retried for LO_MOUNT_RELEASE_MS, never
+ * detached). Returns 0 when it is released or was already gone, -ENOTSUP
+ * for a kind the core cannot release, or the releaser's -errno. */
+int lo_release_subobject(int kind, const char *value, uid_t uid, const struct lo_log *log);
 
 /* --------------------------------------------------------------- mount */
 

@@ -1,21 +1,24 @@
 /*
  * release.c - the core's releasers for subobject kinds it knows: path,
- * process and mount (src/core/mount.c). A provider releases its own
- * subobjects; these run for whatever it left tracked, and providers use
- * them for the releasing itself.
+ * process, keyring and mount (src/core/mount.c). A provider releases its
+ * own subobjects; these run for whatever it left tracked, and providers
+ * use them for the releasing itself.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <keyutils.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -277,8 +280,140 @@ int lo_release_process(const char *value, const struct lo_log *log)
 	return r;
 }
 
-int lo_release_subobject(int kind, const char *value, const struct lo_log *log)
+int lo_keyring_serial(const char *value, int32_t *ret_serial)
 {
+	char *end;
+	long v;
+
+	if (!value || !isdigit((unsigned char)value[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno || *end || v <= 0 || v > INT32_MAX)
+		return -EINVAL;
+	*ret_serial = (int32_t)v;
+	return 0;
+}
+
+/*
+ * Key permissions are checked against the fsuid (security/keys/permission.c)
+ * and root's capabilities do not bypass them: a process that does not
+ * possess a user's keyring can view and revoke it only with that user's
+ * fsuid. The fsuid, unlike the euid, is per thread and gives the user no
+ * right to signal or trace this process (the login manager at rollback),
+ * and going back to 0 restores the file capabilities it dropped.
+ */
+static int fsuid_enter(uid_t uid, uid_t *ret_old)
+{
+	uid_t old = (uid_t)setfsuid((uid_t)-1);	/* only reads it */
+
+	*ret_old = old;
+	if (old == uid)
+		return 0;
+	setfsuid(uid);
+	if ((uid_t)setfsuid((uid_t)-1) != uid)
+		return -EPERM;
+	return 0;
+}
+
+static int fsuid_leave(uid_t old)
+{
+	setfsuid(old);
+	return (uid_t)setfsuid((uid_t)-1) == old ? 0 : -EPERM;
+}
+
+/* What keyctl calls say about a key that no longer exists (or has been
+ * revoked, invalidated or has expired): nothing left to release. */
+static bool key_gone(int err)
+{
+	return err == ENOKEY || err == EKEYREVOKED || err == EKEYEXPIRED;
+}
+
+/*
+ * Check (describe, as UID) that SERIAL still names a keyring owned by UID,
+ * then revoke it. Returns 0 revoked, 1 nothing to revoke, or -errno.
+ */
+static int revoke_own_keyring(int32_t serial, uid_t uid, const struct lo_log *log)
+{
+	char *desc = NULL, *type, *end;
+	unsigned long owner;
+	int r;
+
+	if (keyctl_describe_alloc(serial, &desc) < 0) {
+		r = errno;
+		if (key_gone(r) || r == ENOSYS) {
+			lo_log(log, LOG_DEBUG, "keyring %d: already gone", (int)serial);
+			return 1;
+		}
+		if (r == EACCES) {
+			/* The owner of a keyring we made can always view it: the
+			 * serial now names a key someone else owns. */
+			lo_log(log, LOG_WARNING, "keyring %d: not viewable by uid %u, so not this "
+			       "session's; left alone", (int)serial, (unsigned)uid);
+			return 1;
+		}
+		return -r;
+	}
+	/* "type;uid;gid;perm;description" */
+	type = desc;
+	end = strchr(desc, ';');
+	r = 1;
+	if (!end)
+		goto out;
+	*end++ = '\0';
+	errno = 0;
+	owner = strtoul(end, &end, 10);
+	if (errno || *end != ';')
+		goto out;
+	if (strcmp(type, "keyring") != 0 || owner != (unsigned long)uid) {
+		/* Our keyring is gone and its serial was reused: never revoke
+		 * someone else's key. */
+		lo_log(log, LOG_WARNING, "key %d is now a %s of uid %lu, not a keyring of uid %u; "
+		       "left alone", (int)serial, type, owner, (unsigned)uid);
+		goto out;
+	}
+	/* Between the check and here the keyring could only be replaced by a
+	 * new key drawing the same random 31-bit serial: not a race anyone
+	 * can win on purpose. */
+	if (keyctl_revoke(serial) < 0) {
+		r = key_gone(errno) ? 1 : -errno;
+		goto out;
+	}
+	lo_log(log, LOG_DEBUG, "keyring %d revoked", (int)serial);
+	r = 0;
+out:
+	free(desc);
+	return r;
+}
+
+int lo_release_keyring(const char *value, uid_t uid, const struct lo_log *log)
+{
+	int32_t serial;
+	uid_t old;
+	int r, r2;
+
+	r = lo_keyring_serial(value, &serial);
+	if (r < 0)
+		return r;
+	r = fsuid_enter(uid, &old);
+	if (r < 0) {
+		fsuid_leave(old);
+		lo_log(log, LOG_ERR, "keyring %d: cannot act as uid %u", (int)serial, (unsigned)uid);
+		return r;
+	}
+	r = revoke_own_keyring(serial, uid, log);
+	r2 = fsuid_leave(old);
+	if (r2 < 0) {
+		lo_log(log, LOG_CRIT, "cannot restore fsuid %u", (unsigned)old);
+		return r2;
+	}
+	return r;
+}
+
+int lo_release_subobject(int kind, const char *value, uid_t uid, const struct lo_log *log)
+{
+	int r;
+
 	switch (kind) {
 	case LOGOFF_SUBOBJECT_PATH:
 		return lo_release_path(value, log);
@@ -286,6 +421,9 @@ int lo_release_subobject(int kind, const char *value, const struct lo_log *log)
 		return lo_release_process(value, log);
 	case LOGOFF_SUBOBJECT_MOUNT:
 		return lo_release_mount(value, lo_now_ms() + LO_MOUNT_RELEASE_MS, false, log, NULL);
+	case LOGOFF_SUBOBJECT_KEYRING:
+		r = lo_release_keyring(value, uid, log);
+		return r < 0 ? r : 0;
 	default:
 		return -ENOTSUP;
 	}

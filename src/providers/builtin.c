@@ -13,5 +13,6 @@ const struct logoff_provider *const lo_builtin_providers[] = {
 	&lo_provider_processes,
 	&lo_provider_hooks,
 	&lo_provider_mounts,
+	&lo_provider_keyring,
 	NULL,
 };

@@ -17,5 +17,7 @@ extern const struct logoff_provider lo_provider_processes;
 extern const struct logoff_provider lo_provider_hooks;
 /* Unmounts the session's mounts at logoff (src/providers/mounts.c). */
 extern const struct logoff_provider lo_provider_mounts;
+/* A new session keyring per session, revoked at logoff (src/providers/keyring.c). */
+extern const struct logoff_provider lo_provider_keyring;
 
 #endif

@@ -58,10 +58,11 @@ static int leaky_logoff(struct logoff_support *s, unsigned f)
 static const struct logoff_provider p_leaky = { LOGOFF_ABI_VERSION, "leaky", leaky_logon,
 						leaky_logoff, NULL };
 
-/* Tracks something the core cannot release. */
+/* Tracks something the core cannot release: a keyring subobject whose
+ * value is no key serial (lo_release_keyring says -EINVAL). */
 static int stuck_logon(struct logoff_support *s, unsigned f)
 {
-	return s->track(s, LOGOFF_SUBOBJECT_KEYRING, "12345");
+	return s->track(s, LOGOFF_SUBOBJECT_KEYRING, "not-a-serial");
 }
 static const struct logoff_provider p_stuck = { LOGOFF_ABI_VERSION, "stuck", stuck_logon,
 						leaky_logoff, NULL };

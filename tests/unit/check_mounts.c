@@ -163,7 +163,7 @@ START_TEST(test_path_validity)
 	ck_assert_int_eq(lo_release_mount("12:x:/a", 0, false, &logger, NULL), -EINVAL);
 	ck_assert_int_eq(lo_release_mount("0:0:/a", 0, false, &logger, NULL), -EINVAL);
 	ck_assert_int_eq(lo_release_mount("12:0:/a/../b", 0, false, &logger, NULL), -EINVAL);
-	ck_assert_int_eq(lo_release_subobject(LOGOFF_SUBOBJECT_MOUNT, "12", &logger), -EINVAL);
+	ck_assert_int_eq(lo_release_subobject(LOGOFF_SUBOBJECT_MOUNT, "12", 0, &logger), -EINVAL);
 }
 END_TEST
 
@@ -194,9 +194,9 @@ START_TEST(test_core_releaser_unmounts)
 
 	tmpfs_at(m);
 	snprintf(value, sizeof(value), "%s", value_of(m));
-	ck_assert_int_eq(lo_release_subobject(LOGOFF_SUBOBJECT_MOUNT, value, &logger), 0);
+	ck_assert_int_eq(lo_release_subobject(LOGOFF_SUBOBJECT_MOUNT, value, 0, &logger), 0);
 	ck_assert_uint_eq(mount_id(m), 0);
-	ck_assert_int_eq(lo_release_subobject(LOGOFF_SUBOBJECT_MOUNT, value, &logger), 0);
+	ck_assert_int_eq(lo_release_subobject(LOGOFF_SUBOBJECT_MOUNT, value, 0, &logger), 0);
 }
 END_TEST
 
@@ -272,7 +272,7 @@ START_TEST(test_busy_left_then_detached)
 	ck_assert_int_ge(lo_now_ms() - start, 390);
 	ck_assert_int_lt(lo_now_ms() - start, 1400);
 	ck_assert_uint_ne(mount_id(m), 0);
-	ck_assert_int_eq(lo_release_subobject(LOGOFF_SUBOBJECT_MOUNT, value, &logger), -EBUSY);
+	ck_assert_int_eq(lo_release_subobject(LOGOFF_SUBOBJECT_MOUNT, value, 0, &logger), -EBUSY);
 	ck_assert_uint_ne(mount_id(m), 0);
 	ck_assert_int_eq(lo_release_mount(value, lo_now_ms(), true, &logger, &how), 0);
 	ck_assert_int_eq(how, LO_UMOUNT_DETACHED);
