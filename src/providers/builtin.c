@@ -12,5 +12,8 @@ const struct logoff_provider *const lo_builtin_providers[] = {
 	&lo_provider_tmpdir,
 	&lo_provider_processes,
 	&lo_provider_hooks,
+#ifdef HAVE_KRB5
+	&lo_provider_krb5,
+#endif
 	NULL,
 };

@@ -15,5 +15,10 @@ extern const struct logoff_provider lo_provider_tmpdir;
 extern const struct logoff_provider lo_provider_processes;
 /* Runs the logon.d and logoff.d hooks (src/providers/hooks.c). */
 extern const struct logoff_provider lo_provider_hooks;
+#ifdef HAVE_KRB5
+/* Destroys the session's KRB5CCNAME credential cache at logoff, as the
+ * user (src/providers/krb5.c); only when built with libkrb5. */
+extern const struct logoff_provider lo_provider_krb5;
+#endif
 
 #endif
