@@ -217,7 +217,22 @@ assert_grep "krb5: logged off: no KRB5CCNAME in the PAM environment" "$T/out/hel
 assert_tickets "FILE:$DEFAULT_CC" "the default cache, never guessed"
 rm -f "$DEFAULT_CC"
 
-# 6. KEYRING:persistent, where this kernel lets the user have one: kept
+# 6. open_session rolled back (a required provider after krb5 fails): the
+#    login never started, so its cache goes with it, destroyed inside the
+#    application's process.
+tickets "FILE:$T/u/ccR"
+service krb5-r "FILE:$T/u/ccR"
+mkdir -p -m 0777 "$T/tmpbase"; chmod 0777 "$T/tmpbase"
+LO_PROVIDERS="krb5 tmpdir" LO_LOGOFF_EXTRA="required = tmpdir" write_conf
+session krb5-r "$U" > "$T/out/R.env" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && ok "open_session failed for the required tmpdir" || fail "session R exit $rc, expected 1: $(cat "$T/out/R.env")"
+assert_gone "$T/u/ccR"
+[ "$(records)" -eq 0 ] && ok "rolled back: no record" || fail "$(records) record(s) left"
+chmod 0711 "$T/tmpbase"
+LO_PROVIDERS=krb5 write_conf
+
+# 7. KEYRING:persistent, where this kernel lets the user have one: kept
 #    while the user has another session (every session shares it), then
 #    destroyed by the last one.
 KR="KEYRING:persistent:$UID_U"
