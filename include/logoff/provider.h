@@ -52,8 +52,13 @@ enum logoff_subobject_kind {
 	 * after checking that the serial still names a keyring of that uid:
 	 * a reused serial is never revoked. */
 	LOGOFF_SUBOBJECT_KEYRING = 3,
-	/* value: a credential cache name. Reserved: released by the krb5
-	 * provider. */
+	/* value "UID:GID:NAME": a credential cache NAME (a KRB5CCNAME value
+	 * such as FILE:/tmp/krb5cc_1000_ab12) and the uid and gid of the
+	 * session's user. Released by destroying the cache in a child that
+	 * runs as UID and GID (never with more privileges), FILE, DIR and
+	 * KEYRING (persistent, user) caches only; a missing one counts as
+	 * released. Reserved for the krb5 provider; released by the core
+	 * only when pam_logoff was built with libkrb5. */
 	LOGOFF_SUBOBJECT_KRB5_CCACHE = 4,
 	/* value "ID:UNIQUE:TARGET": ID the mount's id (field 1 of
 	 * /proc/self/mountinfo), UNIQUE its never-reused id (statx

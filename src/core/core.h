@@ -429,10 +429,12 @@ int lo_keyring_serial(const char *value, int32_t *ret_serial);
 int lo_release_keyring(const char *value, uid_t uid, const struct lo_log *log);
 
 /* Release one subobject of any kind the core knows: a path, a process, a
- * keyring (lo_release_keyring, checked against UID, the session's) or a
+ * keyring (lo_release_keyring, checked against UID, the session's), a
  * mount (lo_release_mount, retried for LO_MOUNT_RELEASE_MS, never
- * detached). Returns 0 when it is released or was already gone, -ENOTSUP
- * for a kind the core cannot release, or the releaser's -errno. */
+ * detached) or, when built with libkrb5, a krb5 ccache (destroyed as the
+ * uid and gid its value carries). Returns 0 when it is released or was
+ * already gone, -ENOTSUP for a kind the core cannot release (a ccache
+ * without libkrb5), or the releaser's -errno. */
 int lo_release_subobject(int kind, const char *value, uid_t uid, const struct lo_log *log);
 
 /* --------------------------------------------------------------- mount */
@@ -500,6 +502,60 @@ enum lo_umount_how {
  */
 int lo_release_mount(const char *value, int64_t deadline_ms, bool lazy, const struct lo_log *log,
 		     int *ret_how);
+
+/* ------------------------------------------------- krb5 ccache (krb5cc.c)
+ * Built only with libkrb5 (HAVE_KRB5, configure --with-krb5). */
+
+/*
+ * Can the krb5 provider destroy the credential cache NAME (a KRB5CCNAME
+ * value) of the session of user UID at logoff, from logoff-helper, which
+ * may run outside the session's processes (`logoff`, the sweep)?
+ *   FILE:/path or /path, DIR:/dir (a collection: its primary cache),
+ *   DIR::/dir/tkt... (one cache of a collection): yes.
+ *   KEYRING:persistent:UID[:SUB] (UID empty or the user's) and
+ *   KEYRING:user:COLL[:SUB]: yes, the kernel keeps them per uid.
+ *   KEYRING:session|process|thread:..., legacy KEYRING:NAME: no, they
+ *   belong to the session's processes; MEMORY, KCM, API and others: no.
+ * Parsed as krb5_cc_resolve(3) does: the type precedes the first colon;
+ * a name without one is a FILE. Returns 0, setting *RET_SHARED (may be
+ * NULL) for a keyring collection name, whose primary cache every session
+ * of the user shares; -EINVAL for a malformed name (a relative path, a
+ * newline, longer than LO_VALUE_MAX - 32), -EPERM for another uid's
+ * persistent keyring, -ENOTSUP for a type that is not reachable. *RET_WHY
+ * (may be NULL) gets a static reason on failure.
+ */
+int lo_krb5_ccache_check(const char *name, uid_t uid, bool *ret_shared, const char **ret_why);
+
+/* The value of a LOGOFF_SUBOBJECT_KRB5_CCACHE subobject: "UID:GID:NAME",
+ * the session user's ids first, so the core's releaser knows with whose
+ * privileges to destroy NAME. Returns 0 or -ENAMETOOLONG. */
+int lo_krb5_ccache_value(uid_t uid, gid_t gid, const char *name, char *buf, size_t size);
+
+/* Split such a VALUE. *RET_NAME points into VALUE. Returns 0 or -EINVAL. */
+int lo_krb5_ccache_parse(const char *value, uid_t *ret_uid, gid_t *ret_gid, const char **ret_name);
+
+/*
+ * Destroy the cache of the subobject VALUE ("UID:GID:NAME") with
+ * krb5_cc_resolve(3) and krb5_cc_destroy(3), in a forked child (no exec)
+ * that first becomes UID and GID: supplementary groups from initgroups(3)
+ * for USER, none when USER is NULL (the core's releaser, which has no
+ * name), then setresgid, setresuid, each checked, so permissions and
+ * keyring ownership keep it to the user's own caches. A FILE cache (and
+ * the file of a DIR cache) must moreover be a regular file owned by UID
+ * with one link, in a DIR collection owned by UID: libkrb5 overwrites
+ * what it opens with zeros, so a symlink or a hard link would wipe
+ * another cache. The child stays in the caller's process group (the
+ * helper's deadline reaches it) and gets 10 s, then SIGKILL.
+ * Returns 0 when it was destroyed, 1 when there was no such cache (a
+ * missing DIR collection is not made again), -EINVAL for a bad VALUE or
+ * name, -ENOTSUP for a type that cannot be reached, -EACCES when it is
+ * not UID's to destroy, -EPERM when the child could not become UID,
+ * -ETIMEDOUT, -ECHILD when the application reaped the child before it
+ * reported anything, -EIO for any other libkrb5 error. MSG (may be NULL)
+ * gets a short reason. Failures are logged to LOG (may be NULL).
+ */
+int lo_release_krb5_ccache(const char *value, const char *user, const struct lo_log *log,
+			   char *msg, size_t msg_size);
 
 /* --------------------------------------------------------------- spawn */
 

@@ -1,8 +1,9 @@
 /*
  * release.c - the core's releasers for subobject kinds it knows: path,
- * process, keyring and mount (src/core/mount.c). A provider releases its
- * own subobjects; these run for whatever it left tracked, and providers
- * use them for the releasing itself.
+ * process, keyring, mount (src/core/mount.c) and, with libkrb5, krb5
+ * ccache (krb5cc.c). A provider releases its own subobjects; these run for
+ * whatever it left tracked, and providers use them for the releasing
+ * itself.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -424,6 +425,23 @@ int lo_release_subobject(int kind, const char *value, uid_t uid, const struct lo
 	case LOGOFF_SUBOBJECT_KEYRING:
 		r = lo_release_keyring(value, uid, log);
 		return r < 0 ? r : 0;
+	case LOGOFF_SUBOBJECT_KRB5_CCACHE:
+#ifdef HAVE_KRB5
+		/* Safe without the session record: the value carries the
+		 * user's uid and gid (written by the krb5 provider, never
+		 * taken from the user), and the cache is destroyed with those
+		 * privileges only: root's only for root's own session. (The
+		 * owner of the cache file would not do: a user can name another
+		 * user's cache in KRB5CCNAME.) Without a user name there are
+		 * no supplementary groups, which only takes privileges away. */
+		{
+			r = lo_release_krb5_ccache(value, NULL, log, NULL, 0);
+			return r < 0 ? r : 0;
+		}
+#else
+		/* Not built with libkrb5: nothing here can destroy it. */
+		return -ENOTSUP;
+#endif
 	default:
 		return -ENOTSUP;
 	}

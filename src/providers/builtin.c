@@ -14,5 +14,8 @@ const struct logoff_provider *const lo_builtin_providers[] = {
 	&lo_provider_hooks,
 	&lo_provider_mounts,
 	&lo_provider_keyring,
+#ifdef HAVE_KRB5
+	&lo_provider_krb5,
+#endif
 	NULL,
 };

@@ -19,5 +19,10 @@ extern const struct logoff_provider lo_provider_hooks;
 extern const struct logoff_provider lo_provider_mounts;
 /* A new session keyring per session, revoked at logoff (src/providers/keyring.c). */
 extern const struct logoff_provider lo_provider_keyring;
+#ifdef HAVE_KRB5
+/* Destroys the session's KRB5CCNAME credential cache at logoff, as the
+ * user (src/providers/krb5.c); only when built with libkrb5. */
+extern const struct logoff_provider lo_provider_krb5;
+#endif
 
 #endif

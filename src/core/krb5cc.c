@@ -1,0 +1,538 @@
+/*
+ * krb5cc.c - Kerberos credential caches (MIT libkrb5): which cache names
+ * pam_logoff can destroy, and destroying one with the privileges of the
+ * session's user. Built only with --with-krb5 (HAVE_KRB5).
+ *
+ * The name comes from KRB5CCNAME in the session's PAM environment, which
+ * the user may be able to set (pam_env's user_readenv), so it is never
+ * trusted: the cache is destroyed in a forked child that has dropped to
+ * the user's uid and gid, where file permissions and keyring ownership
+ * keep it from touching a cache that is not the user's. The child does
+ * not exec: it only calls libkrb5 and reports its result by exit status.
+ * It normally runs in logoff-helper (single-threaded); in a rollback it
+ * runs inside the login manager, and libkrb5 after fork there is safe
+ * only as long as no other thread of the application holds a lock the
+ * child needs (glibc's malloc is fork-safe): the child's deadline bounds
+ * the other case.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <krb5.h>
+
+#include "core.h"
+
+/* How long the child may take. Destroying a cache is local work (a file
+ * or a few keys), but a FILE or DIR cache can sit on a hung network file
+ * system; the helper's own deadline still applies on top. */
+#define DESTROY_TIMEOUT_MS 10000
+/* After SIGKILL: a child stuck in uninterruptible sleep is left, never
+ * waited for without a bound. */
+#define KILL_GRACE_MS 1000
+
+/* Exit statuses of the child: the result of one destroy. */
+enum {
+	CHILD_DESTROYED = 0,
+	CHILD_GONE = 1,		/* there was no such cache */
+	CHILD_REFUSED = 2,	/* not a cache of this user */
+	CHILD_FAILED = 3,	/* a libkrb5 error */
+	CHILD_DROP_FAILED = 4,	/* could not become the user */
+};
+
+/* True when S is all decimal digits (and not empty). */
+static bool all_digits(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+int lo_krb5_ccache_check(const char *name, uid_t uid, bool *ret_shared, const char **ret_why)
+{
+	const char *sep, *residual;
+	const char *why_dummy;
+	bool shared_dummy;
+
+	if (!ret_why)
+		ret_why = &why_dummy;
+	if (!ret_shared)
+		ret_shared = &shared_dummy;
+	*ret_shared = false;
+	*ret_why = "a malformed cache name";
+	if (!name || !*name || strlen(name) > LO_VALUE_MAX - 32 || strpbrk(name, "\n\r"))
+		return -EINVAL;
+
+	/* libkrb5's own parse (krb5_cc_resolve): the type is what precedes
+	 * the first colon; no colon at all means FILE. */
+	sep = strchr(name, ':');
+	if (!sep) {
+		*ret_why = "a FILE cache needs an absolute path";
+		return name[0] == '/' ? 0 : -EINVAL;
+	}
+	residual = sep + 1;
+	if (strncmp(name, "FILE:", 5) == 0) {
+		*ret_why = "a FILE cache needs an absolute path";
+		return residual[0] == '/' ? 0 : -EINVAL;
+	}
+	if (strncmp(name, "DIR:", 4) == 0) {
+		/* DIR:dir is a collection (resolved to its primary cache),
+		 * DIR::dir/tkt... one cache in it. */
+		*ret_why = "a DIR cache needs an absolute path";
+		if (residual[0] == ':')
+			residual++;
+		return residual[0] == '/' ? 0 : -EINVAL;
+	}
+	if (strncmp(name, "KEYRING:", 8) == 0) {
+		const char *anchor = residual, *coll, *sub;
+		size_t alen, clen;
+
+		coll = strchr(anchor, ':');
+		if (!coll) {
+			*ret_why = "a legacy KEYRING cache lives in the session keyring, which only "
+				   "the session's processes reach";
+			return -ENOTSUP;
+		}
+		alen = (size_t)(coll - anchor);
+		coll++;
+		sub = strchr(coll, ':');
+		clen = sub ? (size_t)(sub - coll) : strlen(coll);
+		if (alen == 10 && strncmp(anchor, "persistent", 10) == 0) {
+			/* The collection is a uid; empty means the caller's,
+			 * which in the child is the user's. */
+			if (clen > 0) {
+				char buf[16];
+				unsigned long n;
+
+				*ret_why = "a malformed persistent keyring uid";
+				if (clen >= sizeof(buf) || !all_digits(coll, clen))
+					return -EINVAL;
+				memcpy(buf, coll, clen);
+				buf[clen] = '\0';
+				n = strtoul(buf, NULL, 10);
+				if (n != (unsigned long)uid) {
+					*ret_why = "the persistent keyring of another uid";
+					return -EPERM;
+				}
+			}
+		} else if (alen == 4 && strncmp(anchor, "user", 4) == 0) {
+			*ret_why = "a KEYRING:user cache needs a collection name";
+			if (clen == 0)
+				return -EINVAL;
+		} else {
+			/* session, process, thread: keyrings of the session's
+			 * processes, out of reach of logoff-helper when it runs
+			 * from `logoff` or the sweep. */
+			*ret_why = "only KEYRING:persistent and KEYRING:user caches can be reached "
+				   "from outside the session";
+			return -ENOTSUP;
+		}
+		/* A collection name resolves to its primary cache, which every
+		 * session of the user shares: the keyrings are per uid. */
+		*ret_shared = sub == NULL;
+		return 0;
+	}
+	*ret_why = "only FILE, DIR and KEYRING caches are destroyed by pam_logoff";
+	return -ENOTSUP;
+}
+
+int lo_krb5_ccache_value(uid_t uid, gid_t gid, const char *name, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%u:%u:%s", (unsigned)uid, (unsigned)gid, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int lo_krb5_ccache_parse(const char *value, uid_t *ret_uid, gid_t *ret_gid, const char **ret_name)
+{
+	const char *p = value, *colon;
+	unsigned long ids[2];
+
+	/* The uid and gid come first and are written by the provider, so a
+	 * cache name (which has colons of its own) can never change them. */
+	for (int i = 0; i < 2; i++) {
+		char buf[16];
+
+		colon = p ? strchr(p, ':') : NULL;
+		if (!colon || (size_t)(colon - p) >= sizeof(buf) || !all_digits(p, (size_t)(colon - p)))
+			return -EINVAL;
+		memcpy(buf, p, (size_t)(colon - p));
+		buf[colon - p] = '\0';
+		errno = 0;
+		ids[i] = strtoul(buf, NULL, 10);
+		if (errno || ids[i] >= (unsigned long)UINT32_MAX)
+			return -EINVAL;
+		p = colon + 1;
+	}
+	if (!*p)
+		return -EINVAL;
+	*ret_uid = (uid_t)ids[0];
+	*ret_gid = (gid_t)ids[1];
+	*ret_name = p;
+	return 0;
+}
+
+/* ------------------------------------------------------------ child */
+
+static void close_from(int lowfd)
+{
+#ifdef HAVE_CLOSE_RANGE
+	if (close_range((unsigned)lowfd, ~0U, 0) == 0)
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = lowfd; fd < max; fd++)
+		close(fd);
+}
+
+/* One line for the parent, "STATUS message", then the same exit status:
+ * the line still tells the result when the application reaps the child
+ * first (a SIGCHLD handler, or SIGCHLD ignored, in a rollback inside the
+ * login manager). */
+static __attribute__((noreturn)) LO_ATTR_PRINTF(3, 4) void child_exit(int fd, int status,
+								      const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "%d ", status);
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	lo_write_all(fd, msg, strlen(msg));
+	_exit(status);
+}
+
+/*
+ * A FILE cache, or one file of a DIR collection, must be the user's own
+ * regular file with no other name: libkrb5 opens the name (following a
+ * symlink), unlinks it and overwrites what it opened with zeros, which
+ * through a symlink or a hard link would wipe another cache.
+ */
+static void check_file(int fd, const char *path, uid_t uid)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			child_exit(fd, CHILD_GONE, "no such cache");
+		child_exit(fd, errno == EACCES ? CHILD_REFUSED : CHILD_FAILED, "%s: %s", path,
+			   strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode))
+		child_exit(fd, CHILD_REFUSED, "%s is not a regular file", path);
+	if (st.st_uid != uid)
+		child_exit(fd, CHILD_REFUSED, "%s is owned by uid %u", path, (unsigned)st.st_uid);
+	if (st.st_nlink > 1)
+		child_exit(fd, CHILD_REFUSED, "%s has %ju hard links", path, (uintmax_t)st.st_nlink);
+}
+
+/* The directory of a DIR collection: the user's own, not a symlink. A
+ * missing one is not made again (resolving DIR:dir would create it). */
+static void check_dir(int fd, const char *dir, uid_t uid)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			child_exit(fd, CHILD_GONE, "no such cache");
+		child_exit(fd, errno == EACCES ? CHILD_REFUSED : CHILD_FAILED, "%s: %s", dir,
+			   strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		child_exit(fd, CHILD_REFUSED, "%s is not a directory", dir);
+	if (st.st_uid != uid)
+		child_exit(fd, CHILD_REFUSED, "%s is owned by uid %u", dir, (unsigned)st.st_uid);
+}
+
+/* The parent directory of PATH, for check_dir. */
+static void check_parent(int fd, const char *path, uid_t uid)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		child_exit(fd, CHILD_REFUSED, "%s is not in a directory of its own", path);
+	*slash = '\0';
+	check_dir(fd, dir, uid);
+}
+
+static bool krb5_gone(krb5_error_code code)
+{
+	return code == KRB5_FCC_NOFILE || code == KRB5_CC_NOTFOUND || code == ENOENT;
+}
+
+static bool krb5_refused(krb5_error_code code)
+{
+	return code == KRB5_FCC_PERM || code == EACCES || code == EPERM ||
+	       code == KRB5_KCC_INVALID_UID;
+}
+
+static __attribute__((noreturn)) void destroy_child(int fd, const char *user, uid_t uid, gid_t gid,
+						    const char *name)
+{
+	krb5_context ctx = NULL;
+	krb5_ccache cc = NULL;
+	krb5_error_code code;
+	sigset_t none;
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Nothing of the caller's stays open (the registry lock, pidfds, the
+	 * login manager's sockets), so a child that hangs pins none of it:
+	 * the pipe moves to 3, everything above it is closed. */
+	if (fd != 3) {
+		if (dup2(fd, 3) < 0)
+			_exit(CHILD_FAILED);
+		fd = 3;
+	}
+	close_from(4);
+
+	/* Groups first, then gid, then uid: once the uid is gone the others
+	 * can no longer be changed. Without root there is nothing to drop
+	 * (a non-root application: it can only be the user itself), and the
+	 * checks below refuse any other uid. */
+	if (geteuid() == 0) {
+		if (user ? initgroups(user, gid) < 0 : setgroups(0, NULL) < 0)
+			child_exit(fd, CHILD_DROP_FAILED, "cannot set the groups of uid %u: %s",
+				   (unsigned)uid, strerror(errno));
+	}
+	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		child_exit(fd, CHILD_DROP_FAILED, "cannot become uid %u gid %u: %s", (unsigned)uid,
+			   (unsigned)gid, strerror(errno));
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != uid ||
+	    eu != uid || su != uid || rg != gid || eg != gid || sg != gid ||
+	    (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)))
+		child_exit(fd, CHILD_DROP_FAILED, "still privileged after dropping to uid %u",
+			   (unsigned)uid);
+	umask(077);
+	if (chdir("/") < 0)
+		child_exit(fd, CHILD_FAILED, "cannot chdir to /: %s", strerror(errno));
+
+	if (name[0] == '/')
+		check_file(fd, name, uid);
+	else if (strncmp(name, "FILE:", 5) == 0)
+		check_file(fd, name + 5, uid);
+	else if (strncmp(name, "DIR::", 5) == 0)
+		check_parent(fd, name + 5, uid);
+	else if (strncmp(name, "DIR:", 4) == 0)
+		check_dir(fd, name + 4, uid);
+
+	/* A secure context reads no KRB5_CONFIG or other variable from the
+	 * environment, which in the login manager is not ours to trust. */
+	code = krb5_init_secure_context(&ctx);
+	if (code) {
+		const char *m = krb5_get_error_message(NULL, code);
+		child_exit(fd, CHILD_FAILED, "cannot initialize libkrb5: %s", m);
+	}
+	code = krb5_cc_resolve(ctx, name, &cc);
+	if (code == 0 && strncmp(name, "DIR:", 4) == 0) {
+		/* The cache file itself, now that the collection named its
+		 * primary: ":/dir/tkt..." */
+		const char *sub = krb5_cc_get_name(ctx, cc);
+
+		if (sub && sub[0] == ':') {
+			check_parent(fd, sub + 1, uid);
+			check_file(fd, sub + 1, uid);
+		}
+	}
+	if (code == 0 && strncmp(name, "KEYRING:", 8) == 0) {
+		/* Resolving a keyring name makes an empty cache for it, and
+		 * destroying that succeeds: a cache without a principal was
+		 * not there. */
+		krb5_principal princ = NULL;
+		krb5_error_code c = krb5_cc_get_principal(ctx, cc, &princ);
+
+		krb5_free_principal(ctx, princ);
+		if (krb5_gone(c)) {
+			krb5_cc_destroy(ctx, cc);
+			child_exit(fd, CHILD_GONE, "no such cache");
+		}
+	}
+	if (code == 0)
+		code = krb5_cc_destroy(ctx, cc);	/* frees cc, whatever the result */
+	if (code == 0)
+		child_exit(fd, CHILD_DESTROYED, "destroyed");
+	{
+		const char *m = krb5_get_error_message(ctx, code);
+		int status = krb5_gone(code) ? CHILD_GONE : krb5_refused(code) ? CHILD_REFUSED
+										: CHILD_FAILED;
+		child_exit(fd, status, "%s", m ? m : "unknown libkrb5 error");
+	}
+}
+
+/* --------------------------------------------------------------- parent */
+
+/*
+ * Wait for the child PID until DEADLINE_MS, then SIGKILL it (it is in the
+ * caller's process group, so the helper's own deadline also reaches it).
+ * Returns 0 with *ret_status (-1 when the application reaped it first), or
+ * -ETIMEDOUT.
+ */
+static int wait_child(pid_t pid, int64_t deadline_ms, int *ret_status)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool killed = false;
+	int r = 0;
+
+	*ret_status = -1;
+	for (;;) {
+		int64_t left;
+		pid_t w = waitpid(pid, ret_status, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			/* ECHILD: a SIGCHLD handler of the application reaped
+			 * it; the pipe still says what happened. */
+			*ret_status = -1;
+			break;
+		}
+		left = deadline_ms - lo_now_ms();
+		if (left <= 0) {
+			if (killed) {
+				/* Outlived SIGKILL (uninterruptible sleep): left
+				 * for init or the application to reap. */
+				r = -ETIMEDOUT;
+				*ret_status = -1;
+				break;
+			}
+			/* Not reaped yet, so the pid is still the child's;
+			 * the pidfd pins it even if a handler reaps it. */
+			if (pidfd >= 0)
+				syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			else
+				kill(pid, SIGKILL);
+			killed = true;
+			r = -ETIMEDOUT;
+			deadline_ms = lo_now_ms() + KILL_GRACE_MS;
+			continue;
+		}
+		if (pidfd >= 0) {
+			struct pollfd p = { pidfd, POLLIN, 0 };
+			poll(&p, 1, left > 100 ? 100 : (int)left);
+		} else {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return r;
+}
+
+int lo_release_krb5_ccache(const char *value, const char *user, const struct lo_log *log,
+			   char *msg, size_t msg_size)
+{
+	char buf[256];
+	const char *name, *why, *text;
+	uid_t uid;
+	gid_t gid;
+	int pipefd[2], status, code, r;
+	ssize_t n = 0;
+	pid_t pid;
+
+	if (msg && msg_size)
+		msg[0] = '\0';
+	if (lo_krb5_ccache_parse(value, &uid, &gid, &name) < 0) {
+		if (msg)
+			snprintf(msg, msg_size, "not a UID:GID:NAME value");
+		return -EINVAL;
+	}
+	r = lo_krb5_ccache_check(name, uid, NULL, &why);
+	if (r < 0) {
+		if (msg)
+			snprintf(msg, msg_size, "%s", why);
+		return r == -EPERM ? -EACCES : r;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		destroy_child(pipefd[1], user, uid, gid, name);
+	}
+	close(pipefd[1]);
+	r = wait_child(pid, lo_now_ms() + DESTROY_TIMEOUT_MS, &status);
+	/* The child has exited (or been killed): whatever it wrote is in the
+	 * pipe, and the read end sees EOF once it is read. Non-blocking,
+	 * for a child left in uninterruptible sleep. */
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	for (ssize_t got; (size_t)n < sizeof(buf) - 1; n += got) {
+		got = read(pipefd[0], buf + n, sizeof(buf) - 1 - (size_t)n);
+		if (got <= 0)
+			break;
+	}
+	close(pipefd[0]);
+	buf[n > 0 ? n : 0] = '\0';
+	/* "STATUS message" */
+	code = buf[0] >= '0' && buf[0] <= '9' && buf[1] == ' ' ? buf[0] - '0' : -1;
+	text = code >= 0 ? buf + 2 : buf;
+	if (msg)
+		snprintf(msg, msg_size, "%s", r == -ETIMEDOUT ? "timed out" : text);
+	if (r < 0) {
+		lo_log(log, LOG_ERR, "krb5 ccache %s: not destroyed within %d s; killed", name,
+		       DESTROY_TIMEOUT_MS / 1000);
+		return r;
+	}
+	if (status != -1)
+		code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	else if (code < 0) {
+		/* Reaped by the application before it said anything. */
+		lo_log(log, LOG_ERR, "krb5 ccache %s: the child's result was lost", name);
+		return -ECHILD;
+	}
+	switch (code) {
+	case CHILD_DESTROYED:
+		lo_log(log, LOG_DEBUG, "krb5 ccache %s destroyed as uid %u", name, (unsigned)uid);
+		return 0;
+	case CHILD_GONE:
+		lo_log(log, LOG_DEBUG, "krb5 ccache %s was already gone", name);
+		return 1;
+	case CHILD_REFUSED:
+		lo_log(log, LOG_ERR, "krb5 ccache %s: refused, not a cache of uid %u: %s", name,
+		       (unsigned)uid, text);
+		return -EACCES;
+	default:
+		lo_log(log, LOG_ERR, "krb5 ccache %s: cannot destroy it: %s", name,
+		       text[0] ? text : "the child died");
+		return code == CHILD_DROP_FAILED ? -EPERM : -EIO;
+	}
+}
