@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,7 +437,14 @@ static int run_isolated(struct support_impl *si, bool logon)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		int r = logon ? si->provider->logon(&si->pub, 0) : si->provider->logoff(&si->pub, 0);
+		static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+		int r;
+
+		/* A crash is a death by its signal, whatever handler the
+		 * program installed (a sanitizer's would turn it into exit 1). */
+		for (size_t k = 0; k < sizeof(crash_signals) / sizeof(crash_signals[0]); k++)
+			signal(crash_signals[k], SIG_DFL);
+		r = logon ? si->provider->logon(&si->pub, 0) : si->provider->logoff(&si->pub, 0);
 		lo_record_write(c->ctx->registry, c->rec);
 		_exit(r < 0 && r > -256 ? -r : r < 0 ? EIO : 0);
 	}
