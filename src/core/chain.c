@@ -39,6 +39,7 @@ struct chain {
 	int refs;		/* sum of the providers' references */
 	bool logon;		/* PAM environment reachable */
 	bool finished;		/* record deleted or kept as failed */
+	bool isolated;		/* in a plugin's forked child: references are the parent's */
 	int finish_result;
 	/* Names put into the PAM environment, unset again on rollback. */
 	char *env_names[16];
@@ -222,6 +223,8 @@ static void chain_finish(struct chain *c);
 
 static void sup_addref(struct logoff_support *s)
 {
+	if (impl(s)->chain->isolated)
+		return;
 	impl(s)->refs++;
 	impl(s)->chain->refs++;
 }
@@ -230,7 +233,9 @@ static void sup_release(struct logoff_support *s)
 {
 	struct support_impl *si = impl(s);
 
-	if (si->refs <= 0)
+	/* In a plugin's child nothing outlives the call: the session and
+	 * its references stay with the process that forked it. */
+	if (si->refs <= 0 || si->chain->isolated)
 		return;
 	si->refs--;
 	if (--si->chain->refs == 0)
@@ -444,6 +449,7 @@ static int run_isolated(struct support_impl *si, bool logon)
 		 * program installed (a sanitizer's would turn it into exit 1). */
 		for (size_t k = 0; k < sizeof(crash_signals) / sizeof(crash_signals[0]); k++)
 			signal(crash_signals[k], SIG_DFL);
+		c->isolated = true;
 		r = logon ? si->provider->logon(&si->pub, 0) : si->provider->logoff(&si->pub, 0);
 		lo_record_write(c->ctx->registry, c->rec);
 		_exit(r < 0 && r > -256 ? -r : r < 0 ? EIO : 0);

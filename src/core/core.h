@@ -584,6 +584,10 @@ struct lo_spawn {
 	bool capture;
 };
 
+/* The longest line lo_spawn_wait hands to LINE_FN whole, in bytes; the
+ * rest of a longer line is dropped, never taken for a line of its own. */
+#define LO_PROTOCOL_LINE_MAX 1022
+
 /* Fork and exec SPAWN. Returns 0 with *ret_pid, *ret_pidfd (a pidfd) and
  * *ret_outfd (read end of the output pipe, or -1), or -errno. */
 int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd, int *ret_outfd);

@@ -102,6 +102,10 @@ int lo_krb5_ccache_check(const char *name, uid_t uid, bool *ret_shared, const ch
 		*ret_why = "a DIR cache needs an absolute path";
 		if (residual[0] == ':')
 			residual++;
+		else
+			/* The collection's primary cache is every session's of
+			 * the user that uses the collection. */
+			*ret_shared = true;
 		return residual[0] == '/' ? 0 : -EINVAL;
 	}
 	if (strncmp(name, "KEYRING:", 8) == 0) {

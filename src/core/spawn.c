@@ -158,6 +158,7 @@ int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd,
 struct linebuf {
 	char buf[1024];
 	size_t len;
+	bool skipping;		/* the rest of an overlong line: dropped */
 };
 
 static void drain(int fd, struct linebuf *lb, void (*line_fn)(void *, const char *), void *ctx,
@@ -169,7 +170,7 @@ static void drain(int fd, struct linebuf *lb, void (*line_fn)(void *, const char
 		return;
 	if (n <= 0) {
 		*eof = true;
-		if (lb->len > 0 && line_fn) {
+		if (lb->len > 0 && line_fn && !lb->skipping) {
 			lb->buf[lb->len] = '\0';
 			line_fn(ctx, lb->buf);
 		}
@@ -180,12 +181,16 @@ static void drain(int fd, struct linebuf *lb, void (*line_fn)(void *, const char
 	for (;;) {
 		char *nl = memchr(lb->buf, '\n', lb->len);
 		size_t used;
+		bool was_skipping = lb->skipping;
 
 		if (!nl && lb->len < sizeof(lb->buf) - 1)
 			break;
 		used = nl ? (size_t)(nl - lb->buf) + 1 : lb->len;
 		lb->buf[nl ? used - 1 : used] = '\0';
-		if (line_fn)
+		/* An overlong line is passed on cut, once; what follows up to
+		 * its newline is dropped, never taken for a line of its own. */
+		lb->skipping = !nl;
+		if (line_fn && !was_skipping)
 			line_fn(ctx, lb->buf);
 		memmove(lb->buf, lb->buf + used, lb->len - used);
 		lb->len -= used;

@@ -25,6 +25,12 @@ void lo_logv(const struct lo_log *log, int priority, const char *fmt, va_list ap
 		return;
 	/* vsnprintf expands %m from errno, as syslog(3) does. */
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* One line, no control characters: a logged string (a path, a
+	 * user's value) can never start a line of its own, which the helper's
+	 * reader would take for a priority or protocol line. */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = *p == '\t' ? ' ' : '?';
 	log->fn(log->ctx, priority, buf);
 }
 

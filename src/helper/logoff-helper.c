@@ -79,6 +79,10 @@ static int pamenv_put(void *pamh, const char *name, const char *value)
 			return -EINVAL;
 	if (value && strpbrk(value, "\n\r"))
 		return -EINVAL;
+	/* The line must reach pam_logoff.so whole (its reader splits lines
+	 * at 1023 bytes). */
+	if (strlen(name) + (value ? strlen(value) : 0) + 4 > LO_PROTOCOL_LINE_MAX)
+		return -E2BIG;
 	if (snprintf(var, sizeof(var), PAMENV_PREFIX "%s", name) >= (int)sizeof(var))
 		return -EINVAL;
 	if (value ? setenv(var, value, 1) : unsetenv(var))

@@ -48,7 +48,7 @@ static int load_one(const char *dir, int dfd, const char *name,
 	snprintf(file, sizeof(file), "%s.so", name);
 	fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		int e = errno;
+		int e = errno;	/* before anything else can change it */
 		*ret_error = lo_strdupf("%s/%s: %s", dir, file,
 					e == ELOOP ? "refusing a plugin that is a symlink" : strerror(e));
 		return e == ELOOP ? -EPERM : -e;
@@ -127,12 +127,16 @@ int lo_plugins_load(const struct lo_config *config, const struct logoff_provider
 		}
 		if (dfd < 0) {
 			dfd = open(config->plugin_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (dfd < 0 || fstat(dfd, &st) < 0 || !safe_owner(&st)) {
-				*ret_error = lo_strdupf("%s: %s", config->plugin_dir, dfd < 0 ?
-							strerror(errno) :
-							"refusing a plugin directory not owned by root "
-							"or writable by group or others");
-				r = dfd < 0 ? -errno : -EPERM;
+			if (dfd < 0) {
+				r = -errno;
+				*ret_error = lo_strdupf("%s: %s", config->plugin_dir, strerror(-r));
+				break;
+			}
+			if (fstat(dfd, &st) < 0 || !safe_owner(&st)) {
+				*ret_error = lo_strdupf("%s: refusing a plugin directory not owned by "
+							"root or writable by group or others",
+							config->plugin_dir);
+				r = -EPERM;
 				break;
 			}
 		}

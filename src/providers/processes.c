@@ -143,9 +143,36 @@ static int cgroup2_mount(char *buf, size_t size)
 
 /* At logon: the session's own cgroup, when the login manager runs in
  * one whose name matches cgroup_pattern; kept in the record. */
+/* The identity of cgroup CG (relative to the v2 root): the inode of its
+ * directory, which cgroupfs never gives another cgroup while the system
+ * runs. 0 when it cannot be read. */
+static unsigned long long cgroup_id(const char *cg)
+{
+	char root[PATH_MAX], path[PATH_MAX * 2];
+	struct stat st;
+	struct statfs sf;
+
+	if (cgroup2_mount(root, sizeof(root)) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s%s", root, cg);
+	if (statfs(path, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC ||
+	    lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	return (unsigned long long)st.st_ino;
+}
+
+/*
+ * At logon: the session's own cgroup. The login manager must run in a
+ * cgroup whose name matches cgroup_pattern and that this login made: its
+ * parent runs elsewhere (sshd's listener in sshd.service, while
+ * pam_systemd put the session in session-N.scope). su or sudo inside a
+ * login run in their caller's scope, which is not theirs to end.
+ * Kept in the record with the cgroup's id, checked again at logoff.
+ */
 static void find_session_cgroup(struct logoff_support *s)
 {
-	char cg[PATH_MAX];
+	char cg[PATH_MAX], pcg[PATH_MAX], id[32];
+	unsigned long long ino;
 	const char *base;
 
 	if (cgroup_of(getpid(), cg, sizeof(cg)) < 0 || strcmp(cg, "/") == 0)
@@ -153,7 +180,15 @@ static void find_session_cgroup(struct logoff_support *s)
 	base = strrchr(cg, '/') + 1;
 	if (fnmatch(s->config(s, "cgroup_pattern"), base, 0) != 0)
 		return;
-	s->set_data(s, "cgroup", cg);
+	if (cgroup_of(getppid(), pcg, sizeof(pcg)) < 0 || strcmp(cg, pcg) == 0 ||
+	    (strncmp(pcg, cg, strlen(cg)) == 0 && pcg[strlen(cg)] == '/'))
+		return;
+	ino = cgroup_id(cg);
+	if (ino == 0)
+		return;
+	snprintf(id, sizeof(id), "%llu", ino);
+	if (s->set_data(s, "cgroup_id", id) == 0)
+		s->set_data(s, "cgroup", cg);
 }
 
 static const char *mode_of(struct logoff_support *s)
@@ -558,6 +593,19 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 	if (strcmp(mode, "cgroup") == 0 && !s->get_data(s, "cgroup")) {
 		s->set_status(s, "match=cgroup without a session cgroup: nothing ended");
 		return 0;
+	}
+	if (strcmp(mode, "cgroup") == 0) {
+		const char *id = s->get_data(s, "cgroup_id");
+		char now[32];
+
+		/* Gone, or removed and made again for someone else: nothing
+		 * in it is this session's. */
+		snprintf(now, sizeof(now), "%llu", cgroup_id(s->get_data(s, "cgroup")));
+		if (!id || strcmp(id, now) != 0) {
+			s->set_status(s, "match=cgroup: %s is gone or is another cgroup now: nothing "
+				      "ended", s->get_data(s, "cgroup"));
+			return 0;
+		}
 	}
 	if (user) {
 		int others = s->user_sessions(s);

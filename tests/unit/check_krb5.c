@@ -60,7 +60,7 @@ START_TEST(names)
 		{ "FILE:krb5cc", -EINVAL, false },
 		{ "krb5cc", -EINVAL, false },
 		{ "FILE:", -EINVAL, false },
-		{ "DIR:/run/user/1000/krb5cc", 0, false },
+		{ "DIR:/run/user/1000/krb5cc", 0, true },	/* a collection: shared */
 		{ "DIR::/run/user/1000/krb5cc/tkt", 0, false },
 		{ "DIR:run/krb5cc", -EINVAL, false },
 		{ "KEYRING:persistent:1000", 0, true },
