@@ -86,4 +86,12 @@ assert_grep "match=cgroup: /.*session-lo$$.scope" "$T/out/s3"
 "$top_builddir/tests/pam/pam_session_test" "$T/pam.d" lt "$E2E_USER" \
 	"'$LOGOFF' --config '$T/logoff.conf' --status \$LOGOFF_SESSION_ID" > "$T/out/s4" 2>&1
 assert_grep "processes .*logged-on *match=user" "$T/out/s4"
+
+# 4. su or sudo inside a login: the login manager's parent runs in the
+# same scope, which is the caller's, not this login's: never taken.
+sh -c 'echo $$ > "$1/cgroup.procs" && shift && "$@"' sh "$scope" \
+	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" lt "$E2E_USER" \
+	"'$LOGOFF' --config '$T/logoff.conf' --status \$LOGOFF_SESSION_ID" > "$T/out/s5" 2>&1
+assert_grep "processes .*logged-on *match=user" "$T/out/s5"
+assert_no_grep "match=cgroup" "$T/out/s5"
 finish
