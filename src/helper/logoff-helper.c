@@ -72,7 +72,8 @@ static int pamenv_put(void *pamh, const char *name, const char *value)
 
 	/* A name as PAM takes it, a value on one line: the change travels
 	 * to pam_logoff.so as one line. */
-	if (!name[0] || (!isalpha((unsigned char)name[0]) && name[0] != '_'))
+	/* pam_logoff.so takes names of up to 127 bytes. */
+	if (!name[0] || strlen(name) > 127 || (!isalpha((unsigned char)name[0]) && name[0] != '_'))
 		return -EINVAL;
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '_')
