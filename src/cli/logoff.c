@@ -932,7 +932,13 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 		verbose(a, "session %s is %s: its login manager will not close it", id, view);
 	}
 
-	/* 2. Run the chain ourselves, the way close_session does. */
+	/* 2. Run the chain ourselves, the way close_session does. Without
+	 * root we cannot: but while the login manager lives it may still be
+	 * closing the session (another logoff signalled it first), so wait
+	 * for that before giving up. */
+	if (a->registry->readonly && lo_proc_alive(rec->leader_pid, rec->leader_start) &&
+	    wait_gone(a, id, lo_now_ms() + timeout_ms, timeout_ms + 2000))
+		goto done;
 	if (a->registry->readonly) {
 		fprintf(stderr, "logoff: session %s (%s): the login manager did not close it; "
 			"completing the logoff needs root (`logoff --gc`, logoff-gc.timer)\n", id,
@@ -1052,8 +1058,14 @@ int main(int argc, char **argv)
 		free(err);
 		return LO_EXIT_USAGE;
 	}
-	r = lo_registry_open(a.config->registry, geteuid() == 0 ? 0 : LO_REGISTRY_READONLY,
-			     &a.registry, &err);
+	/* Read-write when the registry is ours (root's, or a user's own in
+	 * tests), read-only when it is root's and we are not. */
+	r = lo_registry_open(a.config->registry, 0, &a.registry, &err);
+	if (r == -EPERM && geteuid() != 0) {
+		free(err);
+		err = NULL;
+		r = lo_registry_open(a.config->registry, LO_REGISTRY_READONLY, &a.registry, &err);
+	}
 	if (r < 0 && r != -ENOENT) {
 		fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
 		free(err);

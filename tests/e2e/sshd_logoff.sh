@@ -66,6 +66,11 @@ rc=$?
 assert_grep "permission denied" "$T/out/deny.out"
 assert_exists "$T/reg/sessions/$rs"
 assert_alive "$rootleader" "root's session"
+# --gc on root's registry needs root.
+runuser -u "$E2E_USER" -- "$LOGOFF" --config "$T/logoff.conf" --gc > "$T/out/usergc" 2>&1
+rc=$?
+[ "$rc" -eq 3 ] && ok "user's --gc: exit 3" || fail "user's --gc: exit $rc: $(cat "$T/out/usergc")"
+assert_grep "gc needs root" "$T/out/usergc"
 # The user still sees the list (records are readable, like utmp).
 runuser -u "$E2E_USER" -- "$LOGOFF" --config "$T/logoff.conf" --list > "$T/out/userlist" 2>&1
 assert_grep "^$rs " "$T/out/userlist"

@@ -57,7 +57,14 @@ rc=$?
 # 2. A plugin that crashes in logoff, beside one that forgets to untrack:
 # the others still release, the core releases what leaky left and counts
 # it, the crash is recorded with its signal, the login manager survives.
-for how in segv abort; do
+# The sweep (logoff --gc) needs root: without it only the close_session
+# half runs.
+gc_runs="segv abort"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skipped: the crash in a sweep (logoff --gc needs root)"
+	gc_runs=""
+fi
+for how in $gc_runs; do
 	conf "tmpdir sample leaky crashy hooks" "[crashy]" "how = $how"
 	session "$T/out/c-$how" 'sleep 300'
 	sc=$SID
