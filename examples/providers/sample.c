@@ -9,7 +9,9 @@
  * and untracks it. Anything it fails to untrack the core releases.
  *
  * Build:  cc -shared -fPIC -o sample.so sample.c $(pkg-config --cflags logoff-provider)
- * Install: /usr/lib/logoff/providers/sample.so (root-owned, mode 0644),
+ * Install: $(pkg-config --variable=plugindir logoff-provider)/sample.so,
+ * e.g. /usr/lib/x86_64-linux-gnu/logoff/providers/sample.so on Debian
+ * (root-owned, mode 0644),
  * then name it in [logoff] providers.
  *
  * SPDX-License-Identifier: BSD-3-Clause

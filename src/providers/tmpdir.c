@@ -90,9 +90,12 @@ static int open_base(struct logoff_support *s, const char *base)
 		return -errno;
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (mkdirat(pfd, name, 0711) == 0)
-			fchmodat(pfd, name, 0711, 0);	/* umask may have taken bits */
-		else if (errno != EEXIST) {
+		if (mkdirat(pfd, name, 0711) == 0) {
+			/* The umask may have taken bits; the mode is checked
+			 * below in any case. */
+			if (fchmodat(pfd, name, 0711, 0) < 0)
+				s->log(s, LOG_WARNING, "cannot set the mode of %s: %m", base);
+		} else if (errno != EEXIST) {
 			s->log(s, LOG_ERR, "cannot create base %s: %m", base);
 			fd = -errno;
 			break;
