@@ -3,6 +3,7 @@
  * provider-chain core.
  *
  *   session optional pam_logoff.so [debug] [quiet] [config=PATH] [helper=PATH]
+ *                                  [providers=LIST]
  *
  * open_session logs the session's providers on in this process (they are
  * built in, short, and some must act here: pam_putenv). close_session runs
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -48,6 +50,7 @@ struct args {
 	bool quiet;
 	const char *config;
 	const char *helper;
+	const char *providers;	/* providers=LIST: replaces [logoff] providers */
 };
 
 /* Unknown arguments are logged and ignored, as pam_systemd does: a typo
@@ -58,6 +61,7 @@ static void parse_argv(pam_handle_t *pamh, int argc, const char **argv, struct a
 	a->quiet = false;
 	a->config = LO_CONFIG_PATH;
 	a->helper = HELPER_PATH;
+	a->providers = NULL;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "debug") == 0)
 			a->debug = true;
@@ -65,6 +69,8 @@ static void parse_argv(pam_handle_t *pamh, int argc, const char **argv, struct a
 			a->quiet = true;
 		else if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
 			a->config = argv[i] + 7;
+		else if (strncmp(argv[i], "providers=", 10) == 0)
+			a->providers = argv[i] + 10;
 		else if (strncmp(argv[i], "helper=", 7) == 0 && argv[i][7] == '/')
 			a->helper = argv[i] + 7;
 		else
@@ -155,6 +161,68 @@ static void helper_line(void *ctx, const char *line)
 	int priority = lo_priority_prefix(&line);
 
 	log_pam(ctx, priority < 0 ? LOG_ERR : priority, line);
+}
+
+/*
+ * providers=LIST (spaces or commas; one pam.d word, so commas): this
+ * service line's providers, in logon order, instead of [logoff]
+ * providers; e.g. providers=tmpdir for cron. Each must be built in or a
+ * plugin in [logoff] plugin_dir; [logoff] required keeps only the names
+ * in LIST. An invalid LIST fails open_session, naming it: a session must
+ * not silently get other providers than its pam.d line says.
+ */
+static int set_providers(pam_handle_t *pamh, struct lo_config *config, const char *list)
+{
+	char *words[LO_MAX_PROVIDERS];
+	size_t keep = 0;
+	int n = lo_split_list(list, words, LO_MAX_PROVIDERS);
+
+	if (n < 0) {
+		pam_syslog(pamh, LOG_ERR, "providers=%s: %s", list,
+			   n == -E2BIG ? "too many providers" : strerror(-n));
+		return n;
+	}
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		char *so = NULL;
+		bool dup = false;
+
+		for (int j = 0; j < i; j++)
+			dup |= strcmp(words[i], words[j]) == 0;
+		if (!dup && !lo_provider_find(NULL, words[i]) &&
+		    (!lo_plugin_name_valid(words[i]) ||
+		     !(so = lo_strdupf("%s/%s.so", config->plugin_dir, words[i])) ||
+		     stat(so, &st) < 0 || !S_ISREG(st.st_mode))) {
+			pam_syslog(pamh, LOG_ERR, "providers=%s: unknown provider '%s' (not built in, "
+				   "and no plugin in %s)", list, words[i], config->plugin_dir);
+			free(so);
+			for (int k = 0; k < n; k++)
+				free(words[k]);
+			return -EINVAL;
+		}
+		free(so);
+		if (dup) {
+			pam_syslog(pamh, LOG_ERR, "providers=%s: '%s' is listed twice", list, words[i]);
+			for (int k = 0; k < n; k++)
+				free(words[k]);
+			return -EINVAL;
+		}
+	}
+	while (config->n_providers > 0)
+		free(config->providers[--config->n_providers]);
+	for (int i = 0; i < n; i++)
+		config->providers[config->n_providers++] = words[i];
+	for (size_t i = 0; i < config->n_required; i++) {
+		bool listed = false;
+		for (size_t j = 0; j < config->n_providers; j++)
+			listed |= strcmp(config->required[i], config->providers[j]) == 0;
+		if (listed)
+			config->required[keep++] = config->required[i];
+		else
+			free(config->required[i]);
+	}
+	config->n_required = keep;
+	return 0;
 }
 
 /* ------------------------------------------------------------ plugins */
@@ -336,6 +404,8 @@ LO_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const
 		return PAM_USER_UNKNOWN;
 	}
 	if (load_config(pamh, &a, false, &config) < 0)
+		goto out;
+	if (a.providers && set_providers(pamh, config, a.providers) < 0)
 		goto out;
 	r = lo_registry_open(config->registry, LO_REGISTRY_CREATE, &registry, &err);
 	if (r < 0) {
