@@ -2,16 +2,18 @@
 # End-to-end: `su -l USER` from a root shell, with pam_logoff in su-l's
 # session stack (through pam_wrapper: /etc/pam.d is not touched). The
 # user's leftover process and TMPDIR are gone after the logoff; the root
-# shell and a root process beside it survive.
+# shell and a root process beside it survive. tests/e2e/runuser.sh runs
+# the same with `runuser -l` (LO_SU=runuser, service runuser-l).
 . "${top_srcdir:-.}/tests/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (su, a throwaway user)"
 [ -f "${PAM_WRAPPER_LIB:-}" ] || skip "pam_wrapper not installed"
-command -v su >/dev/null || skip "no su"
+SU=${LO_SU:-su}
+command -v "$SU" >/dev/null || skip "no $SU"
 make_user
 
 LO_MATCH=auto LO_RUN_AS=user write_conf
-cat > "$T/pam.d/su-l" <<SVC
+cat > "$T/pam.d/$SU-l" <<SVC
 auth     sufficient pam_rootok.so
 auth     required   pam_deny.so
 account  required   pam_permit.so
@@ -27,18 +29,18 @@ sleep 300 &
 echo \$! > "$T/out/root-bg.pid"
 echo \$\$ > "$T/out/root-shell.pid"
 ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \\
-	su -l "$E2E_USER" -c 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! > "$T/out/user-bg.pid"; echo data > "\$TMPDIR/file"; echo "\$TMPDIR" > "$T/out/tmpdir"; stat -c "%U %a" "\$TMPDIR" > "$T/out/tmpdir.stat"; echo "\$LOGOFF_SESSION_ID" > "$T/out/id"'
-echo "su exit \$?" > "$T/out/su.rc"
+	$SU -l "$E2E_USER" -c 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! > "$T/out/user-bg.pid"; echo data > "\$TMPDIR/file"; echo "\$TMPDIR" > "$T/out/tmpdir"; stat -c "%U %a" "\$TMPDIR" > "$T/out/tmpdir.stat"; echo "\$LOGOFF_SESSION_ID" > "$T/out/id"'
+echo "$SU exit \$?" > "$T/out/su.rc"
 sleep 1
 echo alive > "$T/out/root-shell-after"
 SH
 sh "$T/rootshell.sh" > "$T/out/rootshell.log" 2>&1 &
 shell=$!
 wait_for 20 test -s "$T/out/root-shell-after" || fail "root shell did not finish: $(cat "$T/out/rootshell.log")"
-assert_grep "su exit 0" "$T/out/su.rc"
+assert_grep "$SU exit 0" "$T/out/su.rc"
 id=$(cat "$T/out/id" 2>/dev/null)
 tmpdir=$(cat "$T/out/tmpdir" 2>/dev/null)
-[ -n "$id" ] && ok "session $id, TMPDIR $tmpdir" || fail "no LOGOFF_SESSION_ID in the su session"
+[ -n "$id" ] && ok "session $id, TMPDIR $tmpdir" || fail "no LOGOFF_SESSION_ID in the $SU session"
 [ "$tmpdir" = "$T/tmpbase/$id" ] && ok "TMPDIR is the session's" || fail "TMPDIR='$tmpdir'"
 assert_dead "$(cat "$T/out/user-bg.pid")" "user's setsid sleep"
 assert_gone "$tmpdir"
