@@ -11,6 +11,10 @@
 [ -f "${PAM_WRAPPER_LIB:-}" ] || skip "pam_wrapper not installed"
 command -v login >/dev/null || skip "no login(1)"
 command -v script >/dev/null || skip "no script(1)"
+# Under the ASan runtime, pam_wrapper's dlopen of libpam with
+# RTLD_DEEPBIND aborts login (sanitizers issue 611); su and sshd are not
+# affected. The plain build runs this test.
+[ -n "${LO_PRELOAD:-}" ] && skip "login under the ASan runtime: pam_wrapper's RTLD_DEEPBIND dlopen is refused"
 make_user
 
 LO_MATCH=auto write_conf
@@ -31,8 +35,11 @@ echo "\$LOGOFF_SESSION_ID" > $T/out/id; tty > $T/out/tty
 $T/bin/logoff --config $T/logoff.conf --list > $T/out/list 2>&1
 exit
 CMDS
-ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
-	timeout 60 script -qec "login -f $E2E_USER" /dev/null < "$T/cmds" > "$T/out/script.log" 2>&1
+# pam_wrapper (and, in a sanitizer build, the ASan runtime) go to login
+# only: script(1) does not link libpam, and pam_wrapper would dlopen it
+# there with RTLD_DEEPBIND, which the ASan runtime refuses.
+timeout 60 script -qec "ASAN_OPTIONS='$FOREIGN_ASAN' LD_PRELOAD='$WRAP_PRELOAD' PAM_WRAPPER=1 \
+	PAM_WRAPPER_SERVICE_DIR='$T/pam.d' login -f $E2E_USER" /dev/null < "$T/cmds" > "$T/out/script.log" 2>&1
 rc=$?
 wait_for 10 test -s "$T/out/list" || fail "the login shell did not run: rc $rc: $(cat "$T/out/script.log")"
 id=$(cat "$T/out/id" 2>/dev/null)
