@@ -588,6 +588,11 @@ struct lo_spawn {
  * rest of a longer line is dropped, never taken for a line of its own. */
 #define LO_PROTOCOL_LINE_MAX 1022
 
+/* Close every fd from LOWFD up: close_range(2) where the kernel has it,
+ * else a loop bounded at 65536, as pam_modutil_sanitize does. For a child
+ * between fork and exec. */
+void lo_close_from(int lowfd);
+
 /* Fork and exec SPAWN. Returns 0 with *ret_pid, *ret_pidfd (a pidfd) and
  * *ret_outfd (read end of the output pipe, or -1), or -errno. */
 int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd, int *ret_outfd);

@@ -199,20 +199,6 @@ int lo_krb5_ccache_parse(const char *value, uid_t *ret_uid, gid_t *ret_gid, cons
 
 /* ------------------------------------------------------------ child */
 
-static void close_from(int lowfd)
-{
-#ifdef HAVE_CLOSE_RANGE
-	if (close_range((unsigned)lowfd, ~0U, 0) == 0)
-		return;
-#endif
-	long max = sysconf(_SC_OPEN_MAX);
-
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (int fd = lowfd; fd < max; fd++)
-		close(fd);
-}
-
 /* One line for the parent, "STATUS message", then the same exit status:
  * the line still tells the result when the application reaps the child
  * first (a SIGCHLD handler, or SIGCHLD ignored, in a rollback inside the
@@ -321,7 +307,7 @@ static __attribute__((noreturn)) void destroy_child(int fd, const char *user, ui
 			_exit(CHILD_FAILED);
 		fd = 3;
 	}
-	close_from(4);
+	lo_close_from(4);
 
 	/* Groups first, then gid, then uid: once the uid is gone the others
 	 * can no longer be changed. Without root there is nothing to drop

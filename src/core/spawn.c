@@ -28,7 +28,7 @@
 
 #include "core.h"
 
-static void close_from(int lowfd)
+void lo_close_from(int lowfd)
 {
 #ifdef HAVE_CLOSE_RANGE
 	if (close_range((unsigned)lowfd, ~0U, 0) == 0)
@@ -68,7 +68,7 @@ static __attribute__((noreturn)) void child(const struct lo_spawn *sp, int outfd
 		_exit(127);
 	if (dup2(outfd >= 0 ? outfd : nullfd, 1) < 0 || dup2(outfd >= 0 ? outfd : nullfd, 2) < 0)
 		_exit(127);
-	close_from(3);
+	lo_close_from(3);
 
 	if (sp->run_as_user) {
 		/* Groups first, then gid, then uid: once the uid is gone the
