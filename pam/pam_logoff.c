@@ -468,6 +468,30 @@ out:
 	return ret;
 }
 
+/*
+ * A close run without the privileges a logoff needs: systemd's (sd-pam)
+ * calls pam_close_session after dropping to the user's uid, and other
+ * applications close after setuid() to the user. The registry is root's,
+ * so the chain cannot claim the record, and releasing the session's
+ * processes, mounts and keyring needs root anyway. Nothing is attempted
+ * and nothing is reported to the user: the record stays as it is, and
+ * once the session's login manager (the process that opened it) is gone
+ * it shows as stale, so the next sweep (`logoff --gc`, logoff-gc.timer,
+ * or a later open_session) logs it off. True when that is the case; a
+ * registry this process owns (an unprivileged test setup) is logged off
+ * the normal way.
+ */
+static bool unprivileged_close(pam_handle_t *pamh, const struct lo_config *config, const char *id)
+{
+	struct stat st;
+
+	if (geteuid() == 0 || (stat(config->registry, &st) == 0 && st.st_uid == geteuid()))
+		return false;
+	pam_syslog(pamh, LOG_NOTICE, "session %s: closed by uid %u, which cannot log it off; "
+		   "left for the sweep (logoff --gc)", id, (unsigned)geteuid());
+	return true;
+}
+
 LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct args a;
@@ -520,6 +544,10 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 	}
 	if (load_config(pamh, &a, true, &config) < 0)
 		return PAM_SESSION_ERR;
+	if (unprivileged_close(pamh, config, id)) {
+		ret = PAM_SUCCESS;
+		goto out;
+	}
 	{
 		struct lo_helper_call call = {
 			.helper = a.helper, .config = a.config, .session = id,

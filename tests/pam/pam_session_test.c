@@ -4,7 +4,10 @@
  *
  *   pam_session_test CONFDIR SERVICE USER [COMMAND]
  *
- * PAM_TTY is $PAM_TEST_TTY, or "pts/42" when that is unset.
+ * PAM_TTY is $PAM_TEST_TTY, or "pts/42" when that is unset. With
+ * $PAM_TEST_CLOSE_AS set to a user name, the process drops to that user
+ * (groups, gid, uid: all three ids, as systemd's (sd-pam) does) before it
+ * calls pam_close_session.
  * Opens a session, prints the PAM environment it got (one NAME=VALUE a
  * line), runs COMMAND with /bin/sh -c and that environment (the session's
  * "work"), closes the session. Exit 0 when both PAM calls succeeded, 1
@@ -15,6 +18,8 @@
  */
 #include "config.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +81,16 @@ int main(int argc, char **argv)
 	for (char **e = env; e && *e; e++)
 		free(*e);
 	free(env);
+	if (getenv("PAM_TEST_CLOSE_AS")) {
+		const struct passwd *pw = getpwnam(getenv("PAM_TEST_CLOSE_AS"));
+
+		if (!pw || setgroups(0, NULL) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+			perror("PAM_TEST_CLOSE_AS");
+			pam_end(pamh, PAM_SUCCESS);
+			return 3;
+		}
+	}
 	r = pam_close_session(pamh, 0);
 	if (r != PAM_SUCCESS) {
 		fprintf(stderr, "pam_close_session: %s\n", pam_strerror(pamh, r));
