@@ -282,6 +282,46 @@ static int fdinfo_mnt_id(int fd, uint64_t *ret)
 	return r;
 }
 
+/* The mount id of directory PFD itself. */
+static int dir_mount_id(int pfd, uint64_t *ret)
+{
+	struct statx px;
+
+	if (statx(pfd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &px) == 0 &&
+	    (px.stx_mask & STATX_MNT_ID)) {
+		*ret = px.stx_mnt_id;
+		return 0;
+	}
+	return fdinfo_mnt_id(pfd, ret);
+}
+
+/*
+ * mount_at for a NAME that refuses stat: the mount id from the fdinfo of
+ * an O_PATH, O_NOFOLLOW descriptor, the mount root when that differs from
+ * PFD's mount. A symlink at NAME opens as itself, on PFD's mount, so it
+ * is never taken for a mount root. No unique id (0).
+ */
+static int mount_at_opath(int pfd, const char *name, uint64_t *ret_id, uint64_t *ret_unique,
+			  bool *ret_root)
+{
+	uint64_t pid;
+	int fd, r;
+
+	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fdinfo_mnt_id(fd, ret_id);
+	close(fd);
+	if (r < 0)
+		return r;
+	r = dir_mount_id(pfd, &pid);
+	if (r < 0)
+		return r;
+	*ret_root = pid != *ret_id;
+	*ret_unique = 0;
+	return 0;
+}
+
 /*
  * What is at NAME in directory PFD, never following NAME if it is a
  * symlink and never asking a FUSE server (AT_STATX_DONT_SYNC): the id of
@@ -292,11 +332,18 @@ static int mount_at(int pfd, const char *name, uint64_t *ret_id, uint64_t *ret_u
 		    bool *ret_root)
 {
 	const int at = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
-	struct statx sx, px;
+	struct statx sx;
 	bool have_root;
 
-	if (statx(pfd, name, at, STATX_TYPE | STATX_MNT_ID, &sx) < 0)
-		return -errno;
+	if (statx(pfd, name, at, STATX_TYPE | STATX_MNT_ID, &sx) < 0) {
+		if (errno != EACCES)
+			return -errno;
+		/* A FUSE mount made without allow_other (as users' are)
+		 * answers no stat but its owner's, root's included
+		 * (fuse_allow_current_process): see it through an O_PATH
+		 * descriptor, which asks the file system nothing. */
+		return mount_at_opath(pfd, name, ret_id, ret_unique, ret_root);
+	}
 	if (S_ISLNK(sx.stx_mode))
 		return -ELOOP;
 	have_root = sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT;
@@ -318,12 +365,9 @@ static int mount_at(int pfd, const char *name, uint64_t *ret_id, uint64_t *ret_u
 		/* NAME is an entry of PFD's directory: it is on another
 		 * mount than the directory exactly when it is a mount root. */
 		uint64_t pid;
-		int r;
+		int r = dir_mount_id(pfd, &pid);
 
-		if (statx(pfd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &px) == 0 &&
-		    (px.stx_mask & STATX_MNT_ID))
-			pid = px.stx_mnt_id;
-		else if ((r = fdinfo_mnt_id(pfd, &pid)) < 0)
+		if (r < 0)
 			return r;
 		*ret_root = pid != *ret_id;
 	}

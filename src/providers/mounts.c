@@ -512,10 +512,16 @@ static int pass(struct logoff_support *s, struct plan *p)
 			continue;
 		}
 		if (r < 0) {
-			/* -ELOOP: a symlink where the mount point was. */
+			/* -ELOOP: a symlink where the mount point was. Kept
+			 * in the record all the same, so the failure is not
+			 * lost: the record stays failed and `logoff --gc`
+			 * tries again. */
 			t->outcome = FAILED;
 			t->err = r;
 			s->log(s, LOG_ERR, "%s: not unmounted: %s", t->path, strerror(-r));
+			if ((size_t)snprintf(value, sizeof(value), "%u:0:%s", mi->id, mi->target) <
+			    sizeof(value))
+				s->track(s, LOGOFF_SUBOBJECT_MOUNT, value);
 			r = 0;
 			continue;
 		}

@@ -40,7 +40,7 @@ chown "$OTHER" "$T/fuse/other"
 # kernel records user_id=USER either way, which is all the provider reads.
 if setpriv --reuid="$U" --regid="$(id -g "$U")" --init-groups sh -c 'test -r /dev/fuse && test -w /dev/fuse'; then
 	cat > "$T/fuse_as.sh" <<'EOF'
-exec setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups bindfs "$2" "$3"
+exec setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups bindfs --no-allow-other "$2" "$3"
 EOF
 	echo "note: users mount FUSE through fusermount3"
 else
@@ -71,15 +71,19 @@ session() {
 		> "$T/out/$1.env" 2> "$T/out/$1.err"
 	rc=$?
 }
+# (mountinfo, not mountpoint(1): root may not stat a FUSE mount made
+# without allow_other, as users' FUSE mounts are.)
+mounted() { grep -q " $1 " /proc/self/mountinfo; }
 assert_unmounted() {
-	if mountpoint -q "$1" || grep -q " $1 " /proc/self/mountinfo; then fail "$1 is still mounted"; else ok "$1 unmounted"; fi
+	if mounted "$1"; then fail "$1 is still mounted"; else ok "$1 unmounted"; fi
 }
 assert_mounted() {
-	if mountpoint -q "$1"; then ok "$1 still mounted"; else fail "$1 was unmounted"; fi
+	if mounted "$1"; then ok "$1 still mounted"; else fail "$1 was unmounted"; fi
 }
 
 # 1. Made during the session: unmounted. Before it, or another user's: kept.
-session s1 "sh $T/fuse_as.sh $U $T/fuse/src $T/fuse/during && cat $T/fuse/during/file > $T/out/s1-read"
+session s1 "sh $T/fuse_as.sh $U $T/fuse/src $T/fuse/during &&
+setpriv --reuid=$U --regid=$(id -g "$U") --init-groups cat $T/fuse/during/file > $T/out/s1-read"
 [ "$rc" -eq 0 ] && ok "session 1 closed" || fail "session 1: exit $rc: $(cat "$T/out/s1.err")"
 assert_grep "^data\$" "$T/out/s1-read"
 assert_unmounted "$T/fuse/during"
@@ -92,7 +96,7 @@ assert_mounted "$T/fuse/other"
 #    logoff unmounts it (it appeared after the outer logon).
 printf '%s\n' "sh $T/fuse_as.sh $U $T/fuse/src $T/fuse/second" > "$T/inner.sh"
 session s2 "\"$top_builddir/tests/pam/pam_session_test\" \"$T/pam.d\" lfuse $U \"sh $T/inner.sh\" > $T/out/inner.out 2>&1 &&
-mountpoint -q $T/fuse/second && touch $T/out/s2-kept"
+grep -q ' $T/fuse/second ' /proc/self/mountinfo && touch $T/out/s2-kept"
 [ "$rc" -eq 0 ] && ok "outer session closed" || fail "session 2: exit $rc: $(cat "$T/out/s2.err")"
 assert_exists "$T/out/s2-kept"
 assert_unmounted "$T/fuse/second"
