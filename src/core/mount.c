@@ -282,6 +282,20 @@ static int fdinfo_mnt_id(int fd, uint64_t *ret)
 	return r;
 }
 
+/* The mount id of NAME in directory PFD (not followed), from the fdinfo
+ * of an O_PATH descriptor: the file system is asked nothing. */
+static int name_mount_id(int pfd, const char *name, uint64_t *ret)
+{
+	int fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = fdinfo_mnt_id(fd, ret);
+	close(fd);
+	return r;
+}
+
 /* The mount id of directory PFD itself. */
 static int dir_mount_id(int pfd, uint64_t *ret)
 {
@@ -305,13 +319,8 @@ static int mount_at_opath(int pfd, const char *name, uint64_t *ret_id, uint64_t 
 			  bool *ret_root)
 {
 	uint64_t pid;
-	int fd, r;
+	int r = name_mount_id(pfd, name, ret_id);
 
-	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = fdinfo_mnt_id(fd, ret_id);
-	close(fd);
 	if (r < 0)
 		return r;
 	r = dir_mount_id(pfd, &pid);
@@ -351,13 +360,8 @@ static int mount_at(int pfd, const char *name, uint64_t *ret_id, uint64_t *ret_u
 	if (sx.stx_mask & STATX_MNT_ID) {
 		*ret_id = sx.stx_mnt_id;
 	} else {
-		int fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		int r;
+		int r = name_mount_id(pfd, name, ret_id);
 
-		if (fd < 0)
-			return -errno;
-		r = fdinfo_mnt_id(fd, ret_id);
-		close(fd);
 		if (r < 0)
 			return r;
 	}
