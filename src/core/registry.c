@@ -981,7 +981,8 @@ int lo_record_read(struct lo_registry *registry, const char *id, struct lo_recor
 		r = -errno;
 		if (ret_error && r != -ENOENT)
 			*ret_error = lo_strdupf("%s/sessions/%s: %s", registry->path, id,
-						strerror(-r));
+						r == -ELOOP ? "refusing a record that is a symlink"
+							    : strerror(-r));
 		return r == -ELOOP ? -EPERM : r;
 	}
 	if (fstat(fd, &st) < 0) {

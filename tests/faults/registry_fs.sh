@@ -17,7 +17,7 @@ LOGOFF="$top_builddir/logoff"
 lo() { "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
 mkdir -m 0700 "$T/reg"
 mount -t tmpfs -o size=64k,mode=0700 lo-reg "$T/reg" || skip "cannot mount a tmpfs"
-write_conf
+LO_TIMEOUT=5 write_conf
 write_service fs
 hook logoff.d 10-count 'echo "$LOGOFF_SESSION_ID" >> "'"$T"'/out/count"'
 
