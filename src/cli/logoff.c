@@ -972,7 +972,7 @@ static void gc_report(void *ctx, const struct lo_record *rec, const char *why, i
 	char u[SAFE_MAX];
 
 	printf("%s (%s, user %s): %s: %s\n", rec->id, rec->name, safe(rec->user, u), why,
-	       result == 0 || result == 3 ? "logged off" :
+	       result == 0 ? "logged off" :
 	       result == 5 ? "being logged off by another process" :
 	       result == -ETIMEDOUT ? "timed out, record kept" : "incomplete, record kept");
 }

@@ -902,9 +902,22 @@ static int record_store(struct lo_registry *reg, struct lo_record *record, bool 
 	char tmp[64];
 	int r;
 
+	if (!create) {
+		/* An update's temp file is written and fsync'd before the lock
+		 * is taken: its text is the caller's, not the lock's, and an
+		 * fsync (milliseconds on a disk) under the lock would queue
+		 * every other login and logoff of the host behind it. Only
+		 * the rename is under the lock. */
+		r = write_temp(reg, record, max_bytes, tmp, sizeof(tmp));
+		if (r < 0)
+			return r;
+	}
 	r = lo_registry_lock(reg);
-	if (r < 0)
+	if (r < 0) {
+		if (!create)
+			unlinkat(reg->sessfd, tmp, 0);
 		return r;
+	}
 	if (create) {
 		if (!lo_id_valid(record->id)) {
 			r = -EINVAL;
@@ -917,10 +930,12 @@ static int record_store(struct lo_registry *reg, struct lo_record *record, bool 
 		r = name_claim(reg, record);
 		if (r < 0)
 			goto out;
+		/* The name is part of the record's text: written after the
+		 * claim, under the lock. */
+		r = write_temp(reg, record, max_bytes, tmp, sizeof(tmp));
+		if (r < 0)
+			goto fail;
 	}
-	r = write_temp(reg, record, max_bytes, tmp, sizeof(tmp));
-	if (r < 0)
-		goto fail;
 	if (renameat2(reg->sessfd, tmp, reg->sessfd, record->id,
 		      create ? RENAME_NOREPLACE : 0) < 0) {
 		r = -errno;
