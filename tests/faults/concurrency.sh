@@ -50,8 +50,9 @@ else
 	sweeper=$!
 fi
 
+LOAD=$(cut -d' ' -f1 /proc/loadavg)
 start=$(date +%s%N)
-"$LOOP" "$T/pam.d" cc "$TEST_USER" "$WORKERS" "$SESSIONS" > "$T/out/opened" 2> "$T/out/loop.err"
+SESSION_LOOP_KEEP="$MODULE" "$LOOP" "$T/pam.d" cc "$TEST_USER" "$WORKERS" "$SESSIONS" > "$T/out/opened" 2> "$T/out/loop.err"
 rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 touch "$T/out/stop"
@@ -59,7 +60,7 @@ wait $lister
 [ "$gc_ok" -eq 1 ] && wait $sweeper
 total=$((WORKERS * SESSIONS))
 [ "$rc" -eq 0 ] && ok "$total open/close pairs succeeded in $ms ms" || fail "session_loop exit $rc: $(tail -5 "$T/out/loop.err")"
-echo "measured: registry on $REGFS: $WORKERS x $SESSIONS = $total sessions in $ms ms ($(tail -1 "$T/out/loop.err")); $(wc -l < "$T/out/lists" 2>/dev/null || echo 0) --list and $(wc -l < "$T/out/gcs" 2>/dev/null || echo 0) --gc runs beside them" >> "$T/out/measured"
+echo "measured: registry on $REGFS: $WORKERS x $SESSIONS = $total sessions in $ms ms, load average $LOAD at the start ($(tail -1 "$T/out/loop.err")); $(wc -l < "$T/out/lists" 2>/dev/null || echo 0) --list and $(wc -l < "$T/out/gcs" 2>/dev/null || echo 0) --gc runs beside them" >> "$T/out/measured"
 
 opened=$(sort -u "$T/out/opened" | wc -l)
 [ "$opened" -eq "$total" ] && ok "$opened distinct session ids" || fail "$opened distinct ids of $(wc -l < "$T/out/opened") opens, expected $total"
@@ -85,7 +86,15 @@ if [ "$gc_ok" -eq 1 ]; then
 	grep -v -e '^No stale sessions' "$T/out/gc.out" > "$T/out/gc.other"
 	[ ! -s "$T/out/gc.other" ] && ok "the sweep never took a session" || fail "the sweep: $(sort "$T/out/gc.other" | uniq -c | head)"
 fi
-[ "$ms" -lt 90000 ] && ok "under 90 s" || fail "took $ms ms"
+# Wall time depends on what else the machine runs: over 90 s is a
+# failure only when the load average was below the number of CPUs.
+if [ "$ms" -lt 90000 ]; then
+	ok "under 90 s"
+elif awk -v l="$LOAD" -v n="$(nproc)" 'BEGIN { exit !(l >= n) }'; then
+	echo "note: $ms ms, over 90 s with a load average of $LOAD on $(nproc) CPUs at the start: not counted"
+else
+	fail "took $ms ms (load average $LOAD at the start)"
+fi
 cat "$T/out/measured"
 [ "$REGFS" = tmpfs ] && umount "$T/reg"
 finish
