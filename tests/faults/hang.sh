@@ -19,6 +19,10 @@ write_service hang
 # current config; exit 2 (close failed) within timeout (2 s) + 1 s. Sets
 # $id and $ms.
 close_within() {
+	# How many processes of the helper's group (the helper and, for a
+	# plugin, its forked child and grandchild) exist mid-hang: what must
+	# be gone afterwards.
+	( sleep 1.2; pgrep -f "logoff-helper --session [^ ]* --config $T/" | wc -l > "$T/out/$1.during" ) &
 	start=$(date +%s%N)
 	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" hang "$TEST_USER" \
 		'echo "$TMPDIR" > "'"$T"'/out/tmpdir"' > "$T/out/$1.env" 2> "$T/out/$1.err"
@@ -29,7 +33,8 @@ close_within() {
 	[ "$rc" -eq 2 ] && ok "$1: close_session failed (exit $rc)" || fail "$1: exit $rc, expected 2"
 	[ "$ms" -lt 3000 ] && ok "$1: close_session returned in $ms ms (timeout 2 s)" \
 		|| fail "$1: close_session took $ms ms, timeout 2 s"
-	echo "measured: $1: close_session $ms ms" >> "$T/out/measured"
+	wait
+	echo "measured: $1: close_session $ms ms; $(cat "$T/out/$1.during") helper processes during the hang, 0 expected after" >> "$T/out/measured"
 }
 
 # gone_pids FILE WHAT: every pid listed in FILE is dead.
@@ -78,6 +83,8 @@ assert_grep "^state timed-out\$" "$rec"
 sleep 0.3
 pgrep -f "logoff-helper --session $id --config $T/" > "$T/out/left" && fail "hung plugin processes left: $(ps -o pid,pgid,args -p "$(cat "$T/out/left" | tr '\n' ',' | sed 's/,$//')")" \
 	|| ok "no process of the hung plugin left"
+[ "$(cat "$T/out/plugin.during")" -ge 3 ] && ok "the helper, the plugin's child and its child were there mid-hang" \
+	|| fail "only $(cat "$T/out/plugin.during") helper processes mid-hang: the check above proves nothing"
 LO_TIMEOUT=2 LO_PROVIDERS="tmpdir crashy hooks" LO_LOGOFF_EXTRA="plugin_dir = $PLUGINS" \
 	write_conf "[crashy]" "how = abort"
 "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc -v > "$T/out/gc2" 2>&1
