@@ -155,7 +155,8 @@ if command -v script >/dev/null; then
 	"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --warn 5 \
 		--message "maintenance:
 please log out" "$name" > "$T/out/cancel.out" 2>&1 & w=$!
-	sleep 1
+	# Once the warning is on the terminal (slow under a sanitizer).
+	wait_for 10 grep -q "please log out" "$T/out/typescript"
 	kill -INT "$w"
 	wait "$w"; rc=$?
 	[ "$rc" -eq 130 ] && ok "Ctrl-C cancels --warn: exit 130" || fail "--warn cancel: exit $rc: $(cat "$T/out/cancel.out")"
