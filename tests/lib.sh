@@ -152,14 +152,17 @@ ssh_user() {
 }
 
 
-# in_private_mounts "$@": at the top of a test, before sourcing lib.sh:
-# re-run the test in its own mount namespace when root can (unshare -m),
-# so its mounts (tmpfs, remounts, a /dev/log) are invisible to the rest
-# of the machine and vanish with it. LO_PRIVATE_MOUNTS=1 once inside.
+# in_private_mounts "$@": re-run this test (from its start, after lib.sh
+# is sourced) in its own mount namespace, so its mounts (tmpfs, remounts,
+# a /dev/log) are invisible to the rest of the machine and vanish with
+# it. Returns 0 once inside (LO_PRIVATE_MOUNTS=1), 1 when that cannot be
+# done (not root, no unshare -m).
 in_private_mounts() {
-	if [ -z "${LO_PRIVATE_MOUNTS:-}" ] && [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
-		LO_PRIVATE_MOUNTS=1 exec unshare -m --propagation private sh "$0" "$@"
-	fi
+	[ -n "${LO_PRIVATE_MOUNTS:-}" ] && return 0
+	[ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null || return 1
+	rm -rf "$T"
+	trap - EXIT
+	LO_PRIVATE_MOUNTS=1 exec unshare -m --propagation private sh "$0" "$@"
 }
 
 # capture_syslog: inside in_private_mounts only. /dev becomes a tmpfs with

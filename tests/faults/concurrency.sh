@@ -10,12 +10,8 @@
 # As root the registry is a tmpfs of its own, as /run/logoff (the
 # default) is: on a disk each record write's fsync costs milliseconds.
 . "${top_srcdir:-.}/tests/lib.sh"
-if [ "$(id -u)" -eq 0 ] && [ -z "${LO_PRIVATE_MOUNTS:-}" ] && unshare -m true 2>/dev/null; then
-	rm -rf "$T"; trap - EXIT
-	LO_PRIVATE_MOUNTS=1 exec unshare -m --propagation private sh "$0" "$@"
-fi
 REGFS=disk
-if [ -n "${LO_PRIVATE_MOUNTS:-}" ]; then
+if in_private_mounts "$@"; then
 	mkdir -m 0700 "$T/reg" && mount -t tmpfs -o mode=0700 lo-reg "$T/reg" && REGFS=tmpfs
 fi
 

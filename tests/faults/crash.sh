@@ -8,7 +8,7 @@
 # tests/pam/plugins.sh covers the crash inside the sweep.
 . "${top_srcdir:-.}/tests/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "reads the log through a private /dev/log (root, unshare -m)"
-[ -n "${LO_PRIVATE_MOUNTS:-}" ] || { rm -rf "$T"; trap - EXIT; LO_PRIVATE_MOUNTS=1 exec unshare -m --propagation private sh "$0" "$@"; }
+in_private_mounts "$@" || skip "needs unshare -m"
 capture_syslog || skip "cannot set up a private /dev/log"
 
 LOGOFF="$top_builddir/logoff"

@@ -10,7 +10,7 @@
 # be written.
 . "${top_srcdir:-.}/tests/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "mounts a tmpfs (root)"
-[ -n "${LO_PRIVATE_MOUNTS:-}" ] || { rm -rf "$T"; trap - EXIT; LO_PRIVATE_MOUNTS=1 exec unshare -m --propagation private sh "$0" "$@"; }
+in_private_mounts "$@" || skip "needs unshare -m"
 capture_syslog || skip "cannot set up a private /dev/log"
 
 LOGOFF="$top_builddir/logoff"
