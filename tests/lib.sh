@@ -151,3 +151,54 @@ ssh_user() {
 		-o UserKnownHostsFile=/dev/null -l "$E2E_USER" "$@"
 }
 
+
+# in_private_mounts "$@": re-run this test (from its start, after lib.sh
+# is sourced) in its own mount namespace, so its mounts (tmpfs, remounts,
+# a /dev/log) are invisible to the rest of the machine and vanish with
+# it. Returns 0 once inside (LO_PRIVATE_MOUNTS=1), 1 when that cannot be
+# done (not root, no unshare -m).
+in_private_mounts() {
+	[ -n "${LO_PRIVATE_MOUNTS:-}" ] && return 0
+	[ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null || return 1
+	rm -rf "$T"
+	trap - EXIT
+	LO_PRIVATE_MOUNTS=1 exec unshare -m --propagation private sh "$0" "$@"
+}
+
+# capture_syslog: inside in_private_mounts only. /dev becomes a tmpfs with
+# the host's null, zero, full, random, urandom and tty bound in, and a
+# /dev/log whose datagrams (pam_syslog, syslog(3)) a listener appends to
+# $T/out/syslog, one a line. Returns 1 when that cannot be set up.
+capture_syslog() {
+	[ -n "${LO_PRIVATE_MOUNTS:-}" ] || return 1
+	# Each node is carried over through a file bind in $T, unmounted at
+	# once: never a bind of the host's /dev directory under $T, which
+	# the cleanup's rm -rf would walk into.
+	for n in null zero full random urandom tty; do
+		touch "$T/.dev-$n" && mount --bind "/dev/$n" "$T/.dev-$n" || return 1
+	done
+	mount -t tmpfs -o mode=0755 lo-dev /dev || return 1
+	for n in null zero full random urandom tty; do
+		touch "/dev/$n" && mount --bind "$T/.dev-$n" "/dev/$n" && umount "$T/.dev-$n" || return 1
+		rm -f "$T/.dev-$n"
+	done
+	ln -s /proc/self/fd /dev/fd
+	python3 - "$T/devlog" "$T/out/syslog" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+s.settimeout(300)
+with open(sys.argv[2], "a") as f:
+    try:
+        while True:
+            f.write(s.recv(65536).decode(errors="replace").rstrip("\n") + "\n")
+            f.flush()
+    except socket.timeout:
+        pass
+PY
+	SYSLOG_PID=$!
+	wait_for 5 test -S "$T/devlog" || return 1
+	ln -s "$T/devlog" /dev/log
+	trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $SYSLOG_PID 2>/dev/null' EXIT
+}

@@ -124,8 +124,10 @@ struct logoff_support {
 	 * in the session record, durably (the record is rewritten before this
 	 * returns). Tracking the same KIND and VALUE twice is a no-op.
 	 * Errors: -EINVAL for an unknown kind or a VALUE that is empty, longer
-	 * than 4095 bytes or, for a path, not absolute; -ENOSPC, -EIO and other
-	 * write errors from the registry. */
+	 * than 4095 bytes or, for a path, not absolute; -E2BIG when the
+	 * session record would grow past its limit (1 MiB, less room kept for
+	 * the logoff's own updates): not tracked, so do not open the
+	 * resource; -ENOSPC, -EIO and other write errors from the registry. */
 	int (*track)(struct logoff_support *support, int kind, const char *value);
 
 	/* Forget a subobject once the provider has released it. Errors:
@@ -157,7 +159,9 @@ struct logoff_support {
 	 * in another process: KEY is 1..32 of [a-z0-9_], VALUE at most 4095
 	 * bytes; VALUE NULL removes KEY. Not a subobject: the core never
 	 * releases data. Errors: -EINVAL for a bad KEY or VALUE, -ENOMEM,
-	 * registry write errors (-ENOSPC, -EIO). */
+	 * -E2BIG when the session record would grow past its limit (as for
+	 * track; the old VALUE is kept), registry write errors (-ENOSPC,
+	 * -EIO). */
 	int (*set_data)(struct logoff_support *support, const char *key, const char *value);
 
 	/* The VALUE set_data kept for KEY, or NULL. Valid until the next

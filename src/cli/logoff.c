@@ -650,6 +650,12 @@ static int warn_and_wait(struct app *a, const struct lo_record *rec)
 	snprintf(text + len, sizeof(text) - len, "\r\n(logoff in %u second%s)\r\n",
 		 a->o.warn_seconds, a->o.warn_seconds == 1 ? "" : "s");
 
+	/* Cancellable from before the first terminal is warned: a Ctrl-C
+	 * as soon as the message shows must cancel, not kill us with the
+	 * warning out and no "cancelled" after it. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	session_terminals(rec, &t);
 	if (t.n == 0)
 		verbose(a, "session %s has no terminal to warn", rec->id);
@@ -663,9 +669,6 @@ static int warn_and_wait(struct app *a, const struct lo_record *rec)
 	audit(a, LOG_NOTICE, "warned session %s (%s, user %s): logoff in %u s", rec->id, rec->name,
 	      rec->user, a->o.warn_seconds);
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	deadline = lo_now_ms() + (int64_t)a->o.warn_seconds * 1000;
 	while (!interrupted && lo_now_ms() < deadline) {
 		int64_t left = deadline - lo_now_ms();
@@ -972,7 +975,7 @@ static void gc_report(void *ctx, const struct lo_record *rec, const char *why, i
 	char u[SAFE_MAX];
 
 	printf("%s (%s, user %s): %s: %s\n", rec->id, rec->name, safe(rec->user, u), why,
-	       result == 0 || result == 3 ? "logged off" :
+	       result == 0 ? "logged off" :
 	       result == 5 ? "being logged off by another process" :
 	       result == -ETIMEDOUT ? "timed out, record kept" : "incomplete, record kept");
 }

@@ -124,7 +124,7 @@ static int sup_track(struct logoff_support *s, int kind, const char *value)
 		return r < 0 ? r : 0;
 	/* Durable before the provider opens the resource: a crash after this
 	 * point leaves a record of it for the sweep. */
-	r = lo_record_write(c->ctx->registry, c->rec);
+	r = lo_record_grow(c->ctx->registry, c->rec);
 	if (r < 0) {
 		lo_record_remove_sub(c->rec, si->name, kind, value);
 		sup_log(s, LOG_ERR, "cannot record subobject %s: %s", value, strerror(-r));
@@ -157,7 +157,7 @@ static int sup_set_data(struct logoff_support *s, const char *key, const char *v
 		return -ENOMEM;
 	r = lo_record_set_data(rec, si->name, key, value);
 	if (r == 0) {
-		r = lo_record_write(si->chain->ctx->registry, rec);
+		r = lo_record_grow(si->chain->ctx->registry, rec);
 		if (r < 0)	/* not durable: not kept */
 			lo_record_set_data(rec, si->name, key, saved);
 	}

@@ -253,12 +253,27 @@ bool lo_id_valid(const char *id);
  * into BUF (at least LO_ID_MAX+1 bytes). Takes the lock. */
 int lo_registry_alloc_id(struct lo_registry *registry, char *buf);
 
+/* Largest record lo_record_read accepts, in bytes; no write makes one
+ * larger. */
+#define LO_RECORD_MAX_BYTES (1024 * 1024)
+/* Room kept below LO_RECORD_MAX_BYTES for what the logoff itself adds to
+ * a record (states, times, status messages of at most LO_MAX_PROVIDERS
+ * providers): a subobject or data (lo_record_grow) may not eat into it. */
+#define LO_RECORD_RESERVE_BYTES (64 * 1024)
+
 /* Write RECORD atomically: a temp file in sessions/, fsync, rename over
  * sessions/<id>, so a reader sees the old or the new record, never a half
  * one. Also adds the users/<uid>/<id> index entry. Takes the lock.
- * Errors: -EINVAL (bad id), write errors (-ENOSPC, -EROFS, -EIO ...); on
- * error the previous record is left as it was. */
+ * Errors: -EINVAL (bad id), -E2BIG when the record's text would exceed
+ * LO_RECORD_MAX_BYTES (it could not be read back), write errors (-ENOSPC,
+ * -EROFS, -EIO ...); on error the previous record is left as it was. */
 int lo_record_write(struct lo_registry *registry, const struct lo_record *record);
+
+/* lo_record_write for a record that just grew by a subobject (track) or
+ * provider data (set_data): -E2BIG, nothing written, when its text would
+ * exceed LO_RECORD_MAX_BYTES - LO_RECORD_RESERVE_BYTES. The caller takes
+ * the addition back out of RECORD. */
+int lo_record_grow(struct lo_registry *registry, const struct lo_record *record);
 
 /*
  * Create RECORD's file only if no record of its id exists (-EEXIST), and

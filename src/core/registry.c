@@ -26,7 +26,6 @@
 
 #include "core.h"
 
-#define RECORD_MAX_BYTES (1024 * 1024)
 
 static const char *const session_states[] = { "opening", "active", "closing", "failed",
 					      "timed-out" };
@@ -213,6 +212,11 @@ int lo_registry_open(const char *path, int flags, struct lo_registry **ret_regis
 		 * read-only fd, so locking one of them would let any user
 		 * stall every login. */
 		r = openat(reg->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		/* On a read-only file system the records can still be read
+		 * (logoff --list, --status) under the lock: flock needs only
+		 * a read-only fd, and every write fails later with EROFS. */
+		if (r < 0 && errno == EROFS)
+			r = openat(reg->dirfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (r < 0 || fstat(r, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 		    (st.st_mode & 077)) {
 			int e = r < 0 ? errno : EPERM;
@@ -643,8 +647,8 @@ out:
 
 /* ------------------------------------------------------------- I/O */
 
-static int write_temp(struct lo_registry *reg, const struct lo_record *record, char *tmpname,
-		      size_t size)
+static int write_temp(struct lo_registry *reg, const struct lo_record *record, size_t max_bytes,
+		      char *tmpname, size_t size)
 {
 	char *text;
 	int fd, r;
@@ -654,6 +658,11 @@ static int write_temp(struct lo_registry *reg, const struct lo_record *record, c
 	text = record_format(record);
 	if (!text)
 		return -ENOMEM;
+	/* A record lo_record_read would refuse is never written. */
+	if (strlen(text) > max_bytes) {
+		free(text);
+		return -E2BIG;
+	}
 	snprintf(tmpname, size, ".tmp.%s.%d", record->id, (int)getpid());
 	fd = openat(reg->sessfd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 		    0644);
@@ -821,7 +830,13 @@ static int name_write(struct lo_registry *reg, const char *file, const char *id,
 	fd = openat(reg->namesfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	r = fchmod(fd, 0644) < 0 || dprintf(fd, "%s\n", id) < 0 ? -EIO : 0;
+	/* The errno, not EIO: a full registry says "No space left". */
+	r = fchmod(fd, 0644) < 0 ? -errno : 0;
+	if (r == 0) {
+		char line[LO_ID_MAX + 2];
+		int n = snprintf(line, sizeof(line), "%s\n", id);
+		r = lo_write_all(fd, line, (size_t)n);
+	}
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && renameat2(reg->namesfd, tmp, reg->namesfd, file,
@@ -881,14 +896,28 @@ static void name_release(struct lo_registry *reg, const char *name, const char *
 		unlinkat(reg->namesfd, file, 0);
 }
 
-static int record_store(struct lo_registry *reg, struct lo_record *record, bool create)
+static int record_store(struct lo_registry *reg, struct lo_record *record, bool create,
+			size_t max_bytes)
 {
 	char tmp[64];
 	int r;
 
+	if (!create) {
+		/* An update's temp file is written and fsync'd before the lock
+		 * is taken: its text is the caller's, not the lock's, and an
+		 * fsync (milliseconds on a disk) under the lock would queue
+		 * every other login and logoff of the host behind it. Only
+		 * the rename is under the lock. */
+		r = write_temp(reg, record, max_bytes, tmp, sizeof(tmp));
+		if (r < 0)
+			return r;
+	}
 	r = lo_registry_lock(reg);
-	if (r < 0)
+	if (r < 0) {
+		if (!create)
+			unlinkat(reg->sessfd, tmp, 0);
 		return r;
+	}
 	if (create) {
 		if (!lo_id_valid(record->id)) {
 			r = -EINVAL;
@@ -901,10 +930,12 @@ static int record_store(struct lo_registry *reg, struct lo_record *record, bool 
 		r = name_claim(reg, record);
 		if (r < 0)
 			goto out;
+		/* The name is part of the record's text: written after the
+		 * claim, under the lock. */
+		r = write_temp(reg, record, max_bytes, tmp, sizeof(tmp));
+		if (r < 0)
+			goto fail;
 	}
-	r = write_temp(reg, record, tmp, sizeof(tmp));
-	if (r < 0)
-		goto fail;
 	if (renameat2(reg->sessfd, tmp, reg->sessfd, record->id,
 		      create ? RENAME_NOREPLACE : 0) < 0) {
 		r = -errno;
@@ -929,12 +960,18 @@ out:
 
 int lo_record_write(struct lo_registry *registry, const struct lo_record *record)
 {
-	return record_store(registry, (struct lo_record *)record, false);
+	return record_store(registry, (struct lo_record *)record, false, LO_RECORD_MAX_BYTES);
+}
+
+int lo_record_grow(struct lo_registry *registry, const struct lo_record *record)
+{
+	return record_store(registry, (struct lo_record *)record, false,
+			    LO_RECORD_MAX_BYTES - LO_RECORD_RESERVE_BYTES);
 }
 
 int lo_record_create(struct lo_registry *registry, struct lo_record *record)
 {
-	return record_store(registry, record, true);
+	return record_store(registry, record, true, LO_RECORD_MAX_BYTES - LO_RECORD_RESERVE_BYTES);
 }
 
 int lo_record_read(struct lo_registry *registry, const char *id, struct lo_record **ret_record,
@@ -959,7 +996,8 @@ int lo_record_read(struct lo_registry *registry, const char *id, struct lo_recor
 		r = -errno;
 		if (ret_error && r != -ENOENT)
 			*ret_error = lo_strdupf("%s/sessions/%s: %s", registry->path, id,
-						strerror(-r));
+						r == -ELOOP ? "refusing a record that is a symlink"
+							    : strerror(-r));
 		return r == -ELOOP ? -EPERM : r;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -972,7 +1010,7 @@ int lo_record_read(struct lo_registry *registry, const char *id, struct lo_recor
 		      "owner, or is writable by group or others";
 		goto out;
 	}
-	if (st.st_size > RECORD_MAX_BYTES) {
+	if (st.st_size > LO_RECORD_MAX_BYTES) {
 		r = -EBADMSG;
 		why = "record too large";
 		goto out;

@@ -201,15 +201,24 @@ int lo_sweep(const struct lo_ctx *ctx, const struct lo_helper_call *proto,
 			result = lo_record_read(ctx->registry, rec->id, &after, NULL) == -ENOENT ? 0 : 1;
 			lo_record_free(after);
 		}
+		/* 3: the record went away between our read and the helper's:
+		 * its own closer finished (it was seen closing just as that
+		 * closer exited). Nothing of ours was released: not reported
+		 * as logged off by the sweep. */
+		if (result == 3) {
+			lo_log(&ctx->log, LOG_DEBUG, "sweep: session %s: closed meanwhile", rec->id);
+			lo_record_free(rec);
+			continue;
+		}
 		/* 5: close_session or `logoff` is logging it off right now. */
-		if (result == 0 || result == 3)
+		if (result == 0)
 			swept++;
 		else if (result != 5)
 			failed++;
-		lo_log(&ctx->log, result == 0 || result == 3 ? LOG_NOTICE :
+		lo_log(&ctx->log, result == 0 ? LOG_NOTICE :
 				  result == 5 ? LOG_INFO : LOG_ERR,
 		       "sweep: session %s (%s, user %s): %s: %s", rec->id, rec->name, rec->user, why,
-		       result == 0 || result == 3 ? "logged off" :
+		       result == 0 ? "logged off" :
 		       result == 5 ? "being logged off by another process" :
 		       result == -ETIMEDOUT ? "logoff timed out" : "logoff incomplete");
 		if (report)

@@ -122,6 +122,8 @@ exit_is 0 "--gc" lo --gc
 assert_grep "$s3 (lt-$s3, user $TEST_USER): its login manager is gone: logged off" "$T/out/last.out"
 assert_gone "$T/reg/sessions/$s3"
 assert_gone "$T/tmpbase/$s3"
+[ "$(grep -c "^$s3\$" "$T/out/logoff.count")" -eq 1 ] && ok "stale $s3: logoff hook ran once" \
+	|| fail "stale $s3: logoff hook ran $(grep -c "^$s3\$" "$T/out/logoff.count") times"
 assert_exists "$T/reg/sessions/$s4"
 assert_alive "$l4" "live session 4"
 exit_is 0 "--gc with nothing stale" lo --gc
@@ -153,7 +155,8 @@ if command -v script >/dev/null; then
 	"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --warn 5 \
 		--message "maintenance:
 please log out" "$name" > "$T/out/cancel.out" 2>&1 & w=$!
-	sleep 1
+	# Once the warning is on the terminal (slow under a sanitizer).
+	wait_for 10 grep -q "please log out" "$T/out/typescript"
 	kill -INT "$w"
 	wait "$w"; rc=$?
 	[ "$rc" -eq 130 ] && ok "Ctrl-C cancels --warn: exit 130" || fail "--warn cancel: exit $rc: $(cat "$T/out/cancel.out")"

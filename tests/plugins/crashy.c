@@ -1,17 +1,20 @@
 /*
  * crashy.c - a test plugin whose logoff dies of SIGSEGV (or abort with
- * [crashy] how = abort): the other providers must still log off and the
- * login manager must survive.
+ * [crashy] how = abort), or hangs in it (how = hang, with a child in its
+ * process group that hangs too): the other providers must still log off,
+ * the login manager must survive, and a hang must not outlive the
+ * [logoff] timeout.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include <signal.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <logoff/provider.h>
 
-static const char *const how_choices[] = { "segv", "abort", NULL };
+static const char *const how_choices[] = { "segv", "abort", "hang", NULL };
 static const struct logoff_config_key keys[] = {
 	{ "how", LOGOFF_CONFIG_STRING, "segv", how_choices },
 	{ NULL, 0, NULL, NULL },
@@ -27,6 +30,13 @@ static int crashy_logoff(struct logoff_support *s, unsigned int flags)
 {
 	if (strcmp(s->config(s, "how"), "abort") == 0)
 		abort();
+	if (strcmp(s->config(s, "how"), "hang") == 0) {
+		if (fork() == 0)
+			for (;;)
+				pause();
+		for (;;)
+			pause();
+	}
 	raise(SIGSEGV);
 	return 0;
 }

@@ -107,9 +107,33 @@ static int envy_logon(struct logoff_support *s, unsigned f)
 static const struct logoff_provider p_envy = { LOGOFF_ABI_VERSION, "envy", envy_logon,
 					       leaky_logoff, NULL };
 
+/* Grows its record with data until refused, then tries to track one
+ * more subobject and to shrink a value; the results are checked by
+ * test_record_growth_refused. Spaces are percent-encoded: each 4095-byte
+ * value takes about 12 KiB of record. */
+static int greedy_n, greedy_data_r, greedy_track_r, greedy_shrink_r;
+static int greedy_logon(struct logoff_support *s, unsigned f)
+{
+	char big[4096], key[16];
+
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (greedy_n = 0; greedy_n < 1000; greedy_n++) {
+		snprintf(key, sizeof(key), "k%d", greedy_n);
+		if ((greedy_data_r = s->set_data(s, key, big)) != 0)
+			break;
+	}
+	big[0] = '/';
+	greedy_track_r = s->track(s, LOGOFF_SUBOBJECT_PATH, big);
+	greedy_shrink_r = s->set_data(s, "k0", "small");
+	return 0;
+}
+static const struct logoff_provider p_greedy = { LOGOFF_ABI_VERSION, "greedy", greedy_logon,
+						 leaky_logoff, NULL };
+
 static const struct logoff_provider *const table[] = {
 	&p_a, &p_b, &p_c, &p_bad, &p_failoff, &p_leaky, &p_stuck, &p_tidy, &p_future, &p_envy,
-	NULL,
+	&p_greedy, NULL,
 };
 
 static int put(void *h, const char *name, const char *value)
@@ -405,6 +429,39 @@ START_TEST(test_unwritable_claim_touches_nothing)
 }
 END_TEST
 
+/* track and set_data refuse to grow a record past what lo_record_read
+ * accepts (less the room kept for the logoff's own updates), with
+ * -E2BIG; the record stays whole and readable and the logoff, which
+ * rewrites it with longer status messages, still completes. */
+START_TEST(test_record_growth_refused)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a greedy\n");
+	struct lo_record *rec = NULL;
+	char id[LO_ID_MAX + 1];
+	struct stat st;
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ck_assert_int_eq(greedy_data_r, -E2BIG);
+	ck_assert_int_eq(greedy_track_r, -E2BIG);
+	ck_assert_int_eq(greedy_shrink_r, 0);
+	ck_assert_int_gt(greedy_n, 50);
+	ck_assert_int_eq(stat(record_path, &st), 0);
+	ck_assert_int_le(st.st_size, LO_RECORD_MAX_BYTES - LO_RECORD_RESERVE_BYTES);
+	ck_assert_int_gt(st.st_size, LO_RECORD_MAX_BYTES / 2);
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
+	/* Nothing refused is in the record: no subobject, greedy_n keys, k0
+	 * shrunk. */
+	ck_assert_uint_eq(rec->n_sub, 0);
+	ck_assert_uint_eq(rec->n_data, (size_t)greedy_n);
+	ck_assert_str_eq(lo_record_get_data(rec, "greedy", "k0"), "small");
+	lo_record_free(rec);
+	fprintf(stderr, "record growth: %d values of 4095 bytes kept, record %lld bytes\n",
+		greedy_n, (long long)st.st_size);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert(!tu_exists(record_path));
+}
+END_TEST
+
 static Suite *chain_suite(void)
 {
 	Suite *s = suite_create("chain");
@@ -427,6 +484,7 @@ static Suite *chain_suite(void)
 	tcase_add_test(tc, test_timed_out_marking);
 	tcase_add_test(tc, test_live_closer_keeps_the_session);
 	tcase_add_test(tc, test_unwritable_claim_touches_nothing);
+	tcase_add_test(tc, test_record_growth_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
