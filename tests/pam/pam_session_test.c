@@ -5,6 +5,9 @@
  *   pam_session_test CONFDIR SERVICE USER [COMMAND]
  *
  * PAM_TTY is $PAM_TEST_TTY, or "pts/42" when that is unset.
+ * $PAM_TEST_PUTENV, when set, holds NAME=VALUE lines that are each given
+ * to pam_putenv(3) before the session opens, as an application does with
+ * what the user asked for (sshd's SetEnv, login -p).
  * Opens a session, prints the PAM environment it got (one NAME=VALUE a
  * line), runs COMMAND with /bin/sh -c and that environment (the session's
  * "work"), closes the session. Exit 0 when both PAM calls succeeded, 1
@@ -55,6 +58,15 @@ int main(int argc, char **argv)
 	}
 	pam_set_item(pamh, PAM_TTY, getenv("PAM_TEST_TTY") ? getenv("PAM_TEST_TTY") : "pts/42");
 	pam_set_item(pamh, PAM_RHOST, "192.0.2.7");
+	if (getenv("PAM_TEST_PUTENV")) {
+		char *list = strdup(getenv("PAM_TEST_PUTENV")), *save = NULL;
+
+		for (char *v = list ? strtok_r(list, "\n", &save) : NULL; v;
+		     v = strtok_r(NULL, "\n", &save))
+			if (pam_putenv(pamh, v) != PAM_SUCCESS)
+				fprintf(stderr, "pam_putenv %s failed\n", v);
+		free(list);
+	}
 	r = pam_open_session(pamh, 0);
 	if (r != PAM_SUCCESS) {
 		fprintf(stderr, "pam_open_session: %s\n", pam_strerror(pamh, r));
