@@ -282,6 +282,18 @@ static int fdinfo_mnt_id(int fd, uint64_t *ret)
 	return r;
 }
 
+int lo_fd_mount_id(int fd, uint64_t *ret)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &sx) == 0 &&
+	    (sx.stx_mask & STATX_MNT_ID)) {
+		*ret = sx.stx_mnt_id;
+		return 0;
+	}
+	return fdinfo_mnt_id(fd, ret);
+}
+
 /*
  * What is at NAME in directory PFD, never following NAME if it is a
  * symlink and never asking a FUSE server (AT_STATX_DONT_SYNC): the id of
