@@ -959,6 +959,7 @@ int lo_record_read(struct lo_registry *registry, const char *id, struct lo_recor
 		r = -errno;
 		if (ret_error && r != -ENOENT)
 			*ret_error = lo_strdupf("%s/sessions/%s: %s", registry->path, id,
+						r == -ELOOP ? "refusing a record that is a symlink" :
 						strerror(-r));
 		return r == -ELOOP ? -EPERM : r;
 	}
