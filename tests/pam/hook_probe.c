@@ -8,7 +8,8 @@
  *                               (/proc/self/environ: NUL-separated)
  *   DIR/probe-$PAM_TYPE.fds     "FD TARGET" for each open fd, the
  *                               directory stream used to list them left out
- *   DIR/probe-$PAM_TYPE.status  the Uid, Gid, Groups, Cap... and NoNewPrivs lines of
+ *   DIR/probe-$PAM_TYPE.status  the Uid, Gid, Groups, Cap..., NoNewPrivs, SigBlk and
+ *                               SigIgn lines of
  *                               /proc/self/status, then "umask NNNN",
  *                               "cwd PATH", "sid-leader 0|1"
  *
@@ -99,7 +100,8 @@ int main(void)
 	while (fgets(buf, sizeof(buf), in))
 		if (strncmp(buf, "Uid:", 4) == 0 || strncmp(buf, "Gid:", 4) == 0 ||
 		    strncmp(buf, "Groups:", 7) == 0 || strncmp(buf, "Cap", 3) == 0 ||
-		    strncmp(buf, "NoNewPrivs:", 11) == 0)
+		    strncmp(buf, "NoNewPrivs:", 11) == 0 || strncmp(buf, "SigBlk:", 7) == 0 ||
+		    strncmp(buf, "SigIgn:", 7) == 0)
 			fputs(buf, out);
 	fclose(in);
 	mask = umask(0);

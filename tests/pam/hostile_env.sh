@@ -1,10 +1,11 @@
 #!/bin/sh
 # A user who controls PAM environment variables (pam_putenv by the
 # application, as sshd does for SetEnv; pam_env user files), and an
-# application with a hostile environment and stray fds, cannot get
-# anything into a hook: the hook (tests/pam/hook_probe, installed as the
-# hook itself so no shell adds to it) records its environment, fds and
-# credentials, and the test compares them with what pam_logoff(8) and
+# application with a hostile environment, stray fds and ignored signals,
+# cannot get anything into a hook: the hook (tests/pam/hook_probe,
+# installed as the hook itself so no shell adds to it) records its
+# environment, fds, signal mask and dispositions, and credentials, and
+# the test compares them with what pam_logoff(8) and
 # logoff.conf(5) document. run_as = user: the user's uid, gid and groups,
 # no capabilities (root only).
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -74,9 +75,11 @@ session() {
 	(
 		export LD_LIBRARY_PATH="$T/evil" BASH_ENV="$T/evil/evil.sh" ENV="$T/evil/evil.sh" \
 			IFS=/ PAM_AUTHTOK=hunter2 PAM_TEST_PUTENV="$HOSTILE"
-		# A stray fd without close-on-exec (7) and the application's
-		# stdin closed, as a daemon may run.
+		# A stray fd without close-on-exec (7), the application's
+		# stdin closed, as a daemon may run, and signals it ignores
+		# (ignored dispositions survive execve).
 		exec 7< /etc/passwd 0<&-
+		trap '' TERM HUP INT USR1
 		"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" hostile "$1"
 	) > "$T/out/session.out" 2>&1
 	rc=$?
@@ -94,6 +97,9 @@ grep -q "^LD_PRELOAD=$T/evil/libevil.so\$" "$T/out/session.out" && ok "the PAM e
 for type in open_session close_session; do
 	expect_env "$type" "$TEST_USER" / "$SID"
 	expect_fds "$type"
+	# Default dispositions and an empty mask, whatever the application had.
+	assert_grep "^SigIgn:	0000000000000000\$" "$T/out/probe-$type.status"
+	assert_grep "^SigBlk:	0000000000000000\$" "$T/out/probe-$type.status"
 done
 assert_gone "$T/out/evil-ran"
 if [ "$(id -u)" -eq 0 ]; then
