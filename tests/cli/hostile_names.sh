@@ -53,6 +53,11 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	# Another user, as anyone may run logoff(1).
 	exit_is 2 "nobody: logoff --status ../../etc" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$LOGOFF" --config "$T/logoff.conf" --status ../../etc
+	# A valid name of another user's session: denied, and it lives on.
+	exit_is 3 "nobody: logoff $A_NAME (root's session)" setpriv --reuid=nobody --regid=nogroup \
+		--clear-groups "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$A_NAME"
+	assert_grep "permission denied" "$T/out/last.err"
+	assert_alive "$(cat "$T/out/a.pid")" "session A"
 fi
 snapshot > "$T/out/after1"
 cmp -s "$T/out/before" "$T/out/after1" && ok "command line: nothing touched" \
