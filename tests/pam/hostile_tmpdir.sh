@@ -66,6 +66,7 @@ as_user ln -s "'"$T"'/canary" "$TMPDIR/to-dir"
 as_user ln -s / "$TMPDIR/to-root"
 as_user ln -s "'"$T"'/canary/sub/deep/file" "$TMPDIR/hard-would-be"
 as_user mkfifo "$TMPDIR/fifo"
+as_user python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$TMPDIR/sock" || true
 as_user ln -s "'"$T"'/canary/fifo" "$TMPDIR/to-fifo"
 mknod "$TMPDIR/null" c 1 3; mknod "$TMPDIR/disk" b 7 0; chown '"$U"' "$TMPDIR/null" "$TMPDIR/disk"
 as_user sh -c "cd \"\$TMPDIR\" && for d in \$(seq 1 100); do mkdir d\$d &&
@@ -76,6 +77,7 @@ ls -l "$TMPDIR" > "'"$T"'/out/s1.ls"'
 [ "$(cat "$T/out/s1.files" 2>/dev/null)" -ge 100000 ] && ok "s1: $(cat "$T/out/s1.files") files planted" \
 	|| fail "s1: only $(cat "$T/out/s1.files" 2>/dev/null) files planted"
 assert_grep "^p.* fifo\$" "$T/out/s1.ls"
+command -v python3 >/dev/null && assert_grep "^s.* sock\$" "$T/out/s1.ls"
 assert_grep "^c.* null\$" "$T/out/s1.ls"
 assert_grep "^b.* disk\$" "$T/out/s1.ls"
 assert_gone "$T/tmpbase/$id"
@@ -85,11 +87,13 @@ assert_canary "symlinks, fifos, devices, 100k files"
 
 # 2. A bind mount of the canary dir inside TMPDIR: the same file system
 #    as TMPDIR, so only its mount id gives it away. Left in place, never
-#    entered, and named in the status.
+#    entered, and named in the status. And a bind mount of the canary
+#    file over a file: unlinking a mount point fails, the file is intact.
 session s2 '
 as_user mkdir "$TMPDIR/bind" "$TMPDIR/sub"
-as_user touch "$TMPDIR/sub/file" "$TMPDIR/file"
-mount --bind "'"$T"'/canary" "$TMPDIR/bind"'
+as_user touch "$TMPDIR/sub/file" "$TMPDIR/file" "$TMPDIR/fbind"
+mount --bind "'"$T"'/canary" "$TMPDIR/bind"
+mount --bind "'"$T"'/canary/keep" "$TMPDIR/fbind"'
 [ "$rc" -eq 2 ] && ok "s2: close_session reported the release failure" || fail "s2: exit $rc, expected 2"
 assert_canary "bind mount inside TMPDIR"
 assert_gone "$T/tmpbase/$id/sub"
@@ -97,8 +101,10 @@ assert_gone "$T/tmpbase/$id/file"
 assert_exists "$T/tmpbase/$id/bind/keep"
 "$LOGOFF" --config "$T/logoff.conf" --status "$id" > "$T/out/s2.status" 2>&1
 assert_grep "tmpdir .*failed" "$T/out/s2.status"
-assert_grep "left $T/tmpbase/$id/bind" "$T/out/s2.status"
-umount "$T/tmpbase/$id/bind"
+assert_grep "left $T/tmpbase/$id/f*bind" "$T/out/s2.status"
+[ "$(cat "$T/canary/keep")" = precious ] && ok "the bind-mounted canary file keeps its contents" \
+	|| fail "canary file changed"
+umount "$T/tmpbase/$id/bind" "$T/tmpbase/$id/fbind"
 "$HELPER" --session "$id" --config "$T/logoff.conf" > "$T/out/s2.helper" 2>&1 \
 	&& ok "s2: the helper completed the session once the mount was gone" \
 	|| fail "s2: helper: $(cat "$T/out/s2.helper")"
