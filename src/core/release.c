@@ -171,8 +171,10 @@ static void rm_contents(int dfd, struct rm_state *st, int depth)
 				}
 				if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) == 0)
 					again = true;
-				else if (errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
+				else if (errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY) {
 					rm_error(st, -errno);
+					rm_left(st, de->d_name);
+				}
 			} else if (unlinkat(dfd, de->d_name, 0) == 0) {
 				again = true;
 			} else if (errno != ENOENT) {
@@ -305,8 +307,9 @@ int lo_release_path_left(const char *path, const struct lo_log *log, char *left,
 	if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !st->kept)
 		rm_error(st, -errno);
 	if (st->kept) {
-		lo_log(log, LOG_WARNING, "%s: left %u entr%s on another file system or mount in place (%s/%s)",
-		       path, st->kept, st->kept == 1 ? "y" : "ies", path, st->left);
+		lo_log(log, LOG_WARNING,
+		       "%s: left %u entr%s on another file system or mount in place (%s%s%s)", path,
+		       st->kept, st->kept == 1 ? "y" : "ies", path, st->left[0] ? "/" : "", st->left);
 		r = st->err ? st->err : -EBUSY;
 	} else {
 		r = st->err;
