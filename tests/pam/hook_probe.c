@@ -8,6 +8,9 @@
  *                               (/proc/self/environ: NUL-separated)
  *   DIR/probe-$PAM_TYPE.fds     "FD TARGET" for each open fd, the
  *                               directory stream used to list them left out
+ *   DIR/probe-$PAM_TYPE.parent  the program of its parent (for a logoff hook,
+ *                               logoff-helper), then that process's environment
+ *                               as execve gave it, NUL-separated
  *   DIR/probe-$PAM_TYPE.status  the Uid, Gid, Groups, Cap..., NoNewPrivs, SigBlk and
  *                               SigIgn lines of
  *                               /proc/self/status, then "umask NNNN",
@@ -92,6 +95,27 @@ int main(void)
 		fwrite(buf, 1, (size_t)n, out);
 	fclose(in);
 	fclose(out);
+
+	{
+		char p[64];
+
+		snprintf(p, sizeof(p), "/proc/%d/exe", (int)getppid());
+		n = readlink(p, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		snprintf(p, sizeof(p), "/proc/%d/environ", (int)getppid());
+		/* Unreadable when the hook runs as the user: then only the
+		 * (empty) name is written. */
+		in = fopen(p, "re");
+		out = out_file(dir, type, "parent");
+		if (!out)
+			return 1;
+		fprintf(out, "%s\n", link);
+		while (in && (n = (ssize_t)fread(buf, 1, sizeof(buf), in)) > 0)
+			fwrite(buf, 1, (size_t)n, out);
+		if (in)
+			fclose(in);
+		fclose(out);
+	}
 
 	in = fopen("/proc/self/status", "re");
 	out = out_file(dir, type, "status");
