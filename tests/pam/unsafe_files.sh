@@ -145,10 +145,13 @@ wait_for 10 grep -q '^LOGOFF_SESSION_ID=' "$T/out/victim.env" || fail "the victi
 victim=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/victim.env")
 wait_for 5 test -e "$T/reg/sessions/$victim"
 for how in world-writable other-owner symlink; do
-	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" unsafe "$TEST_USER" 'echo $$ > "'"$T"'/out/rec.pid"; exec sleep 300' > "$T/out/rec.env" 2>&1 &
+	# A file of its own per session: the background shell creates it,
+	# and a wait on a reused one could read the last session's id.
+	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" unsafe "$TEST_USER" 'echo $$ > "'"$T"'/out/rec-'"$how"'.pid"; exec sleep 300' > "$T/out/rec-$how.env" 2>&1 &
 	leader=$!
-	wait_for 10 grep -q '^LOGOFF_SESSION_ID=' "$T/out/rec.env" || fail "session did not open"
-	id=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/rec.env")
+	wait_for 10 grep -q '^LOGOFF_SESSION_ID=' "$T/out/rec-$how.env" || fail "session did not open"
+	id=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/rec-$how.env")
+	[ -n "$id" ] || { fail "no session id: $(cat "$T/out/rec-$how.env")"; break; }
 	wait_for 5 test -e "$T/reg/sessions/$id"
 	case $how in
 	world-writable) chmod 0666 "$T/reg/sessions/$id"; want="sessions/$id: refusing a record that is not a regular file owned by the registry";;
@@ -164,7 +167,7 @@ for how in world-writable other-owner symlink; do
 	assert_exists "$T/tmpbase/$victim"
 	assert_alive "$victim_leader" "victim session"
 	rm -f "$T/reg/sessions/$id"
-	kill "$(cat "$T/out/rec.pid")"; wait "$leader" 2>/dev/null
+	kill "$(cat "$T/out/rec-$how.pid")"; wait "$leader" 2>/dev/null
 done
 kill "$(cat "$T/out/victim.pid")"; wait "$victim_leader"
 assert_gone "$T/reg/sessions/$victim"
