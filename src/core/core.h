@@ -397,15 +397,22 @@ int lo_process_value(pid_t pid, char *buf, size_t size);
 
 /*
  * Remove PATH (absolute) and everything below it. Every directory on the
- * way to PATH is opened one component at a time with O_NOFOLLOW; below it entries are removed with unlinkat
- * relative to directory fds, symlinks are removed, never followed, and a
- * directory on another file system than PATH (a mount point) is left in
- * place and counted. A missing PATH is success.
- * Returns 0, or -EBUSY when something on another file system was left,
- * -ELOOP when PATH itself is reached through a symlink, or the errno of a
+ * way to PATH is opened one component at a time with O_NOFOLLOW; below it
+ * entries are removed with unlinkat relative to directory fds, symlinks
+ * are removed, never followed, and a directory on another mount than PATH
+ * (another file system, or a bind mount of the same one: told apart by
+ * mount id, see lo_fd_mount_id) is left in place, never entered, and
+ * counted; so is PATH itself when it is a mount point. A missing PATH is
+ * success. What is left is logged to LOG (may be NULL).
+ * Returns 0, or -EBUSY when something on another mount was left, -ELOOP
+ * when PATH itself is reached through a symlink, or the errno of the first
  * removal that failed.
  */
 int lo_release_path(const char *path, const struct lo_log *log);
+/* lo_release_path, and when it returns an error, the path of the first
+ * entry it left (a mount point, or what it failed to remove) in LEFT
+ * (SIZE bytes, "" when none is known). */
+int lo_release_path_left(const char *path, const struct lo_log *log, char *left, size_t size);
 
 /*
  * End the process of a process subobject VALUE ("PID:STARTTIME") with
@@ -472,6 +479,12 @@ struct lo_mount {
  * parse, -ENOMEM, or fopen's -errno. Free with lo_mountinfo_free. */
 int lo_mountinfo_read(const char *file, struct lo_mount **ret, size_t *ret_n);
 void lo_mountinfo_free(struct lo_mount *m, size_t n);
+
+/* The id of the mount the open file FD is on (mountinfo field 1): statx
+ * STATX_MNT_ID (Linux 5.8), else /proc/self/fdinfo (Linux 3.15). Unlike
+ * st_dev it tells a bind mount from the file system it was taken from.
+ * Returns 0, -ENOTSUP when the kernel shows neither, or -errno. */
+int lo_fd_mount_id(int fd, uint64_t *ret);
 
 /* True for a canonical absolute path as mountinfo shows mount points:
  * not "/", no empty, "." or ".." component, no trailing slash, no

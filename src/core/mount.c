@@ -296,17 +296,16 @@ static int name_mount_id(int pfd, const char *name, uint64_t *ret)
 	return r;
 }
 
-/* The mount id of directory PFD itself. */
-static int dir_mount_id(int pfd, uint64_t *ret)
+int lo_fd_mount_id(int fd, uint64_t *ret)
 {
-	struct statx px;
+	struct statx sx;
 
-	if (statx(pfd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &px) == 0 &&
-	    (px.stx_mask & STATX_MNT_ID)) {
-		*ret = px.stx_mnt_id;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &sx) == 0 &&
+	    (sx.stx_mask & STATX_MNT_ID)) {
+		*ret = sx.stx_mnt_id;
 		return 0;
 	}
-	return fdinfo_mnt_id(pfd, ret);
+	return fdinfo_mnt_id(fd, ret);
 }
 
 /*
@@ -323,7 +322,7 @@ static int mount_at_opath(int pfd, const char *name, uint64_t *ret_id, uint64_t 
 
 	if (r < 0)
 		return r;
-	r = dir_mount_id(pfd, &pid);
+	r = lo_fd_mount_id(pfd, &pid);
 	if (r < 0)
 		return r;
 	*ret_root = pid != *ret_id;
@@ -369,7 +368,7 @@ static int mount_at(int pfd, const char *name, uint64_t *ret_id, uint64_t *ret_u
 		/* NAME is an entry of PFD's directory: it is on another
 		 * mount than the directory exactly when it is a mount root. */
 		uint64_t pid;
-		int r = dir_mount_id(pfd, &pid);
+		int r = lo_fd_mount_id(pfd, &pid);
 
 		if (r < 0)
 			return r;

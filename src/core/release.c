@@ -35,7 +35,11 @@
 
 struct rm_state {
 	dev_t dev;
-	unsigned kept;		/* entries on another file system */
+	uint64_t mnt_id;	/* the mount PATH is on */
+	bool have_mnt_id;	/* false: the kernel shows none, st_dev only */
+	unsigned kept;		/* entries on another mount */
+	char rel[PATH_MAX];	/* the directory being emptied, relative to PATH */
+	char left[PATH_MAX];	/* the first entry left, relative to PATH */
 	int extra_passes;	/* budget left, see EXTRA_PASSES */
 	int err;		/* first removal error */
 	const struct lo_log *log;
@@ -45,6 +49,45 @@ static void rm_error(struct rm_state *st, int err)
 {
 	if (!st->err)
 		st->err = err;
+}
+
+/* Remember NAME (in the directory being emptied) as left in place, when
+ * it is the first. */
+static void rm_left(struct rm_state *st, const char *name)
+{
+	size_t len = strlen(st->rel);
+
+	if (st->left[0] || len + 1 + strlen(name) >= sizeof(st->left))
+		return;
+	memcpy(st->left, st->rel, len);
+	if (len)
+		st->left[len++] = '/';
+	strcpy(st->left + len, name);
+}
+
+/* A mount point met again on a later pass over its directory is counted
+ * once. */
+static void rm_kept(struct rm_state *st, int pass, const char *name)
+{
+	if (pass == 0 || !st->kept)
+		st->kept++;
+	rm_left(st, name);
+}
+
+/* Is the directory FD on another mount than PATH? A bind mount of a
+ * directory of the same file system has the same st_dev: only the mount
+ * id tells it apart, and entering it would empty the directory it shows,
+ * wherever that is. */
+static bool other_mount(const struct rm_state *st, int fd, const struct stat *sb)
+{
+	uint64_t id;
+
+	if (sb->st_dev != st->dev)
+		return true;
+	if (!st->have_mnt_id)
+		return false;
+	/* Unknown: not entered. */
+	return lo_fd_mount_id(fd, &id) < 0 || id != st->mnt_id;
 }
 
 /* Empty the directory DFD (which is on st->dev); closes DFD. */
@@ -71,14 +114,16 @@ static void rm_contents(int dfd, struct rm_state *st, int depth)
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
 			if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-				if (errno != ENOENT)
+				if (errno != ENOENT) {
 					rm_error(st, -errno);
+					rm_left(st, de->d_name);
+				}
 				continue;
 			}
 			if (sb.st_dev != st->dev) {
 				/* A mount point (or a file on another fs): never
 				 * crossed, never removed. */
-				st->kept++;
+				rm_kept(st, pass, de->d_name);
 				continue;
 			}
 			if (S_ISDIR(sb.st_mode)) {
@@ -86,6 +131,7 @@ static void rm_contents(int dfd, struct rm_state *st, int depth)
 
 				if (depth >= MAX_DEPTH) {
 					rm_error(st, -ELOOP);
+					rm_left(st, de->d_name);
 					continue;
 				}
 				sub = openat(dfd, de->d_name,
@@ -96,26 +142,44 @@ static void rm_contents(int dfd, struct rm_state *st, int depth)
 						     O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 						     O_CLOEXEC);
 				if (sub < 0) {
-					if (errno != ENOENT)
+					if (errno != ENOENT) {
 						rm_error(st, -errno);
+						rm_left(st, de->d_name);
+					}
 					continue;
 				}
-				/* Checked again on the fd: the name may have been
-				 * swapped for a mount point since fstatat. */
-				if (fstat(sub, &sb) < 0 || sb.st_dev != st->dev) {
+				/* Checked on the fd: the name may have been swapped
+				 * for a mount point since fstatat. */
+				if (fstat(sub, &sb) < 0 || other_mount(st, sub, &sb)) {
 					close(sub);
-					st->kept++;
+					rm_kept(st, pass, de->d_name);
 					continue;
 				}
-				rm_contents(sub, st, depth + 1);
+				{
+					size_t len = strlen(st->rel);
+
+					/* Past PATH_MAX (a racing rename deepening
+					 * the tree) the names stay those of the
+					 * parent: only the report is less precise. */
+					if (len + 1 + strlen(de->d_name) < sizeof(st->rel)) {
+						if (len)
+							st->rel[len] = '/';
+						strcpy(st->rel + len + (len ? 1 : 0), de->d_name);
+					}
+					rm_contents(sub, st, depth + 1);
+					st->rel[len] = '\0';
+				}
 				if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) == 0)
 					again = true;
-				else if (errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
+				else if (errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY) {
 					rm_error(st, -errno);
+					rm_left(st, de->d_name);
+				}
 			} else if (unlinkat(dfd, de->d_name, 0) == 0) {
 				again = true;
 			} else if (errno != ENOENT) {
 				rm_error(st, -errno);
+				rm_left(st, de->d_name);
 			}
 		}
 	}
@@ -165,17 +229,31 @@ static int open_dir_nofollow(const char *path)
 
 int lo_release_path(const char *path, const struct lo_log *log)
 {
-	struct rm_state st = { .log = log, .extra_passes = EXTRA_PASSES };
+	return lo_release_path_left(path, log, NULL, 0);
+}
+
+int lo_release_path_left(const char *path, const struct lo_log *log, char *left, size_t size)
+{
+	struct rm_state *st = NULL;
 	struct stat sb;
 	char *parent = NULL;
 	const char *name;
+	uint64_t pmnt;
 	int pfd = -1, dfd, r;
 
+	if (left && size)
+		left[0] = '\0';
 	if (!path || path[0] != '/' || strlen(path) >= PATH_MAX)
 		return -EINVAL;
 	parent = strdup(path);
-	if (!parent)
-		return -ENOMEM;
+	/* Two PATH_MAX buffers: not on the stack of the login manager. */
+	st = calloc(1, sizeof(*st));
+	if (!parent || !st) {
+		r = -ENOMEM;
+		goto out;
+	}
+	st->log = log;
+	st->extra_passes = EXTRA_PASSES;
 	/* Split into parent directory and last name; "/" itself is refused. */
 	{
 		char *slash = strrchr(parent, '/');
@@ -213,21 +291,39 @@ int lo_release_path(const char *path, const struct lo_log *log)
 		close(dfd);
 		goto out;
 	}
-	st.dev = sb.st_dev;
-	rm_contents(dfd, &st, 0);
-	if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !st.kept)
-		rm_error(&st, -errno);
-	if (st.kept) {
-		lo_log(log, LOG_WARNING, "%s: left %u entr%s on another file system in place",
-		       path, st.kept, st.kept == 1 ? "y" : "ies");
-		r = st.err ? st.err : -EBUSY;
-	} else {
-		r = st.err;
+	st->dev = sb.st_dev;
+	st->have_mnt_id = lo_fd_mount_id(dfd, &st->mnt_id) == 0;
+	/* PATH itself a mount point (a bind mount over the session's
+	 * directory): its contents are not the session's to remove. */
+	if (st->have_mnt_id && lo_fd_mount_id(pfd, &pmnt) == 0 && pmnt != st->mnt_id) {
+		close(dfd);
+		lo_log(log, LOG_WARNING, "%s: a mount point; left in place, not entered", path);
+		if (left && size)
+			snprintf(left, size, "%s", path);
+		r = -EBUSY;
+		goto out;
 	}
+	rm_contents(dfd, st, 0);
+	if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !st->kept)
+		rm_error(st, -errno);
+	if (st->kept) {
+		lo_log(log, LOG_WARNING,
+		       "%s: left %u entr%s on another file system or mount in place (%s%s%s)", path,
+		       st->kept, st->kept == 1 ? "y" : "ies", path, st->left[0] ? "/" : "", st->left);
+		r = st->err ? st->err : -EBUSY;
+	} else {
+		r = st->err;
+		if (r < 0)
+			lo_log(log, LOG_WARNING, "%s: left %s%s%s in place: %s", path, path,
+			       st->left[0] ? "/" : "", st->left, strerror(-r));
+	}
+	if (r < 0 && left && size)
+		snprintf(left, size, "%s%s%s", path, st->left[0] ? "/" : "", st->left);
 out:
 	if (pfd >= 0)
 		close(pfd);
 	free(parent);
+	free(st);
 	return r;
 }
 

@@ -47,8 +47,18 @@ static __attribute__((noreturn)) void child(const struct lo_spawn *sp, int outfd
 	sigset_t all;
 	int nullfd;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
+	for (int sig = 1; sig < NSIG; sig++) {
+		/* glibc's signal() refuses the signals it keeps for itself
+		 * (32 and 33), so SIG_IGN inherited for them from the
+		 * application would survive execve; the system call resets
+		 * them too. An all-zero kernel sigaction is SIG_DFL, no flags
+		 * and an empty mask whatever the architecture's layout. */
+		if (signal(sig, SIG_DFL) == SIG_ERR && sig != SIGKILL && sig != SIGSTOP) {
+			unsigned long ksa[8] = { 0 };
+
+			syscall(SYS_rt_sigaction, sig, ksa, NULL, (size_t)(NSIG - 1) / 8);
+		}
+	}
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	if (setsid() < 0)

@@ -146,16 +146,24 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 		as_user = false;	/* already the caller's ids */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
-		if (errno == ENOENT) {
+		int e = errno;
+
+		if (e == ENOENT) {
 			s->set_status(s, "%s: no hook directory", type);
 			return 0;
 		}
-		s->log(s, LOG_ERR, "%s: %m", dir);
-		return -errno;
+		/* O_DIRECTORY|O_NOFOLLOW on a symlink says ELOOP or ENOTDIR. */
+		if ((e == ELOOP || e == ENOTDIR) && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+			s->log(s, LOG_ERR, "%s: refusing a hook directory that is a symlink", dir);
+		else
+			s->log(s, LOG_ERR, "%s: %s", dir, strerror(e));
+		s->set_status(s, "%s: hook directory refused: %s", type, dir);
+		return -e;
 	}
 	if (fstat(dfd, &st) < 0 || !safe_owner(&st, owner)) {
 		s->log(s, LOG_ERR, "%s: refusing a hook directory not owned by uid %u or writable "
 		       "by group or others", dir, (unsigned)owner);
+		s->set_status(s, "%s: hook directory refused: %s", type, dir);
 		close(dfd);
 		return -EPERM;
 	}
@@ -170,13 +178,28 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 		char path[PATH_MAX];
 		int status;
 
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+			/* run-parts would follow it; a hook run as root is only
+			 * ever the file in the checked directory. */
+			s->log(s, LOG_ERR, "%s: refusing a hook that is a symlink", path);
+			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
+						 " %s=refused", name);
+			if (mlen >= sizeof(msg))
+				mlen = sizeof(msg) - 1;
+			failed++;
+			continue;
+		}
 		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
 		    !(st.st_mode & S_IXUSR))
 			continue;	/* run-parts skips what is not an executable file */
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (!safe_owner(&st, owner)) {
 			s->log(s, LOG_ERR, "%s: refusing a hook not owned by uid %u or writable by "
 			       "group or others", path, (unsigned)owner);
+			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
+						 " %s=refused", name);
+			if (mlen >= sizeof(msg))
+				mlen = sizeof(msg) - 1;
 			failed++;
 			continue;
 		}

@@ -194,12 +194,21 @@ out:
 	return r;
 }
 
+/* The core's releaser logs through the provider's log. */
+static void release_log(void *ctx, int priority, const char *msg)
+{
+	struct logoff_support *s = ctx;
+
+	s->log(s, priority, "%s", msg);
+}
+
 static int tmpdir_logoff(struct logoff_support *s, unsigned flags)
 {
+	const struct lo_log log = { .fn = release_log, .ctx = s, .debug = false };
 	size_t i = 0;
 	unsigned removed = 0, failed = 0;
 	const char *value = NULL;
-	char last[PATH_MAX] = "nothing";
+	char last[PATH_MAX] = "nothing", left[PATH_MAX] = "";
 	int kind, r, err = 0;
 
 	if (flags != 0)
@@ -212,20 +221,26 @@ static int tmpdir_logoff(struct logoff_support *s, unsigned flags)
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s", value);
-		r = lo_release_path(path, NULL);
+		r = lo_release_path_left(path, &log, left, sizeof(left));
 		if (r < 0) {
 			s->log(s, LOG_ERR, "cannot remove %s: %s", path, strerror(-r));
+			/* The status names what is left: the first entry of
+			 * the first path that could not be removed. */
+			if (!failed)
+				memcpy(last, left[0] ? left : path, sizeof(last));
 			failed++;
 			err = r;
 			i++;
 			continue;
 		}
 		s->untrack(s, kind, path);
-		memcpy(last, path, sizeof(last));
+		if (!failed)
+			memcpy(last, path, sizeof(last));
 		removed++;
 	}
 	if (failed)
-		s->set_status(s, "removed %u, failed %u (%s)", removed, failed, strerror(-err));
+		s->set_status(s, "removed %u, failed %u (%s); left %s", removed, failed,
+			      strerror(-err), last);
 	else
 		s->set_status(s, "removed %s", last);
 	return err;

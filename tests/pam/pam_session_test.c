@@ -8,6 +8,9 @@
  * $PAM_TEST_CLOSE_AS set to a user name, the process drops to that user
  * (groups, gid, uid: all three ids, as systemd's (sd-pam) does) before it
  * calls pam_close_session.
+ * $PAM_TEST_PUTENV, when set, holds NAME=VALUE lines that are each given
+ * to pam_putenv(3) before the session opens, as an application does with
+ * what the user asked for (sshd's SetEnv, login -p).
  * Opens a session, prints the PAM environment it got (one NAME=VALUE a
  * line), runs COMMAND with /bin/sh -c and that environment (the session's
  * "work"), closes the session. Exit 0 when both PAM calls succeeded, 1
@@ -60,6 +63,15 @@ int main(int argc, char **argv)
 	}
 	pam_set_item(pamh, PAM_TTY, getenv("PAM_TEST_TTY") ? getenv("PAM_TEST_TTY") : "pts/42");
 	pam_set_item(pamh, PAM_RHOST, "192.0.2.7");
+	if (getenv("PAM_TEST_PUTENV")) {
+		char *list = strdup(getenv("PAM_TEST_PUTENV")), *save = NULL;
+
+		for (char *v = list ? strtok_r(list, "\n", &save) : NULL; v;
+		     v = strtok_r(NULL, "\n", &save))
+			if (pam_putenv(pamh, v) != PAM_SUCCESS)
+				fprintf(stderr, "pam_putenv %s failed\n", v);
+		free(list);
+	}
 	r = pam_open_session(pamh, 0);
 	if (r != PAM_SUCCESS) {
 		fprintf(stderr, "pam_open_session: %s\n", pam_strerror(pamh, r));
