@@ -13,8 +13,11 @@
 [ "$(id -u)" -eq 0 ] || skip "needs root (a root-owned registry and a user to drop to)"
 make_user
 LOGOFF="$top_builddir/logoff"
-write_conf
+# No sweep from open_session: it would log the session off as soon as the
+# opener is gone, before the test looks (a fresh gc-stamp, a long interval).
+LO_LOGOFF_EXTRA="gc_interval = 3600" write_conf
 chmod 0755 "$T"
+mkdir -m 0755 "$T/reg" && touch "$T/reg/gc-stamp"
 hook logoff.d 10-count 'echo "$LOGOFF_SESSION_ID" >> "'"$T"'/out/hook.ran"'
 write_service unpriv
 
