@@ -630,9 +630,10 @@ int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd,
  * passing each output line read from OUTFD (or -1) to LINE_FN. At the
  * deadline SIGTERM goes to its process group, then SIGKILL after
  * GRACE_MS. The deadline holds even against a child that writes without
- * pause. The child is reaped, unless it outlives SIGKILL by another
- * GRACE_MS (uninterruptible sleep): it is then left, never waited for
- * without a bound. Returns 0 with *ret_status (a waitpid status; -1 when
+ * pause. The child is reaped, unless it outlives SIGKILL by GRACE_MS / 2
+ * (uninterruptible sleep, such as a wait on a stopped FUSE server): it is
+ * then left, never waited for without a bound. So the call returns by
+ * DEADLINE_MS + 1.5 x GRACE_MS at the latest. Returns 0 with *ret_status (a waitpid status; -1 when
  * the application reaped it first or it was left), or -ETIMEDOUT when it
  * had to be killed.
  */

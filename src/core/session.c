@@ -21,7 +21,9 @@
 
 #include "core.h"
 
-#define HELPER_GRACE_MS 1000
+/* SIGTERM to SIGKILL for a helper past [logoff] timeout: close_session
+ * returns by timeout + 1.5 x this (lo_spawn_wait), within timeout + 1 s. */
+#define HELPER_GRACE_MS 600
 
 int lo_priority_prefix(const char **line)
 {

@@ -312,8 +312,8 @@ int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t 
 			 * does not die even of SIGKILL: never wait for it
 			 * without a bound. It is left unreaped; the application
 			 * or init reaps it when it finally goes. */
-			if (!wait_exit(pid, pidfd, &outfd, &lb, lo_now_ms() + grace_ms, line_fn,
-				       ctx)) {
+			if (!wait_exit(pid, pidfd, &outfd, &lb, lo_now_ms() + grace_ms / 2,
+				       line_fn, ctx)) {
 				if (outfd >= 0)
 					close(outfd);
 				if (pidfd >= 0)
