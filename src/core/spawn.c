@@ -99,12 +99,22 @@ static __attribute__((noreturn)) void child(const struct lo_spawn *sp, int outfd
 		 * root's groups only, and none of the limits pam_limits set
 		 * for the user. */
 		static const int limits[] = { RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_AS, RLIMIT_DATA };
-		struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
+		struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY }, nf;
 
 		if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			_exit(127);
 		for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
 			setrlimit(limits[i], &inf);
+		/* Nor an application's few descriptors (a login manager
+		 * started with `ulimit -n 10`): at least the kernel's
+		 * default soft limit, 1024, so the helper can open its
+		 * pipes and start hooks. */
+		if (getrlimit(RLIMIT_NOFILE, &nf) == 0 && nf.rlim_cur < 1024) {
+			nf.rlim_cur = 1024;
+			if (nf.rlim_max < nf.rlim_cur)
+				nf.rlim_max = nf.rlim_cur;
+			setrlimit(RLIMIT_NOFILE, &nf);
+		}
 	}
 	umask(022);
 	if (chdir(sp->cwd ? sp->cwd : "/") < 0 && chdir("/") < 0)
