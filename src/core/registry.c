@@ -345,7 +345,7 @@ static void buf_token(struct buf *b, const char *s)
 	}
 }
 
-static char *record_format(const struct lo_record *r)
+char *lo_record_format(const struct lo_record *r)
 {
 	struct buf b = { 0 };
 
@@ -641,6 +641,33 @@ out:
 	return res;
 }
 
+int lo_record_parse(const char *data, size_t len, struct lo_record **ret_record,
+		    const char **ret_why)
+{
+	char *text;
+	int r;
+
+	*ret_record = NULL;
+	*ret_why = NULL;
+	if (len > RECORD_MAX_BYTES) {
+		*ret_why = "record too large";
+		return -EBADMSG;
+	}
+	if (memchr(data, '\0', len)) {
+		*ret_why = "record contains a NUL byte";
+		return -EBADMSG;
+	}
+	/* record_parse splits the text in place. */
+	text = malloc(len + 1);
+	if (!text)
+		return -ENOMEM;
+	memcpy(text, data, len);
+	text[len] = '\0';
+	r = record_parse(text, ret_record, ret_why);
+	free(text);
+	return r;
+}
+
 /* ------------------------------------------------------------- I/O */
 
 static int write_temp(struct lo_registry *reg, const struct lo_record *record, char *tmpname,
@@ -651,7 +678,7 @@ static int write_temp(struct lo_registry *reg, const struct lo_record *record, c
 
 	if (!lo_id_valid(record->id))
 		return -EINVAL;
-	text = record_format(record);
+	text = lo_record_format(record);
 	if (!text)
 		return -ENOMEM;
 	snprintf(tmpname, size, ".tmp.%s.%d", record->id, (int)getpid());
@@ -992,13 +1019,7 @@ int lo_record_read(struct lo_registry *registry, const char *id, struct lo_recor
 		}
 		len += (size_t)n;
 	}
-	text[len] = '\0';
-	if (strlen(text) != len) {
-		r = -EBADMSG;
-		why = "record contains a NUL byte";
-		goto out;
-	}
-	r = record_parse(text, ret_record, &why);
+	r = lo_record_parse(text, len, ret_record, &why);
 	if (r == 0 && strcmp((*ret_record)->id, id) != 0) {
 		lo_record_free(*ret_record);
 		*ret_record = NULL;
