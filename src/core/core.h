@@ -99,8 +99,9 @@ struct lo_config {
  * either.
  * Returns 0 and *ret_config, or a negative errno and *ret_error, a
  * malloc'd message that names the file, line and key: -EINVAL for a
- * syntax error, unknown section/key/provider or bad value, -EPERM for an
- * unsafe file, -ENOMEM, or the errno of open/read.
+ * syntax error, unknown section/key/provider or bad value, -E2BIG for
+ * more than LO_MAX_PROVIDERS providers or required, -EPERM for an unsafe
+ * file, -ENOMEM, or the errno of open/read.
  */
 int lo_config_load(const char *path, const struct logoff_provider *const *table,
 		   struct lo_config **ret_config, char **ret_error);
