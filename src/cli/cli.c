@@ -88,7 +88,7 @@ static const char *opt_value(int argc, char *const *argv, int *i, const char *na
 	if (arg[n] != '\0')
 		return NULL;
 	*matched = true;
-	if (*i + 1 >= argc) {
+	if (*i + 1 >= argc || !argv[*i + 1]) {
 		*missing = true;
 		return NULL;
 	}

@@ -26,7 +26,7 @@
 
 #include "core.h"
 
-#define RECORD_MAX_BYTES (1024 * 1024)
+#define RECORD_MAX_BYTES (1 << 20)	/* 1 MiB */
 
 static const char *const session_states[] = { "opening", "active", "closing", "failed",
 					      "timed-out" };
@@ -1355,8 +1355,10 @@ int lo_registry_find(struct lo_registry *registry, const char *session, char *re
 
 		name_file(session, file, sizeof(file));
 		r = name_read(registry, file, ret_id);
+		/* lo_record_read returns 0 only with a record; clang's analyzer
+		 * takes errno for possibly 0 after a failed openat. */
 		if (r == 0 && lo_record_read(registry, ret_id, &rec, NULL) == 0 &&
-		    strcmp(rec->name, session) == 0) {
+		    strcmp(rec->name, session) == 0) { /* NOLINT(clang-analyzer-core.NullDereference) */
 			lo_record_free(rec);
 			return 0;
 		}
@@ -1370,8 +1372,9 @@ int lo_registry_find(struct lo_registry *registry, const char *session, char *re
 	r = -ENOENT;
 	for (size_t i = 0; i < n && r < 0; i++) {
 		struct lo_record *rec = NULL;
+		/* As above: a 0 return comes with a record. */
 		if (lo_record_read(registry, ids[i], &rec, NULL) == 0 &&
-		    strcmp(rec->name, session) == 0) {
+		    strcmp(rec->name, session) == 0) { /* NOLINT(clang-analyzer-core.NullDereference) */
 			strcpy(ret_id, ids[i]);
 			r = 0;
 		}
