@@ -13,14 +13,20 @@
 
 #include "cli/cli.h"
 
-const char *lo_cli_session_invalid(const char *s, size_t len)
+const char *lo_cli_session_invalid(const char *counted, size_t len)
 {
-	if (!s || len == 0)
+	char s[LO_NAME_MAX + 1];
+
+	if (!counted || len == 0)
 		return "empty";
-	if (strnlen(s, len) != len)
+	if (strnlen(counted, len) != len)
 		return "contains a NUL byte";
 	if (len > LO_NAME_MAX)
 		return "longer than 64 bytes";
+	/* COUNTED need not end in a NUL at LEN: the string checks below
+	 * must not read past it. */
+	memcpy(s, counted, len);
+	s[len] = '\0';
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x80)
@@ -82,7 +88,7 @@ static const char *opt_value(int argc, char *const *argv, int *i, const char *na
 	if (arg[n] != '\0')
 		return NULL;
 	*matched = true;
-	if (*i + 1 >= argc) {
+	if (*i + 1 >= argc || !argv[*i + 1]) {
 		*missing = true;
 		return NULL;
 	}

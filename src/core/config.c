@@ -475,6 +475,8 @@ static int open_safe(int dirfd, const char *name, const char *file, FILE **ret, 
 	return 0;
 }
 
+static int parse_stream(struct parse_state *st, char **ret_error);
+
 static int parse_one(struct lo_config *c, int dirfd, const char *name, const char *file,
 		     bool must_exist, char **ret_error)
 {
@@ -488,15 +490,24 @@ static int parse_one(struct lo_config *c, int dirfd, const char *name, const cha
 		*ret_error = lo_strdupf("%s: %s", file, strerror(ENOENT));
 	if (r < 0)
 		return r;
-	r = ini_parse_stream(reader, &st, handler, &st);
-	fclose(st.fp);
-	if (st.error) {
-		*ret_error = st.error;
-		return st.err;
+	return parse_stream(&st, ret_error);
+}
+
+/* Parse ST->fp (closed here) as the file ST->file. */
+static int parse_stream(struct parse_state *st, char **ret_error)
+{
+	int r;
+
+	r = ini_parse_stream(reader, st, handler, st);
+	fclose(st->fp);
+	st->fp = NULL;
+	if (st->error) {
+		*ret_error = st->error;
+		return st->err;
 	}
 	if (r != 0) {
 		*ret_error = lo_strdupf("%s:%d: syntax error (expected [section] or key = value)",
-					file, r);
+					st->file, r);
 		return -EINVAL;
 	}
 	return 0;
@@ -535,6 +546,65 @@ int lo_config_defaults(const struct logoff_provider *const *table, struct lo_con
 {
 	*ret_config = config_new(table);
 	return *ret_config ? 0 : -ENOMEM;
+}
+
+/* The checks made once every file is read: plugins named in providers
+ * and plugin sections exist in plugin_dir; required is part of
+ * providers. PATH is the main file, named in messages. */
+static int config_check(struct lo_config *c, const char *path, char **ret_error)
+{
+	/* Names that are not built in must be plugins that exist; a section
+	 * that is neither built in nor a configured plugin is unknown. */
+	for (size_t i = 0; i < c->n_providers; i++) {
+		struct stat st;
+		char *so;
+
+		if (lo_provider_find(c->table, c->providers[i]))
+			continue;
+		so = lo_strdupf("%s/%s.so", c->plugin_dir, c->providers[i]);
+		if (!so)
+			return -ENOMEM;
+		if (stat(so, &st) < 0 || !S_ISREG(st.st_mode)) {
+			*ret_error = lo_strdupf("%s: [logoff] providers: unknown provider '%s' (not "
+						"built in, and no plugin %s)", c->providers_where ?
+						c->providers_where : path, c->providers[i], so);
+			free(so);
+			return -EINVAL;
+		}
+		free(so);
+	}
+	for (size_t i = 0; i < c->n_pending; i++) {
+		struct stat st;
+		char *so = lo_strdupf("%s/%s.so", c->plugin_dir, c->pending[i * 2]);
+		bool found;
+
+		if (!so)
+			return -ENOMEM;
+		/* Like a built-in provider's, a plugin's section may be there
+		 * while the plugin is not in providers. */
+		found = stat(so, &st) == 0 && S_ISREG(st.st_mode);
+		if (!found) {
+			*ret_error = lo_strdupf("%s: unknown section [%s] (not built in, and no "
+						"plugin %s)", c->pending[i * 2 + 1], c->pending[i * 2],
+						so);
+			free(so);
+			return -EINVAL;
+		}
+		free(so);
+	}
+	/* A required provider that is not in the chain can never be logged
+	 * on: a mistake worth stopping for. */
+	for (size_t i = 0; i < c->n_required; i++) {
+		bool found = false;
+		for (size_t j = 0; j < c->n_providers; j++)
+			found |= strcmp(c->required[i], c->providers[j]) == 0;
+		if (!found) {
+			*ret_error = lo_strdupf("%s: [logoff] required names '%s', which is not in "
+						"providers", path, c->required[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 int lo_config_load(const char *path, const struct logoff_provider *const *table,
@@ -597,64 +667,9 @@ int lo_config_load(const char *path, const struct logoff_provider *const *table,
 			     lo_strdupf("%s: %m", dpath);
 		goto out;
 	}
-	/* Names that are not built in must be plugins that exist; a section
-	 * that is neither built in nor a configured plugin is unknown. */
-	for (size_t i = 0; i < c->n_providers; i++) {
-		struct stat st;
-		char *so;
-
-		if (lo_provider_find(c->table, c->providers[i]))
-			continue;
-		so = lo_strdupf("%s/%s.so", c->plugin_dir, c->providers[i]);
-		if (!so) {
-			r = -ENOMEM;
-			goto out;
-		}
-		if (stat(so, &st) < 0 || !S_ISREG(st.st_mode)) {
-			*ret_error = lo_strdupf("%s: [logoff] providers: unknown provider '%s' (not "
-						"built in, and no plugin %s)", c->providers_where ?
-						c->providers_where : path, c->providers[i], so);
-			free(so);
-			r = -EINVAL;
-			goto out;
-		}
-		free(so);
-	}
-	for (size_t i = 0; i < c->n_pending; i++) {
-		struct stat st;
-		char *so = lo_strdupf("%s/%s.so", c->plugin_dir, c->pending[i * 2]);
-		bool found;
-
-		if (!so) {
-			r = -ENOMEM;
-			goto out;
-		}
-		/* Like a built-in provider's, a plugin's section may be there
-		 * while the plugin is not in providers. */
-		found = stat(so, &st) == 0 && S_ISREG(st.st_mode);
-		if (!found) {
-			*ret_error = lo_strdupf("%s: unknown section [%s] (not built in, and no "
-						"plugin %s)", c->pending[i * 2 + 1], c->pending[i * 2],
-						so);
-			free(so);
-			r = -EINVAL;
-			goto out;
-		}
-		free(so);
-	}
-	/* A required provider that is not in the chain can never be logged
-	 * on: a mistake worth stopping for. */
-	for (size_t i = 0; i < c->n_required; i++) {
-		bool found = false;
-		for (size_t j = 0; j < c->n_providers; j++)
-			found |= strcmp(c->required[i], c->providers[j]) == 0;
-		if (!found) {
-			*ret_error = lo_strdupf("%s: [logoff] required names '%s', which is not in "
-						"providers", path, c->required[i]);
-			r = -EINVAL;
-			goto out;
-		}
-	}
+	r = config_check(c, path, ret_error);
+	if (r < 0)
+		goto out;
 	*ret_config = c;
 	c = NULL;
 	r = 0;
@@ -667,6 +682,45 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	free(dpath);
+	lo_config_free(c);
+	return r;
+}
+
+int lo_config_parse_buffer(const char *data, size_t len, const char *name,
+			   const struct logoff_provider *const *table,
+			   struct lo_config **ret_config, char **ret_error)
+{
+	struct lo_config *c;
+	struct parse_state st = { .file = name };
+	int r;
+
+	*ret_config = NULL;
+	*ret_error = NULL;
+	c = config_new(table);
+	if (!c || !(c->path = strdup(name))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	st.config = c;
+	/* fmemopen refuses a size of 0; an empty file sets nothing. */
+	if (len > 0) {
+		st.fp = fmemopen((void *)data, len, "r");
+		if (!st.fp) {
+			r = -errno;
+			goto out;
+		}
+		r = parse_stream(&st, ret_error);
+		if (r < 0)
+			goto out;
+	}
+	r = config_check(c, name, ret_error);
+	if (r < 0)
+		goto out;
+	*ret_config = c;
+	c = NULL;
+out:
+	if (r == -ENOMEM && !*ret_error)
+		*ret_error = strdup("out of memory");
 	lo_config_free(c);
 	return r;
 }

@@ -99,11 +99,23 @@ struct lo_config {
  * either.
  * Returns 0 and *ret_config, or a negative errno and *ret_error, a
  * malloc'd message that names the file, line and key: -EINVAL for a
- * syntax error, unknown section/key/provider or bad value, -EPERM for an
- * unsafe file, -ENOMEM, or the errno of open/read.
+ * syntax error, unknown section/key/provider or bad value, -E2BIG for
+ * more than LO_MAX_PROVIDERS providers or required, -EPERM for an unsafe
+ * file, -ENOMEM, or the errno of open/read.
  */
 int lo_config_load(const char *path, const struct logoff_provider *const *table,
 		   struct lo_config **ret_config, char **ret_error);
+
+/*
+ * Parse DATA (LEN bytes, no NUL needed at the end) as lo_config_load
+ * parses one file, without a drop-in directory or the file checks of
+ * lo_config_load; NAME stands for the file in messages. The same checks
+ * of sections, keys, values, plugins and required apply afterwards.
+ * Returns as lo_config_load does.
+ */
+int lo_config_parse_buffer(const char *data, size_t len, const char *name,
+			   const struct logoff_provider *const *table,
+			   struct lo_config **ret_config, char **ret_error);
 
 /* The built-in defaults, as lo_config_load with a missing file. */
 int lo_config_defaults(const struct logoff_provider *const *table, struct lo_config **ret_config);
@@ -298,6 +310,22 @@ int lo_record_create(struct lo_registry *registry, struct lo_record *record);
  */
 int lo_record_read(struct lo_registry *registry, const char *id, struct lo_record **ret_record,
 		   char **ret_error);
+
+/*
+ * Parse a record's text, DATA of LEN bytes (no NUL needed at the end), as
+ * lo_record_read does once it has read the file: the format is the one
+ * described at the top of registry.c. Returns 0 and *RET_RECORD (free
+ * with lo_record_free), or -EBADMSG (corrupt, truncated, a NUL byte, more
+ * than 1 MiB), -EPROTO (another format version), -ENOMEM, with a static
+ * message saying why in *RET_WHY. Does not compare the id with a file
+ * name: lo_record_read does that.
+ */
+int lo_record_parse(const char *data, size_t len, struct lo_record **ret_record,
+		    const char **ret_why);
+
+/* RECORD in the text format lo_record_parse reads (what lo_record_write
+ * stores); malloc'd, NULL on ENOMEM. */
+char *lo_record_format(const struct lo_record *record);
 
 /* Delete sessions/<ID> and its index entry. -ENOENT if it was not there. */
 int lo_record_delete(struct lo_registry *registry, const char *id);

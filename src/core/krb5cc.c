@@ -433,7 +433,7 @@ static int wait_child(pid_t pid, int64_t deadline_ms, int *ret_status)
 			struct pollfd p = { pidfd, POLLIN, 0 };
 			poll(&p, 1, left > 100 ? 100 : (int)left);
 		} else {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			struct timespec ts = { 0, 10L * 1000 * 1000 };
 			nanosleep(&ts, NULL);
 		}
 	}

@@ -273,11 +273,21 @@ static int fdinfo_mnt_id(int fd, uint64_t *ret)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "mnt_id: %" SCNu64, ret) == 1) {
+	while (fgets(line, sizeof(line), f)) {
+		char *end;
+		unsigned long long v;
+
+		if (strncmp(line, "mnt_id:", 7) != 0)
+			continue;
+		/* strtoull, unlike sscanf, reports an out-of-range id. */
+		errno = 0;
+		v = strtoull(line + 7, &end, 10);
+		if (end != line + 7 && !errno && (*end == '\n' || *end == '\0')) {
+			*ret = v;
 			r = 0;
-			break;
 		}
+		break;
+	}
 	fclose(f);
 	return r;
 }
@@ -367,7 +377,7 @@ static int mount_at(int pfd, const char *name, uint64_t *ret_id, uint64_t *ret_u
 	if (!have_root) {
 		/* NAME is an entry of PFD's directory: it is on another
 		 * mount than the directory exactly when it is a mount root. */
-		uint64_t pid;
+		uint64_t pid = 0;
 		int r = lo_fd_mount_id(pfd, &pid);
 
 		if (r < 0)
@@ -460,7 +470,7 @@ static int umount_once(const char *path, unsigned id, uint64_t unique, int flags
 	bool listed = false;
 	const char *name;
 	char proc[64 + NAME_MAX];
-	uint64_t top, uq;
+	uint64_t top = 0, uq = 0;
 	bool root;
 	int pfd, r;
 

@@ -110,6 +110,9 @@ int lo_plugins_load(const struct lo_config *config, const struct logoff_provider
 	*ret_error = NULL;
 	while (lo_builtin_providers[nb])
 		nb++;
+	/* TABLE is an array of pointers: an element is sizeof(*table), a
+	 * pointer, which is what the check takes for a mistake. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	table = calloc(nb + config->n_providers + 1, sizeof(*table));
 	if (!table)
 		return -ENOMEM;

@@ -226,7 +226,7 @@ static void matcher_init(struct logoff_support *s, struct matcher *m, const char
 	bool audit = strcmp(mode, "audit") == 0, user = strcmp(mode, "user") == 0;
 	const char *list = s->config(s, "exclude_users");
 	char *words[LO_MAX_PROVIDERS * 4];
-	int n = lo_split_list(list, words, LO_MAX_PROVIDERS * 4);
+	int n = lo_split_list(list, words, sizeof(words) / sizeof(*words));
 	pid_t p = getpid();
 
 	memset(m, 0, sizeof(*m));

@@ -116,6 +116,12 @@ START_TEST(test_session_invalid)
 	ck_assert_str_eq(lo_cli_session_invalid("", 0), "empty");
 	ck_assert_str_eq(lo_cli_session_invalid(NULL, 0), "empty");
 	ck_assert_str_eq(lo_cli_session_invalid("pts/../3", 8), "contains '..'");
+	/* Only LEN bytes count, whatever follows them (found by
+	 * tests/fuzz/fuzz_names: strstr and the validators read on to a
+	 * NUL past LEN). */
+	ck_assert_ptr_null(lo_cli_session_invalid("pts/3/../x", 5));
+	ck_assert_ptr_null(lo_cli_session_invalid("r1!!", 2));
+	ck_assert_ptr_null(lo_cli_session_invalid("sshd-7\n", 6));
 }
 END_TEST
 

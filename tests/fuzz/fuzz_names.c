@@ -1,0 +1,187 @@
+/*
+ * fuzz_names.c - libFuzzer harness of the validators that stand between
+ * a name someone typed (or a record holds) and a path or a command line:
+ * lo_id_valid (session ids, file names under sessions/),
+ * lo_session_name_valid (session names, names/ entries), the CLI's
+ * lo_cli_session_invalid (SESSION of logoff(1)), lo_plugin_name_valid
+ * (plugin_dir/NAME.so), lo_cli_host_valid (the --server argument to ssh)
+ * and lo_cli_sanitize (a --message written to terminals).
+ *
+ * Properties checked (the input is the name; the harness gives it with
+ * and without its NUL bytes):
+ *  - an accepted id is 1..LO_ID_MAX of [A-Za-z0-9_-], not starting with
+ *    '-': no '/', no '.', nothing a path could climb with;
+ *  - an accepted name is 1..LO_NAME_MAX printable ASCII bytes of
+ *    [A-Za-z0-9_.:/-], without "..", "//", a leading '.', '/' or '-', or
+ *    a trailing '/': no part between '/' is empty or "..", so "/dev/" +
+ *    a name stays below /dev, and names/<name with '/' as %2F> is one
+ *    file in names/ ("pts/3" is the form the registry gives ttys);
+ *  - logoff(1) takes exactly what is an id or a name, and refuses any
+ *    string with a NUL inside its given length;
+ *  - a plugin name is 1..32 of [a-z0-9_];
+ *  - a host never starts with '-' (ssh would take it as an option) and
+ *    holds no space, quote or control;
+ *  - sanitised text has no control character but tab, and "\r\n" pairs,
+ *    is valid UTF-8 with no C1 control, and fits its buffer.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/core.h"
+#include "fuzz.h"
+
+static bool only(const char *s, const char *extra)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+			return false;
+	return true;
+}
+
+static void check_id(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!lo_id_valid(s))
+		return;
+	FUZZ_ASSERT(len >= 1 && len <= LO_ID_MAX);
+	FUZZ_ASSERT(only(s, "_-") && s[0] != '-');
+	FUZZ_ASSERT(!strchr(s, '/') && !strchr(s, '.'));
+}
+
+static void check_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!lo_session_name_valid(s))
+		return;
+	FUZZ_ASSERT(len >= 1 && len <= LO_NAME_MAX);
+	FUZZ_ASSERT(only(s, "_.:/-"));
+	FUZZ_ASSERT(!strstr(s, "..") && !strstr(s, "//"));
+	FUZZ_ASSERT(s[0] != '.' && s[0] != '/' && s[0] != '-' && s[len - 1] != '/');
+	/* No component is empty or "..": "/dev/" + a name (logoff(1) reads a
+	 * tty's idle time so) stays below /dev. A later "." component
+	 * ("pts/.") is accepted and harmless: it names the directory itself,
+	 * and names/ holds the name with '/' encoded, as one file. */
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, "/");
+		FUZZ_ASSERT(n > 0);
+		FUZZ_ASSERT(!(n == 2 && p[0] == '.' && p[1] == '.'));
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+}
+
+static void check_cli(const char *data, size_t size, const char *s)
+{
+	const char *why = lo_cli_session_invalid(data, size);
+	bool has_nul = memchr(data, '\0', size) != NULL;
+
+	if (has_nul)
+		FUZZ_ASSERT(why != NULL);
+	else
+		FUZZ_ASSERT((why == NULL) == (lo_id_valid(s) || lo_session_name_valid(s)));
+	if (!has_nul && why == NULL)
+		FUZZ_ASSERT(!strstr(s, "..") && s[0] != '/' && s[0] != '.');
+}
+
+static void check_plugin(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!lo_plugin_name_valid(s))
+		return;
+	FUZZ_ASSERT(len >= 1 && len <= 32);
+	for (size_t i = 0; i < len; i++)
+		FUZZ_ASSERT((s[i] >= 'a' && s[i] <= 'z') || isdigit((unsigned char)s[i]) ||
+			    s[i] == '_');
+}
+
+static void check_host(const char *s)
+{
+	if (!lo_cli_host_valid(s))
+		return;
+	FUZZ_ASSERT(s[0] && s[0] != '-' && strlen(s) <= LO_HOST_MAX);
+	for (const char *p = s; *p; p++)
+		FUZZ_ASSERT(*p > 0x20 && *p < 0x7f && !strchr("'\"\\`$;&|<>()*?! ", *p));
+}
+
+/* Length of the UTF-8 sequence at S if it is one (a code point of at
+ * least U+00A0, shortest form, not a surrogate), else 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	unsigned cp = s[0] & (0x7f >> n);
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static void check_sanitize(const char *s, size_t bufsize)
+{
+	char buf[600];
+	size_t n;
+
+	memset(buf, 'X', sizeof(buf));
+	n = lo_cli_sanitize(s, buf, bufsize);
+	if (bufsize == 0) {
+		FUZZ_ASSERT(n == 0 && buf[0] == 'X');
+		return;
+	}
+	FUZZ_ASSERT(n < bufsize && buf[n] == '\0' && strlen(buf) == n);
+	FUZZ_ASSERT(buf[bufsize] == 'X');
+	for (size_t i = 0; i < n;) {
+		const unsigned char *p = (const unsigned char *)buf + i;
+		if (*p == '\r') {
+			FUZZ_ASSERT(i + 1 < n && p[1] == '\n');
+			i += 2;
+		} else if (*p == '\t' || (*p >= 0x20 && *p < 0x7f)) {
+			i++;
+		} else {
+			size_t u = utf8_len(p);
+			FUZZ_ASSERT(u > 0 && i + u <= n);
+			i += u;
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s;
+
+	if (size > 512)
+		return 0;
+	/* The bytes up to the first NUL, as a C caller would pass them. */
+	s = malloc(size + 1);
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+
+	check_id(s);
+	check_name(s);
+	check_cli((const char *)data, size, s);
+	check_plugin(s);
+	check_host(s);
+	check_sanitize(s, 0);
+	check_sanitize(s, 6);
+	check_sanitize(s, size % 64 + 1);
+	check_sanitize(s, 599);
+	free(s);
+	return 0;
+}
