@@ -267,11 +267,11 @@ int lo_registry_alloc_id(struct lo_registry *registry, char *buf);
 
 /* Largest record lo_record_read accepts, in bytes; no write makes one
  * larger. */
-#define LO_RECORD_MAX_BYTES (1024 * 1024)
+#define LO_RECORD_MAX_BYTES ((size_t)1024 * 1024)
 /* Room kept below LO_RECORD_MAX_BYTES for what the logoff itself adds to
  * a record (states, times, status messages of at most LO_MAX_PROVIDERS
  * providers): a subobject or data (lo_record_grow) may not eat into it. */
-#define LO_RECORD_RESERVE_BYTES (64 * 1024)
+#define LO_RECORD_RESERVE_BYTES ((size_t)64 * 1024)
 
 /* Write RECORD atomically: a temp file in sessions/, fsync, rename over
  * sessions/<id>, so a reader sees the old or the new record, never a half

@@ -1037,7 +1037,7 @@ int lo_record_read(struct lo_registry *registry, const char *id, struct lo_recor
 		      "owner, or is writable by group or others";
 		goto out;
 	}
-	if (st.st_size > LO_RECORD_MAX_BYTES) {
+	if (st.st_size > (off_t)LO_RECORD_MAX_BYTES) {
 		r = -EBADMSG;
 		why = "record too large";
 		goto out;
