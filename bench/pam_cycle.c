@@ -3,7 +3,7 @@
  * (pam_start_confdir, pam_open_session, pam_close_session, pam_end)
  * against SERVICE in the private CONFDIR (never /etc/pam.d).
  *
- *   pam_cycle [-n N] [-w WORKERS] [-f NOFILE] [-m AT,...] CONFDIR SERVICE USER
+ *   pam_cycle [-n N] [-w WORKERS] [-f NOFILE] [-m AT,...] [-o [-H]] CONFDIR SERVICE USER
  *
  * -n N       cycles per worker (default 100)
  * -w W       W worker processes run their N cycles at once, started
@@ -12,6 +12,10 @@
  * -f NOFILE  set RLIMIT_NOFILE (soft and hard) to NOFILE first, as a
  *            login manager with that limit
  * -m AT,...  print this process's VmRSS after cycle AT (one worker only)
+ * -o         open only: N sessions are opened and never closed (pam_end
+ *            without close); the LOGOFF_SESSION_ID of each is printed
+ * -H         with -o: then hold them live (this process is their login
+ *            manager) until stdin reaches EOF
  *
  * Prints one line of KEY=VALUE: cycles, workers, nofile, wall_ns,
  * ns_per_cycle, cycles_per_s, then rss_kib_AT for each -m. Exit 0, or 1
@@ -24,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +72,8 @@ static long rss_kib(void)
 	return kib;
 }
 
+static bool open_only;
+
 static int cycle(const char *confdir, const char *service, const char *user)
 {
 	struct pam_conv c = { conv, NULL };
@@ -90,6 +97,12 @@ static int cycle(const char *confdir, const char *service, const char *user)
 		pam_end(pamh, r);
 		return -1;
 	}
+	if (open_only) {
+		const char *id = pam_getenv(pamh, "LOGOFF_SESSION_ID");
+		printf("%s\n", id ? id : "");
+		pam_end(pamh, PAM_SUCCESS);
+		return 0;
+	}
 	r = pam_close_session(pamh, 0);
 	if (r != PAM_SUCCESS)
 		fprintf(stderr, "pam_close_session: %s\n", pam_strerror(pamh, r));
@@ -108,9 +121,10 @@ int main(int argc, char **argv)
 {
 	long n = 100, workers = 1, nofile = 0, marks[MAX_MARKS], rss[MAX_MARKS];
 	int n_marks = 0, c, go[2], failed = 0;
+	bool hold = false;
 	int64_t start, end;
 
-	while ((c = getopt(argc, argv, "n:w:f:m:")) != -1) {
+	while ((c = getopt(argc, argv, "n:w:f:m:oH")) != -1) {
 		switch (c) {
 		case 'n':
 			n = atol(optarg);
@@ -125,6 +139,12 @@ int main(int argc, char **argv)
 			for (char *p = strtok(optarg, ","); p && n_marks < MAX_MARKS;
 			     p = strtok(NULL, ","))
 				marks[n_marks++] = atol(p);
+			break;
+		case 'o':
+			open_only = true;
+			break;
+		case 'H':
+			hold = true;
 			break;
 		default:
 			usage();
@@ -146,6 +166,21 @@ int main(int argc, char **argv)
 		nofile = (long)rl.rlim_cur;
 	}
 
+	if (open_only) {
+		if (workers != 1)
+			usage();
+		for (long i = 0; i < n; i++)
+			if (cycle(argv[optind], argv[optind + 1], argv[optind + 2]) < 0)
+				return 1;
+		fflush(stdout);
+		if (hold) {
+			char buf[64];
+			fprintf(stderr, "pam_cycle: holding %ld sessions\n", n);
+			while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
+				;
+		}
+		return 0;
+	}
 	if (workers == 1) {
 		int m = 0;
 
