@@ -14,7 +14,8 @@ stats() {
 
 # fmt_stats V...: "median (min..max)" with 3 significant digits.
 fmt_stats() {
-	stats "$@" | awk '{ printf "%.3g (%.3g..%.3g)", $1, $2, $3 }'
+	stats "$@" | awk 'function f(v) { return v >= 100 ? sprintf("%.0f", v) : sprintf("%.3g", v) }
+		{ printf "%s (%s..%s)", f($1), f($2), f($3) }'
 }
 
 # med V...: the median alone.
