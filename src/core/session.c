@@ -154,12 +154,12 @@ int lo_helper_call(const struct lo_helper_call *call, int *ret_status)
 	{
 		struct lo_spawn sp = { .path = call->helper, .argv = argv, .envp = env, .cwd = "/",
 				       .capture = true };
+		int64_t deadline = lo_now_ms() + (int64_t)call->timeout * 1000;
 
 		if (call->fork_config && !call->gc) {
 			sp.fn = logoff_child;
 			sp.arg = (void *)call;
 		}
-		int64_t deadline = lo_now_ms() + (int64_t)call->timeout * 1000;
 
 		r = lo_spawn_start(&sp, &pid, &pidfd, &outfd);
 		if (r < 0)
