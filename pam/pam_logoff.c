@@ -7,7 +7,8 @@
  *
  * open_session logs the session's providers on in this process (they are
  * built in, short, and some must act here: pam_putenv). close_session runs
- * the logoff chain in logoff-helper under the [logoff] timeout deadline,
+ * the logoff chain in a forked child of this process (logoff-helper when
+ * a plugin provider is configured) under the [logoff] timeout deadline,
  * so a release that blocks can never hold the login manager.
  *
  * PAM return codes exist only in this file.
@@ -549,10 +550,14 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		goto out;
 	}
 	{
+		/* The chain runs in a forked child of this process under the
+		 * deadline (no exec: the cost of a login is mostly exec), and in
+		 * logoff-helper only when a plugin must be loaded. */
 		struct lo_helper_call call = {
 			.helper = a.helper, .config = a.config, .session = id,
 			.check_uid = true, .uid = uid, .debug = a.debug,
 			.timeout = config->timeout, .line_fn = helper_line, .ctx = &lc,
+			.fork_config = lo_config_builtin_only(config) ? config : NULL,
 		};
 		r = lo_helper_call(&call, &status);
 	}

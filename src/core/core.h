@@ -627,6 +627,10 @@ int lo_release_krb5_ccache(const char *value, const char *user, const struct lo_
  * its own session (setsid, so it leads a process group), umask 022, stdin
  * from /dev/null, stdout and stderr to a pipe (CAPTURE) or /dev/null, no
  * other fds, cwd CWD (or "/").
+ * With FN set there is no exec: after the same preparation the child
+ * calls FN(ARG) and _exits with what it returns (PATH, ARGV and ENVP are
+ * unused; the environment is left to FN). For work that needs the
+ * deadline and the hygiene of a child but no program of its own.
  */
 struct lo_spawn {
 	const char *path;	/* absolute */
@@ -638,6 +642,8 @@ struct lo_spawn {
 	gid_t gid;
 	const char *cwd;
 	bool capture;
+	int (*fn)(void *arg);	/* run instead of execve when set */
+	void *arg;
 };
 
 /* The longest line lo_spawn_wait hands to LINE_FN whole, in bytes; the
@@ -649,7 +655,7 @@ struct lo_spawn {
  * between fork and exec. */
 void lo_close_from(int lowfd);
 
-/* Fork and exec SPAWN. Returns 0 with *ret_pid, *ret_pidfd (a pidfd) and
+/* Fork and exec SPAWN (or call its FN). Returns 0 with *ret_pid, *ret_pidfd (a pidfd) and
  * *ret_outfd (read end of the output pipe, or -1), or -errno. */
 int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd, int *ret_outfd);
 
@@ -795,6 +801,17 @@ struct lo_helper_call {
 	unsigned timeout;	/* seconds */
 	void (*line_fn)(void *ctx, const char *line);
 	void *ctx;
+	/*
+	 * Non-NULL (not with GC): no exec. The child forked from this process
+	 * runs lo_chain_logoff itself with this config and the built-in
+	 * providers, as logoff-helper --session would (same fds, signals,
+	 * session, root ids, limits, environment PATH only, --uid check and
+	 * exit statuses), under the same deadline. Only for a config whose
+	 * providers are all built in: plugins are loaded by logoff-helper
+	 * alone. What close_session uses: a fork of the login manager costs
+	 * a fraction of an exec of the helper.
+	 */
+	const struct lo_config *fork_config;
 };
 
 /* Run CALL. Returns 0 with *RET_STATUS a waitpid status (-1 when the
@@ -804,6 +821,13 @@ struct lo_helper_call {
  * session, 4 another uid's session, 5 being logged off by another
  * process. */
 int lo_helper_call(const struct lo_helper_call *call, int *ret_status);
+
+/* Exit status of logoff-helper --session for R, what lo_chain_logoff
+ * returned: 0 ok, 1 -EIO, 3 -ENOENT, 4 -EACCES, 5 -EBUSY, else 2. */
+int lo_logoff_exit_status(int r);
+
+/* True when every provider in CONFIG's [logoff] providers is built in. */
+bool lo_config_builtin_only(const struct lo_config *config);
 
 /* "<N>text" -> N (a syslog priority) and *LINE moved past it; -1 and
  * *LINE untouched when there is no such prefix. */

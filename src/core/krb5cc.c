@@ -8,17 +8,19 @@
  * trusted: the cache is destroyed in a forked child that has dropped to
  * the user's uid and gid, where file permissions and keyring ownership
  * keep it from touching a cache that is not the user's. The child does
- * not exec: it only calls libkrb5 and reports its result by exit status.
- * It normally runs in logoff-helper (single-threaded); in a rollback it
- * runs inside the login manager, and libkrb5 after fork there is safe
- * only as long as no other thread of the application holds a lock the
- * child needs (glibc's malloc is fork-safe): the child's deadline bounds
- * the other case.
+ * not exec: it loads libkrb5 (dlopen), calls it and reports its result by
+ * exit status. It runs in the closer close_session forks from the login
+ * manager, in logoff-helper (`logoff`, the sweep), or in a rollback inside
+ * the login manager itself; dlopen and libkrb5 after fork are safe only as
+ * long as no other thread of the application held a lock the child needs
+ * (glibc's malloc is fork-safe): the child's deadline bounds the other
+ * case.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -285,6 +287,47 @@ static bool krb5_refused(krb5_error_code code)
 	       code == KRB5_KCC_INVALID_UID;
 }
 
+/*
+ * libkrb5 is loaded here, in the child, when a cache is to be destroyed:
+ * linked into pam_logoff.so it was mapped and relocated, with
+ * libk5crypto, libcom_err, libkrb5support and libresolv, at every
+ * pam_start of every login, for a provider most sessions never use
+ * (docs/performance.md, B1). MIT's soname has been libkrb5.so.3 since
+ * krb5 1.0.
+ */
+#define KRB5_SONAME "libkrb5.so.3"
+static struct {
+	krb5_error_code (*init_secure_context)(krb5_context *);
+	const char *(*get_error_message)(krb5_context, krb5_error_code);
+	krb5_error_code (*cc_resolve)(krb5_context, const char *, krb5_ccache *);
+	const char *(*cc_get_name)(krb5_context, krb5_ccache);
+	krb5_error_code (*cc_get_principal)(krb5_context, krb5_ccache, krb5_principal *);
+	void (*free_principal)(krb5_context, krb5_principal);
+	krb5_error_code (*cc_destroy)(krb5_context, krb5_ccache);
+} k5;
+
+/* Fill k5. Returns NULL, or dlerror's message. */
+static const char *load_krb5(void)
+{
+	void *h = dlopen(KRB5_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const char *e;
+
+	if (!h)
+		return (e = dlerror()) ? e : KRB5_SONAME ": cannot load";
+#define K5_SYM(f)                                                    \
+	if (!(*(void **)&k5.f = dlsym(h, "krb5_" #f)))                 \
+		return (e = dlerror()) ? e : "krb5_" #f ": not found";
+	K5_SYM(init_secure_context)
+	K5_SYM(get_error_message)
+	K5_SYM(cc_resolve)
+	K5_SYM(cc_get_name)
+	K5_SYM(cc_get_principal)
+	K5_SYM(free_principal)
+	K5_SYM(cc_destroy)
+#undef K5_SYM
+	return NULL;
+}
+
 static __attribute__((noreturn)) void destroy_child(int fd, const char *user, uid_t uid, gid_t gid,
 						    const char *name)
 {
@@ -341,16 +384,21 @@ static __attribute__((noreturn)) void destroy_child(int fd, const char *user, ui
 
 	/* A secure context reads no KRB5_CONFIG or other variable from the
 	 * environment, which in the login manager is not ours to trust. */
-	code = krb5_init_secure_context(&ctx);
+	{
+		const char *e = load_krb5();
+		if (e)
+			child_exit(fd, CHILD_FAILED, "cannot load libkrb5: %s", e);
+	}
+	code = k5.init_secure_context(&ctx);
 	if (code) {
-		const char *m = krb5_get_error_message(NULL, code);
+		const char *m = k5.get_error_message(NULL, code);
 		child_exit(fd, CHILD_FAILED, "cannot initialize libkrb5: %s", m);
 	}
-	code = krb5_cc_resolve(ctx, name, &cc);
+	code = k5.cc_resolve(ctx, name, &cc);
 	if (code == 0 && strncmp(name, "DIR:", 4) == 0) {
 		/* The cache file itself, now that the collection named its
 		 * primary: ":/dir/tkt..." */
-		const char *sub = krb5_cc_get_name(ctx, cc);
+		const char *sub = k5.cc_get_name(ctx, cc);
 
 		if (sub && sub[0] == ':') {
 			check_parent(fd, sub + 1, uid);
@@ -362,20 +410,20 @@ static __attribute__((noreturn)) void destroy_child(int fd, const char *user, ui
 		 * destroying that succeeds: a cache without a principal was
 		 * not there. */
 		krb5_principal princ = NULL;
-		krb5_error_code c = krb5_cc_get_principal(ctx, cc, &princ);
+		krb5_error_code c = k5.cc_get_principal(ctx, cc, &princ);
 
-		krb5_free_principal(ctx, princ);
+		k5.free_principal(ctx, princ);
 		if (krb5_gone(c)) {
-			krb5_cc_destroy(ctx, cc);
+			k5.cc_destroy(ctx, cc);
 			child_exit(fd, CHILD_GONE, "no such cache");
 		}
 	}
 	if (code == 0)
-		code = krb5_cc_destroy(ctx, cc);	/* frees cc, whatever the result */
+		code = k5.cc_destroy(ctx, cc);	/* frees cc, whatever the result */
 	if (code == 0)
 		child_exit(fd, CHILD_DESTROYED, "destroyed");
 	{
-		const char *m = krb5_get_error_message(ctx, code);
+		const char *m = k5.get_error_message(ctx, code);
 		int status = krb5_gone(code) ? CHILD_GONE : krb5_refused(code) ? CHILD_REFUSED
 										: CHILD_FAILED;
 		child_exit(fd, status, "%s", m ? m : "unknown libkrb5 error");

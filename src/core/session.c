@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -34,6 +36,97 @@ int lo_priority_prefix(const char **line)
 		return l[1] - '0';
 	}
 	return -1;
+}
+
+int lo_logoff_exit_status(int r)
+{
+	switch (r) {
+	case 0:
+		return 0;
+	case -EIO:
+		return 1;
+	case -ENOENT:
+		return 3;
+	case -EACCES:
+		return 4;
+	case -EBUSY:
+		return 5;
+	default:
+		return 2;	/* the record could not be read or written */
+	}
+}
+
+bool lo_config_builtin_only(const struct lo_config *config)
+{
+	for (size_t i = 0; i < config->n_providers; i++)
+		if (!lo_provider_find(NULL, config->providers[i]))
+			return false;
+	return true;
+}
+
+/* In the forked child: "<N>message" lines to the pipe on fd 2, as
+ * logoff-helper --prefix-priority writes them. */
+static void log_to_parent(void *ctx, int priority, const char *msg)
+{
+	dprintf(STDERR_FILENO, "<%d>%s\n", priority, msg);
+}
+
+/*
+ * lo_helper_call's child when it has a fork_config: what logoff-helper's
+ * main does for --session ID [--uid UID], minus the exec. lo_spawn's child
+ * has already reset signals and the mask, made a session, put /dev/null
+ * on 0 and the pipe on 1 and 2, closed every other fd, become root in
+ * every id without groups or the CPU/FSIZE/AS/DATA limits, set umask 022
+ * and cwd "/".
+ */
+static int logoff_child(void *arg)
+{
+	const struct lo_helper_call *call = arg;
+	struct lo_registry *registry = NULL;
+	struct rlimit rl;
+	char *err = NULL;
+	int r;
+
+	/* What the exec'd helper starts with: PATH as its whole
+	 * environment (hooks get their own), its name in ps. The array is
+	 * static: no allocation, no page copied from the login manager. */
+	static char *env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	extern char **environ;
+
+	environ = env;
+	prctl(PR_SET_NAME, "logoff-close", 0, 0, 0);
+	/* One pidfd per process being ended: the whole hard limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	r = lo_registry_open(call->fork_config->registry, 0, &registry, &err);
+	if (r < 0) {
+		log_to_parent(NULL, r == -ENOENT ? LOG_DEBUG : LOG_ERR, err ? err : strerror(-r));
+		free(err);
+		return r == -ENOENT ? 3 : 2;
+	}
+	{
+		struct lo_ctx ctx = {
+			.config = call->fork_config,
+			.registry = registry,
+			.log = { .fn = log_to_parent, .debug = call->debug },
+			.privileged = geteuid() == 0,
+			.check_uid = call->check_uid,
+			.expect_uid = call->uid,
+		};
+
+		r = lo_chain_logoff(&ctx, call->session, 0);
+		if (r == 0)
+			lo_log(&ctx.log, LOG_DEBUG, "session %s: every provider logged off, record "
+			       "deleted", call->session);
+		else if (r == -ENOENT)
+			lo_log(&ctx.log, LOG_DEBUG, "session %s: no record", call->session);
+	}
+	/* Freed although the process ends: valgrind's leak check follows
+	 * forked children. */
+	lo_registry_close(registry);
+	return lo_logoff_exit_status(r);
 }
 
 int lo_helper_call(const struct lo_helper_call *call, int *ret_status)
@@ -68,6 +161,11 @@ int lo_helper_call(const struct lo_helper_call *call, int *ret_status)
 		struct lo_spawn sp = { .path = call->helper, .argv = argv, .envp = env, .cwd = "/",
 				       .capture = true };
 		int64_t deadline = lo_now_ms() + (int64_t)call->timeout * 1000;
+
+		if (call->fork_config && !call->gc) {
+			sp.fn = logoff_child;
+			sp.arg = (void *)call;
+		}
 
 		r = lo_spawn_start(&sp, &pid, &pidfd, &outfd);
 		if (r < 0)

@@ -119,6 +119,8 @@ static __attribute__((noreturn)) void child(const struct lo_spawn *sp, int outfd
 	umask(022);
 	if (chdir(sp->cwd ? sp->cwd : "/") < 0 && chdir("/") < 0)
 		_exit(127);
+	if (sp->fn)
+		_exit(sp->fn(sp->arg));
 	execve(sp->path, sp->argv, sp->envp);
 	_exit(127);
 }
@@ -133,7 +135,7 @@ int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd,
 	*ret_pidfd = -1;
 	if (ret_outfd)
 		*ret_outfd = -1;
-	if (!spawn->path || spawn->path[0] != '/')
+	if (!spawn->fn && (!spawn->path || spawn->path[0] != '/'))
 		return -EINVAL;
 	if (spawn->capture && pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;

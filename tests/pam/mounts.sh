@@ -69,11 +69,16 @@ assert_mounted "$T/mnt/$OTHER/net"
 assert_exists "$T/src/file"
 [ "$(records)" -eq 0 ] && ok "no record left" || fail "$(records) record(s) left"
 
+# The session's work ends only once the busy process has its cwd in the
+# mount: close_session (a fork, no exec) may otherwise come first.
+IN_MOUNT="i=0; until [ \"\$(readlink /proc/\$(cat $T/out/busy.pid)/cwd)\" = $T/mnt/$U/net ] || [ \$i -ge 100 ]; do sleep 0.05; i=\$((i + 1)); done"
+
 # 2. Busy: a process that ignores SIGTERM keeps its cwd in the mount (no
 #    processes provider ends it here). lazy = no: left, recorded, failed.
 session s2 "mount -t tmpfs lo-busy $T/mnt/$U/net &&
 (cd $T/mnt/$U/net && trap '' TERM && exec sleep 300) > /dev/null 2>&1 &
-echo \$! > $T/out/busy.pid"
+echo \$! > $T/out/busy.pid
+$IN_MOUNT"
 [ "$rc" -eq 2 ] && ok "close_session reported the busy mount" || fail "session 2: exit $rc, wanted 2"
 assert_mounted "$T/mnt/$U/net"
 assert_grep "^state failed\$" "$T/reg/sessions/$id"
@@ -95,7 +100,8 @@ assert_gone "$T/reg/sessions/$id"
 conf yes
 session s2b "mount -t tmpfs lo-busy $T/mnt/$U/net &&
 (cd $T/mnt/$U/net && trap '' TERM && exec sleep 300) > /dev/null 2>&1 &
-echo \$! > $T/out/busy.pid"
+echo \$! > $T/out/busy.pid
+$IN_MOUNT"
 [ "$rc" -eq 0 ] && ok "session with a lazily detached mount closed" || fail "session 2b: exit $rc"
 assert_unmounted "$T/mnt/$U/net"
 assert_alive "$(cat "$T/out/busy.pid")" "the process in the detached mount"
