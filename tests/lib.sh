@@ -202,3 +202,9 @@ PY
 	ln -s "$T/devlog" /dev/log
 	trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $SYSLOG_PID 2>/dev/null' EXIT
 }
+
+# group_alive PGID: the live (not zombie) processes of process group PGID,
+# one pid a line. A zombie is dead; reaping it is its parent's business.
+group_alive() {
+	ps -e -o pid=,pgid=,stat= | awk -v g="$1" '$2 == g && $3 !~ /^Z/ { print $1 }'
+}

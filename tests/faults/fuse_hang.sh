@@ -60,8 +60,10 @@ failed) ok "the session is kept, failed"
 esac
 echo "measured: the session was left $state"
 # Nothing of the logoff is left waiting on the server.
-wait_for 5 sh -c "! pgrep -f 'logoff-helper.*$T/' >/dev/null" || true
-left=$(pgrep -a -f "logoff-helper.*$T/")
+# (The closer is a forked child of the login manager, whose command line
+# it keeps, or logoff-helper with this test's config.)
+wait_for 5 sh -c "! pgrep -f 'pam_session_test $T/pam.d|logoff-helper.*$T/' >/dev/null" || true
+left=$(pgrep -a -f "pam_session_test $T/pam.d|logoff-helper.*$T/")
 [ -z "$left" ] && ok "no logoff process left waiting" || fail "left waiting: $left"
 
 # The server runs again and the mount goes: the sweep completes it, once.

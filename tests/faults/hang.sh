@@ -22,7 +22,12 @@ close_within() {
 	# How many processes of the helper's group (the helper and, for a
 	# plugin, its forked child and grandchild) exist mid-hang: what must
 	# be gone afterwards.
-	( sleep 1.2; pgrep -f "logoff-helper --session [^ ]* --config $T/" | wc -l > "$T/out/$1.during" ) &
+	# The closer (a forked child of the login manager, or logoff-helper
+	# for a plugin) is named in the record and leads its process group.
+	( sleep 1.2; sid=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/$1.env")
+	  c=$(sed -n 's/^closer \([0-9]*\) .*/\1/p' "$T/reg/sessions/$sid" 2>/dev/null)
+	  echo "$c" > "$T/out/$1.closer"
+	  if [ -n "$c" ]; then group_alive "$c" | wc -l; else echo 0; fi > "$T/out/$1.during" ) &
 	start=$(date +%s%N)
 	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" hang "$TEST_USER" \
 		'echo "$TMPDIR" > "'"$T"'/out/tmpdir"' > "$T/out/$1.env" 2> "$T/out/$1.err"
@@ -61,7 +66,9 @@ assert_grep "^state timed-out\$" "$rec"
 assert_grep "^provider hooks timed-out" "$rec"
 sleep 0.3
 gone_pids "$T/out/group.pids" "hung hook's process group"
-pgrep -f "logoff-helper --session $id --config $T/" > "$T/out/left" && fail "helper left: $(cat "$T/out/left")" || ok "no helper of $id left"
+c=$(cat "$T/out/hook.closer")
+[ -n "$c" ] && ok "closer $c was running mid-hang" || fail "no closer in the record mid-hang"
+[ -n "$c" ] && group_alive "$c" > "$T/out/left" && [ -s "$T/out/left" ] && fail "closer's group left: $(cat "$T/out/left")" || ok "nothing of closer $c's group left"
 "$LOGOFF" --config "$T/logoff.conf" --status "$id" > "$T/out/status" 2>&1
 assert_grep "hooks .*timed-out" "$T/out/status"
 # The sweep completes it once the hook no longer hangs.
@@ -84,10 +91,11 @@ close_within plugin
 rec="$T/reg/sessions/$id"
 assert_grep "^state timed-out\$" "$rec"
 sleep 0.3
-pgrep -f "logoff-helper --session $id --config $T/" > "$T/out/left" && fail "hung plugin processes left: $(ps -o pid,pgid,args -p "$(cat "$T/out/left" | tr '\n' ',' | sed 's/,$//')")" \
+c=$(cat "$T/out/plugin.closer")
+[ -n "$c" ] && group_alive "$c" > "$T/out/left" && [ -s "$T/out/left" ] && fail "hung plugin processes left: $(ps -o pid,pgid,args -p "$(cat "$T/out/left" | tr '\n' ',' | sed 's/,$//')")" \
 	|| ok "no process of the hung plugin left"
 [ "$(cat "$T/out/plugin.during")" -ge 3 ] && ok "the helper, the plugin's child and its child were there mid-hang" \
-	|| fail "only $(cat "$T/out/plugin.during") helper processes mid-hang: the check above proves nothing"
+	|| fail "only $(cat "$T/out/plugin.during") processes in the closer's group mid-hang: the check above proves nothing"
 LO_TIMEOUT=2 LO_PROVIDERS="tmpdir crashy hooks" LO_LOGOFF_EXTRA="plugin_dir = $PLUGINS" \
 	write_conf "[crashy]" "how = abort"
 "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc -v > "$T/out/gc2" 2>&1

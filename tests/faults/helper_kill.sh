@@ -27,8 +27,9 @@ wait_for 10 grep -qs "^start " "$T/out/count" || fail "the logoff hook did not s
 id=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/s1.env")
 rec="$T/reg/sessions/$id"
 hookpid=$(sed -n 's/^start [^ ]* //p' "$T/out/count")
-helper=$(pgrep -f "logoff-helper --session $id --config $T/")
-[ -n "$helper" ] && ok "helper $helper runs the logoff of $id" || fail "no helper for $id"
+# The closer (a forked child of the login manager) is named in the record.
+helper=$(sed -n 's/^closer \([0-9]*\) .*/\1/p' "$rec")
+[ -n "$helper" ] && kill -0 "$helper" 2>/dev/null && ok "closer $helper runs the logoff of $id" || fail "no closer for $id"
 kill -KILL $helper
 wait "$leader"; rc=$?
 [ "$rc" -eq 2 ] && ok "close_session failed once its helper was killed (exit $rc)" || fail "exit $rc, expected 2: $(cat "$T/out/s1.err")"
