@@ -126,6 +126,16 @@ out:
 	return r;
 }
 
+/* Append " NAME=WHAT" to the status message MSG of SIZE bytes, holding
+ * *LEN; cut at SIZE - 1 (the status object holds 255 bytes anyway). */
+static void note(char *msg, size_t size, size_t *len, const char *name, const char *what)
+{
+	if (*len < size - 1)
+		*len += (size_t)snprintf(msg + *len, size - *len, " %s=%s", name, what);
+	if (*len >= size)
+		*len = size - 1;
+}
+
 static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 {
 	uid_t owner = s->privileged ? 0 : geteuid();
@@ -175,7 +185,7 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 	}
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
-		char path[PATH_MAX];
+		char path[PATH_MAX], what[32];
 		int status;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -183,10 +193,7 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 			/* run-parts would follow it; a hook run as root is only
 			 * ever the file in the checked directory. */
 			s->log(s, LOG_ERR, "%s: refusing a hook that is a symlink", path);
-			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
-						 " %s=refused", name);
-			if (mlen >= sizeof(msg))
-				mlen = sizeof(msg) - 1;
+			note(msg, sizeof(msg), &mlen, name, "refused");
 			failed++;
 			continue;
 		}
@@ -196,10 +203,7 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 		if (!safe_owner(&st, owner)) {
 			s->log(s, LOG_ERR, "%s: refusing a hook not owned by uid %u or writable by "
 			       "group or others", path, (unsigned)owner);
-			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
-						 " %s=refused", name);
-			if (mlen >= sizeof(msg))
-				mlen = sizeof(msg) - 1;
+			note(msg, sizeof(msg), &mlen, name, "refused");
 			failed++;
 			continue;
 		}
@@ -207,8 +211,7 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 		ran++;
 		if (status == -ETIMEDOUT) {
 			s->log(s, LOG_ERR, "%s: timed out after %u s, killed", name, timeout);
-			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
-						 " %s=timed-out", name);
+			snprintf(what, sizeof(what), "timed-out");
 			failed++;
 		} else if (status >= 0 && WIFEXITED(status)) {
 			if (WEXITSTATUS(status) != 0) {
@@ -216,21 +219,17 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 				s->log(s, LOG_WARNING, "%s: exited with status %d", name,
 				       WEXITSTATUS(status));
 			}
-			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
-						 " %s=%d", name, WEXITSTATUS(status));
+			snprintf(what, sizeof(what), "%d", WEXITSTATUS(status));
 		} else if (status >= 0 && WIFSIGNALED(status)) {
 			failed++;
 			s->log(s, LOG_ERR, "%s: killed by signal %d", name, WTERMSIG(status));
-			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
-						 " %s=signal-%d", name, WTERMSIG(status));
+			snprintf(what, sizeof(what), "signal-%d", WTERMSIG(status));
 		} else {
-			mlen += (size_t)snprintf(msg + mlen, mlen < sizeof(msg) ? sizeof(msg) - mlen : 0,
-						 " %s=%s", name, status == -1 ? "unknown" : "error");
+			snprintf(what, sizeof(what), "%s", status == -1 ? "unknown" : "error");
 			if (status != -1)
 				failed++;
 		}
-		if (mlen >= sizeof(msg))
-			mlen = sizeof(msg) - 1;
+		note(msg, sizeof(msg), &mlen, name, what);
 	}
 	for (int i = 0; i < n; i++)
 		free(names[i]);
