@@ -344,21 +344,11 @@ int main(int argc, char **argv)
 	}
 
 	r = lo_chain_logoff(&ctx, id, 0);
-	if (r == -ENOENT) {
+	if (r == -ENOENT)
 		lo_log(&ctx.log, LOG_DEBUG, "session %s: no record", id);
-		ret = 3;
-	} else if (r == -EACCES) {
-		ret = 4;
-	} else if (r == -EBUSY) {
-		ret = 5;
-	} else if (r == -EIO) {
-		ret = 1;
-	} else if (r < 0) {
-		ret = 2;	/* the record could not be read or written */
-	} else {
+	else if (r == 0)
 		lo_log(&ctx.log, LOG_DEBUG, "session %s: every provider logged off, record deleted", id);
-		ret = 0;
-	}
+	ret = lo_logoff_exit_status(r);
 out:
 	free(err);
 	lo_registry_close(registry);
