@@ -550,14 +550,19 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		goto out;
 	}
 	{
-		/* The chain runs in a forked child of this process under the
-		 * deadline (no exec: the cost of a login is mostly exec), and in
+		/* The chain runs in this process when nothing the session
+		 * tracks can block it (tmpdir, processes and hooks with no
+		 * logoff hook, the TMPDIR empty: lo_config_logoff_in_process),
+		 * else in a forked child of this process under the deadline
+		 * (no exec: the cost of a login is mostly exec), and in
 		 * logoff-helper only when a plugin must be loaded. */
+		const struct lo_log log = { .fn = log_pam, .ctx = &lc, .debug = a.debug };
 		struct lo_helper_call call = {
 			.helper = a.helper, .config = a.config, .session = id,
 			.check_uid = true, .uid = uid, .debug = a.debug,
 			.timeout = config->timeout, .line_fn = helper_line, .ctx = &lc,
 			.fork_config = lo_config_builtin_only(config) ? config : NULL,
+			.in_process_log = &log,
 		};
 		r = lo_helper_call(&call, &status);
 	}
@@ -565,8 +570,8 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		struct lo_registry *registry = NULL;
 		char *err = NULL;
 
-		pam_syslog(pamh, LOG_ERR, "session %s: logoff did not finish within %u s; helper "
-			   "killed, session left for the sweep", id, config->timeout);
+		pam_syslog(pamh, LOG_ERR, "session %s: logoff did not finish within %u s; stopped, "
+			   "session left for the sweep", id, config->timeout);
 		if (lo_registry_open(config->registry, 0, &registry, &err) == 0) {
 			struct lo_ctx ctx = {
 				.config = config, .registry = registry,

@@ -40,6 +40,7 @@ struct chain {
 	bool logon;		/* PAM environment reachable */
 	bool finished;		/* record deleted or kept as failed */
 	bool isolated;		/* in a plugin's forked child: references are the parent's */
+	bool timed_out;		/* a provider stopped at ctx->deadline_ms */
 	int finish_result;
 	/* Names put into the PAM environment, unset again on rollback. */
 	char *env_names[16];
@@ -66,6 +67,16 @@ static void set_state(struct support_impl *si, int state, int result)
 }
 
 /* ------------------------------------------------ support functions */
+
+bool lo_support_in_process(const struct logoff_support *s)
+{
+	return ((const struct support_impl *)s)->chain->ctx->in_process;
+}
+
+int64_t lo_support_deadline_ms(const struct logoff_support *s)
+{
+	return ((const struct support_impl *)s)->chain->ctx->deadline_ms;
+}
 
 static void sup_log(struct logoff_support *s, int priority, const char *fmt, ...)
 {
@@ -311,7 +322,12 @@ static unsigned release_leftovers(struct support_impl *si)
 			i++;
 			continue;
 		}
-		r = lo_release_subobject(sub->kind, sub->value, rec->uid, &c->ctx->log);
+		/* In the login manager's process, a directory is only ever
+		 * rmdir'ed: one that filled up since stays for the sweep. */
+		if (c->ctx->in_process && sub->kind == LOGOFF_SUBOBJECT_PATH)
+			r = lo_release_empty_dir(sub->value);
+		else
+			r = lo_release_subobject(sub->kind, sub->value, rec->uid, &c->ctx->log);
 		status_of(si)->faults++;
 		if (r < 0) {
 			lo_log(&c->ctx->log, LOG_ERR, "%s: could not release subobject %s: %s",
@@ -329,12 +345,23 @@ static unsigned release_leftovers(struct support_impl *si)
 }
 
 /* Last reference dropped: delete the record, or keep it marked failed
- * while something is still tracked. */
+ * while something is still tracked, or timed-out when a provider stopped
+ * at the chain's deadline (its logoff runs again in the sweep). */
 static void chain_finish(struct chain *c)
 {
 	int r;
 
 	c->finished = true;
+	if (c->timed_out) {
+		c->rec->state = LO_SESSION_TIMED_OUT;
+		c->rec->closer_pid = 0;
+		c->rec->closer_start = 0;
+		r = lo_record_write(c->ctx->registry, c->rec);
+		lo_log(&c->ctx->log, LOG_ERR, "session %s: logoff stopped at its deadline; record "
+		       "kept for `logoff --gc`", c->rec->id);
+		c->finish_result = r < 0 && r != -EACCES ? r : -ETIMEDOUT;
+		return;
+	}
 	if (c->rec->n_sub == 0) {
 		r = lo_record_delete(c->ctx->registry, c->rec->id);
 		/* -EACCES from lo_chain_logoff means "another uid's session". */
@@ -542,7 +569,13 @@ static int logoff_one(struct support_impl *si)
 			lo_log(&c->ctx->log, LOG_ERR, "%s: logoff failed: %s", si->name,
 			       strerror(-r));
 		left = release_leftovers(si);
-		set_state(si, r < 0 || left ? LO_PROVIDER_FAILED : LO_PROVIDER_LOGGED_OFF, r);
+		if (r == -ETIMEDOUT && c->ctx->deadline_ms) {
+			/* Stopped at the deadline: run again by the sweep. */
+			set_state(si, LO_PROVIDER_TIMED_OUT, r);
+			c->timed_out = true;
+		} else {
+			set_state(si, r < 0 || left ? LO_PROVIDER_FAILED : LO_PROVIDER_LOGGED_OFF, r);
+		}
 		lo_log(&c->ctx->log, r < 0 || left ? LOG_ERR : LOG_INFO, "session %s: %s: %s%s%s",
 		       c->rec->id, si->name, r < 0 || left ? "logoff failed" : "logged off",
 		       status_of(si)->message[0] ? ": " : "", status_of(si)->message);
@@ -719,6 +752,22 @@ out:
 	return r;
 }
 
+/* LO_LOGOFF_IN_PROCESS: can nothing REC tracks block its release? Only
+ * directories, each empty and no mount point: each is one rmdir. */
+static bool releases_in_process(const struct lo_record *rec)
+{
+	for (size_t i = 0; i < rec->n_sub; i++) {
+		int r;
+
+		if (rec->sub[i].kind != LOGOFF_SUBOBJECT_PATH)
+			return false;
+		r = lo_dir_empty_here(rec->sub[i].value);
+		if (r != 1 && r != -ENOENT)
+			return false;
+	}
+	return true;
+}
+
 int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 {
 	struct lo_record *rec = NULL;
@@ -726,7 +775,7 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 	char *err = NULL;
 	int r, failed = 0;
 
-	if (flags != 0)
+	if (flags & ~LO_LOGOFF_IN_PROCESS)
 		return -EINVAL;
 	/* Read, check and claim the record in one locked step, so two
 	 * logoffs of one session (close_session and `logoff`) never both
@@ -760,6 +809,11 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 		       (int)rec->closer_pid);
 		lo_record_free(rec);
 		return -EBUSY;
+	}
+	if ((flags & LO_LOGOFF_IN_PROCESS) && !releases_in_process(rec)) {
+		lo_registry_unlock(ctx->registry);
+		lo_record_free(rec);
+		return -EAGAIN;
 	}
 	rec->state = LO_SESSION_CLOSING;
 	rec->closer_pid = getpid();

@@ -443,6 +443,28 @@ int lo_release_path(const char *path, const struct lo_log *log);
 int lo_release_path_left(const char *path, const struct lo_log *log, char *left, size_t size);
 
 /*
+ * Remove PATH (absolute) when it is an empty directory, and nothing else:
+ * one rmdir of its last component relative to its parent, opened
+ * O_NOFOLLOW. Neither PATH nor anything mounted on it is ever opened, so
+ * this cannot wait on a file system server (a FUSE daemon) and never
+ * blocks the caller (the login manager, in an in-process logoff). A
+ * missing PATH is success. Returns 0, -ENOTEMPTY (or -EEXIST) when it has
+ * entries, -EBUSY when something is mounted on it, -ENOTDIR, or the
+ * errno of opening its parent.
+ */
+int lo_release_empty_dir(const char *path);
+
+/*
+ * Is PATH (absolute) an empty directory on its parent's mount? Decided
+ * without contacting whatever may be mounted on PATH: its mount id comes
+ * from an O_PATH descriptor (lo_fd_mount_id) and is compared with its
+ * parent's first; only then is it listed. Returns 1 yes, 0 no (entries,
+ * a mount point, not a directory, or a symlink), -ENOENT when it does not
+ * exist, or another -errno.
+ */
+int lo_dir_empty_here(const char *path);
+
+/*
  * End the process of a process subobject VALUE ("PID:STARTTIME") with
  * SIGKILL, and its process group when it leads one. A process that is
  * gone, or whose pid now belongs to another process (start time differs),
@@ -724,7 +746,30 @@ struct lo_ctx {
 			  int (*putenv_fn)(void *env_ctx, const char *name, const char *value),
 			  void *env_ctx);
 	bool isolate_plugins;
+	/*
+	 * The logoff runs in the login manager's own process
+	 * (LO_LOGOFF_IN_PROCESS, see lo_chain_logoff): a directory
+	 * subobject is released with lo_release_empty_dir alone, never
+	 * entered; what cannot be released so stays tracked for the sweep.
+	 */
+	bool in_process;
+	/*
+	 * CLOCK_MONOTONIC milliseconds (lo_now_ms) by which the logoff must
+	 * be done, 0 for none. Set for an in-process logoff, which no parent
+	 * can kill at the [logoff] timeout: the providers' waits (the
+	 * processes provider's grace, a hook's timeout) end there instead.
+	 */
+	int64_t deadline_ms;
 };
+
+/*
+ * lo_chain_logoff FLAGS. IN_PROCESS: the caller is the login manager
+ * itself and will run the chain only when nothing the session tracks can
+ * block it: every subobject is an empty directory on its parent's mount
+ * (lo_dir_empty_here). Otherwise -EAGAIN is returned with nothing
+ * changed (the record not claimed), and the caller forks a closer.
+ */
+#define LO_LOGOFF_IN_PROCESS 1u
 
 /* What the module knows about a login at open_session. */
 struct lo_login {
@@ -754,7 +799,7 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
  * Log session ID off: every provider that is logged on gets its logoff, in
  * reverse logon order, even when an earlier one failed; what a provider
  * left tracked is released by the core and counted as its fault. FLAGS is
- * reserved and must be 0 (-EINVAL). The record is deleted when the last
+ * 0 or LO_LOGOFF_IN_PROCESS (anything else: -EINVAL). The record is deleted when the last
  * support reference drops and nothing is left tracked; otherwise it stays,
  * state failed. The record is claimed first, under the registry lock: its
  * closer becomes this process and its state closing; a record another
@@ -763,7 +808,9 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
  * Returns 0 when everything was released, -EIO when
  * something was not (record kept), -ENOENT for no such record, -EACCES
  * when ctx->check_uid is set and the record belongs to another uid, or a
- * registry error (lo_record_read's: -EPERM, -EBADMSG, -EPROTO ...).
+ * registry error (lo_record_read's: -EPERM, -EBADMSG, -EPROTO ...), and
+ * with LO_LOGOFF_IN_PROCESS -EAGAIN when the session tracks something
+ * that needs a closer of its own.
  */
 int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags);
 
@@ -778,6 +825,11 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags);
  * Returns 0, -EBUSY, -ENOENT, or a registry error.
  */
 int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id);
+
+/* For the built-in providers, whose support objects the chain made: the
+ * chain's ctx->in_process and ctx->deadline_ms (0: no deadline). */
+bool lo_support_in_process(const struct logoff_support *s);
+int64_t lo_support_deadline_ms(const struct logoff_support *s);
 
 /* ------------------------------------------------------------- session */
 
@@ -812,11 +864,33 @@ struct lo_helper_call {
 	 * a fraction of an exec of the helper.
 	 */
 	const struct lo_config *fork_config;
+	/*
+	 * With FORK_CONFIG: when lo_config_logoff_in_process(FORK_CONFIG)
+	 * holds, the chain first runs in this process (LO_LOGOFF_IN_PROCESS,
+	 * ctx.deadline_ms the deadline), logging here instead of through
+	 * LINE_FN; only when the record tracks something that can block is
+	 * the closer forked. NULL: always a child.
+	 */
+	const struct lo_log *in_process_log;
 };
 
+/*
+ * Can close_session log a session off under CONFIG in its own process,
+ * without forking a closer? Only when every provider in [logoff]
+ * providers is tmpdir, processes or hooks, and the hooks provider (when
+ * listed) has nothing in its logoff_dir that run-parts would consider
+ * (lo_hooks_dir_idle): their logoffs then start no process and wait only
+ * under ctx->deadline_ms. The record decides the rest (see
+ * LO_LOGOFF_IN_PROCESS). A process is spent only where isolation buys
+ * something: a hook, a plugin, a deadline on a release that can block.
+ */
+bool lo_config_logoff_in_process(const struct lo_config *config);
+
 /* Run CALL. Returns 0 with *RET_STATUS a waitpid status (-1 when the
- * application reaped the helper first), -ETIMEDOUT when it was killed at
- * the deadline, -EINVAL for a bad session id, or fork/pidfd's -errno.
+ * application reaped the helper first; for a logoff done in this process,
+ * the status an exiting helper would have given), -ETIMEDOUT when it was
+ * killed at the deadline, -EINVAL for a bad session id, or fork/pidfd's
+ * -errno.
  * The helper's exit status: 0 logged off, 1 partly, 2 error, 3 no such
  * session, 4 another uid's session, 5 being logged off by another
  * process. */

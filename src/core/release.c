@@ -351,6 +351,90 @@ out:
 	return r;
 }
 
+/* PATH's parent opened one component at a time (open_dir_nofollow), and
+ * its last name copied into NAME (NAME_MAX + 1 bytes). Returns the fd or
+ * a -errno: -EINVAL for a relative PATH, "/", or a last name "." or "..". */
+static int open_parent(const char *path, char *name)
+{
+	char parent[PATH_MAX];
+	const char *slash;
+	size_t plen;
+
+	if (!path || path[0] != '/' || strlen(path) >= PATH_MAX)
+		return -EINVAL;
+	slash = strrchr(path, '/');
+	if (!slash[1] || strlen(slash + 1) > NAME_MAX || strcmp(slash + 1, ".") == 0 ||
+	    strcmp(slash + 1, "..") == 0)
+		return -EINVAL;
+	strcpy(name, slash + 1);
+	plen = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(parent, path, plen);
+	parent[plen] = '\0';
+	return open_dir_nofollow(parent);
+}
+
+int lo_release_empty_dir(const char *path)
+{
+	char name[NAME_MAX + 1];
+	int pfd = open_parent(path, name), r = 0;
+
+	if (pfd < 0)
+		return pfd == -ENOENT ? 0 : pfd;
+	/* rmdir looks the name up in the parent without crossing into a
+	 * mount on it (that is -EBUSY), and removes only an empty directory. */
+	if (unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	close(pfd);
+	return r;
+}
+
+int lo_dir_empty_here(const char *path)
+{
+	char name[NAME_MAX + 1];
+	uint64_t pmnt, mnt;
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int pfd = open_parent(path, name), fd, dfd, r = 1;
+
+	if (pfd < 0)
+		return pfd;
+	/* O_PATH: nothing is asked of the file system mounted on NAME, if
+	 * any; fdinfo tells its mount. */
+	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		close(pfd);
+		return r;
+	}
+	if (lo_fd_mount_id(pfd, &pmnt) < 0 || lo_fd_mount_id(fd, &mnt) < 0 || mnt != pmnt ||
+	    fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		close(fd);
+		close(pfd);
+		return 0;
+	}
+	close(pfd);
+	/* "." of the O_PATH descriptor: the same directory, on the mount
+	 * just checked, whatever is mounted on NAME since. */
+	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(fd);
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		r = -errno;
+		close(dfd);
+		return r;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			r = 0;
+			break;
+		}
+	closedir(d);
+	return r;
+}
+
 static int parse_process(const char *value, pid_t *ret_pid, unsigned long long *ret_start)
 {
 	char *end;

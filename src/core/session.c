@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "providers/providers.h"
 
 /* SIGTERM to SIGKILL for a helper past [logoff] timeout: close_session
  * returns by timeout + 1.5 x this (lo_spawn_wait), within timeout + 1 s. */
@@ -62,6 +63,67 @@ bool lo_config_builtin_only(const struct lo_config *config)
 		if (!lo_provider_find(NULL, config->providers[i]))
 			return false;
 	return true;
+}
+
+bool lo_config_logoff_in_process(const struct lo_config *config)
+{
+	for (size_t i = 0; i < config->n_providers; i++) {
+		const char *name = config->providers[i];
+
+		if (strcmp(name, "hooks") == 0) {
+			if (!lo_hooks_dir_idle(lo_config_value(config, "hooks", "logoff_dir")))
+				return false;
+		} else if (strcmp(name, "tmpdir") != 0 && strcmp(name, "processes") != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The logoff of CALL in this process (see lo_helper_call's
+ * in_process_log): -EAGAIN when the record tracks something that needs a
+ * closer, or the registry cannot be opened here (the closer then reports
+ * it as it always has); otherwise 0 with *RET_STATUS the status an
+ * exiting helper would give, or -ETIMEDOUT when a provider stopped at
+ * DEADLINE (the record is kept timed-out). */
+static int logoff_in_process(const struct lo_helper_call *call, int64_t deadline,
+			     int *ret_status)
+{
+	struct lo_registry *registry = NULL;
+	char *err = NULL;
+	int r;
+
+	r = lo_registry_open(call->fork_config->registry, 0, &registry, &err);
+	free(err);
+	if (r < 0)
+		return -EAGAIN;
+	{
+		struct lo_ctx ctx = {
+			.config = call->fork_config,
+			.registry = registry,
+			.log = *call->in_process_log,
+			.privileged = geteuid() == 0,
+			.check_uid = call->check_uid,
+			.expect_uid = call->uid,
+			.in_process = true,
+			.deadline_ms = deadline,
+		};
+
+		r = lo_chain_logoff(&ctx, call->session, LO_LOGOFF_IN_PROCESS);
+		if (r == 0)
+			lo_log(&ctx.log, LOG_DEBUG, "session %s: every provider logged off in this "
+			       "process (nothing tracked could block), record deleted", call->session);
+		else if (r == -ENOENT)
+			lo_log(&ctx.log, LOG_DEBUG, "session %s: no record", call->session);
+		else if (r == -EAGAIN)
+			lo_log(&ctx.log, LOG_DEBUG, "session %s: tracks what may block; logged off "
+			       "by a forked closer", call->session);
+	}
+	lo_registry_close(registry);
+	if (r == -EAGAIN || r == -ETIMEDOUT)
+		return r;
+	*ret_status = W_EXITCODE(lo_logoff_exit_status(r), 0);
+	return 0;
 }
 
 /* In the forked child: "<N>message" lines to the pipe on fd 2, as
@@ -165,6 +227,11 @@ int lo_helper_call(const struct lo_helper_call *call, int *ret_status)
 		if (call->fork_config && !call->gc) {
 			sp.fn = logoff_child;
 			sp.arg = (void *)call;
+			if (call->in_process_log && lo_config_logoff_in_process(call->fork_config)) {
+				r = logoff_in_process(call, deadline, ret_status);
+				if (r != -EAGAIN)
+					return r;
+			}
 		}
 
 		r = lo_spawn_start(&sp, &pid, &pidfd, &outfd);

@@ -34,6 +34,9 @@ static const struct logoff_config_key keys[] = {
 
 #define HOOK_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define KILL_GRACE_MS 2000
+/* Under a chain deadline (an in-process logoff): as close_session waits
+ * for a closer that outlives its deadline. */
+#define CHAIN_KILL_GRACE_MS 600
 
 /* run-parts' rules: no dotfiles, no backups, no package manager leftovers. */
 static int hook_filter(const struct dirent *d)
@@ -87,6 +90,8 @@ static int run_hook(struct logoff_support *s, const char *path, const char *name
 	struct hook_out out = { s, name, 0 };
 	char procval[64];
 	bool tracked = false;
+	int64_t deadline = lo_now_ms() + (int64_t)timeout * 1000;
+	int64_t chain_deadline = lo_support_deadline_ms(s);
 	pid_t pid;
 	int pidfd, outfd, status = -1, r;
 
@@ -114,8 +119,12 @@ static int run_hook(struct logoff_support *s, const char *path, const char *name
 	 * past its deadline, the core ends it. */
 	if (lo_process_value(pid, procval, sizeof(procval)) == 0)
 		tracked = s->track(s, LOGOFF_SUBOBJECT_PROCESS, procval) == 0;
-	r = lo_spawn_wait(pid, pidfd, outfd, lo_now_ms() + (int64_t)timeout * 1000, KILL_GRACE_MS,
-			  hook_line, &out, &status);
+	/* A logoff in the login manager's process has a deadline of its
+	 * own, which no parent enforces: the hook ends there too. */
+	if (chain_deadline && chain_deadline < deadline)
+		deadline = chain_deadline;
+	r = lo_spawn_wait(pid, pidfd, outfd, deadline, chain_deadline ? CHAIN_KILL_GRACE_MS :
+			  KILL_GRACE_MS, hook_line, &out, &status);
 	if (tracked)
 		s->untrack(s, LOGOFF_SUBOBJECT_PROCESS, procval);
 	if (r == 0)
@@ -238,6 +247,29 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 	s->set_status(s, "%s: %u hook%s ran, %u failed;%s", type, ran, ran == 1 ? "" : "s", failed,
 		      mlen ? msg : " none");
 	return failed ? -EIO : 0;
+}
+
+bool lo_hooks_dir_idle(const char *dir)
+{
+	struct dirent *de;
+	bool idle = true;
+	DIR *d;
+	int fd;
+
+	if (!dir || !*dir)
+		return true;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while (idle && (de = readdir(d)))
+		idle = !hook_filter(de);
+	closedir(d);
+	return idle;
 }
 
 static int hooks_logon(struct logoff_support *s, unsigned flags)

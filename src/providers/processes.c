@@ -61,6 +61,9 @@ static const struct logoff_config_key keys[] = {
 #define MAX_ANCESTORS 64
 #define MAX_KSIDS 256
 #define KILL_WAIT_MS 2000
+/* After the chain's deadline (ctx->deadline_ms), how long SIGKILLed
+ * processes are waited for: what close_session allows a closer. */
+#define DEADLINE_KILL_WAIT_MS 300
 
 struct matcher {
 	bool audit;
@@ -574,11 +577,16 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 	struct victims v = { 0 };
 	struct rlimit rl;
 	unsigned grace = 5, ended = 0, killed = 0, survived = 0, cgkilled = 0;
+	int64_t deadline;
+	bool late = false;
 	size_t batch;
 	int r = 0;
 
 	if (flags != 0)
 		return -EINVAL;
+	/* In the login manager's process no parent ends this logoff at
+	 * [logoff] timeout: its waits end there themselves. */
+	deadline = lo_support_deadline_ms(s);
 	if (s->rollback) {
 		/* open_session is being undone: the session never ran
 		 * anything, and what runs under the user's uid now belongs
@@ -653,17 +661,29 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 			s->log(s, LOG_INFO, "%s logged on again; stopping", s->identity->user);
 			break;
 		}
+		int64_t term_until, kill_until;
+
+		if (deadline && round > 0 && lo_now_ms() >= deadline) {
+			late = true;
+			break;
+		}
 		r = scan(&m, &v, batch);
 		if (r < 0 || v.n == 0)
 			break;
+		term_until = lo_now_ms() + (int64_t)grace * 1000;
+		if (deadline && deadline < term_until)
+			term_until = deadline;
 		signal_all(&v, SIGTERM);
 		signal_all(&v, SIGCONT);
-		left = wait_all(&v, lo_now_ms() + (int64_t)grace * 1000);
+		left = wait_all(&v, term_until);
 		ended += (unsigned)(v.n - left);
 		if (left > 0) {
 			size_t before = left;
 			signal_all(&v, SIGKILL);
-			left = wait_all(&v, lo_now_ms() + KILL_WAIT_MS);
+			kill_until = lo_now_ms() + KILL_WAIT_MS;
+			if (deadline && deadline + DEADLINE_KILL_WAIT_MS < kill_until)
+				kill_until = deadline + DEADLINE_KILL_WAIT_MS;
+			left = wait_all(&v, kill_until);
 			killed += (unsigned)(before - left);
 			survived = (unsigned)left;
 		}
@@ -674,13 +694,16 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		s->set_status(s, "match=cgroup: ended %u process%s with cgroup.kill%s", cgkilled,
 			      cgkilled == 1 ? "" : "es", survived ? ", some survived" : "");
 	else
-		s->set_status(s, "match=%s: ended %u process%s (%u with SIGKILL)%s%s", mode,
+		s->set_status(s, "match=%s: ended %u process%s (%u with SIGKILL)%s%s%s", mode,
 			      ended + killed, ended + killed == 1 ? "" : "es", killed,
 			      survived ? ", some survived" : "",
+			      late ? ", stopped at the logoff's deadline" : "",
 			      s->privileged ? "" : "; not root: only processes of our own uid");
 	s->log(s, LOG_DEBUG, "ended %u processes, %u with SIGKILL", ended + killed, killed);
 	if (r < 0)
 		return r;
+	if (late)
+		return -ETIMEDOUT;
 	return survived ? -EBUSY : 0;
 }
 

@@ -7,6 +7,8 @@
 #ifndef LO_PROVIDERS_H
 #define LO_PROVIDERS_H
 
+#include <stdbool.h>
+
 #include "logoff/provider.h"
 
 /* A private per-session TMPDIR under [tmpdir] base (src/providers/tmpdir.c). */
@@ -15,6 +17,11 @@ extern const struct logoff_provider lo_provider_tmpdir;
 extern const struct logoff_provider lo_provider_processes;
 /* Runs the logon.d and logoff.d hooks (src/providers/hooks.c). */
 extern const struct logoff_provider lo_provider_hooks;
+/* True when hook directory DIR does not exist, or holds nothing run-parts
+ * would consider (only dotfiles, backups "~" and ".dpkg-" leftovers): no
+ * hook can start from it. False for anything else, an unreadable or
+ * symlinked DIR included (the hooks provider then reports it). */
+bool lo_hooks_dir_idle(const char *dir);
 /* Unmounts the session's mounts at logoff (src/providers/mounts.c). */
 extern const struct logoff_provider lo_provider_mounts;
 /* A new session keyring per session, revoked at logoff (src/providers/keyring.c). */

@@ -221,9 +221,17 @@ static int tmpdir_logoff(struct logoff_support *s, unsigned flags)
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s", value);
-		r = lo_release_path_left(path, &log, left, sizeof(left));
+		/* In the login manager's process the directory was empty when
+		 * the logoff began (LO_LOGOFF_IN_PROCESS): rmdir alone, which
+		 * cannot block on anything mounted in it. Filled since, it
+		 * stays tracked and the sweep removes it with a deadline. */
+		if (lo_support_in_process(s))
+			r = lo_release_empty_dir(path);
+		else
+			r = lo_release_path_left(path, &log, left, sizeof(left));
 		if (r < 0) {
-			s->log(s, LOG_ERR, "cannot remove %s: %s", path, strerror(-r));
+			s->log(s, LOG_ERR, "cannot remove %s: %s%s", path, strerror(-r),
+			       lo_support_in_process(s) ? "; left for the sweep" : "");
 			/* The status names what is left: the first entry of
 			 * the first path that could not be removed. */
 			if (!failed)

@@ -64,6 +64,16 @@ static int stuck_logon(struct logoff_support *s, unsigned f)
 {
 	return s->track(s, LOGOFF_SUBOBJECT_KEYRING, "not-a-serial");
 }
+/* Tracks a directory like leaky; its logoff puts a file into it, as a
+ * process of the user would during a logoff. */
+static int filler_logoff(struct logoff_support *s, unsigned f)
+{
+	tu_write(tu_path("leak/late"), "x", 0600);
+	return 0;
+}
+static const struct logoff_provider p_filler = { LOGOFF_ABI_VERSION, "filler", leaky_logon,
+						 filler_logoff, NULL };
+
 static const struct logoff_provider p_stuck = { LOGOFF_ABI_VERSION, "stuck", stuck_logon,
 						leaky_logoff, NULL };
 
@@ -133,7 +143,7 @@ static const struct logoff_provider p_greedy = { LOGOFF_ABI_VERSION, "greedy", g
 
 static const struct logoff_provider *const table[] = {
 	&p_a, &p_b, &p_c, &p_bad, &p_failoff, &p_leaky, &p_stuck, &p_tidy, &p_future, &p_envy,
-	&p_greedy, NULL,
+	&p_greedy, &p_filler, NULL,
 };
 
 static int put(void *h, const char *name, const char *value)
@@ -264,7 +274,8 @@ START_TEST(test_reserved_flags)
 	char id[LO_ID_MAX + 1];
 
 	ck_assert_int_eq(logon(&ctx, id), 0);
-	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 1), -EINVAL);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 2), -EINVAL);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, ~0u), -EINVAL);
 	ck_assert_str_eq(calls, "on:a");
 	ck_assert(tu_exists(record_path));
 	/* The built-in providers refuse non-zero flags before anything. */
@@ -462,6 +473,87 @@ START_TEST(test_record_growth_refused)
 }
 END_TEST
 
+/* LO_LOGOFF_IN_PROCESS: the chain runs in the caller only when every
+ * subobject is an empty directory on its parent's mount. */
+START_TEST(test_in_process_empty_dir)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a leaky\n");
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ck_assert(tu_exists(tu_path("leak")));
+	ctx.in_process = true;
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, LO_LOGOFF_IN_PROCESS), 0);
+	ck_assert_str_eq(calls, "on:a off:a");
+	ck_assert(!tu_exists(tu_path("leak")));
+	ck_assert(!tu_exists(record_path));
+}
+END_TEST
+
+START_TEST(test_in_process_refused_untouched)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a leaky\n");
+	struct lo_record *rec = NULL;
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	tu_write(tu_path("leak/file"), "data", 0600);
+	ctx.in_process = true;
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, LO_LOGOFF_IN_PROCESS), -EAGAIN);
+	/* Nothing ran, nothing was claimed or removed. */
+	ck_assert_str_eq(calls, "on:a");
+	ck_assert(tu_exists(tu_path("leak/file")));
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(rec->state, LO_SESSION_ACTIVE);
+	ck_assert_int_eq(rec->closer_pid, 0);
+	ck_assert_int_eq(lo_record_status(rec, "a")->state, LO_PROVIDER_LOGGED_ON);
+	lo_record_free(rec);
+	/* What a forked closer then does: the whole tree goes. */
+	ctx.in_process = false;
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert(!tu_exists(tu_path("leak")));
+	ck_assert(!tu_exists(record_path));
+}
+END_TEST
+
+START_TEST(test_in_process_other_kinds_refused)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a stuck\n");
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ctx.in_process = true;
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, LO_LOGOFF_IN_PROCESS), -EAGAIN);
+	ck_assert_str_eq(calls, "on:a");
+	ck_assert(tu_exists(record_path));
+}
+END_TEST
+
+/* Empty when the logoff began, filled during it: in process the
+ * directory is only rmdir'ed, so the file survives and the record stays
+ * failed for the sweep, which then removes the tree. */
+START_TEST(test_in_process_filled_since_left_for_sweep)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = filler\n");
+	struct lo_record *rec = NULL;
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ctx.in_process = true;
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, LO_LOGOFF_IN_PROCESS), -EIO);
+	ck_assert(tu_exists(tu_path("leak/late")));
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(rec->state, LO_SESSION_FAILED);
+	ck_assert_int_eq(rec->n_sub, 1);
+	ck_assert_str_eq(rec->sub[0].value, tu_path("leak"));
+	lo_record_free(rec);
+	ctx.in_process = false;
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert(!tu_exists(tu_path("leak")));
+	ck_assert(!tu_exists(record_path));
+}
+END_TEST
+
 static Suite *chain_suite(void)
 {
 	Suite *s = suite_create("chain");
@@ -485,6 +577,10 @@ static Suite *chain_suite(void)
 	tcase_add_test(tc, test_live_closer_keeps_the_session);
 	tcase_add_test(tc, test_unwritable_claim_touches_nothing);
 	tcase_add_test(tc, test_record_growth_refused);
+	tcase_add_test(tc, test_in_process_empty_dir);
+	tcase_add_test(tc, test_in_process_refused_untouched);
+	tcase_add_test(tc, test_in_process_other_kinds_refused);
+	tcase_add_test(tc, test_in_process_filled_since_left_for_sweep);
 	suite_add_tcase(s, tc);
 	return s;
 }

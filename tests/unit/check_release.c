@@ -191,6 +191,55 @@ START_TEST(test_bind_mount_inside_not_entered)
 }
 END_TEST
 
+/* The in-process release: an empty directory is removed with one rmdir;
+ * anything else is refused and left exactly as it was. */
+START_TEST(test_empty_dir_only)
+{
+	ck_assert_int_eq(mkdir(tu_path("e"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path("full"), 0700), 0);
+	tu_write(tu_path("full/keep"), "x", 0600);
+	tu_write(tu_path("file"), "x", 0600);
+	ck_assert_int_eq(mkdir(tu_path("target"), 0700), 0);
+	ck_assert_int_eq(symlink(tu_path("target"), tu_path("link")), 0);
+
+	ck_assert_int_eq(lo_dir_empty_here(tu_path("e")), 1);
+	ck_assert_int_eq(lo_dir_empty_here(tu_path("full")), 0);
+	ck_assert_int_eq(lo_dir_empty_here(tu_path("file")), 0);
+	ck_assert_int_eq(lo_dir_empty_here(tu_path("link")), 0);
+	ck_assert_int_eq(lo_dir_empty_here(tu_path("nothing")), -ENOENT);
+	ck_assert_int_eq(lo_dir_empty_here("relative"), -EINVAL);
+	ck_assert_int_eq(lo_dir_empty_here("/"), -EINVAL);
+
+	ck_assert_int_eq(lo_release_empty_dir(tu_path("full")), -ENOTEMPTY);
+	ck_assert(tu_exists(tu_path("full/keep")));
+	ck_assert_int_eq(lo_release_empty_dir(tu_path("link")), -ENOTDIR);
+	ck_assert(tu_exists(tu_path("link")) && tu_exists(tu_path("target")));
+	ck_assert_int_eq(lo_release_empty_dir(tu_path("nothing")), 0);
+	ck_assert_int_eq(lo_release_empty_dir(tu_path("e")), 0);
+	ck_assert(!tu_exists(tu_path("e")));
+}
+END_TEST
+
+/* A mount on the directory: not empty "here", and rmdir says EBUSY
+ * without entering it. */
+START_TEST(test_empty_dir_mount_point)
+{
+	if (geteuid() != 0)
+		return;	/* needs mount(2); the root run covers it */
+	ck_assert_int_eq(mkdir(tu_path("m"), 0700), 0);
+	if (mount("tmpfs", tu_path("m"), "tmpfs", 0, "size=1m") < 0)
+		return;	/* no mount permission in this container */
+	ck_assert_int_eq(lo_dir_empty_here(tu_path("m")), 0);
+	ck_assert_int_eq(lo_release_empty_dir(tu_path("m")), -EBUSY);
+	tu_write(tu_path("m/on-the-mount"), "keep", 0600);
+	ck_assert_int_eq(lo_release_empty_dir(tu_path("m")), -EBUSY);
+	ck_assert(tu_exists(tu_path("m/on-the-mount")));
+	umount2(tu_path("m"), MNT_DETACH);
+	ck_assert_int_eq(lo_dir_empty_here(tu_path("m")), 1);
+	ck_assert_int_eq(lo_release_empty_dir(tu_path("m")), 0);
+}
+END_TEST
+
 /* What could not be removed is named: an entry the release may not
  * unlink (an immutable file needs chattr; a directory it cannot open
  * will do, as a user). */
@@ -294,6 +343,8 @@ static Suite *release_suite(void)
 	tcase_add_test(tc, test_device_node_removed_not_opened);
 	tcase_add_test(tc, test_bind_mount_inside_not_entered);
 	tcase_add_test(tc, test_left_named);
+	tcase_add_test(tc, test_empty_dir_only);
+	tcase_add_test(tc, test_empty_dir_mount_point);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("process");
 	tcase_add_checked_fixture(tc, setup, tu_teardown);
