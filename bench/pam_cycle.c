@@ -3,7 +3,7 @@
  * (pam_start_confdir, pam_open_session, pam_close_session, pam_end)
  * against SERVICE in the private CONFDIR (never /etc/pam.d).
  *
- *   pam_cycle [-n N] [-w WORKERS] [-f NOFILE] [-m AT,...] [-o [-H]] CONFDIR SERVICE USER
+ *   pam_cycle [-n N] [-w WORKERS] [-f NOFILE] [-m AT,...] [-o [-H]] [-s] CONFDIR SERVICE USER
  *
  * -n N       cycles per worker (default 100)
  * -w W       W worker processes run their N cycles at once, started
@@ -16,6 +16,10 @@
  *            without close); the LOGOFF_SESSION_ID of each is printed
  * -H         with -o: then hold them live (this process is their login
  *            manager) until stdin reaches EOF
+ * -s         spin: each cycle is a fixed loop of arithmetic (SPIN_LOOPS
+ *            additions, no system call, no PAM call) instead of a PAM
+ *            cycle: what the machine gives W workers in user space alone,
+ *            B5's reference for "two cores"
  *
  * Prints one line of KEY=VALUE: cycles, workers, nofile, wall_ns,
  * ns_per_cycle, cycles_per_s, then rss_kib_AT for each -m. Exit 0, or 1
@@ -72,7 +76,10 @@ static long rss_kib(void)
 	return kib;
 }
 
-static bool open_only;
+static bool open_only, spin;
+
+/* -s: about as long as a pam_logoff cycle on a small machine (2-3 ms). */
+#define SPIN_LOOPS 3000000UL
 
 static int cycle(const char *confdir, const char *service, const char *user)
 {
@@ -80,6 +87,13 @@ static int cycle(const char *confdir, const char *service, const char *user)
 	pam_handle_t *pamh = NULL;
 	int r;
 
+	if (spin) {
+		volatile unsigned long x = 0;
+
+		for (unsigned long i = 0; i < SPIN_LOOPS; i++)
+			x += i;
+		return 0;
+	}
 #ifdef HAVE_PAM_START_CONFDIR
 	r = pam_start_confdir(service, user, &c, confdir, &pamh);
 #else
@@ -112,8 +126,8 @@ static int cycle(const char *confdir, const char *service, const char *user)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: pam_cycle [-n N] [-w WORKERS] [-f NOFILE] [-m AT,...] "
-			"CONFDIR SERVICE USER\n");
+	fprintf(stderr, "usage: pam_cycle [-n N] [-w WORKERS] [-f NOFILE] [-m AT,...] [-o [-H]] "
+			"[-s] CONFDIR SERVICE USER\n");
 	exit(2);
 }
 
@@ -124,7 +138,7 @@ int main(int argc, char **argv)
 	bool hold = false;
 	int64_t start, end;
 
-	while ((c = getopt(argc, argv, "n:w:f:m:oH")) != -1) {
+	while ((c = getopt(argc, argv, "n:w:f:m:oHs")) != -1) {
 		switch (c) {
 		case 'n':
 			n = atol(optarg);
@@ -145,6 +159,9 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			hold = true;
+			break;
+		case 's':
+			spin = true;
 			break;
 		default:
 			usage();
