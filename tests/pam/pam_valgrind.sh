@@ -25,6 +25,18 @@ $VG --log-file="$T/out/module.vg" "$top_builddir/tests/pam/pam_session_test" "$T
 	'echo x > "$TMPDIR/f"' > "$T/out/env" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "session under valgrind (module and helper clean)" || fail "exit $rc"
+# The logoff in the login manager's own process (no logoff hook, an
+# empty TMPDIR): the whole chain under valgrind in this process.
+cat > "$T/pam.d/vg-here" <<SVC
+session  required  $MODULE config=$T/logoff-here.conf helper=$T/vg-helper debug
+SVC
+sed "s|^logoff_dir = .*|logoff_dir = $T/no-such-dir|" "$T/logoff.conf" > "$T/logoff-here.conf"
+$VG --log-file="$T/out/module-here.vg" "$top_builddir/tests/pam/pam_session_test" "$T/pam.d" vg-here \
+	"$TEST_USER" 'echo "tmp=$TMPDIR"' > "$T/out/env-here" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] && ok "in-process logoff under valgrind" || fail "in-process: exit $rc"
+tmp=$(sed -n 's/^tmp=//p' "$T/out/env-here")
+[ -n "$tmp" ] && assert_gone "$tmp"
 # logoff(1): every mode on a live session, and a stale one for --gc.
 LOGOFF="$top_builddir/logoff"
 "$top_builddir/tests/pam/pam_session_test" "$T/pam.d" vg "$TEST_USER" 'sleep 300' > "$T/out/s1" 2>&1 &
@@ -44,7 +56,7 @@ kill -KILL "$l2"; wait "$l2" 2>/dev/null
 $VG --log-file="$T/out/logoff.vg.gc" "$LOGOFF" --config "$T/logoff.conf" --helper "$T/vg-helper" --gc > "$T/out/logoff.gc" 2>&1
 assert_grep "logged off" "$T/out/logoff.gc"
 wait_for 20 test "$(records)" -eq 0
-for f in "$T/out/module.vg" "$T"/out/helper.vg.* "$T"/out/logoff.vg.*; do
+for f in "$T/out/module.vg" "$T/out/module-here.vg" "$T"/out/helper.vg.* "$T"/out/logoff.vg.*; do
 	[ -f "$f" ] || { fail "no valgrind log $f"; continue; }
 	# "==PID==" lines are errors and leaks; "--PID--" lines are valgrind's
 	# own notes (syscalls it does not know, such as pidfd_open).
