@@ -609,7 +609,7 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		pam_syslog(pamh, LOG_INFO, "session %s is being logged off by another process", id);
 		ret = PAM_SUCCESS;
 	} else {
-		pam_syslog(pamh, LOG_ERR, "session %s: logoff incomplete (helper status %d); see "
+		pam_syslog(pamh, LOG_ERR, "session %s: logoff incomplete (status %d); see "
 			   "logoff --status %s", id, WIFEXITED(status) ? WEXITSTATUS(status) : -1, id);
 	}
 	if (ret == PAM_SUCCESS && a.debug)

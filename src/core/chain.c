@@ -752,10 +752,16 @@ out:
 	return r;
 }
 
-/* LO_LOGOFF_IN_PROCESS: can nothing REC tracks block its release? Only
- * directories, each empty and no mount point: each is one rmdir. */
+/* LO_LOGOFF_IN_PROCESS: can nothing REC tracks block its release? The
+ * providers the session was opened with (not today's config: it may have
+ * changed since, or come from another pam.d line) are tmpdir, processes
+ * and hooks alone, and what is tracked is directories, each empty and no
+ * mount point: each is one rmdir. */
 static bool releases_in_process(const struct lo_record *rec)
 {
+	for (size_t i = 0; i < rec->n_status; i++)
+		if (!lo_provider_in_process(rec->status[i].name))
+			return false;
 	for (size_t i = 0; i < rec->n_sub; i++) {
 		int r;
 
@@ -875,7 +881,8 @@ int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id)
 	/* A helper that outlived SIGKILL (uninterruptible sleep), or another
 	 * logoff that claimed the session since, is still working on it:
 	 * leave the record to that process. */
-	if (rec->closer_pid > 0 && lo_proc_alive(rec->closer_pid, rec->closer_start)) {
+	if (rec->closer_pid > 0 && rec->closer_pid != getpid() &&
+	    lo_proc_alive(rec->closer_pid, rec->closer_start)) {
 		lo_log(&ctx->log, LOG_WARNING, "session %s: process %d is still logging it off; left "
 		       "to it", id, (int)rec->closer_pid);
 		r = -EBUSY;

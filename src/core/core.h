@@ -449,16 +449,18 @@ int lo_release_path_left(const char *path, const struct lo_log *log, char *left,
  * this cannot wait on a file system server (a FUSE daemon) and never
  * blocks the caller (the login manager, in an in-process logoff). A
  * missing PATH is success. Returns 0, -ENOTEMPTY (or -EEXIST) when it has
- * entries, -EBUSY when something is mounted on it, -ENOTDIR, or the
- * errno of opening its parent.
+ * entries, -EBUSY when something is mounted on it, -ENOTDIR, another
+ * unlinkat errno (-EACCES, -EPERM, -EROFS), or the errno of opening its
+ * parent.
  */
 int lo_release_empty_dir(const char *path);
 
 /*
  * Is PATH (absolute) an empty directory on its parent's mount? Decided
- * without contacting whatever may be mounted on PATH: its mount id comes
- * from an O_PATH descriptor (lo_fd_mount_id) and is compared with its
- * parent's first; only then is it listed. Returns 1 yes, 0 no (entries,
+ * without waiting on whatever may be mounted on PATH: its mount id comes
+ * from an O_PATH descriptor (lo_fd_mount_id: statx with
+ * AT_STATX_DONT_SYNC, which a FUSE file system answers from its cache,
+ * or fdinfo) and is compared with its parent's first; only then is it listed. Returns 1 yes, 0 no (entries,
  * a mount point, not a directory, or a symlink), -ENOENT when it does not
  * exist, or another -errno.
  */
@@ -765,7 +767,8 @@ struct lo_ctx {
 /*
  * lo_chain_logoff FLAGS. IN_PROCESS: the caller is the login manager
  * itself and will run the chain only when nothing the session tracks can
- * block it: every subobject is an empty directory on its parent's mount
+ * block it: the record's providers are all lo_provider_in_process ones
+ * and every subobject is an empty directory on its parent's mount
  * (lo_dir_empty_here). Otherwise -EAGAIN is returned with nothing
  * changed (the record not claimed), and the caller forks a closer.
  */
@@ -810,7 +813,8 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
  * when ctx->check_uid is set and the record belongs to another uid, or a
  * registry error (lo_record_read's: -EPERM, -EBADMSG, -EPROTO ...), and
  * with LO_LOGOFF_IN_PROCESS -EAGAIN when the session tracks something
- * that needs a closer of its own.
+ * that needs a closer of its own, and -ETIMEDOUT when a provider stopped
+ * at ctx->deadline_ms (the session is kept timed-out).
  */
 int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags);
 
@@ -876,15 +880,21 @@ struct lo_helper_call {
 
 /*
  * Can close_session log a session off under CONFIG in its own process,
- * without forking a closer? Only when every provider in [logoff]
- * providers is tmpdir, processes or hooks, and the hooks provider (when
- * listed) has nothing in its logoff_dir that run-parts would consider
- * (lo_hooks_dir_idle): their logoffs then start no process and wait only
+ * without forking a closer? Only when the real uid is the effective one
+ * (not under su or sudo), every provider in [logoff] providers is
+ * tmpdir, processes or hooks, the processes provider has no
+ * keep_commands, and the hooks provider (when listed) has nothing in its
+ * logoff_dir that run-parts would consider (lo_hooks_dir_idle): their logoffs then start no process and wait only
  * under ctx->deadline_ms. The record decides the rest (see
  * LO_LOGOFF_IN_PROCESS). A process is spent only where isolation buys
  * something: a hook, a plugin, a deadline on a release that can block.
  */
 bool lo_config_logoff_in_process(const struct lo_config *config);
+
+/* True for the providers whose logoff may run in the login manager's
+ * process (tmpdir, processes, hooks): lo_config_logoff_in_process for
+ * the config, LO_LOGOFF_IN_PROCESS for the record's own list. */
+bool lo_provider_in_process(const char *name);
 
 /* Run CALL. Returns 0 with *RET_STATUS a waitpid status (-1 when the
  * application reaped the helper first; for a logoff done in this process,

@@ -399,8 +399,9 @@ int lo_dir_empty_here(const char *path)
 
 	if (pfd < 0)
 		return pfd;
-	/* O_PATH: nothing is asked of the file system mounted on NAME, if
-	 * any; fdinfo tells its mount. */
+	/* O_PATH: the file system mounted on NAME, if any, is not opened;
+	 * lo_fd_mount_id asks it nothing it must wait for (statx with
+	 * AT_STATX_DONT_SYNC, or fdinfo). */
 	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;

@@ -65,17 +65,32 @@ bool lo_config_builtin_only(const struct lo_config *config)
 	return true;
 }
 
+bool lo_provider_in_process(const char *name)
+{
+	return strcmp(name, "tmpdir") == 0 || strcmp(name, "processes") == 0 ||
+	       strcmp(name, "hooks") == 0;
+}
+
 bool lo_config_logoff_in_process(const struct lo_config *config)
 {
+	const char *keep = lo_config_value(config, "processes", "keep_commands");
+
+	/* Mixed ids (su, sudo: the real uid is the user's) let the user
+	 * signal this process: the closer, root in every id, they cannot. */
+	if (getuid() != geteuid())
+		return false;
 	for (size_t i = 0; i < config->n_providers; i++) {
 		const char *name = config->providers[i];
 
-		if (strcmp(name, "hooks") == 0) {
-			if (!lo_hooks_dir_idle(lo_config_value(config, "hooks", "logoff_dir")))
-				return false;
-		} else if (strcmp(name, "tmpdir") != 0 && strcmp(name, "processes") != 0) {
+		if (!lo_provider_in_process(name))
 			return false;
-		}
+		if (strcmp(name, "hooks") == 0 &&
+		    !lo_hooks_dir_idle(lo_config_value(config, "hooks", "logoff_dir")))
+			return false;
+		/* keep_commands stats each process's program, which may sit
+		 * on a file system whose server does not answer. */
+		if (strcmp(name, "processes") == 0 && keep && *keep)
+			return false;
 	}
 	return true;
 }
@@ -120,6 +135,14 @@ static int logoff_in_process(const struct lo_helper_call *call, int64_t deadline
 			       "by a forked closer", call->session);
 	}
 	lo_registry_close(registry);
+	/* A TMPDIR filled during the logoff (a process writing as it
+	 * exited): the record is kept failed, and the forked closer,
+	 * under what is left of the deadline, removes the tree now. */
+	if (r == -EIO) {
+		lo_log(call->in_process_log, LOG_INFO, "session %s: what is left is released by a "
+		       "forked closer", call->session);
+		return -EAGAIN;
+	}
 	if (r == -EAGAIN || r == -ETIMEDOUT)
 		return r;
 	*ret_status = W_EXITCODE(lo_logoff_exit_status(r), 0);

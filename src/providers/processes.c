@@ -421,8 +421,13 @@ static int scan(struct matcher *m, struct victims *v, size_t max)
 		if (*end || pid <= 1 || !matches(m, (pid_t)pid))
 			continue;
 		e = lo_proc_handle_open((pid_t)pid, &h);
-		if (e == -EMFILE || e == -ENFILE)
+		if (e == -EMFILE || e == -ENFILE) {
+			/* Out of descriptors before a single handle: an error,
+			 * never "nothing to end". */
+			if (v->n == 0)
+				r = e;
 			break;
+		}
 		if (e < 0)
 			continue;
 		if (!matches(m, (pid_t)pid)) {
@@ -663,13 +668,16 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		}
 		int64_t term_until, kill_until;
 
-		if (deadline && round > 0 && lo_now_ms() >= deadline) {
-			late = true;
-			break;
-		}
 		r = scan(&m, &v, batch);
 		if (r < 0 || v.n == 0)
 			break;
+		/* Past the deadline with processes left: no new round (and
+		 * no SIGTERM without its grace); the sweep runs this again. */
+		if (deadline && lo_now_ms() >= deadline) {
+			late = true;
+			victims_clear(&v);
+			break;
+		}
 		term_until = lo_now_ms() + (int64_t)grace * 1000;
 		if (deadline && deadline < term_until)
 			term_until = deadline;

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 
 #include "providers/providers.h"
@@ -146,6 +147,24 @@ static const struct logoff_provider *const table[] = {
 	&p_greedy, &p_filler, NULL,
 };
 
+/* For LO_LOGOFF_IN_PROCESS, which runs only the providers whose logoff
+ * may run in the login manager's process: test providers under those
+ * names. "hooks" logs its calls like a; "tmpdir" is leaky; "processes"
+ * is filler in table_filled and stuck in table_stuck. */
+static const struct logoff_provider p_here_hooks = { LOGOFF_ABI_VERSION, "hooks", a_logon,
+						     a_logoff, NULL };
+static const struct logoff_provider p_here_tmpdir = { LOGOFF_ABI_VERSION, "tmpdir", leaky_logon,
+						      leaky_logoff, NULL };
+static const struct logoff_provider p_here_filler = { LOGOFF_ABI_VERSION, "processes",
+						      leaky_logon, filler_logoff, NULL };
+static const struct logoff_provider p_here_stuck = { LOGOFF_ABI_VERSION, "processes",
+						     stuck_logon, leaky_logoff, NULL };
+static const struct logoff_provider *const table_here[] = {
+	&p_here_hooks, &p_here_tmpdir, &p_a, NULL,
+};
+static const struct logoff_provider *const table_filled[] = { &p_here_filler, NULL };
+static const struct logoff_provider *const table_stuck[] = { &p_here_hooks, &p_here_stuck, NULL };
+
 static int put(void *h, const char *name, const char *value)
 {
 	size_t len = strlen(env);
@@ -164,13 +183,18 @@ static void setup(void)
 	record_missing_during_logoff = false;
 }
 
-static struct lo_ctx make_ctx(const char *conf)
+static struct lo_ctx make_ctx_with(const char *conf, const struct logoff_provider *const *tbl)
 {
-	struct lo_ctx ctx = tu_ctx(conf, table);
+	struct lo_ctx ctx = tu_ctx(conf, tbl);
 
 	ctx.privileged = false;
 	ctx.pam_putenv = put;
 	return ctx;
+}
+
+static struct lo_ctx make_ctx(const char *conf)
+{
+	return make_ctx_with(conf, table);
 }
 
 static int logon(struct lo_ctx *ctx, char *id)
@@ -477,7 +501,7 @@ END_TEST
  * subobject is an empty directory on its parent's mount. */
 START_TEST(test_in_process_empty_dir)
 {
-	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a leaky\n");
+	struct lo_ctx ctx = make_ctx_with("[logoff]\nproviders = hooks tmpdir\n", table_here);
 	char id[LO_ID_MAX + 1];
 
 	ck_assert_int_eq(logon(&ctx, id), 0);
@@ -490,25 +514,32 @@ START_TEST(test_in_process_empty_dir)
 }
 END_TEST
 
+/* Refused: the record is exactly as it was, not claimed; then what a
+ * forked closer does removes the whole tree. */
+static void assert_untouched(const char *id, const char *calls_then)
+{
+	struct lo_record *rec = NULL;
+
+	ck_assert_str_eq(calls, calls_then);
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(rec->state, LO_SESSION_ACTIVE);
+	ck_assert_int_eq(rec->closer_pid, 0);
+	for (size_t i = 0; i < rec->n_status; i++)
+		ck_assert_int_eq(rec->status[i].state, LO_PROVIDER_LOGGED_ON);
+	lo_record_free(rec);
+}
+
 START_TEST(test_in_process_refused_untouched)
 {
-	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a leaky\n");
-	struct lo_record *rec = NULL;
+	struct lo_ctx ctx = make_ctx_with("[logoff]\nproviders = hooks tmpdir\n", table_here);
 	char id[LO_ID_MAX + 1];
 
 	ck_assert_int_eq(logon(&ctx, id), 0);
 	tu_write(tu_path("leak/file"), "data", 0600);
 	ctx.in_process = true;
 	ck_assert_int_eq(lo_chain_logoff(&ctx, id, LO_LOGOFF_IN_PROCESS), -EAGAIN);
-	/* Nothing ran, nothing was claimed or removed. */
-	ck_assert_str_eq(calls, "on:a");
+	assert_untouched(id, "on:a");
 	ck_assert(tu_exists(tu_path("leak/file")));
-	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
-	ck_assert_int_eq(rec->state, LO_SESSION_ACTIVE);
-	ck_assert_int_eq(rec->closer_pid, 0);
-	ck_assert_int_eq(lo_record_status(rec, "a")->state, LO_PROVIDER_LOGGED_ON);
-	lo_record_free(rec);
-	/* What a forked closer then does: the whole tree goes. */
 	ctx.in_process = false;
 	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
 	ck_assert(!tu_exists(tu_path("leak")));
@@ -516,25 +547,59 @@ START_TEST(test_in_process_refused_untouched)
 }
 END_TEST
 
+/* A mount on the tracked directory: refused without entering it. */
+START_TEST(test_in_process_mount_point_refused)
+{
+	struct lo_ctx ctx = make_ctx_with("[logoff]\nproviders = hooks tmpdir\n", table_here);
+	char id[LO_ID_MAX + 1];
+
+	if (geteuid() != 0)
+		return;	/* needs mount(2); the root run covers it */
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	if (mount("tmpfs", tu_path("leak"), "tmpfs", 0, "size=1m") < 0)
+		return;	/* no mount permission in this container */
+	ctx.in_process = true;
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, LO_LOGOFF_IN_PROCESS), -EAGAIN);
+	assert_untouched(id, "on:a");
+	umount2(tu_path("leak"), MNT_DETACH);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, LO_LOGOFF_IN_PROCESS), 0);
+	ck_assert(!tu_exists(record_path));
+}
+END_TEST
+
 START_TEST(test_in_process_other_kinds_refused)
 {
-	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a stuck\n");
+	struct lo_ctx ctx = make_ctx_with("[logoff]\nproviders = hooks processes\n", table_stuck);
 	char id[LO_ID_MAX + 1];
 
 	ck_assert_int_eq(logon(&ctx, id), 0);
 	ctx.in_process = true;
 	ck_assert_int_eq(lo_chain_logoff(&ctx, id, LO_LOGOFF_IN_PROCESS), -EAGAIN);
-	ck_assert_str_eq(calls, "on:a");
-	ck_assert(tu_exists(record_path));
+	assert_untouched(id, "on:a");
+}
+END_TEST
+
+/* The session was opened with a provider whose logoff needs a closer
+ * (here "a"): refused, whatever today's config says. */
+START_TEST(test_in_process_record_providers_decide)
+{
+	struct lo_ctx ctx = make_ctx_with("[logoff]\nproviders = a tmpdir\n", table_here);
+	char id[LO_ID_MAX + 1];
+
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ctx.in_process = true;
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, LO_LOGOFF_IN_PROCESS), -EAGAIN);
+	assert_untouched(id, "on:a");
+	ck_assert(tu_exists(tu_path("leak")));
 }
 END_TEST
 
 /* Empty when the logoff began, filled during it: in process the
  * directory is only rmdir'ed, so the file survives and the record stays
- * failed for the sweep, which then removes the tree. */
-START_TEST(test_in_process_filled_since_left_for_sweep)
+ * failed, and a closer then removes the tree. */
+START_TEST(test_in_process_filled_since_left_for_closer)
 {
-	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = filler\n");
+	struct lo_ctx ctx = make_ctx_with("[logoff]\nproviders = processes\n", table_filled);
 	struct lo_record *rec = NULL;
 	char id[LO_ID_MAX + 1];
 
@@ -544,6 +609,7 @@ START_TEST(test_in_process_filled_since_left_for_sweep)
 	ck_assert(tu_exists(tu_path("leak/late")));
 	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
 	ck_assert_int_eq(rec->state, LO_SESSION_FAILED);
+	ck_assert_int_eq(rec->closer_pid, 0);
 	ck_assert_int_eq(rec->n_sub, 1);
 	ck_assert_str_eq(rec->sub[0].value, tu_path("leak"));
 	lo_record_free(rec);
@@ -579,8 +645,10 @@ static Suite *chain_suite(void)
 	tcase_add_test(tc, test_record_growth_refused);
 	tcase_add_test(tc, test_in_process_empty_dir);
 	tcase_add_test(tc, test_in_process_refused_untouched);
+	tcase_add_test(tc, test_in_process_mount_point_refused);
 	tcase_add_test(tc, test_in_process_other_kinds_refused);
-	tcase_add_test(tc, test_in_process_filled_since_left_for_sweep);
+	tcase_add_test(tc, test_in_process_record_providers_decide);
+	tcase_add_test(tc, test_in_process_filled_since_left_for_closer);
 	suite_add_tcase(s, tc);
 	return s;
 }
