@@ -323,7 +323,7 @@ static unsigned release_leftovers(struct support_impl *si)
 			continue;
 		}
 		/* In the login manager's process, a directory is only ever
-		 * rmdir'ed: one that filled up since stays for the sweep. */
+		 * rmdir'ed: one that filled up since stays for the closer. */
 		if (c->ctx->in_process && sub->kind == LOGOFF_SUBOBJECT_PATH)
 			r = lo_release_empty_dir(sub->value);
 		else

@@ -460,9 +460,9 @@ int lo_release_empty_dir(const char *path);
  * without waiting on whatever may be mounted on PATH: its mount id comes
  * from an O_PATH descriptor (lo_fd_mount_id: statx with
  * AT_STATX_DONT_SYNC, which a FUSE file system answers from its cache,
- * or fdinfo) and is compared with its parent's first; only then is it listed. Returns 1 yes, 0 no (entries,
- * a mount point, not a directory, or a symlink), -ENOENT when it does not
- * exist, or another -errno.
+ * or fdinfo) and is compared with its parent's first; only then is it
+ * listed. Returns 1 yes, 0 no (entries, a mount point, not a directory,
+ * or a symlink), -ENOENT when it does not exist, or another -errno.
  */
 int lo_dir_empty_here(const char *path);
 
@@ -752,7 +752,8 @@ struct lo_ctx {
 	 * The logoff runs in the login manager's own process
 	 * (LO_LOGOFF_IN_PROCESS, see lo_chain_logoff): a directory
 	 * subobject is released with lo_release_empty_dir alone, never
-	 * entered; what cannot be released so stays tracked for the sweep.
+	 * entered; what cannot be released so stays tracked (-EIO), and
+	 * close_session forks the closer to release it.
 	 */
 	bool in_process;
 	/*
@@ -802,8 +803,8 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
  * Log session ID off: every provider that is logged on gets its logoff, in
  * reverse logon order, even when an earlier one failed; what a provider
  * left tracked is released by the core and counted as its fault. FLAGS is
- * 0 or LO_LOGOFF_IN_PROCESS (anything else: -EINVAL). The record is deleted when the last
- * support reference drops and nothing is left tracked; otherwise it stays,
+ * 0 or LO_LOGOFF_IN_PROCESS (anything else: -EINVAL). The record is
+ * deleted when the last support reference drops and nothing is left tracked; otherwise it stays,
  * state failed. The record is claimed first, under the registry lock: its
  * closer becomes this process and its state closing; a record another
  * live process holds as closer gives -EBUSY and is left to it, and a claim
@@ -884,8 +885,8 @@ struct lo_helper_call {
  * (not under su or sudo), every provider in [logoff] providers is
  * tmpdir, processes or hooks, the processes provider has no
  * keep_commands, and the hooks provider (when listed) has nothing in its
- * logoff_dir that run-parts would consider (lo_hooks_dir_idle): their logoffs then start no process and wait only
- * under ctx->deadline_ms. The record decides the rest (see
+ * logoff_dir that run-parts would consider (lo_hooks_dir_idle): their
+ * logoffs then start no process and wait only under ctx->deadline_ms. The record decides the rest (see
  * LO_LOGOFF_IN_PROCESS). A process is spent only where isolation buys
  * something: a hook, a plugin, a deadline on a release that can block.
  */

@@ -251,6 +251,28 @@ static int open_dir_nofollow(const char *path)
 	return fd;
 }
 
+/* PATH's parent opened one component at a time (open_dir_nofollow), and
+ * its last name copied into NAME (NAME_MAX + 1 bytes). Returns the fd or
+ * a -errno: -EINVAL for a relative PATH, "/", or a last name "." or "..". */
+static int open_parent(const char *path, char *name)
+{
+	char parent[PATH_MAX];
+	const char *slash;
+	size_t plen;
+
+	if (!path || path[0] != '/' || strlen(path) >= PATH_MAX)
+		return -EINVAL;
+	slash = strrchr(path, '/');
+	if (!slash[1] || strlen(slash + 1) > NAME_MAX || strcmp(slash + 1, ".") == 0 ||
+	    strcmp(slash + 1, "..") == 0)
+		return -EINVAL;
+	strcpy(name, slash + 1);
+	plen = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(parent, path, plen);
+	parent[plen] = '\0';
+	return open_dir_nofollow(parent);
+}
+
 int lo_release_path(const char *path, const struct lo_log *log)
 {
 	return lo_release_path_left(path, log, NULL, 0);
@@ -260,38 +282,20 @@ int lo_release_path_left(const char *path, const struct lo_log *log, char *left,
 {
 	struct rm_state *st = NULL;
 	struct stat sb;
-	char *parent = NULL;
-	const char *name;
+	char name[NAME_MAX + 1];
 	uint64_t pmnt;
 	int pfd = -1, dfd, r;
 
 	if (left && size)
 		left[0] = '\0';
-	if (!path || path[0] != '/' || strlen(path) >= PATH_MAX)
-		return -EINVAL;
-	parent = strdup(path);
 	/* Two PATH_MAX buffers: not on the stack of the login manager. */
 	st = calloc(1, sizeof(*st));
-	if (!parent || !st) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!st)
+		return -ENOMEM;
 	st->log = log;
 	st->extra_passes = EXTRA_PASSES;
-	/* Split into parent directory and last name; "/" itself is refused. */
-	{
-		char *slash = strrchr(parent, '/');
-		name = path + (slash - parent) + 1;
-		if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-			r = -EINVAL;
-			goto out;
-		}
-		if (slash == parent)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-	}
-	pfd = open_dir_nofollow(parent);
+	/* The parent directory and the last name; "/" itself is refused. */
+	pfd = open_parent(path, name);
 	if (pfd < 0) {
 		r = pfd == -ENOENT ? 0 : pfd;
 		pfd = -1;
@@ -346,31 +350,8 @@ int lo_release_path_left(const char *path, const struct lo_log *log, char *left,
 out:
 	if (pfd >= 0)
 		close(pfd);
-	free(parent);
 	free(st);
 	return r;
-}
-
-/* PATH's parent opened one component at a time (open_dir_nofollow), and
- * its last name copied into NAME (NAME_MAX + 1 bytes). Returns the fd or
- * a -errno: -EINVAL for a relative PATH, "/", or a last name "." or "..". */
-static int open_parent(const char *path, char *name)
-{
-	char parent[PATH_MAX];
-	const char *slash;
-	size_t plen;
-
-	if (!path || path[0] != '/' || strlen(path) >= PATH_MAX)
-		return -EINVAL;
-	slash = strrchr(path, '/');
-	if (!slash[1] || strlen(slash + 1) > NAME_MAX || strcmp(slash + 1, ".") == 0 ||
-	    strcmp(slash + 1, "..") == 0)
-		return -EINVAL;
-	strcpy(name, slash + 1);
-	plen = slash == path ? 1 : (size_t)(slash - path);
-	memcpy(parent, path, plen);
-	parent[plen] = '\0';
-	return open_dir_nofollow(parent);
 }
 
 int lo_release_empty_dir(const char *path)

@@ -224,14 +224,18 @@ static int tmpdir_logoff(struct logoff_support *s, unsigned flags)
 		/* In the login manager's process the directory was empty when
 		 * the logoff began (LO_LOGOFF_IN_PROCESS): rmdir alone, which
 		 * cannot block on anything mounted in it. Filled since, it
-		 * stays tracked and the sweep removes it with a deadline. */
+		 * stays tracked and a forked closer removes it, under the
+		 * deadline. */
 		if (lo_support_in_process(s))
 			r = lo_release_empty_dir(path);
 		else
 			r = lo_release_path_left(path, &log, left, sizeof(left));
 		if (r < 0) {
-			s->log(s, LOG_ERR, "cannot remove %s: %s%s", path, strerror(-r),
-			       lo_support_in_process(s) ? "; left for the sweep" : "");
+			if (lo_support_in_process(s))
+				s->log(s, LOG_NOTICE, "%s: %s since the logoff began; left to a "
+				       "forked closer", path, strerror(-r));
+			else
+				s->log(s, LOG_ERR, "cannot remove %s: %s", path, strerror(-r));
 			/* The status names what is left: the first entry of
 			 * the first path that could not be removed. */
 			if (!failed)
