@@ -4,6 +4,11 @@
  *
  *   spawn_procs USER N COMMAND [ARG...]
  *
+ * With SPAWN_CGROUP set to a cgroup v2 directory (a session's cgroup),
+ * each child joins it (writes itself to its cgroup.procs) before it
+ * becomes USER, as a login's processes are in their session's cgroup;
+ * this process stays where it is.
+ *
  * Runs as root. Forks N children, each of which becomes USER (groups,
  * gid, uid) and waits in pause(2), so SIGTERM ends it at once. When all
  * are up, COMMAND starts (its output to stderr), and the time from its
@@ -56,6 +61,8 @@ int main(int argc, char **argv)
 	long by_cmd = 0, left;
 	int64_t t0, t1, t2;
 	char b;
+	const char *cgroup = getenv("SPAWN_CGROUP");
+	char procs[4096];
 
 	if (argc < 4 || (n = atol(argv[2])) < 1) {
 		fprintf(stderr, "usage: spawn_procs USER N COMMAND [ARG...]\n");
@@ -63,6 +70,10 @@ int main(int argc, char **argv)
 	}
 	if (!(pw = getpwnam(argv[1]))) {
 		fprintf(stderr, "spawn_procs: no user %s\n", argv[1]);
+		return 2;
+	}
+	if (cgroup && snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup) >= (int)sizeof(procs)) {
+		fprintf(stderr, "spawn_procs: SPAWN_CGROUP too long\n");
 		return 2;
 	}
 	pids = calloc((size_t)n, sizeof(*pids));
@@ -82,6 +93,12 @@ int main(int argc, char **argv)
 		}
 		if (pids[i] == 0) {
 			close(ready[0]);
+			if (cgroup) {
+				FILE *f = fopen(procs, "we");
+				/* "0" is the writing process itself (cgroup-v2.rst). */
+				if (!f || fputs("0", f) == EOF || fclose(f) == EOF)
+					_exit(126);
+			}
 			if (setgroups(0, NULL) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
 			    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
 				_exit(127);
