@@ -946,9 +946,24 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	    wait_gone(a, id, lo_now_ms() + timeout_ms, timeout_ms + 2000))
 		goto done;
 	if (a->registry->readonly) {
-		fprintf(stderr, "logoff: session %s (%s): the login manager did not close it; "
-			"completing the logoff needs root (`logoff --gc`, logoff-gc.timer)\n", id,
-			name);
+		/* The record is root's (0700 registry) and nothing setuid is
+		 * ours: what is left is finished by root's sweep, which a
+		 * login of any user starts once gc_interval has passed. */
+		struct stat gst;
+		char when[64] = "";
+
+		if (a->config->gc_interval && fstatat(a->registry->dirfd, "gc-stamp", &gst,
+						      AT_SYMLINK_NOFOLLOW) == 0) {
+			time_t due = gst.st_mtime + (time_t)a->config->gc_interval;
+			struct tm tm;
+			if (due > time(NULL) && localtime_r(&due, &tm))
+				strftime(when, sizeof(when), " after %H:%M:%S", &tm);
+		}
+		fprintf(stderr, "logoff: session %s (%s): the login manager did not close it, and "
+			"its record is root's: the rest (releasing what it tracks, deleting the "
+			"record) is done by root's sweep: the logoff-gc timer, or the next login "
+			"on this host%s%s\n", id, name, a->config->gc_interval ? "" : " (never: "
+			"[logoff] gc_interval = 0)", when);
 		ret = report(a, id, name, user);
 		unlock_session(a, id, lock);
 		return ret;
