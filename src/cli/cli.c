@@ -190,6 +190,13 @@ int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *o, char **ret_
 				FAIL("--config '%s': expected an absolute path", v ? v : "");
 			o->config = v;
 			config_given = true;
+		} else if ((v = opt_value(argc, argv, &i, "--abandon", &matched, &missing)) ||
+			   matched) {
+			if (missing)
+				FAIL("--abandon needs a PROVIDER: logoff --gc --abandon PROVIDER SESSION");
+			if (!lo_plugin_name_valid(v))
+				FAIL("--abandon '%.80s': not a provider name", v);
+			o->abandon = v;
 		} else if ((v = opt_value(argc, argv, &i, "--helper", &matched, &missing)) ||
 			   matched) {
 			if (missing || v[0] != '/')
@@ -215,7 +222,11 @@ int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *o, char **ret_
 		FAIL("--config and --helper name local files; they do not go with --server");
 	if (o->json && o->mode != LO_CLI_LIST && o->mode != LO_CLI_STATUS)
 		FAIL("--json goes with --list or --status");
-	if ((o->mode == LO_CLI_LIST || o->mode == LO_CLI_GC) && o->session)
+	if (o->abandon && o->mode != LO_CLI_GC)
+		FAIL("--abandon goes with --gc: logoff --gc --abandon PROVIDER SESSION");
+	if (o->abandon && !o->session)
+		FAIL("--gc --abandon %s needs a SESSION", o->abandon);
+	if ((o->mode == LO_CLI_LIST || (o->mode == LO_CLI_GC && !o->abandon)) && o->session)
 		FAIL("--list and --gc take no SESSION ('%s')", o->session);
 	if (o->message && !o->warn)
 		FAIL("--message goes with --warn");

@@ -56,6 +56,7 @@ struct lo_cli_opts {
 	const char *server;	/* --server HOST, /server:HOST */
 	const char *config;	/* --config PATH (default LO_CONFIG_PATH) */
 	const char *helper;	/* --helper PATH (tests; default the installed one) */
+	const char *abandon;	/* --gc --abandon PROVIDER SESSION (root) */
 };
 
 /*
@@ -68,7 +69,8 @@ int lo_cli_remote_args(const struct lo_cli_opts *opts, char ***ret_argv, size_t 
 
 /*
  * Parse ARGV (ARGC words, argv[0] the program) into OPTS. Checks every
- * value and every combination (--json only with --list/--status,
+ * value and every combination (--abandon PROVIDER only with --gc and one
+ * SESSION, PROVIDER as lo_plugin_name_valid says; --json only with --list/--status,
  * --message only with --warn, one SESSION at most, SESSION valid as
  * lo_cli_session_valid says, HOST as lo_cli_host_valid says).
  * Returns 0, or -EINVAL with a malloc'd message naming the argument in

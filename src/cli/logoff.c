@@ -116,6 +116,7 @@ static void usage(FILE *f)
 		"       logoff -l | --list [--json]\n"
 		"       logoff --status SESSION [--json]\n"
 		"       logoff --gc [-v]\n"
+		"       logoff --gc --abandon PROVIDER SESSION [-v]\n"
 		"       (each also with --server HOST; /v and /server:HOST are accepted)\n"
 		"\n"
 		"SESSION is a session id or name as --list shows them; without one, the\n"
@@ -130,6 +131,8 @@ static void usage(FILE *f)
 		"      --force         (root) log off a session on a protected tty\n"
 		"      --server HOST   run the same command on HOST over ssh (BatchMode)\n"
 		"      --gc            log off every stale or failed session (root)\n"
+		"      --abandon PROVIDER  with --gc and SESSION: give up on PROVIDER (what it\n"
+		"                      tracks is left unreleased) and log the rest off (root)\n"
 		"      --config PATH   logoff.conf to read (default %s)\n"
 		"  -h, --help          this text\n"
 		"      --version       the version\n"
@@ -943,9 +946,24 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	    wait_gone(a, id, lo_now_ms() + timeout_ms, timeout_ms + 2000))
 		goto done;
 	if (a->registry->readonly) {
-		fprintf(stderr, "logoff: session %s (%s): the login manager did not close it; "
-			"completing the logoff needs root (`logoff --gc`, logoff-gc.timer)\n", id,
-			name);
+		/* The record is root's (0700 registry) and nothing setuid is
+		 * ours: what is left is finished by root's sweep, which a
+		 * login of any user starts once gc_interval has passed. */
+		struct stat gst;
+		char when[64] = "";
+
+		if (a->config->gc_interval && fstatat(a->registry->dirfd, "gc-stamp", &gst,
+						      AT_SYMLINK_NOFOLLOW) == 0) {
+			time_t due = gst.st_mtime + (time_t)a->config->gc_interval;
+			struct tm tm;
+			if (due > time(NULL) && localtime_r(&due, &tm))
+				strftime(when, sizeof(when), " after %H:%M:%S", &tm);
+		}
+		fprintf(stderr, "logoff: session %s (%s): the login manager did not close it, and "
+			"its record is root's: the rest (releasing what it tracks, deleting the "
+			"record) is done by root's sweep: the logoff-gc timer, or the next login "
+			"on this host%s%s\n", id, name, a->config->gc_interval ? "" : " (never: "
+			"[logoff] gc_interval = 0)", when);
 		ret = report(a, id, name, user);
 		unlock_session(a, id, lock);
 		return ret;
@@ -1012,6 +1030,59 @@ static int cmd_gc(struct app *a)
 		printf("%u stale session%s logged off, %u not.\n", swept, swept == 1 ? "" : "s",
 		       failed);
 	return failed ? LO_EXIT_PARTIAL : LO_EXIT_OK;
+}
+
+/* `logoff --gc --abandon PROVIDER SESSION`: what the sweep does after
+ * [logoff] retries timed-out logoffs of PROVIDER, at once: PROVIDER is
+ * abandoned (what it tracks is left unreleased and logged), the other
+ * providers are logged off, the record deleted. Root only. */
+static int cmd_abandon(struct app *a, const struct lo_record *rec)
+{
+	struct lo_helper_call call = {
+		.helper = a->helper, .config = a->o.config, .session = rec->id,
+		.abandon = a->o.abandon, .debug = a->o.verbose, .timeout = a->config->timeout,
+		.line_fn = helper_line, .ctx = a,
+	};
+	const char *view = lo_session_view(rec, NULL);
+	int status = -1, r;
+
+	if (!lo_record_status((struct lo_record *)rec, a->o.abandon)) {
+		fprintf(stderr, "logoff: session %s has no provider '%s'\n", rec->id, a->o.abandon);
+		return LO_EXIT_USAGE;
+	}
+	if (strcmp(view, "active") == 0 || strcmp(view, "opening") == 0) {
+		fprintf(stderr, "logoff: session %s is %s; --abandon is for stale or failed sessions "
+			"(log it off with `logoff %s`)\n", rec->id, view, rec->id);
+		return LO_EXIT_USAGE;
+	}
+	audit(a, LOG_CRIT, "abandon provider %s of session %s", a->o.abandon, rec->id);
+	r = lo_helper_call(&call, &status);
+	if (r == -ETIMEDOUT) {
+		struct lo_ctx ctx = { .config = a->config, .registry = a->registry, .log = a->log,
+				      .privileged = true };
+		fprintf(stderr, "logoff: session %s: the logoff did not finish within %u s\n",
+			rec->id, a->config->timeout);
+		lo_chain_mark_timed_out(&ctx, rec->id);
+		return LO_EXIT_PARTIAL;
+	}
+	if (r < 0) {
+		fprintf(stderr, "logoff: cannot run %s: %s\n", a->helper, strerror(-r));
+		return LO_EXIT_USAGE;
+	}
+	r = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (r == 0) {
+		printf("%s: provider %s abandoned, session logged off.\n", rec->id, a->o.abandon);
+		return LO_EXIT_OK;
+	}
+	if (r == 5) {
+		fprintf(stderr, "logoff: session %s is being logged off by another process\n",
+			rec->id);
+		return LO_EXIT_PARTIAL;
+	}
+	fprintf(stderr, "logoff: session %s: provider %s %s; record kept\n", rec->id,
+		a->o.abandon, r == 1 ? "abandoned, but another provider did not release" :
+		"not abandoned");
+	return r == 1 ? LO_EXIT_PARTIAL : LO_EXIT_USAGE;
 }
 
 /* --------------------------------------------------------------- main */
@@ -1082,7 +1153,18 @@ int main(int argc, char **argv)
 		ret = cmd_list(&a);
 		break;
 	case LO_CLI_GC:
-		ret = cmd_gc(&a);
+		if (!a.o.abandon) {
+			ret = cmd_gc(&a);
+		} else if (geteuid() != 0 || !a.registry || a.registry->readonly) {
+			fprintf(stderr, "logoff: permission denied: --abandon needs root\n");
+			audit(&a, LOG_WARNING, "denied: --gc --abandon %s %s", a.o.abandon,
+			      a.o.session);
+			ret = LO_EXIT_DENIED;
+		} else {
+			ret = resolve(&a, a.o.session, &rec);
+			if (ret == LO_EXIT_OK)
+				ret = cmd_abandon(&a, rec);
+		}
 		break;
 	case LO_CLI_STATUS:
 		ret = resolve(&a, a.o.session, &rec);

@@ -8,11 +8,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +30,14 @@ struct support_impl {
 	const char *name;
 	size_t status_index;
 	int refs;
+	/* CLOCK_MONOTONIC ms by which its logoff must end (lo_chain_logoff),
+	 * 0: none but the chain's. */
+	int64_t bound_ms;
 };
+
+/* How long a provider's child killed at its bound is waited for before it
+ * is left unreaped (uninterruptible sleep on a hung file system). */
+#define BOUND_KILL_WAIT_MS 300
 
 struct chain {
 	const struct lo_ctx *ctx;
@@ -40,7 +49,7 @@ struct chain {
 	bool logon;		/* PAM environment reachable */
 	bool finished;		/* record deleted or kept as failed */
 	bool isolated;		/* in a plugin's forked child: references are the parent's */
-	bool timed_out;		/* a provider stopped at ctx->deadline_ms */
+	bool timed_out;		/* a provider stopped at its bound or ctx->deadline_ms */
 	int finish_result;
 	/* Names put into the PAM environment, unset again on rollback. */
 	char *env_names[16];
@@ -75,7 +84,9 @@ bool lo_support_in_process(const struct logoff_support *s)
 
 int64_t lo_support_deadline_ms(const struct logoff_support *s)
 {
-	return ((const struct support_impl *)s)->chain->ctx->deadline_ms;
+	const struct support_impl *si = (const struct support_impl *)s;
+
+	return si->bound_ms ? si->bound_ms : si->chain->ctx->deadline_ms;
 }
 
 static void sup_log(struct logoff_support *s, int priority, const char *fmt, ...)
@@ -357,8 +368,8 @@ static void chain_finish(struct chain *c)
 		c->rec->closer_pid = 0;
 		c->rec->closer_start = 0;
 		r = lo_record_write(c->ctx->registry, c->rec);
-		lo_log(&c->ctx->log, LOG_ERR, "session %s: logoff stopped at its deadline; record "
-		       "kept for `logoff --gc`", c->rec->id);
+		lo_log(&c->ctx->log, LOG_ERR, "session %s: a provider's logoff timed out; the others "
+		       "had their turn; record kept for `logoff --gc`", c->rec->id);
 		c->finish_result = r < 0 && r != -EACCES ? r : -ETIMEDOUT;
 		return;
 	}
@@ -423,6 +434,7 @@ static int merge_provider(struct lo_record *rec, const struct lo_record *fresh, 
 			st->result = fs->result;
 			st->faults = fs->faults;
 			st->since = fs->since;
+			st->retries = fs->retries;
 			memcpy(st->message, fs->message, sizeof(st->message));
 		}
 	}
@@ -455,12 +467,47 @@ static void reload_provider(struct support_impl *si)
 	lo_record_free(fresh);
 }
 
-/* A plugin's logon or logoff in a forked child (in logoff-helper): a
- * crash takes only the child down, and is recorded. */
-static int run_isolated(struct support_impl *si, bool logon)
+/* Reap child PID, waiting until UNTIL_MS (CLOCK_MONOTONIC; 0: as long as
+ * it takes) through PIDFD (-1: short sleeps). True with *RET_STATUS (-1
+ * when it could not be reaped) once it is gone; false at UNTIL_MS. */
+static bool reap_until(pid_t pid, int pidfd, int64_t until_ms, int *ret_status)
+{
+	for (;;) {
+		pid_t w = waitpid(pid, ret_status, until_ms ? WNOHANG : 0);
+		int64_t left;
+
+		if (w == pid)
+			return true;
+		if (w < 0 && errno != EINTR) {
+			*ret_status = -1;
+			return true;
+		}
+		if (!until_ms)
+			continue;
+		left = until_ms - lo_now_ms();
+		if (left <= 0)
+			return false;
+		if (pidfd >= 0) {
+			struct pollfd p = { pidfd, POLLIN, 0 };
+			poll(&p, 1, left > 1000 ? 1000 : (int)left);
+		} else {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* A provider's logon or logoff in a forked child: a plugin's in
+ * logoff-helper, so a crash takes only the child down and is recorded;
+ * a built-in one that may block, so it can be stopped at its bound. With
+ * BOUND_MS (not 0) the child leads a process group of its own, which gets
+ * SIGKILL at BOUND_MS: -ETIMEDOUT. A child that outlives SIGKILL by
+ * BOUND_KILL_WAIT_MS (uninterruptible sleep on a hung file system) is
+ * left unreaped: it can run no more of its code, and the chain goes on. */
+static int run_isolated(struct support_impl *si, bool logon, int64_t bound_ms)
 {
 	struct chain *c = si->chain;
-	int status = 0;
+	int status = 0, pidfd = -1;
 	pid_t pid;
 
 	/* The child starts from the record as it is now. */
@@ -472,6 +519,9 @@ static int run_isolated(struct support_impl *si, bool logon)
 		static const int crash_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 		int r;
 
+		/* Its own group: what it forks is killed with it. */
+		if (bound_ms)
+			setpgid(0, 0);
 		/* A crash is a death by its signal, whatever handler the
 		 * program installed (a sanitizer's would turn it into exit 1). */
 		for (size_t k = 0; k < sizeof(crash_signals) / sizeof(crash_signals[0]); k++)
@@ -481,12 +531,29 @@ static int run_isolated(struct support_impl *si, bool logon)
 		lo_record_write(c->ctx->registry, c->rec);
 		_exit(r < 0 && r > -256 ? -r : r < 0 ? EIO : 0);
 	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			status = -1;
-			break;
-		}
+	if (bound_ms) {
+		/* Also here: the kill below must find the group even if the
+		 * child has not run yet. */
+		setpgid(pid, pid);
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	}
+	if (!reap_until(pid, pidfd, bound_ms, &status)) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		if (!reap_until(pid, pidfd, lo_now_ms() + BOUND_KILL_WAIT_MS, &status))
+			lo_log(&c->ctx->log, LOG_ERR, "session %s: %s: process %d outlived SIGKILL "
+			       "(uninterruptible sleep); left", c->rec->id, si->name, (int)pid);
+		if (pidfd >= 0)
+			close(pidfd);
+		/* What it tracked before it was stopped stays tracked. */
+		reload_provider(si);
+		sup_set_status(&si->pub, "%s stopped at its bound", logon ? "logon" : "logoff");
+		lo_log(&c->ctx->log, LOG_ERR, "session %s: %s: %s did not end by its bound; "
+		       "killed", c->rec->id, si->name, logon ? "logon" : "logoff");
+		return -ETIMEDOUT;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
 	reload_provider(si);
 	if (status != -1 && WIFSIGNALED(status)) {
 		sup_set_status(&si->pub, "%s crashed: signal %d (%s)", logon ? "logon" : "logoff",
@@ -544,41 +611,120 @@ static int call_provider(struct support_impl *si, bool logon)
 	if (!fn)
 		return 0;
 	if (si->chain->ctx->isolate_plugins && !is_builtin(si->provider))
-		return run_isolated(si, logon);
+		return run_isolated(si, logon, logon ? 0 : si->bound_ms);
+	/* Out of the login manager's process, a built-in logoff that may
+	 * block gets a child it can be stopped in; in that process none
+	 * runs (LO_LOGOFF_IN_PROCESS), and nothing is forked per provider. */
+	if (!logon && si->bound_ms && !si->chain->ctx->in_process && is_builtin(si->provider) &&
+	    lo_provider_may_block(si->name))
+		return run_isolated(si, false, si->bound_ms);
 	r = fn(&si->pub, 0);
 	/* The ABI says 0 or a negative errno; a positive value is success,
 	 * as it is for a plugin's child. */
 	return r > 0 ? 0 : r;
 }
 
+/* [logoff] retries of the chain's config (3 without one). */
+static unsigned retries_allowed(const struct chain *c)
+{
+	return c->ctx->config ? c->ctx->config->retries : 3;
+}
+
+/* Give up on provider SI: what it still tracks is dropped from the record,
+ * not released (its releaser is what hangs), and named in one LOG_CRIT
+ * line for an admin; the session no longer waits for it. WHY says why. */
+static void abandon(struct support_impl *si, const char *why)
+{
+	struct chain *c = si->chain;
+	struct lo_record *rec = c->rec;
+	char list[1024] = "";
+	size_t len = 0, i = 0;
+	unsigned n = 0;
+
+	while (i < rec->n_sub) {
+		struct lo_subobject *sub = &rec->sub[i];
+		int w;
+
+		if (strcmp(sub->provider, si->name) != 0) {
+			i++;
+			continue;
+		}
+		if (len < sizeof(list)) {
+			w = snprintf(list + len, sizeof(list) - len, "%s%s %s", n ? ", " : "",
+				     lo_subobject_kind_name(sub->kind), sub->value);
+			len = w < 0 ? sizeof(list) : len + (size_t)w;
+			if (len >= sizeof(list))
+				memcpy(list + sizeof(list) - 5, "...", 4);
+		}
+		n++;
+		/* Removes rec->sub[i]; the next one moves into place. */
+		lo_record_remove_sub(rec, si->name, sub->kind, sub->value);
+	}
+	set_state(si, LO_PROVIDER_ABANDONED, -ETIMEDOUT);
+	sup_set_status(&si->pub, "abandoned (%s): %u subobject%s left unreleased", why, n,
+		       n == 1 ? "" : "s");
+	lo_log(&c->ctx->log, LOG_CRIT, "session %s (user %s): provider %s abandoned (%s); left "
+	       "unreleased and no longer tracked: %s", rec->id, rec->user, si->name, why,
+	       n ? list : "nothing");
+	lo_record_write(c->ctx->registry, rec);
+}
+
 /* Log off one provider: its logoff, then the core's releasers for what
- * it left, then the core's reference on its support object. */
+ * it left, then the core's reference on its support object. A provider
+ * stopped at its bound keeps what it tracked (its releaser would hang
+ * on it the same way) and is retried by the sweep, up to [logoff]
+ * retries times; then it is abandoned. */
 static int logoff_one(struct support_impl *si)
 {
 	struct chain *c = si->chain;
-	int r, state = status_of(si)->state;
+	struct lo_status *st = status_of(si);
+	int r, state = st->state;
 	unsigned left;
 
+	if (c->ctx->abandon && strcmp(c->ctx->abandon, si->name) == 0 &&
+	    state != LO_PROVIDER_ABANDONED) {
+		abandon(si, "logoff --gc --abandon");
+		return -EIO;
+	}
+	if (state == LO_PROVIDER_TIMED_OUT && st->retries > retries_allowed(c)) {
+		char why[64];
+		snprintf(why, sizeof(why), "timed out %u times", st->retries);
+		abandon(si, why);
+		return -EIO;
+	}
 	if (state == LO_PROVIDER_LOGGED_ON || state == LO_PROVIDER_LOGGING_OFF ||
 	    state == LO_PROVIDER_TIMED_OUT) {
 		set_state(si, LO_PROVIDER_LOGGING_OFF, 0);
 		lo_record_write(c->ctx->registry, c->rec);
 		lo_log(&c->ctx->log, LOG_DEBUG, "session %s: %s: logging off", c->rec->id, si->name);
 		r = call_provider(si, false);
+		st = status_of(si);
 		if (r < 0)
 			lo_log(&c->ctx->log, LOG_ERR, "%s: logoff failed: %s", si->name,
 			       strerror(-r));
-		left = release_leftovers(si);
-		if (r == -ETIMEDOUT && c->ctx->deadline_ms) {
-			/* Stopped at the deadline: run again by the sweep. */
+		if (r == -ETIMEDOUT && (c->ctx->deadline_ms || si->bound_ms)) {
+			/* Stopped at its bound: what it tracked stays tracked,
+			 * and the chain goes on to the next provider. */
+			st->retries++;
+			if (st->retries > retries_allowed(c)) {
+				char why[64];
+				snprintf(why, sizeof(why), "timed out %u times", st->retries);
+				abandon(si, why);
+				return -EIO;
+			}
 			set_state(si, LO_PROVIDER_TIMED_OUT, r);
 			c->timed_out = true;
-		} else {
-			set_state(si, r < 0 || left ? LO_PROVIDER_FAILED : LO_PROVIDER_LOGGED_OFF, r);
+			lo_log(&c->ctx->log, LOG_ERR, "session %s: %s: logoff timed out (%u of %u "
+			       "allowed); what it tracks stays for `logoff --gc`", c->rec->id, si->name,
+			       st->retries, retries_allowed(c) + 1);
+			lo_record_write(c->ctx->registry, c->rec);
+			return r;
 		}
+		left = release_leftovers(si);
+		set_state(si, r < 0 || left ? LO_PROVIDER_FAILED : LO_PROVIDER_LOGGED_OFF, r);
 		lo_log(&c->ctx->log, r < 0 || left ? LOG_ERR : LOG_INFO, "session %s: %s: %s%s%s",
 		       c->rec->id, si->name, r < 0 || left ? "logoff failed" : "logged off",
-		       status_of(si)->message[0] ? ": " : "", status_of(si)->message);
+		       st->message[0] ? ": " : "", st->message);
 	} else {
 		/* Never logged on, or failed: nothing to log off, but nothing
 		 * it tracked may outlive the session either. */
@@ -588,6 +734,44 @@ static int logoff_one(struct support_impl *si)
 	if (c->rec->n_sub > 0 || c->refs > 1)
 		lo_record_write(c->ctx->registry, c->rec);
 	return r < 0 ? r : left ? -EIO : 0;
+}
+
+/* True when logoff_one will call SI's logoff. */
+static bool will_run(const struct support_impl *si)
+{
+	const struct lo_status *st = &si->chain->rec->status[si->status_index];
+
+	if (si->chain->ctx->abandon && strcmp(si->chain->ctx->abandon, si->name) == 0)
+		return false;
+	return st->state == LO_PROVIDER_LOGGED_ON || st->state == LO_PROVIDER_LOGGING_OFF ||
+	       (st->state == LO_PROVIDER_TIMED_OUT && st->retries <= retries_allowed(si->chain));
+}
+
+/*
+ * Set the bound of provider I (the next to log off; those after it are
+ * 0..I-1). The chain's time is split so a hung provider cannot take the
+ * turn of the ones after it: each after it is kept a reserve of SHARE_MS
+ * (timeout / (2 x providers to run)), and this one may use the rest, or
+ * [logoff] provider_timeout when that is shorter. A provider before it that
+ * overran stopped at the deadline less its own reserves, so this one has
+ * at least SHARE_MS; what earlier ones did not use flows on to it.
+ */
+static void set_bound(struct chain *c, size_t i, int64_t deadline_ms, int64_t share_ms)
+{
+	struct support_impl *si = &c->sup[i];
+	int64_t now = lo_now_ms(), bound;
+	size_t after = 0;
+
+	for (size_t k = 0; k < i; k++)
+		after += will_run(&c->sup[k]);
+	bound = deadline_ms - share_ms * (int64_t)after;
+	if (c->ctx->config && c->ctx->config->provider_timeout &&
+	    now + (int64_t)c->ctx->config->provider_timeout * 1000 < bound)
+		bound = now + (int64_t)c->ctx->config->provider_timeout * 1000;
+	/* A turn, however short, rather than a bound already past. */
+	if (bound < now + 100)
+		bound = now + 100;
+	si->bound_ms = bound;
 }
 
 /* Choose the session id and create its record (written, not yet any
@@ -816,6 +1000,13 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 		lo_record_free(rec);
 		return -EBUSY;
 	}
+	if (ctx->abandon && !lo_record_status(rec, ctx->abandon)) {
+		lo_registry_unlock(ctx->registry);
+		lo_log(&ctx->log, LOG_ERR, "session %s has no provider '%s' to abandon", id,
+		       ctx->abandon);
+		lo_record_free(rec);
+		return -ESRCH;
+	}
 	if ((flags & LO_LOGOFF_IN_PROCESS) && !releases_in_process(rec)) {
 		lo_registry_unlock(ctx->registry);
 		lo_record_free(rec);
@@ -850,10 +1041,26 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 		c->sup[i].refs = 1;
 		c->refs++;
 	}
-	for (size_t i = c->n; i-- > 0;) {
-		if (logoff_one(&c->sup[i]) < 0)
-			failed++;
-		sup_release(&c->sup[i].pub);
+	{
+		/* A closer or logoff-helper is killed by its parent at
+		 * [logoff] timeout: stop short of that to write the record. */
+		int64_t start = lo_now_ms();
+		int64_t deadline = ctx->deadline_ms ? ctx->deadline_ms :
+				   start + (int64_t)(ctx->config ? ctx->config->timeout : 30) * 1000 -
+				   LO_CHAIN_RESERVE_MS;
+		size_t to_run = 0;
+		int64_t share;
+
+		for (size_t i = 0; i < c->n; i++)
+			to_run += will_run(&c->sup[i]);
+		share = to_run && deadline > start ? (deadline - start) / (2 * (int64_t)to_run) : 0;
+		for (size_t i = c->n; i-- > 0;) {
+			if (will_run(&c->sup[i]))
+				set_bound(c, i, deadline, share);
+			if (logoff_one(&c->sup[i]) < 0)
+				failed++;
+			sup_release(&c->sup[i].pub);
+		}
 	}
 	if (!c->finished)
 		chain_finish(c);	/* no provider at all */
@@ -891,6 +1098,10 @@ int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id)
 	for (size_t k = 0; k < rec->n_status; k++) {
 		struct lo_status *st = &rec->status[k];
 		if (st->state == LO_PROVIDER_LOGGING_OFF || st->state == LO_PROVIDER_LOGGED_ON) {
+			/* The one that was running when the closer was killed
+			 * used a try; those after it never ran. */
+			if (st->state == LO_PROVIDER_LOGGING_OFF)
+				st->retries++;
 			st->state = LO_PROVIDER_TIMED_OUT;
 			st->result = -ETIMEDOUT;
 			st->since = time(NULL);

@@ -26,6 +26,8 @@ const struct logoff_config_key lo_core_config_keys[] = {
 	{ "required", LOGOFF_CONFIG_LIST, "", NULL },
 	{ "timeout", LOGOFF_CONFIG_SECONDS, "30", NULL },
 	{ "gc_interval", LOGOFF_CONFIG_SECONDS, "300", NULL },
+	{ "provider_timeout", LOGOFF_CONFIG_SECONDS, "0", NULL },
+	{ "retries", LOGOFF_CONFIG_STRING, "3", NULL },
 	{ "protected_ttys", LOGOFF_CONFIG_LIST, "console", NULL },
 	{ "plugin_dir", LOGOFF_CONFIG_PATH, LO_PLUGIN_DIR, NULL },
 	{ NULL, 0, NULL, NULL },
@@ -41,6 +43,22 @@ int lo_parse_seconds(const char *s, unsigned *ret)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || *end || v > 86400)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+/* A whole number 0..MAX in decimal, digits only. */
+static int parse_count(const char *s, unsigned max, unsigned *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
 		return -EINVAL;
 	*ret = (unsigned)v;
 	return 0;
@@ -347,6 +365,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		why = "a logoff needs at least 1 second";
 		r = -EINVAL;
 	}
+	if (r == 0 && strcmp(section, "logoff") == 0 && strcmp(name, "retries") == 0 &&
+	    parse_count(v, 100, &c->retries) < 0) {
+		why = "expected a whole number from 0 to 100";
+		r = -EINVAL;
+	}
 	if (r < 0) {
 		set_error(st, r, "%s:%d: [%s] %s = '%s': %s", st->file, st->line, section, name, v,
 			  why);
@@ -367,6 +390,15 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (strcmp(section, "logoff") == 0 && strcmp(name, "timeout") == 0) {
 		lo_parse_seconds(v, &c->timeout);
 		free(v);
+		return 1;
+	}
+	if (strcmp(section, "logoff") == 0 && strcmp(name, "provider_timeout") == 0) {
+		lo_parse_seconds(v, &c->provider_timeout);
+		free(v);
+		return 1;
+	}
+	if (strcmp(section, "logoff") == 0 && strcmp(name, "retries") == 0) {
+		free(v);	/* parsed into c->retries above */
 		return 1;
 	}
 	if (strcmp(section, "logoff") == 0 && strcmp(name, "gc_interval") == 0) {
@@ -531,6 +563,7 @@ static struct lo_config *config_new(const struct logoff_provider *const *table)
 	c->registry = strdup(LO_REGISTRY_DEFAULT);
 	c->timeout = 30;
 	c->gc_interval = 300;
+	c->retries = 3;
 	c->protected_ttys = strdup("console");
 	c->plugin_dir = strdup(LO_PLUGIN_DIR);
 	n = lo_split_list(lo_core_config_keys[1].default_value, c->providers, LO_MAX_PROVIDERS);

@@ -72,6 +72,8 @@ struct lo_config {
 	size_t n_required;
 	unsigned timeout;		/* [logoff] timeout, seconds */
 	unsigned gc_interval;		/* [logoff] gc_interval, seconds; 0: no sweep at logon */
+	unsigned provider_timeout;	/* [logoff] provider_timeout, seconds; 0: a share of timeout */
+	unsigned retries;		/* [logoff] retries: timed-out logoffs retried, 0..100 */
 	char *protected_ttys;		/* [logoff] protected_ttys, a LOGOFF_CONFIG_LIST */
 	char *plugin_dir;		/* [logoff] plugin_dir: NAME.so of plugin providers */
 	char *providers_where;		/* "file:line" of [logoff] providers, for errors */
@@ -163,7 +165,11 @@ enum lo_provider_state {
 	LO_PROVIDER_LOGGING_OFF,
 	LO_PROVIDER_LOGGED_OFF,
 	LO_PROVIDER_FAILED,
-	LO_PROVIDER_TIMED_OUT,
+	LO_PROVIDER_TIMED_OUT,	/* its logoff overran its bound; the sweep retries it */
+	/* Its logoff timed out more than [logoff] retries times (or root ran
+	 * `logoff --gc --abandon`): no longer run, what it tracked dropped
+	 * from the record unreleased (named in a LOG_CRIT line). */
+	LO_PROVIDER_ABANDONED,
 };
 
 /* Names as records and `logoff --json` spell them ("active", "logged-on",
@@ -178,6 +184,10 @@ struct lo_status {
 	int result;		/* last logon/logoff return, negative errno or 0 */
 	unsigned faults;	/* subobjects the core had to release for it */
 	time_t since;		/* when state was last set, epoch seconds */
+	/* Logoffs of this provider that timed out so far (record line
+	 * "retries NAME N", absent for 0); more than [logoff] retries
+	 * abandons it. */
+	unsigned retries;
 	char message[256];
 };
 
@@ -763,6 +773,13 @@ struct lo_ctx {
 	 * processes provider's grace, a hook's timeout) end there instead.
 	 */
 	int64_t deadline_ms;
+	/*
+	 * `logoff --gc --abandon NAME`: lo_chain_logoff abandons provider
+	 * NAME of the session at once (as after its last retry: state
+	 * abandoned, what it tracked dropped from the record unreleased and
+	 * logged) and logs the others off as usual. NULL: none.
+	 */
+	const char *abandon;
 };
 
 /*
@@ -774,6 +791,11 @@ struct lo_ctx {
  * changed (the record not claimed), and the caller forks a closer.
  */
 #define LO_LOGOFF_IN_PROCESS 1u
+
+/* What a chain without ctx->deadline_ms (a closer or logoff-helper that
+ * its parent kills at [logoff] timeout) keeps back from that timeout, so
+ * it stops its last provider and writes the record before the kill. */
+#define LO_CHAIN_RESERVE_MS 400
 
 /* What the module knows about a login at open_session. */
 struct lo_login {
@@ -802,7 +824,21 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
 /*
  * Log session ID off: every provider that is logged on gets its logoff, in
  * reverse logon order, even when an earlier one failed; what a provider
- * left tracked is released by the core and counted as its fault. FLAGS is
+ * left tracked is released by the core and counted as its fault.
+ * Every provider gets its turn (as MAPI calls every provider's Logoff):
+ * each logoff is bounded, by [logoff] provider_timeout when set and at
+ * most by the chain deadline (ctx->deadline_ms, else now + [logoff]
+ * timeout less LO_CHAIN_RESERVE_MS) less a reserve of timeout / (2 x the
+ * providers to log off) for each provider after it, so each one after a
+ * hung one still has at least that reserve. Where it may block
+ * (lo_provider_may_block, plugins) and the chain is not in the login
+ * manager's process, the logoff runs in a forked child of its own,
+ * killed with SIGKILL at the bound (and left unreaped if it does not
+ * die); others get the bound as lo_support_deadline_ms. A provider that
+ * overruns is marked timed-out, keeps what it tracked in the record, has
+ * its retries counted, and the chain goes on; past [logoff] retries it is
+ * abandoned (LOG_CRIT naming what stays unreleased) and no longer holds
+ * the record. FLAGS is
  * 0 or LO_LOGOFF_IN_PROCESS (anything else: -EINVAL). The record is
  * deleted when the last support reference drops and nothing is left tracked; otherwise it stays,
  * state failed. The record is claimed first, under the registry lock: its
@@ -821,7 +857,8 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags);
 
 /*
  * After a logoff ran past its deadline and its helper was killed: mark
- * the providers that had not finished timed-out and the session
+ * the providers that had not finished timed-out (the one that was logging
+ * off gets one more in its retries count) and the session
  * timed-out, and end every process subobject still tracked (a hung hook),
  * so nothing that was running outlives the deadline. The record stays for
  * the sweep. Done under the registry lock, and only when no live process
@@ -851,6 +888,7 @@ struct lo_helper_call {
 	const char *helper;	/* absolute path of logoff-helper */
 	const char *config;	/* logoff.conf path */
 	const char *session;	/* a valid id; unused with gc */
+	const char *abandon;	/* --abandon NAME (ctx->abandon); NULL: none; not with fork_config */
 	bool gc;		/* run the sweep instead of one session */
 	bool check_uid;		/* pass --uid UID */
 	uid_t uid;
@@ -896,6 +934,17 @@ bool lo_config_logoff_in_process(const struct lo_config *config);
  * process (tmpdir, processes, hooks): lo_config_logoff_in_process for
  * the config, LO_LOGOFF_IN_PROCESS for the record's own list. */
 bool lo_provider_in_process(const char *name);
+
+/*
+ * True for the providers whose logoff may block on something outside this
+ * process (a file system that does not answer, a KCM or mount daemon):
+ * in a forked closer or logoff-helper each one's logoff runs in a child
+ * of its own, killed with SIGKILL at its bound (see lo_chain_logoff).
+ * False for processes (its waits end at its bound, pidfd polls), keyring
+ * (keyctl calls that do no I/O) and hooks (each hook a child with its own
+ * deadline, capped at the bound): a fork per logoff buys them nothing.
+ */
+bool lo_provider_may_block(const char *name);
 
 /* Run CALL. Returns 0 with *RET_STATUS a waitpid status (-1 when the
  * application reaped the helper first; for a logoff done in this process,

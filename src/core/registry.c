@@ -30,7 +30,7 @@
 static const char *const session_states[] = { "opening", "active", "closing", "failed",
 					      "timed-out" };
 static const char *const provider_states[] = { "pending", "logged-on", "logging-off",
-					       "logged-off", "failed", "timed-out" };
+					       "logged-off", "failed", "timed-out", "abandoned" };
 static const char *const kind_names[] = { NULL, "process", "path", "keyring", "krb5-ccache",
 					  "mount" };
 
@@ -50,7 +50,7 @@ const char *lo_subobject_kind_name(int kind)
 
 const char *lo_provider_state_name(int state)
 {
-	if (state < 0 || state > LO_PROVIDER_TIMED_OUT)
+	if (state < 0 || state > LO_PROVIDER_ABANDONED)
 		return "unknown";
 	return provider_states[state];
 }
@@ -376,6 +376,13 @@ char *lo_record_format(const struct lo_record *r)
 			   s->faults, (long long)s->since);
 		buf_token(&b, s->message);
 		buf_add(&b, "\n", 1);
+		/* A line of its own, only when there is something to count:
+		 * the provider line keeps its shape for older readers. */
+		if (s->retries) {
+			buf_add(&b, "retries", 7);
+			buf_token(&b, s->name);
+			buf_printf(&b, " %u\n", s->retries);
+		}
 	}
 	for (size_t i = 0; i < r->n_sub; i++) {
 		const struct lo_subobject *s = &r->sub[i];
@@ -576,7 +583,7 @@ static int record_parse(char *text, struct lo_record **ret, const char **ret_why
 			r->state = s;
 		} else if (strcmp(tok[0], "provider") == 0 && n == 7) {
 			struct lo_status *s, *ns;
-			int st = lookup(provider_states, 6, tok[2]);
+			int st = lookup(provider_states, 7, tok[2]);
 			if (st < 0 || token_decode(tok[1]) < 0 || token_decode(tok[6]) < 0 ||
 			    strlen(tok[6]) >= sizeof(s->message) || !*tok[1])
 				goto out;
@@ -604,6 +611,13 @@ static int record_parse(char *text, struct lo_record **ret, const char **ret_why
 				goto out;
 			}
 			r->n_status++;
+		} else if (strcmp(tok[0], "retries") == 0 && n == 3) {
+			/* Follows its provider's line; given once, never 0. */
+			struct lo_status *s;
+			if (token_decode(tok[1]) < 0 || !(s = lo_record_status(r, tok[1])) ||
+			    s->retries || parse_ull(tok[2], 1000000, &u) < 0 || u == 0)
+				goto out;
+			s->retries = (unsigned)u;
 		} else if (strcmp(tok[0], "data") == 0 && n == 4) {
 			if (token_decode(tok[1]) < 0 || token_decode(tok[2]) < 0 ||
 			    token_decode(tok[3]) < 0 || !*tok[1] || lo_record_get_data(r, tok[1], tok[2]))

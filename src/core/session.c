@@ -71,6 +71,12 @@ bool lo_provider_in_process(const char *name)
 	       strcmp(name, "hooks") == 0;
 }
 
+bool lo_provider_may_block(const char *name)
+{
+	return strcmp(name, "processes") != 0 && strcmp(name, "keyring") != 0 &&
+	       strcmp(name, "hooks") != 0;
+}
+
 bool lo_config_logoff_in_process(const struct lo_config *config)
 {
 	const char *keep = lo_config_value(config, "processes", "keep_commands");
@@ -217,7 +223,7 @@ static int logoff_child(void *arg)
 int lo_helper_call(const struct lo_helper_call *call, int *ret_status)
 {
 	char *env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-	char *argv[12], uid[16];
+	char *argv[14], uid[16];
 	int n = 0, r, pidfd, outfd;
 	pid_t pid;
 
@@ -241,13 +247,17 @@ int lo_helper_call(const struct lo_helper_call *call, int *ret_status)
 	}
 	if (call->debug)
 		argv[n++] = (char *)"--debug";
+	if (call->abandon && !call->gc) {
+		argv[n++] = (char *)"--abandon";
+		argv[n++] = (char *)call->abandon;
+	}
 	argv[n] = NULL;
 	{
 		struct lo_spawn sp = { .path = call->helper, .argv = argv, .envp = env, .cwd = "/",
 				       .capture = true };
 		int64_t deadline = lo_now_ms() + (int64_t)call->timeout * 1000;
 
-		if (call->fork_config && !call->gc) {
+		if (call->fork_config && !call->gc && !call->abandon) {
 			sp.fn = logoff_child;
 			sp.arg = (void *)call;
 			if (call->in_process_log && lo_config_logoff_in_process(call->fork_config)) {

@@ -5,11 +5,16 @@
  *   logoff-helper --session ID [--uid UID] [--config PATH] [--debug] [--prefix-priority]
  *   logoff-helper --gc [--config PATH] [--debug] [--syslog]
  *   logoff-helper --session ID --provider NAME [--logon] [--rollback] ...
+ *   logoff-helper --session ID --abandon NAME [--config PATH] [--debug]
  *
  * --uid: refuse (exit 4) a session whose record belongs to another uid.
  * --gc: log off every stale or failed session, each in a child
  *   logoff-helper --session under the [logoff] timeout (what open_session
  *   starts, detached, once per [logoff] gc_interval).
+ * --abandon NAME: root only; provider NAME of the session is abandoned at
+ *   once (what it tracks is dropped from the record unreleased and named
+ *   in a LOG_CRIT line) and the others are logged off: what the sweep does
+ *   after [logoff] retries timed-out logoffs (`logoff --gc --abandon`).
  * --syslog: log to syslog (auth facility) instead of stderr.
  * --provider NAME: call only that provider's logon (--logon) or logoff
  *   (the logoff of a rollback with --rollback) and write the record: what
@@ -191,7 +196,8 @@ static void log_prefixed(void *ctx, int priority, const char *msg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: logoff-helper --session ID [--uid UID] [--config PATH] [--debug]\n"
-		   "       logoff-helper --gc [--config PATH] [--debug] [--syslog]\n");
+		   "       logoff-helper --gc [--config PATH] [--debug] [--syslog]\n"
+		   "       logoff-helper --session ID --abandon PROVIDER [--config PATH] [--debug]\n");
 }
 
 int main(int argc, char **argv)
@@ -207,6 +213,7 @@ int main(int argc, char **argv)
 		{ "provider", required_argument, NULL, 'P' },
 		{ "logon", no_argument, NULL, 'L' },
 		{ "rollback", no_argument, NULL, 'R' },
+		{ "abandon", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -218,10 +225,10 @@ int main(int argc, char **argv)
 	char *err = NULL;
 	int c, r, ret = 2;
 	bool gc = false, logon = false, rollback = false;
-	const char *provider = NULL;
+	const char *provider = NULL, *abandon = NULL;
 	const struct logoff_provider **table = NULL;
 
-	while ((c = getopt_long(argc, argv, "s:c:u:dpgSP:LRh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:c:u:dpgSP:LRA:h", opts, NULL)) != -1) {
 		char *end;
 		unsigned long u;
 
@@ -264,6 +271,9 @@ int main(int argc, char **argv)
 		case 'R':
 			rollback = true;
 			break;
+		case 'A':
+			abandon = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -273,8 +283,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if ((!id && !gc) || (id && gc) || (gc && ctx.check_uid) || optind != argc ||
-	    ((logon || rollback) && !provider) || (provider && (gc || !lo_plugin_name_valid(provider)))) {
+	    ((logon || rollback) && !provider) || (provider && (gc || !lo_plugin_name_valid(provider))) ||
+	    (abandon && (gc || provider || !lo_plugin_name_valid(abandon)))) {
 		usage(stderr);
+		return 2;
+	}
+	if (abandon && geteuid() != 0) {
+		lo_log(&ctx.log, LOG_ERR, "--abandon needs root");
 		return 2;
 	}
 	if (gc) {
@@ -317,6 +332,7 @@ int main(int argc, char **argv)
 	ctx.privileged = geteuid() == 0;
 	ctx.table = table;
 	ctx.isolate_plugins = true;
+	ctx.abandon = abandon;
 	if (provider) {
 		int result = -EIO;
 

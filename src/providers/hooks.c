@@ -154,6 +154,7 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 	size_t mlen = 0;
 	unsigned timeout = 10, ran = 0, failed = 0;
 	bool as_user = strcmp(s->config(s, "run_as"), "user") == 0;
+	bool bound_hit = false;
 	int dfd, n;
 
 	lo_parse_seconds(s->config(s, "timeout"), &timeout);
@@ -218,6 +219,16 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 		}
 		status = run_hook(s, path, name, type, timeout, as_user);
 		ran++;
+		/* Stopped at the provider's bound (lo_support_deadline_ms),
+		 * not at its own timeout: the provider timed out, and the
+		 * sweep runs the hooks again. The rest would get no time. */
+		if (status == -ETIMEDOUT && lo_support_deadline_ms(s) &&
+		    lo_now_ms() >= lo_support_deadline_ms(s)) {
+			s->log(s, LOG_ERR, "%s: stopped at the logoff's bound, killed", name);
+			note(msg, sizeof(msg), &mlen, name, "stopped");
+			bound_hit = true;
+			break;
+		}
 		if (status == -ETIMEDOUT) {
 			s->log(s, LOG_ERR, "%s: timed out after %u s, killed", name, timeout);
 			snprintf(what, sizeof(what), "timed-out");
@@ -246,7 +257,7 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 	close(dfd);
 	s->set_status(s, "%s: %u hook%s ran, %u failed;%s", type, ran, ran == 1 ? "" : "s", failed,
 		      mlen ? msg : " none");
-	return failed ? -EIO : 0;
+	return bound_hit ? -ETIMEDOUT : failed ? -EIO : 0;
 }
 
 bool lo_hooks_dir_idle(const char *dir)

@@ -78,6 +78,33 @@ START_TEST(test_parse_modes)
 }
 END_TEST
 
+/* --gc --abandon PROVIDER SESSION: one SESSION, a provider name, only
+ * with --gc; plain --gc still takes no SESSION. */
+START_TEST(test_parse_abandon)
+{
+	struct lo_cli_opts o;
+	char *err;
+
+	ck_assert_int_eq(parse(&o, &err, "--gc", "--abandon", "crashy", "42", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_GC);
+	ck_assert_str_eq(o.abandon, "crashy");
+	ck_assert_str_eq(o.session, "42");
+	ck_assert_int_eq(parse(&o, &err, "--abandon=krb5", "sshd-7", "--gc", NULL), 0);
+	ck_assert_str_eq(o.abandon, "krb5");
+	ck_assert_int_eq(parse(&o, &err, "--gc", NULL), 0);
+	ck_assert_ptr_null(o.abandon);
+
+	REFUSED("--abandon needs a PROVIDER", "--gc", "--abandon");
+	REFUSED("not a provider name", "--gc", "--abandon", "../x", "42");
+	REFUSED("not a provider name", "--gc", "--abandon", "", "42");
+	REFUSED("--abandon goes with --gc", "--abandon", "crashy", "42");
+	REFUSED("--abandon goes with --gc", "--list", "--abandon", "crashy");
+	REFUSED("needs a SESSION", "--gc", "--abandon", "crashy");
+	REFUSED("more than one session", "--gc", "--abandon", "crashy", "42", "43");
+	REFUSED("--gc take no SESSION", "--gc", "42");
+}
+END_TEST
+
 START_TEST(test_parse_refused)
 {
 	REFUSED("unknown option '--bogus'", "--bogus");
@@ -239,6 +266,7 @@ static Suite *cli_suite(void)
 
 	tcase_add_test(tc, test_parse_modes);
 	tcase_add_test(tc, test_parse_refused);
+	tcase_add_test(tc, test_parse_abandon);
 	tcase_add_test(tc, test_session_invalid);
 	tcase_add_test(tc, test_permission_rules);
 	tcase_add_test(tc, test_tty_paths);
