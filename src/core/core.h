@@ -44,6 +44,37 @@ void lo_logv(const struct lo_log *log, int priority, const char *fmt, va_list ap
 /* Log FN for programs: "PREFIX: MSG" on stderr. CTX is the prefix. */
 void lo_log_stderr(void *ctx, int priority, const char *msg);
 
+/* ---------------------------------------------------------- safe text */
+
+/*
+ * The length in bytes (1..4) of the character at S when it may reach a
+ * terminal, a log line or JSON as it is: printable ASCII (0x20..0x7e), or
+ * one UTF-8 sequence of a code point from U+00A0 on (shortest form, not a
+ * surrogate, at most U+10FFFF: RFC 3629). 0 for a control character
+ * (C0 0x00..0x1f and DEL 0x7f; the C1 controls U+0080..U+009F of ECMA-48,
+ * which xterm and others obey, U+009B being CSI, whether encoded as UTF-8
+ * "\xc2\x80".."\xc2\x9f" or as raw 8-bit bytes) and for any byte that
+ * does not start a valid sequence. S is NUL-terminated; a sequence cut
+ * by the NUL is not valid. The one definition of printable text for
+ * lo_text_safe and lo_cli_sanitize.
+ */
+size_t lo_text_char(const char *s);
+
+/*
+ * Copy TEXT into BUF (SIZE bytes, always NUL-terminated when SIZE > 0)
+ * so that it can be shown to an administrator: tab becomes a space, and
+ * every byte of a character lo_text_char refuses (a control character,
+ * C1 included, or a byte that is not valid UTF-8) becomes '?'. Valid
+ * UTF-8 of other characters is kept, so names in any language survive.
+ * The result has as many bytes as TEXT (one '?' per byte replaced),
+ * truncated at a character boundary to fit; BUF may be TEXT (in place).
+ * Used for every string a user or the network can set (file names,
+ * PAM_RHOST, PAM_TTY, users, session names, hook output) on its way to a
+ * log line (lo_logv), logoff(1)'s output and its --json.
+ * Returns the length written.
+ */
+size_t lo_text_safe(char *buf, size_t size, const char *text);
+
 /* -------------------------------------------------------------- config */
 
 #define LO_CONFIG_PATH SYSCONFDIR "/security/logoff.conf"
