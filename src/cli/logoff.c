@@ -53,7 +53,8 @@ struct app {
 	struct lo_registry *registry;	/* NULL: no registry yet, so no sessions */
 	uid_t uid;
 	char caller[64];		/* the caller's user name */
-	const char *helper;
+	const char *helper;		/* HELPER_PATH, or the checked --helper */
+	char *helper_checked;		/* --helper's canonical path (malloc'd) */
 	struct lo_log log;		/* errors to stderr; debug lines with -v */
 };
 
@@ -266,6 +267,47 @@ static json_object *json_text(const char *s)
 static const char *or_dash(const char *s)
 {
 	return s && *s ? s : "-";
+}
+
+/* ----------------------------------------------------------- --helper */
+
+/* --helper PATH names the program this command runs to log a session
+ * off, with the caller's rights: root's when root runs it, under sudo
+ * too. A sudoers rule for logoff must never run a program of the
+ * caller's choosing, so root takes PATH only when nobody but root can
+ * have written it or any directory above it (lo_path_trusted, the rule
+ * of sudo and OpenSSH's safe_path), and runs the path it checked. Any
+ * other caller is refused, except on a registry of the caller's own (a
+ * private one, as the tests keep, not root's): there the helper can do
+ * nothing the caller cannot, and the file may be the caller's. */
+static int check_helper(struct app *a)
+{
+	uid_t ruid = getuid(), euid = geteuid();
+	char b[SAFE_MAX], *err = NULL;
+	int r;
+
+	a->helper = HELPER_PATH;
+	if (!a->o.helper)
+		return LO_EXIT_OK;
+	if ((ruid != 0 || euid != 0) &&
+	    (ruid != euid || !a->registry || a->registry->owner != ruid)) {
+		fprintf(stderr, "logoff: permission denied: --helper %s: only root may name the "
+			"helper program (default %s)\n", safe(a->o.helper, b), HELPER_PATH);
+		audit(a, LOG_WARNING, "refused --helper %s: caller not root", safe(a->o.helper, b));
+		return LO_EXIT_DENIED;
+	}
+	r = lo_path_trusted(a->o.helper, ruid, &a->helper_checked, &err);
+	if (r < 0) {
+		char e[SAFE_MAX];
+		fprintf(stderr, "logoff: --helper %s refused: %s\n", safe(a->o.helper, b),
+			safe(err ? err : strerror(-r), e));
+		audit(a, LOG_WARNING, "refused --helper %s: %s", safe(a->o.helper, b),
+		      safe(err ? err : strerror(-r), e));
+		free(err);
+		return LO_EXIT_DENIED;
+	}
+	a->helper = a->helper_checked;
+	return LO_EXIT_OK;
 }
 
 /* ------------------------------------------------------------- --list */
@@ -1066,7 +1108,6 @@ int main(int argc, char **argv)
 		snprintf(a.caller, sizeof(a.caller), "%s", pwr->pw_name);
 	else
 		snprintf(a.caller, sizeof(a.caller), "uid %u", (unsigned)a.uid);
-	a.helper = a.o.helper ? a.o.helper : HELPER_PATH;
 	openlog("logoff", LOG_PID, LOG_AUTHPRIV);
 	/* One pidfd per process of a session: use the whole hard limit. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -1096,6 +1137,9 @@ int main(int argc, char **argv)
 	}
 	free(err);
 
+	ret = check_helper(&a);
+	if (ret != LO_EXIT_OK)
+		goto out;
 	switch (a.o.mode) {
 	case LO_CLI_LIST:
 		ret = cmd_list(&a);
@@ -1114,9 +1158,11 @@ int main(int argc, char **argv)
 			ret = cmd_logoff(&a, rec);
 		break;
 	}
+out:
 	lo_record_free(rec);
 	lo_registry_close(a.registry);
 	lo_config_free(a.config);
+	free(a.helper_checked);
 	closelog();
 	return ret;
 }

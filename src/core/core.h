@@ -75,6 +75,41 @@ size_t lo_text_char(const char *s);
  */
 size_t lo_text_safe(char *buf, size_t size, const char *text);
 
+/* ------------------------------------------------------- trusted files */
+
+struct stat;
+
+/*
+ * True when ST (a file's or directory's stat) is owned by root, or by
+ * ALSO when ALSO is not 0, and is not writable by group or others: the
+ * rule for a file root reads or runs on someone's word, as sudo has it
+ * for sudoers and plugins and OpenSSH's safe_path for authorized_keys.
+ * The one check behind lo_config_load's files and drop-in directory (as
+ * root), plugin loading and lo_path_trusted.
+ */
+bool lo_stat_trusted(const struct stat *st, uid_t also);
+
+/*
+ * Check that the regular file PATH (absolute) can be trusted as a
+ * program root runs: its canonical path (realpath(3): no symlink left)
+ * is walked from "/" with O_PATH|O_NOFOLLOW, and the file and every
+ * directory on the way must pass lo_stat_trusted(ALSO), so that nobody
+ * but root (or ALSO) can change or replace the file between the check
+ * and its use, as OpenSSH's safe_path walks the parents. Unlike
+ * safe_path, a directory writable by others is accepted when it has the
+ * sticky bit and its owner passes (/tmp): there only an entry's owner,
+ * the directory's owner or root may rename or remove an entry
+ * (unlink(2), rename(2): EPERM), and the entry on the way must pass
+ * itself. Use the canonical path, never PATH: a symlink on PATH is not
+ * checked and could be changed.
+ * Returns 0 with the canonical path in *RET_PATH (malloc'd), or a
+ * negative errno with a malloc'd message naming the component refused
+ * (PATH is for the caller to name) in *RET_ERROR: -EINVAL (not absolute), -EPERM (a component not
+ * trusted, or not a regular file), -ENOMEM, or the errno of realpath
+ * or openat (-ENOENT, -EACCES, ...).
+ */
+int lo_path_trusted(const char *path, uid_t also, char **ret_path, char **ret_error);
+
 /* -------------------------------------------------------------- config */
 
 #define LO_CONFIG_PATH SYSCONFDIR "/security/logoff.conf"

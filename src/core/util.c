@@ -6,9 +6,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,4 +148,115 @@ int64_t lo_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool lo_stat_trusted(const struct stat *st, uid_t also)
+{
+	if (st->st_mode & 022)
+		return false;
+	return st->st_uid == 0 || (also != 0 && st->st_uid == also);
+}
+
+/* A directory on the way to a trusted file: trusted itself, or sticky
+ * (see lo_path_trusted) with a trusted owner. */
+static bool dir_trusted(const struct stat *st, uid_t also)
+{
+	struct stat owner_only = *st;
+
+	if (!(st->st_mode & S_ISVTX))
+		return lo_stat_trusted(st, also);
+	owner_only.st_mode &= ~(mode_t)022;
+	return lo_stat_trusted(&owner_only, also);
+}
+
+int lo_path_trusted(const char *path, uid_t also, char **ret_path, char **ret_error)
+{
+	char *real = NULL, *walk = NULL, *save = NULL;
+	struct stat st;
+	int fd = -1, ret = -EINVAL;
+
+	*ret_path = NULL;
+	*ret_error = NULL;
+	if (!path || path[0] != '/') {
+		*ret_error = strdup("not an absolute path");
+		goto out;
+	}
+	real = realpath(path, NULL);
+	if (!real) {
+		ret = -errno;
+		*ret_error = strdup(strerror(-ret));
+		goto out;
+	}
+	walk = strdup(real);
+	if (!walk) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		*ret_error = lo_strdupf("/: %s", strerror(-ret));
+		goto out;
+	}
+	if (!dir_trusted(&st, also)) {
+		ret = -EPERM;
+		*ret_error = strdup("directory / is not owned by root or is writable by group or "
+				    "others");
+		goto out;
+	}
+	/* Each component opened below the one checked before it: the walk
+	 * sees the same inodes it checks, and a symlink put in since
+	 * realpath(3) is refused, not followed. */
+	for (char *c = strtok_r(walk, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		/* strtok_r ends C with a NUL where a '/' was: the prefix of
+		 * REAL reached so far is UPTO bytes, as WALK is a copy. */
+		int upto = (int)(c + strlen(c) - walk);
+		bool last = (size_t)upto == strlen(real);
+		int next = openat(fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+		if (next < 0 || fstat(next, &st) < 0) {
+			ret = -errno;
+			if (next >= 0)
+				close(next);
+			*ret_error = lo_strdupf("%.*s: %s", upto, real, strerror(-ret));
+			goto out;
+		}
+		close(fd);
+		fd = next;
+		ret = -EPERM;
+		if (S_ISLNK(st.st_mode)) {
+			*ret_error = lo_strdupf("%.*s became a symlink", upto, real);
+			goto out;
+		}
+		if (!last && !(S_ISDIR(st.st_mode) && dir_trusted(&st, also))) {
+			*ret_error = lo_strdupf("directory %.*s is not owned by %s or is writable "
+						"by group or others", upto, real,
+						also ? "root or the caller" : "root");
+			goto out;
+		}
+		if (last && !S_ISREG(st.st_mode)) {
+			*ret_error = lo_strdupf("%s is not a regular file", real);
+			goto out;
+		}
+		if (last && !lo_stat_trusted(&st, also)) {
+			*ret_error = lo_strdupf("%s is not owned by %s or is writable by group or "
+						"others", real,
+						also ? "root or the caller" : "root");
+			goto out;
+		}
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EPERM;
+		*ret_error = lo_strdupf("%s is not a regular file", real);
+		goto out;
+	}
+	*ret_path = real;
+	real = NULL;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(real);
+	free(walk);
+	return ret;
 }
