@@ -138,6 +138,8 @@ static void usage(FILE *f)
 		"      --server HOST   run the same command on HOST over ssh (BatchMode)\n"
 		"      --gc            log off every stale or failed session (root)\n"
 		"      --config PATH   logoff.conf to read (default %s)\n"
+		"      --helper PATH   (root) logoff-helper to run: root-owned, in root-owned\n"
+		"                      directories (for tests of a build tree)\n"
 		"  -h, --help          this text\n"
 		"      --version       the version\n"
 		"\n"
