@@ -85,13 +85,18 @@ struct log_ctx {
 	bool quiet;
 };
 
+/* The sink of the core's lines (lo_logv made them safe) and of the
+ * helper's, relayed as they came: made safe here again, as the helper's
+ * output is another program's (a plugin's or a hook's words in it). */
 static void log_pam(void *ctx, int priority, const char *msg)
 {
 	struct log_ctx *l = ctx;
+	char buf[1024];
 
 	if (l->quiet && priority > LOG_WARNING)
 		return;
-	pam_syslog(l->pamh, priority, "%s", msg);
+	lo_text_safe(buf, sizeof(buf), msg);
+	pam_syslog(l->pamh, priority, "%s", buf);
 }
 
 struct plugin_args;

@@ -267,32 +267,6 @@ int lo_cli_tty_path(unsigned tty_nr, char *buf, size_t size)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at S (1..4) with a code point of at
- * least U+00A0, or 0. */
-static size_t utf8_printable(const unsigned char *s)
-{
-	unsigned cp;
-	size_t n;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 size_t lo_cli_sanitize(const char *text, char *buf, size_t size)
 {
 	const unsigned char *p = (const unsigned char *)text;
@@ -307,9 +281,9 @@ size_t lo_cli_sanitize(const char *text, char *buf, size_t size)
 			buf[n++] = '\r';
 			buf[n++] = '\n';
 			p++;
-		} else if (*p == '\t' || (*p >= 0x20 && *p < 0x7f)) {
+		} else if (*p == '\t') {
 			buf[n++] = (char)*p++;
-		} else if (*p >= 0x80 && (u = utf8_printable(p)) > 0) {
+		} else if ((u = lo_text_char((const char *)p)) > 0) {
 			memcpy(buf + n, p, u);
 			n += u;
 			p += u;

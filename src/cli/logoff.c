@@ -53,7 +53,8 @@ struct app {
 	struct lo_registry *registry;	/* NULL: no registry yet, so no sessions */
 	uid_t uid;
 	char caller[64];		/* the caller's user name */
-	const char *helper;
+	const char *helper;		/* HELPER_PATH, or the checked --helper */
+	char *helper_checked;		/* --helper's canonical path (malloc'd) */
 	struct lo_log log;		/* errors to stderr; debug lines with -v */
 };
 
@@ -74,6 +75,7 @@ static void audit(const struct app *a, int priority, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	lo_text_safe(buf, sizeof(buf), buf);
 	syslog(priority, "%s (requested by %s, uid %u)", buf, a->caller, (unsigned)a->uid);
 }
 
@@ -91,14 +93,19 @@ static void verbose(const struct app *a, const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* Lines of the core (lo_logv made them safe) and of logoff-helper,
+ * relayed as they came: made safe here again, as the helper's output is
+ * another program's. */
 static void cli_log(void *ctx, int priority, const char *msg)
 {
 	const struct app *a = ctx;
+	char buf[1024];
 
+	lo_text_safe(buf, sizeof(buf), msg);
 	if (priority <= LOG_WARNING)
-		fprintf(stderr, "logoff: %s\n", msg);
+		fprintf(stderr, "logoff: %s\n", buf);
 	else if (a->o.verbose)
-		printf("  %s\n", msg), fflush(stdout);
+		printf("  %s\n", buf), fflush(stdout);
 }
 
 /* logoff-helper's lines ("<N>message") as they come. */
@@ -134,6 +141,8 @@ static void usage(FILE *f)
 		"      --abandon PROVIDER  with --gc and SESSION: give up on PROVIDER (what it\n"
 		"                      tracks is left unreleased) and log the rest off (root)\n"
 		"      --config PATH   logoff.conf to read (default %s)\n"
+		"      --helper PATH   (root) logoff-helper to run: root-owned, in root-owned\n"
+		"                      directories (for tests of a build tree)\n"
 		"  -h, --help          this text\n"
 		"      --version       the version\n"
 		"\n"
@@ -232,22 +241,78 @@ static void format_time(time_t t, char *buf, size_t size)
 }
 
 /* Record strings come from PAM items a login manager took from the
- * network (PAM_RHOST) or a user: never let one drive root's terminal. */
+ * network (PAM_RHOST) or a user: never let one drive root's terminal
+ * (lo_text_safe: no C0 or C1 control, no invalid UTF-8). */
 #define SAFE_MAX 512
 static const char *safe(const char *s, char buf[SAFE_MAX])
 {
-	size_t n = 0;
-
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && n < SAFE_MAX - 1;
-	     p++)
-		buf[n++] = (*p < 0x20 || *p == 0x7f || *p >= 0x80) ? '?' : (char)*p;
-	buf[n] = '\0';
+	lo_text_safe(buf, SAFE_MAX, s ? s : "");
 	return buf;
+}
+
+/* A JSON string of S made safe as safe() does: json-c escapes C0
+ * controls but passes C1 ones (U+009B is CSI to xterm) and invalid
+ * UTF-8 through raw, to whatever prints the output. NULL stays null. */
+static json_object *json_text(const char *s)
+{
+	json_object *j;
+	char *copy;
+
+	if (!s)
+		return NULL;
+	copy = strdup(s);
+	if (!copy)
+		return NULL;
+	lo_text_safe(copy, strlen(copy) + 1, copy);
+	j = json_object_new_string(copy);
+	free(copy);
+	return j;
 }
 
 static const char *or_dash(const char *s)
 {
 	return s && *s ? s : "-";
+}
+
+/* ----------------------------------------------------------- --helper */
+
+/* --helper PATH names the program this command runs to log a session
+ * off, with the caller's rights: root's when root runs it, under sudo
+ * too. A sudoers rule for logoff must never run a program of the
+ * caller's choosing, so root takes PATH only when nobody but root can
+ * have written it or any directory above it (lo_path_trusted, the rule
+ * of sudo and OpenSSH's safe_path), and runs the path it checked. Any
+ * other caller is refused, except on a registry of the caller's own (a
+ * private one, as the tests keep, not root's): there the helper can do
+ * nothing the caller cannot, and the file may be the caller's. */
+static int check_helper(struct app *a)
+{
+	uid_t ruid = getuid(), euid = geteuid();
+	char b[SAFE_MAX], *err = NULL;
+	int r;
+
+	a->helper = HELPER_PATH;
+	if (!a->o.helper)
+		return LO_EXIT_OK;
+	if ((ruid != 0 || euid != 0) &&
+	    (ruid != euid || !a->registry || a->registry->owner != ruid)) {
+		fprintf(stderr, "logoff: permission denied: --helper %s: only root may name the "
+			"helper program (default %s)\n", safe(a->o.helper, b), HELPER_PATH);
+		audit(a, LOG_WARNING, "refused --helper %s: caller not root", safe(a->o.helper, b));
+		return LO_EXIT_DENIED;
+	}
+	r = lo_path_trusted(a->o.helper, ruid, &a->helper_checked, &err);
+	if (r < 0) {
+		char e[SAFE_MAX];
+		fprintf(stderr, "logoff: --helper %s refused: %s\n", safe(a->o.helper, b),
+			safe(err ? err : strerror(-r), e));
+		audit(a, LOG_WARNING, "refused --helper %s: %s", safe(a->o.helper, b),
+		      safe(err ? err : strerror(-r), e));
+		free(err);
+		return LO_EXIT_DENIED;
+	}
+	a->helper = a->helper_checked;
+	return LO_EXIT_OK;
 }
 
 /* ------------------------------------------------------------- --list */
@@ -259,15 +324,15 @@ static json_object *session_json(const struct lo_record *rec)
 	const char *view = lo_session_view(rec, &why);
 	long idle = idle_seconds(rec);
 
-	json_object_object_add(j, "id", json_object_new_string(rec->id));
-	json_object_object_add(j, "name", json_object_new_string(rec->name));
-	json_object_object_add(j, "user", json_object_new_string(rec->user));
+	json_object_object_add(j, "id", json_text(rec->id));
+	json_object_object_add(j, "name", json_text(rec->name));
+	json_object_object_add(j, "user", json_text(rec->user));
 	json_object_object_add(j, "uid", json_object_new_int64(rec->uid));
-	json_object_object_add(j, "tty", json_object_new_string(rec->tty));
-	json_object_object_add(j, "service", json_object_new_string(rec->service));
-	json_object_object_add(j, "rhost", json_object_new_string(rec->rhost));
+	json_object_object_add(j, "tty", json_text(rec->tty));
+	json_object_object_add(j, "service", json_text(rec->service));
+	json_object_object_add(j, "rhost", json_text(rec->rhost));
 	json_object_object_add(j, "state", json_object_new_string(view));
-	json_object_object_add(j, "reason", why && *why ? json_object_new_string(why) : NULL);
+	json_object_object_add(j, "reason", why && *why ? json_text(why) : NULL);
 	json_object_object_add(j, "since", json_object_new_int64(rec->created));
 	json_object_object_add(j, "idle", idle < 0 ? NULL : json_object_new_int64(idle));
 	json_object_object_add(j, "leader_pid", json_object_new_int64(rec->leader_pid));
@@ -288,7 +353,7 @@ static json_object *host_object(void)
 	char host[256] = "";
 
 	gethostname(host, sizeof(host) - 1);
-	json_object_object_add(j, "host", json_object_new_string(host));
+	json_object_object_add(j, "host", json_text(host));
 	return j;
 }
 
@@ -362,7 +427,7 @@ static int cmd_status(struct app *a, const struct lo_record *rec)
 		for (size_t i = 0; i < rec->n_status; i++) {
 			const struct lo_status *s = &rec->status[i];
 			json_object *p = json_object_new_object();
-			json_object_object_add(p, "name", json_object_new_string(s->name));
+			json_object_object_add(p, "name", json_text(s->name));
 			json_object_object_add(p, "state",
 					       json_object_new_string(lo_provider_state_name(s->state)));
 			json_object_object_add(p, "result", json_object_new_int(s->result));
@@ -370,16 +435,16 @@ static int cmd_status(struct app *a, const struct lo_record *rec)
 					       json_object_new_string(strerror(-s->result)) : NULL);
 			json_object_object_add(p, "faults", json_object_new_int64(s->faults));
 			json_object_object_add(p, "since", json_object_new_int64(s->since));
-			json_object_object_add(p, "message", json_object_new_string(s->message));
+			json_object_object_add(p, "message", json_text(s->message));
 			json_object_array_add(prov, p);
 		}
 		for (size_t i = 0; i < rec->n_sub; i++) {
 			const struct lo_subobject *s = &rec->sub[i];
 			json_object *o = json_object_new_object();
-			json_object_object_add(o, "provider", json_object_new_string(s->provider));
+			json_object_object_add(o, "provider", json_text(s->provider));
 			json_object_object_add(o, "kind",
 					       json_object_new_string(lo_subobject_kind_name(s->kind)));
-			json_object_object_add(o, "value", json_object_new_string(s->value));
+			json_object_object_add(o, "value", json_text(s->value));
 			json_object_array_add(subs, o);
 		}
 		json_object_object_add(j, "providers", prov);
@@ -875,11 +940,9 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	int rule, lock = -1, ret;
 	int64_t timeout_ms = (int64_t)a->config->timeout * 1000;
 
-	char ub[SAFE_MAX];
-
 	snprintf(id, sizeof(id), "%s", rec->id);
 	snprintf(name, sizeof(name), "%s", rec->name);
-	snprintf(user, sizeof(user), "%s", safe(rec->user, ub));
+	lo_text_safe(user, sizeof(user), rec->user ? rec->user : "");
 	rule = lo_cli_may_logoff(a->uid, rec, a->config->protected_ttys, a->o.force);
 	if (rule == LO_EXIT_DENIED) {
 		fprintf(stderr, "logoff: permission denied: session %s (%s) belongs to %s; only root "
@@ -1118,7 +1181,6 @@ int main(int argc, char **argv)
 		snprintf(a.caller, sizeof(a.caller), "%s", pwr->pw_name);
 	else
 		snprintf(a.caller, sizeof(a.caller), "uid %u", (unsigned)a.uid);
-	a.helper = a.o.helper ? a.o.helper : HELPER_PATH;
 	openlog("logoff", LOG_PID, LOG_AUTHPRIV);
 	/* One pidfd per process of a session: use the whole hard limit. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -1148,6 +1210,9 @@ int main(int argc, char **argv)
 	}
 	free(err);
 
+	ret = check_helper(&a);
+	if (ret != LO_EXIT_OK)
+		goto out;
 	switch (a.o.mode) {
 	case LO_CLI_LIST:
 		ret = cmd_list(&a);
@@ -1177,9 +1242,11 @@ int main(int argc, char **argv)
 			ret = cmd_logoff(&a, rec);
 		break;
 	}
+out:
 	lo_record_free(rec);
 	lo_registry_close(a.registry);
 	lo_config_free(a.config);
+	free(a.helper_checked);
 	closelog();
 	return ret;
 }

@@ -488,7 +488,7 @@ static int open_safe(int dirfd, const char *name, const char *file, FILE **ret, 
 		*ret_error = lo_strdupf("%s: not a regular file", file);
 		return -EINVAL;
 	}
-	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022))) {
+	if (geteuid() == 0 && !lo_stat_trusted(&st, 0)) {
 		close(fd);
 		*ret_error = lo_strdupf("%s: refusing a config file that is not owned by root or is "
 					"writable by group or others", file);
@@ -668,7 +668,7 @@ int lo_config_load(const char *path, const struct logoff_provider *const *table,
 		struct stat st;
 		/* Whoever can write the directory can add a file to it. */
 		if (fstat(dfd, &st) < 0 ||
-		    (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022)))) {
+		    (geteuid() == 0 && !lo_stat_trusted(&st, 0))) {
 			*ret_error = lo_strdupf("%s: refusing a drop-in directory that is not owned "
 						"by root or is writable by group or others", dpath);
 			r = -EPERM;

@@ -44,6 +44,72 @@ void lo_logv(const struct lo_log *log, int priority, const char *fmt, va_list ap
 /* Log FN for programs: "PREFIX: MSG" on stderr. CTX is the prefix. */
 void lo_log_stderr(void *ctx, int priority, const char *msg);
 
+/* ---------------------------------------------------------- safe text */
+
+/*
+ * The length in bytes (1..4) of the character at S when it may reach a
+ * terminal, a log line or JSON as it is: printable ASCII (0x20..0x7e), or
+ * one UTF-8 sequence of a code point from U+00A0 on (shortest form, not a
+ * surrogate, at most U+10FFFF: RFC 3629). 0 for a control character
+ * (C0 0x00..0x1f and DEL 0x7f; the C1 controls U+0080..U+009F of ECMA-48,
+ * which xterm and others obey, U+009B being CSI, whether encoded as UTF-8
+ * "\xc2\x80".."\xc2\x9f" or as raw 8-bit bytes) and for any byte that
+ * does not start a valid sequence. S is NUL-terminated; a sequence cut
+ * by the NUL is not valid. The one definition of printable text for
+ * lo_text_safe and lo_cli_sanitize.
+ */
+size_t lo_text_char(const char *s);
+
+/*
+ * Copy TEXT into BUF (SIZE bytes, always NUL-terminated when SIZE > 0)
+ * so that it can be shown to an administrator: tab becomes a space, and
+ * every byte of a character lo_text_char refuses (a control character,
+ * C1 included, or a byte that is not valid UTF-8) becomes '?'. Valid
+ * UTF-8 of other characters is kept, so names in any language survive.
+ * The result has as many bytes as TEXT (one '?' per byte replaced),
+ * truncated at a character boundary to fit; BUF may be TEXT (in place).
+ * Used for every string a user or the network can set (file names,
+ * PAM_RHOST, PAM_TTY, users, session names, hook output) on its way to a
+ * log line (lo_logv), logoff(1)'s output and its --json.
+ * Returns the length written.
+ */
+size_t lo_text_safe(char *buf, size_t size, const char *text);
+
+/* ------------------------------------------------------- trusted files */
+
+struct stat;
+
+/*
+ * True when ST (a file's or directory's stat) is owned by root, or by
+ * ALSO when ALSO is not 0, and is not writable by group or others: the
+ * rule for a file root reads or runs on someone's word, as sudo has it
+ * for sudoers and plugins and OpenSSH's safe_path for authorized_keys.
+ * The one check behind lo_config_load's files and drop-in directory (as
+ * root), plugin loading and lo_path_trusted.
+ */
+bool lo_stat_trusted(const struct stat *st, uid_t also);
+
+/*
+ * Check that the regular file PATH (absolute) can be trusted as a
+ * program root runs: its canonical path (realpath(3): no symlink left)
+ * is walked from "/" with O_PATH|O_NOFOLLOW, and the file and every
+ * directory on the way must pass lo_stat_trusted(ALSO), so that nobody
+ * but root (or ALSO) can change or replace the file between the check
+ * and its use, as OpenSSH's safe_path walks the parents. Unlike
+ * safe_path, a directory writable by others is accepted when it has the
+ * sticky bit and its owner passes (/tmp): there only an entry's owner,
+ * the directory's owner or root may rename or remove an entry
+ * (unlink(2), rename(2): EPERM), and the entry on the way must pass
+ * itself. Use the canonical path, never PATH: a symlink on PATH is not
+ * checked and could be changed.
+ * Returns 0 with the canonical path in *RET_PATH (malloc'd), or a
+ * negative errno with a malloc'd message naming the component refused
+ * (PATH is for the caller to name) in *RET_ERROR: -EINVAL (not absolute), -EPERM (a component not
+ * trusted, or not a regular file), -ENOMEM, or the errno of realpath
+ * or openat (-ENOENT, -EACCES, ...).
+ */
+int lo_path_trusted(const char *path, uid_t also, char **ret_path, char **ret_error);
+
 /* -------------------------------------------------------------- config */
 
 #define LO_CONFIG_PATH SYSCONFDIR "/security/logoff.conf"

@@ -6,9 +6,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,11 +30,69 @@ void lo_logv(const struct lo_log *log, int priority, const char *fmt, va_list ap
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	/* One line, no control characters: a logged string (a path, a
 	 * user's value) can never start a line of its own, which the helper's
-	 * reader would take for a priority or protocol line. */
-	for (char *p = buf; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = *p == '\t' ? ' ' : '?';
+	 * reader would take for a priority or protocol line, nor drive the
+	 * terminal of an administrator reading the log (a C1 CSI). */
+	lo_text_safe(buf, sizeof(buf), buf);
 	log->fn(log->ctx, priority, buf);
+}
+
+size_t lo_text_char(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned cp;
+	size_t n;
+
+	if (u[0] >= 0x20 && u[0] < 0x7f)
+		return 1;
+	/* 0xc0, 0xc1 and 0xf5.. never start a sequence (RFC 3629 s. 3);
+	 * 0x80..0xbf only continue one, so a raw C1 byte is refused here. */
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		n = 2, cp = u[0] & 0x1f;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef)
+		n = 3, cp = u[0] & 0x0f;
+	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+		n = 4, cp = u[0] & 0x07;
+	else
+		return 0;
+	/* A NUL is not a continuation byte: never read past the string. */
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (u[i] & 0x3f);
+	}
+	/* C1 controls (below U+00A0), overlong forms, surrogates and code
+	 * points past U+10FFFF. */
+	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+size_t lo_text_safe(char *buf, size_t size, const char *text)
+{
+	size_t r = 0, w = 0;
+
+	if (size == 0)
+		return 0;
+	/* W never passes R (one byte out per byte in), so BUF may be TEXT. */
+	while (text[r]) {
+		size_t n = lo_text_char(text + r);
+
+		if (n == 0) {
+			if (w + 1 >= size)
+				break;
+			buf[w++] = text[r] == '\t' ? ' ' : '?';
+			r++;
+			continue;
+		}
+		if (w + n >= size)
+			break;
+		memmove(buf + w, text + r, n);
+		w += n;
+		r += n;
+	}
+	buf[w] = '\0';
+	return w;
 }
 
 void lo_log(const struct lo_log *log, int priority, const char *fmt, ...)
@@ -87,4 +148,115 @@ int64_t lo_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool lo_stat_trusted(const struct stat *st, uid_t also)
+{
+	if (st->st_mode & 022)
+		return false;
+	return st->st_uid == 0 || (also != 0 && st->st_uid == also);
+}
+
+/* A directory on the way to a trusted file: trusted itself, or sticky
+ * (see lo_path_trusted) with a trusted owner. */
+static bool dir_trusted(const struct stat *st, uid_t also)
+{
+	struct stat owner_only = *st;
+
+	if (!(st->st_mode & S_ISVTX))
+		return lo_stat_trusted(st, also);
+	owner_only.st_mode &= ~(mode_t)022;
+	return lo_stat_trusted(&owner_only, also);
+}
+
+int lo_path_trusted(const char *path, uid_t also, char **ret_path, char **ret_error)
+{
+	char *real = NULL, *walk = NULL, *save = NULL;
+	struct stat st;
+	int fd = -1, ret = -EINVAL;
+
+	*ret_path = NULL;
+	*ret_error = NULL;
+	if (!path || path[0] != '/') {
+		*ret_error = strdup("not an absolute path");
+		goto out;
+	}
+	real = realpath(path, NULL);
+	if (!real) {
+		ret = -errno;
+		*ret_error = strdup(strerror(-ret));
+		goto out;
+	}
+	walk = strdup(real);
+	if (!walk) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		*ret_error = lo_strdupf("/: %s", strerror(-ret));
+		goto out;
+	}
+	if (!dir_trusted(&st, also)) {
+		ret = -EPERM;
+		*ret_error = strdup("directory / is not owned by root or is writable by group or "
+				    "others");
+		goto out;
+	}
+	/* Each component opened below the one checked before it: the walk
+	 * sees the same inodes it checks, and a symlink put in since
+	 * realpath(3) is refused, not followed. */
+	for (char *c = strtok_r(walk, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		/* strtok_r ends C with a NUL where a '/' was: the prefix of
+		 * REAL reached so far is UPTO bytes, as WALK is a copy. */
+		int upto = (int)(c + strlen(c) - walk);
+		bool last = (size_t)upto == strlen(real);
+		int next = openat(fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+		if (next < 0 || fstat(next, &st) < 0) {
+			ret = -errno;
+			if (next >= 0)
+				close(next);
+			*ret_error = lo_strdupf("%.*s: %s", upto, real, strerror(-ret));
+			goto out;
+		}
+		close(fd);
+		fd = next;
+		ret = -EPERM;
+		if (S_ISLNK(st.st_mode)) {
+			*ret_error = lo_strdupf("%.*s became a symlink", upto, real);
+			goto out;
+		}
+		if (!last && !(S_ISDIR(st.st_mode) && dir_trusted(&st, also))) {
+			*ret_error = lo_strdupf("directory %.*s is not owned by %s or is writable "
+						"by group or others", upto, real,
+						also ? "root or the caller" : "root");
+			goto out;
+		}
+		if (last && !S_ISREG(st.st_mode)) {
+			*ret_error = lo_strdupf("%s is not a regular file", real);
+			goto out;
+		}
+		if (last && !lo_stat_trusted(&st, also)) {
+			*ret_error = lo_strdupf("%s is not owned by %s or is writable by group or "
+						"others", real,
+						also ? "root or the caller" : "root");
+			goto out;
+		}
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EPERM;
+		*ret_error = lo_strdupf("%s is not a regular file", real);
+		goto out;
+	}
+	*ret_path = real;
+	real = NULL;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(real);
+	free(walk);
+	return ret;
 }

@@ -29,11 +29,7 @@ static size_t n_handles;
  * or others. */
 static bool safe_owner(const struct stat *st)
 {
-	if (st->st_mode & 022)
-		return false;
-	if (geteuid() == 0)
-		return st->st_uid == 0;
-	return st->st_uid == 0 || st->st_uid == geteuid();
+	return lo_stat_trusted(st, geteuid());
 }
 
 static int load_one(const char *dir, int dfd, const char *name,

@@ -54,8 +54,9 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	exit_is 2 "nobody: logoff --status ../../etc" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$LOGOFF" --config "$T/logoff.conf" --status ../../etc
 	# A valid name of another user's session: denied, and it lives on.
+	# (No --helper: only root may name one, tests/cli/helper_option.sh.)
 	exit_is 3 "nobody: logoff $A_NAME (root's session)" setpriv --reuid=nobody --regid=nogroup \
-		--clear-groups "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$A_NAME"
+		--clear-groups "$LOGOFF" --config "$T/logoff.conf" "$A_NAME"
 	assert_grep "permission denied" "$T/out/last.err"
 	assert_alive "$(cat "$T/out/a.pid")" "session A"
 fi
@@ -124,4 +125,71 @@ assert_gone "$T/reg/sessions/$A"
 for f in x etc/passwd reg-victim/x; do
 	[ "$(cat "$T/$f")" = canary ] && ok "$T/$f intact" || fail "$T/$f changed"
 done
+
+# 4. C1 control characters (U+0080..U+009F; U+009B is CSI, which xterm
+#    obeys as ESC [) in what a user or the network sets: PAM_RHOST,
+#    PAM_TTY, a file name in the session's TMPDIR, a hook's output, as
+#    UTF-8 (\302\233) and as a raw byte (\233). Wherever they reach an
+#    administrator (--list, --json, --status, the helper's log lines that
+#    logoff(1) relays) they are '?', and no 0x9b byte is left; valid UTF-8
+#    (e with acute, \303\251) is kept.
+CSI=$(printf '\302\233') RAW=$(printf '\233') E_ACUTE=$(printf '\303\251')
+no_c1() { # no_c1 FILE DESC: no 0x9b byte (alone or in \302\233), no \302\205
+	n=$(LC_ALL=C grep -c "$RAW\|$(printf '\302\205')" "$1")
+	[ "$n" -eq 0 ] && ok "$2: no C1 byte" || { fail "$2: $n line(s) with a C1 byte:"; od -c "$1" | head -20; }
+}
+hook logoff.d 20-c1 'printf "hook-out %s %s done\n" "$(printf "\302\233")2J" "$(printf "\233")31m"'
+c1_work='touch "$TMPDIR/f'"$CSI"'2J'"$RAW"'x"; echo "tmp=$TMPDIR"'
+if [ "$(id -u)" -eq 0 ]; then
+	# A mount point is left in place by the tmpdir provider and named in
+	# its log line.
+	c1_work="$c1_work"'; mkdir "$TMPDIR/m'"$CSI$RAW"'" && mount -t tmpfs lo-c1 "$TMPDIR/m'"$CSI$RAW"'" && echo mounted'
+fi
+PAM_TEST_RHOST="h${E_ACUTE}te${CSI}2J${RAW}31m.example" PAM_TEST_TTY="pts/9${CSI}" \
+	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" hn "$TEST_USER" \
+	"$c1_work; echo \$\$ > '$T/out/c.pid'; exec sleep 300" > "$T/out/c.env" 2>&1 &
+C_LEADER=$!
+wait_for 10 grep -q '^LOGOFF_SESSION_ID=' "$T/out/c.env" || { fail "session C did not open: $(cat "$T/out/c.env")"; finish; }
+C=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/c.env")
+wait_for 5 test -s "$T/out/c.pid"
+C_TMP=$(sed -n 's/^tmp=//p' "$T/out/c.env")
+ok "session C: $C"
+exit_is 0 "C1: --list" lo --list
+assert_grep "h${E_ACUTE}te??2J?31m.example" "$T/out/last.out"
+no_c1 "$T/out/last.out" "--list"
+exit_is 0 "C1: --list --json" lo --list --json
+no_c1 "$T/out/last.out" "--list --json"
+python3 - "$T/out/last.out" "$C" <<'PY' > "$T/out/c1json.check" 2>&1 && ok "C1: JSON rhost and tty" || fail "C1: JSON: $(cat "$T/out/c1json.check")"
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+s = [x for x in doc["sessions"] if x["id"] == sys.argv[2]][0]
+assert s["rhost"] == "h\u00e9te??2J?31m.example", repr(s["rhost"])
+assert not any(0x80 <= ord(ch) <= 0x9f for v in s.values() if isinstance(v, str) for ch in v), s
+PY
+exit_is 0 "C1: --status" lo --status "$C"
+assert_grep "from h${E_ACUTE}te??2J?31m.example" "$T/out/last.out"
+no_c1 "$T/out/last.out" "--status"
+exit_is 0 "C1: --status --json" lo --status "$C" --json
+no_c1 "$T/out/last.out" "--status --json"
+python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$T/out/last.out" \
+	&& ok "C1: --status --json is JSON" || fail "C1: --status --json: $(cat "$T/out/last.out")"
+# The login manager gone, the sweep runs the chain through logoff-helper
+# and relays its log lines (the hook's output, what tmpdir left).
+kill -KILL "$C_LEADER"
+wait "$C_LEADER" 2>/dev/null
+lo --gc -v > "$T/out/c1gc.out" 2>&1
+no_c1 "$T/out/c1gc.out" "--gc -v (the helper's lines)"
+assert_grep "hook-out ??2J ?31m done" "$T/out/c1gc.out"
+if [ "$(id -u)" -eq 0 ] && grep -q '^mounted' "$T/out/c.env"; then
+	assert_grep "$C_TMP/m???" "$T/out/c1gc.out"
+	# The record stays (failed, the mount left): --status names it safely.
+	lo --status "$C" > "$T/out/c1st.out" 2>&1
+	no_c1 "$T/out/c1st.out" "--status of the failed session"
+	lo --status "$C" --json > "$T/out/c1st.json" 2>&1
+	no_c1 "$T/out/c1st.json" "--status --json of the failed session"
+	umount "$C_TMP/m$CSI$RAW"
+	lo --gc > /dev/null 2>&1
+fi
+kill "$(cat "$T/out/c.pid")" 2>/dev/null
+assert_gone "$T/reg/sessions/$C"
 finish

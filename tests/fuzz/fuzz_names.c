@@ -22,7 +22,12 @@
  *  - a host never starts with '-' (ssh would take it as an option) and
  *    holds no space, quote or control;
  *  - sanitised text has no control character but tab, and "\r\n" pairs,
- *    is valid UTF-8 with no C1 control, and fits its buffer.
+ *    is valid UTF-8 with no C1 control, and fits its buffer;
+ *  - lo_text_safe (log lines, logoff(1)'s output and --json) leaves no
+ *    control character at all (C0, DEL, C1 in UTF-8 or raw) and only
+ *    valid UTF-8, changes nothing but the bytes it replaces by '?' (tab
+ *    by ' '), keeps every character the oracle below calls printable,
+ *    and fits its buffer, also in place.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -160,6 +165,52 @@ static void check_sanitize(const char *s, size_t bufsize)
 	}
 }
 
+/* The oracle's printable character at P: its length, or 0. */
+static size_t printable(const unsigned char *p)
+{
+	return *p >= 0x20 && *p < 0x7f ? 1 : utf8_len(p);
+}
+
+static void check_text_safe(const char *s, size_t bufsize)
+{
+	char buf[600], copy[600];
+	size_t n, len = strlen(s);
+
+	memset(buf, 'X', sizeof(buf));
+	n = lo_text_safe(buf, bufsize, s);
+	if (bufsize == 0) {
+		FUZZ_ASSERT(n == 0 && buf[0] == 'X');
+		return;
+	}
+	FUZZ_ASSERT(n < bufsize && n <= len && buf[n] == '\0' && strlen(buf) == n);
+	FUZZ_ASSERT(buf[bufsize] == 'X');
+	/* Walk input and output together: one byte out per byte in. */
+	for (size_t i = 0; i < n;) {
+		const unsigned char *in = (const unsigned char *)s + i;
+		size_t u = printable(in);
+		if (u > 0) {
+			FUZZ_ASSERT(i + u <= n && memcmp(buf + i, s + i, u) == 0);
+			i += u;
+		} else {
+			FUZZ_ASSERT(buf[i] == (*in == '\t' ? ' ' : '?'));
+			i++;
+		}
+	}
+	/* Stopped only where the next character would not fit. */
+	if (n < len) {
+		size_t u = printable((const unsigned char *)s + n);
+		FUZZ_ASSERT(n + (u ? u : 1) >= bufsize);
+	}
+	for (size_t i = 0; i < n;) {
+		size_t u = printable((const unsigned char *)buf + i);
+		FUZZ_ASSERT(u > 0 || buf[i] == '?');
+		i += u ? u : 1;
+	}
+	/* In place gives the same (S is at most 512 bytes, BUFSIZE < 600). */
+	memcpy(copy, s, len + 1);
+	FUZZ_ASSERT(lo_text_safe(copy, bufsize, copy) == n && strcmp(copy, buf) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
@@ -182,6 +233,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_sanitize(s, 6);
 	check_sanitize(s, size % 64 + 1);
 	check_sanitize(s, 599);
+	check_text_safe(s, 0);
+	check_text_safe(s, 6);
+	check_text_safe(s, size % 64 + 1);
+	check_text_safe(s, 599);
 	free(s);
 	return 0;
 }

@@ -4,7 +4,8 @@
  *
  *   pam_session_test CONFDIR SERVICE USER [COMMAND]
  *
- * PAM_TTY is $PAM_TEST_TTY, or "pts/42" when that is unset. With
+ * PAM_TTY is $PAM_TEST_TTY, or "pts/42" when that is unset; PAM_RHOST
+ * is $PAM_TEST_RHOST, or "192.0.2.7". With
  * $PAM_TEST_CLOSE_AS set to a user name, the process drops to that user
  * (groups, gid, uid: all three ids, as systemd's (sd-pam) does) before it
  * calls pam_close_session.
@@ -62,7 +63,7 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	pam_set_item(pamh, PAM_TTY, getenv("PAM_TEST_TTY") ? getenv("PAM_TEST_TTY") : "pts/42");
-	pam_set_item(pamh, PAM_RHOST, "192.0.2.7");
+	pam_set_item(pamh, PAM_RHOST, getenv("PAM_TEST_RHOST") ? getenv("PAM_TEST_RHOST") : "192.0.2.7");
 	if (getenv("PAM_TEST_PUTENV")) {
 		char *list = strdup(getenv("PAM_TEST_PUTENV")), *save = NULL;
 

@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <syslog.h>
+
 #include "testutil.h"
 #include "cli/cli.h"
 
@@ -218,7 +220,67 @@ START_TEST(test_sanitize)
 	/* Overlong encodings are not UTF-8. */
 	lo_cli_sanitize("\xc0\xaf", b, sizeof(b));
 	ck_assert_str_eq(b, "??");
+	/* A raw C1 byte (CSI, 0x9b) and U+0085 (NEL) in UTF-8 form. */
+	lo_cli_sanitize("a\x9b" "2Jb\xc2\x85" "c", b, sizeof(b));
+	ck_assert_str_eq(b, "a?2Jb??c");
 	ck_assert_uint_lt(lo_cli_sanitize("aaaaaaaaaaaaaaaaaaaa", b, 8), 8);
+}
+END_TEST
+
+/* What reaches a log line, logoff(1)'s output and --json:
+ * lo_text_safe, also behind lo_logv. */
+static char logged[1024];
+
+static void log_to_buffer(void *ctx, int priority, const char *msg)
+{
+	(void)ctx;
+	(void)priority;
+	snprintf(logged, sizeof(logged), "%s", msg);
+}
+
+START_TEST(test_text_safe)
+{
+	char b[128];
+	struct lo_log log = { .fn = log_to_buffer };
+
+	/* C1 controls as UTF-8 (U+0080, U+009B CSI, U+009F): each byte '?'. */
+	ck_assert_uint_eq(lo_text_safe(b, sizeof(b), "a\xc2\x80" "b\xc2\x9b" "31mc\xc2\x9f"), 12);
+	ck_assert_str_eq(b, "a??b??31mc??");
+	/* Raw 8-bit C1 bytes (0x80..0x9f, not part of any UTF-8 sequence),
+	 * other stray continuation bytes, 0xff, an overlong '/', a surrogate
+	 * and a sequence cut by the end. */
+	lo_text_safe(b, sizeof(b), "x\x9b" "31my\x85z\x80\xbf\xff");
+	ck_assert_str_eq(b, "x?31my?z???");
+	lo_text_safe(b, sizeof(b), "\xc0\xaf|\xed\xa0\x80|\xe2\x82");
+	ck_assert_str_eq(b, "??|???|??");
+	/* C0 controls and DEL; tab is a space. */
+	lo_text_safe(b, sizeof(b), "\x1b[2J\r\nx\ty\x7f");
+	ck_assert_str_eq(b, "?[2J??x y?");
+	/* Valid UTF-8 of other characters is kept: U+00A0 (the first after
+	 * C1), Latin, Cyrillic, CJK, an emoji (4 bytes). */
+	lo_text_safe(b, sizeof(b), "\xc2\xa0J\xc3\xbcrgen \xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd "
+				   "\xe7\x94\xb0\xe4\xb8\xad \xf0\x9f\x98\x80");
+	ck_assert_str_eq(b, "\xc2\xa0J\xc3\xbcrgen \xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd "
+			    "\xe7\x94\xb0\xe4\xb8\xad \xf0\x9f\x98\x80");
+	/* Truncated at a character boundary, NUL-terminated. */
+	ck_assert_uint_eq(lo_text_safe(b, 5, "ab\xe2\x82\xac"), 2);
+	ck_assert_str_eq(b, "ab");
+	ck_assert_uint_eq(lo_text_safe(b, 6, "ab\xe2\x82\xac"), 5);
+	ck_assert_uint_eq(lo_text_safe(b, 0, "ab"), 0);
+	/* In place. */
+	snprintf(b, sizeof(b), "%s", "p\xc2\x9bq");
+	lo_text_safe(b, sizeof(b), b);
+	ck_assert_str_eq(b, "p??q");
+	ck_assert_uint_eq(lo_text_char("\xc2\x9f"), 0);
+	ck_assert_uint_eq(lo_text_char("\xc2\xa0"), 2);
+	ck_assert_uint_eq(lo_text_char("\x9b"), 0);
+	ck_assert_uint_eq(lo_text_char(""), 0);
+
+	/* A log line (a file name from a TMPDIR, a PAM_RHOST) goes through it. */
+	lo_log(&log, LOG_ERR, "%s: cannot remove %s", "tmpdir", "/tmp/u/f\xc2\x9b" "2J\x9b\n<3>x");
+	ck_assert_str_eq(logged, "tmpdir: cannot remove /tmp/u/f??2J??<3>x");
+	lo_log(&log, LOG_ERR, "from %s", "h\xc3\xa9te");
+	ck_assert_str_eq(logged, "from h\xc3\xa9te");
 }
 END_TEST
 
@@ -271,6 +333,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_permission_rules);
 	tcase_add_test(tc, test_tty_paths);
 	tcase_add_test(tc, test_sanitize);
+	tcase_add_test(tc, test_text_safe);
 	tcase_add_test(tc, test_shell_quote_and_remote_args);
 	tcase_add_test(tc, test_close_matches);
 	suite_add_tcase(s, tc);
