@@ -70,7 +70,7 @@ assert_gone "$tmp"
 assert_grep "^provider crashy timed-out" "$rec2"
 # Refused: not root, an unknown provider, an unknown session, wrong use.
 setpriv --reuid=65534 --regid=65534 --clear-groups "$LOGOFF" --config "$T/logoff.conf" \
-	--helper "$HELPER" --gc --abandon crashy "$id" > "$T/out/nonroot" 2>&1
+	--gc --abandon crashy "$id" > "$T/out/nonroot" 2>&1
 rc=$?
 [ "$rc" -eq 3 ] && ok "--abandon as non-root: exit 3" || fail "--abandon as non-root: exit $rc: $(cat "$T/out/nonroot")"
 assert_grep "permission denied: --abandon needs root" "$T/out/nonroot"
