@@ -203,8 +203,10 @@ static const char *own_cgroup(struct logoff_support *s)
 	/* Recorded before anything moves in: a record always names a
 	 * populated cgroup of ours, so the sweep never takes it for an
 	 * orphan. */
-	if (s->set_data(s, "cgroup_from", from) < 0 || s->set_data(s, "cgroup_own", "1") < 0 ||
-	    s->set_data(s, "cgroup_id", num) < 0 || s->set_data(s, "cgroup", cg) < 0)
+	/* Three durable writes of the record, each one a cost of every
+	 * login: cgroup_from also marks the cgroup as ours. */
+	if (s->set_data(s, "cgroup_from", from) < 0 || s->set_data(s, "cgroup_id", num) < 0 ||
+	    s->set_data(s, "cgroup", cg) < 0)
 		goto undo;
 	r = lo_cgroup_attach(cg, getpid());
 	if (r < 0) {
@@ -216,7 +218,6 @@ static const char *own_cgroup(struct logoff_support *s)
 undo:
 	s->set_data(s, "cgroup", NULL);
 	s->set_data(s, "cgroup_id", NULL);
-	s->set_data(s, "cgroup_own", NULL);
 	s->set_data(s, "cgroup_from", NULL);
 	lo_cgroup_remove(cg);
 	return none;
@@ -258,7 +259,7 @@ static int processes_logon(struct logoff_support *s, unsigned flags)
 			      s->config(s, "cgroup_pattern"), why ? "; " : "", why ? why : "");
 	else if (strcmp(mode, "cgroup") == 0)
 		s->set_status(s, "match=cgroup: %s%s", s->get_data(s, "cgroup"),
-			      s->get_data(s, "cgroup_own") ? " (own)" : "");
+			      s->get_data(s, "cgroup_from") ? " (own)" : "");
 	else
 		s->set_status(s, "match=%s%s%s", mode, why ? "; " : "", why ? why : "");
 	return 0;
@@ -781,7 +782,7 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 
 		/* Our own cgroup holds only the login manager now: it goes
 		 * back, and the cgroup with it. */
-		if (cg && s->get_data(s, "cgroup_own") && s->privileged) {
+		if (cg && s->get_data(s, "cgroup_from") && s->privileged) {
 			leave_cgroup(getpid(), cg, s->get_data(s, "cgroup_from"),
 				     s->config(s, "cgroup_root"));
 			lo_cgroup_remove(cg);
@@ -830,7 +831,7 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 	/* Our own cgroup: ended by it and removed. Not root (a user's own
 	 * `logoff`): the signals below, within the cgroup, and the sweep
 	 * removes the empty cgroup. */
-	if (m.cgroup && s->get_data(s, "cgroup_own") && s->privileged)
+	if (m.cgroup && s->get_data(s, "cgroup_from") && s->privileged)
 		return end_own_cgroup(s, &m, grace, deadline);
 	if (m.cgroup)
 		cgkilled = cgroup_kill(s, &m);
