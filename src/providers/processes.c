@@ -7,11 +7,16 @@
  *   cgroup those in the session's own cgroup v2 (systemd's session-N.scope,
  *          or one the admin sets up: [processes] cgroup_pattern), and in
  *          the cgroups below it; ended with cgroup.kill when that cannot
- *          hit anything that must survive, else by signals as below;
+ *          hit anything that must survive, else by signals as below.
+ *          Without such a scope (no logind, and systemd not managing the
+ *          tree), one of our own, <cgroup_root>/<id>, made at logon with
+ *          the login manager moved in, and ended by it at logoff
+ *          (end_own_cgroup: leave, keep apart, SIGTERM, grace,
+ *          cgroup.kill, populated 0, rmdir);
  *   audit  those whose audit session id is the one this login created;
  *   user   the user's, but only when the user has no other session in the
  *          registry;
- *   auto   cgroup when the login manager runs in a session cgroup, else
+ *   auto   cgroup when the session has a cgroup (logind's or ours), else
  *          audit when this login created an audit session, else user.
  * Never the calling process or its ancestors (the login manager), never a
  * process of exclude_users, never one running a root-owned program listed
