@@ -52,6 +52,19 @@ printf 'auth required pam_deny.so\naccount required pam_deny.so\nsession require
 chmod 0777 "$T/out"
 TEST_USER=$(id -un)
 
+# Sessions of this test that get a cgroup of their own get it below
+# LO_CGROUP_ROOT, private to the test: the sweep of one test's registry
+# must never see another test's session cgroups as orphans. Roots of
+# tests that are gone (an empty lo-test-PID) are removed here.
+LO_CGROUP_ROOT="/lo-test-$$"
+LO_CG_MNT=$(awk '$9 == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo)
+if [ -n "$LO_CG_MNT" ] && [ "$(id -u)" -eq 0 ]; then
+	for d in "$LO_CG_MNT"/lo-test-*; do
+		[ -d "$d" ] || continue
+		kill -0 "${d##*-}" 2>/dev/null || rmdir "$d" 2>/dev/null
+	done
+fi
+
 # write_conf [EXTRA-INI...]: a logoff.conf with everything inside $T.
 write_conf() {
 	cat > "$T/logoff.conf" <<CONF
@@ -70,6 +83,7 @@ run_as = ${LO_RUN_AS:-root}
 [processes]
 match = ${LO_MATCH:-audit}
 grace = 2
+cgroup_root = $LO_CGROUP_ROOT
 CONF
 	for extra in "$@"; do printf '%s\n' "$extra" >> "$T/logoff.conf"; done
 	chmod 0644 "$T/logoff.conf"

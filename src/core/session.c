@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "cgroup.h"
 #include "providers/providers.h"
 
 /* SIGTERM to SIGKILL for a helper past [logoff] timeout: close_session
@@ -350,6 +351,35 @@ bool lo_gc_due(struct lo_registry *registry, unsigned interval)
 	return due;
 }
 
+/* lo_cgroup_sweep's HAS_RECORD: a record it cannot read counts. */
+static bool has_record(void *rctx, const char *id)
+{
+	const struct lo_ctx *ctx = rctx;
+	struct lo_record *rec = NULL;
+	int r = lo_record_read(ctx->registry, id, &rec, NULL);
+
+	lo_record_free(rec);
+	return r != -ENOENT;
+}
+
+/* Session cgroups of the processes provider that no record names: a
+ * record lost, or a removal that failed. Nothing of ours is left behind. */
+static void sweep_cgroups(const struct lo_ctx *ctx)
+{
+	const char *root;
+	bool listed = false;
+	int r;
+
+	for (size_t i = 0; i < ctx->config->n_providers; i++)
+		listed |= strcmp(ctx->config->providers[i], "processes") == 0;
+	root = lo_config_value(ctx->config, "processes", "cgroup_root");
+	if (!listed || !ctx->privileged || !root)
+		return;
+	r = lo_cgroup_sweep(root, has_record, (void *)ctx, &ctx->log);
+	if (r < 0 && r != -ENOENT)
+		lo_log(&ctx->log, LOG_WARNING, "sweep: cgroup_root %s: %s", root, strerror(-r));
+}
+
 int lo_sweep(const struct lo_ctx *ctx, const struct lo_helper_call *proto,
 	     void (*report)(void *rctx, const struct lo_record *rec, const char *why, int result),
 	     void *rctx, unsigned *ret_swept, unsigned *ret_failed)
@@ -426,6 +456,9 @@ int lo_sweep(const struct lo_ctx *ctx, const struct lo_helper_call *proto,
 		lo_record_free(rec);
 	}
 	lo_strv_free(ids, n);
+	/* After the records: a session logged off just now has removed its
+	 * cgroup, and one whose logoff failed keeps its record. */
+	sweep_cgroups(ctx);
 	*ret_swept = swept;
 	*ret_failed = failed;
 	return 0;

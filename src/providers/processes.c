@@ -7,11 +7,16 @@
  *   cgroup those in the session's own cgroup v2 (systemd's session-N.scope,
  *          or one the admin sets up: [processes] cgroup_pattern), and in
  *          the cgroups below it; ended with cgroup.kill when that cannot
- *          hit anything that must survive, else by signals as below;
+ *          hit anything that must survive, else by signals as below.
+ *          Without such a scope (no logind, and systemd not managing the
+ *          tree), one of our own, <cgroup_root>/<id>, made at logon with
+ *          the login manager moved in, and ended by it at logoff
+ *          (end_own_cgroup: leave, keep apart, SIGTERM, grace,
+ *          cgroup.kill, populated 0, rmdir);
  *   audit  those whose audit session id is the one this login created;
  *   user   the user's, but only when the user has no other session in the
  *          registry;
- *   auto   cgroup when the login manager runs in a session cgroup, else
+ *   auto   cgroup when the session has a cgroup (logind's or ours), else
  *          audit when this login created an audit session, else user.
  * Never the calling process or its ancestors (the login manager), never a
  * process of exclude_users, never one running a root-owned program listed
@@ -42,6 +47,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/cgroup.h"
 #include "providers/providers.h"
 
 static const char *const match_choices[] = { "auto", "cgroup", "audit", "user", NULL };
@@ -51,6 +57,9 @@ static const struct logoff_config_key keys[] = {
 	/* The last component of the login manager's cgroup must match this
 	 * (fnmatch) for the session to have a cgroup of its own. */
 	{ "cgroup_pattern", LOGOFF_CONFIG_STRING, "session-*.scope", NULL },
+	/* Where sessions get a cgroup of their own (no logind), relative to
+	 * the top of the cgroup v2 hierarchy. */
+	{ "cgroup_root", LOGOFF_CONFIG_STRING, "/logoff", NULL },
 	{ "grace", LOGOFF_CONFIG_SECONDS, "5", NULL },
 	{ "exclude_users", LOGOFF_CONFIG_LIST, "root", NULL },
 	{ "keep_commands", LOGOFF_CONFIG_LIST, "", NULL },	/* program names or paths */
@@ -87,81 +96,22 @@ struct victims {
 	size_t n, cap;
 };
 
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
-
-/* The cgroup v2 path of PID ("/user.slice/.../session-3.scope"), from the
- * "0::" line of /proc/PID/cgroup, into BUF. -ENOENT without one. */
+/* The cgroup v2 path of PID, into BUF: lo_cgroup_of. */
 static int cgroup_of(pid_t pid, char *buf, size_t size)
 {
-	char path[64], line[PATH_MAX + 8];
-	int r = -ENOENT;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strcspn(line, "\n");
-		line[len] = '\0';
-		if (strncmp(line, "0::/", 4) == 0 && len - 3 < size) {
-			strcpy(buf, line + 3);
-			r = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
+	return lo_cgroup_of(pid, buf, size);
 }
 
-/* Where the cgroup v2 root is mounted (a cgroup2 mount of root "/"). */
-static int cgroup2_mount(char *buf, size_t size)
-{
-	char line[4096];
-	int r = -ENOENT;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		/* id parent major:minor root mountpoint opts... - fstype src opts */
-		char root[PATH_MAX], mnt[PATH_MAX], fstype[64];
-		const char *dash = strstr(line, " - ");
-
-		if (!dash || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
-		    sscanf(dash + 3, "%63s", fstype) != 1)
-			continue;
-		if (strcmp(fstype, "cgroup2") == 0 && strcmp(root, "/") == 0 && strlen(mnt) < size &&
-		    !strchr(mnt, '\\')) {
-			strcpy(buf, mnt);
-			r = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
-}
-
-/* At logon: the session's own cgroup, when the login manager runs in
- * one whose name matches cgroup_pattern; kept in the record. */
-/* The identity of cgroup CG (relative to the v2 root): the inode of its
- * directory, which cgroupfs never gives another cgroup while the system
- * runs. 0 when it cannot be read. */
+/* The identity of cgroup CG (relative to the v2 root): its cgroup id
+ * (lo_cgroup_id), which the kernel never gives another cgroup while the
+ * system runs. 0 when it cannot be read. */
 static unsigned long long cgroup_id(const char *cg)
 {
-	char root[PATH_MAX], path[PATH_MAX * 2];
-	struct stat st;
-	struct statfs sf;
+	uint64_t id = 0;
 
-	if (cgroup2_mount(root, sizeof(root)) < 0)
+	if (!cg || lo_cgroup_id(cg, &id) < 0)
 		return 0;
-	snprintf(path, sizeof(path), "%s%s", root, cg);
-	if (statfs(path, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC ||
-	    lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return 0;
-	return (unsigned long long)st.st_ino;
+	return (unsigned long long)id;
 }
 
 /*
@@ -194,6 +144,96 @@ static void find_session_cgroup(struct logoff_support *s)
 		s->set_data(s, "cgroup", cg);
 }
 
+/* True for a session id that may name a cgroup of ours: the audit
+ * session id (digits) or a registry id ("r" and digits), so a session
+ * cgroup never looks like "kept-N" or an interface file. */
+static bool cgroup_name_valid(const char *id)
+{
+	const char *p = id[0] == 'r' ? id + 1 : id;
+
+	if (!*p || strlen(id) > 16)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/*
+ * At logon, where no session cgroup of logind holds the login manager:
+ * a cgroup of the session's own, <cgroup_root>/<id>, and the calling
+ * process (the login manager's session process: sshd's monitor, su,
+ * login) moved into it before the user's shell is forked, so everything
+ * the session starts is born inside it. The caller of su (getppid()) is
+ * never moved. When the login manager already runs in a session cgroup
+ * of ours (su inside such a session), the new one is made below it, so
+ * the outer session's logoff ends the inner one as well.
+ * Not where systemd manages the tree (/run/systemd/system): systemd is
+ * the single writer of its cgroup tree, and cgroups made or processes
+ * moved behind its back break its accounting (systemd's "Control Group
+ * APIs and Delegation"). Returns a reason to show when no writable cgroup
+ * v2 exists, NULL otherwise.
+ */
+static const char *own_cgroup(struct logoff_support *s)
+{
+	static const char none[] = "no writable cgroup v2: processes found by audit session or user";
+	const char *root = s->config(s, "cgroup_root"), *id = s->identity->session_id;
+	char from[LO_CGROUP_PATH_MAX], cg[LO_CGROUP_PATH_MAX], num[32];
+	const char *parent = root;
+	uint64_t ino = 0;
+	int r;
+
+	if (s->rollback || !s->privileged || access("/run/systemd/system", F_OK) == 0)
+		return NULL;
+	if (!root || !lo_cgroup_path_valid(root) || !cgroup_name_valid(id)) {
+		s->log(s, LOG_WARNING, "cgroup_root %s or session id %s cannot name a cgroup",
+		       root ? root : "(none)", id);
+		return none;
+	}
+	if (lo_cgroup_of(getpid(), from, sizeof(from)) < 0)
+		return none;
+	if (lo_cgroup_below(from, root) && strcmp(from, root) != 0 &&
+	    strncmp(from + strlen(root), "/kept-", 6) != 0)
+		parent = from;
+	if ((size_t)snprintf(cg, sizeof(cg), "%s/%s", parent, id) >= sizeof(cg) ||
+	    !lo_cgroup_path_valid(cg))
+		return none;
+	r = lo_cgroup_create(cg, &ino);
+	if (r < 0) {
+		s->log(s, r == -EEXIST ? LOG_ERR : LOG_DEBUG, "cannot create cgroup %s: %s", cg,
+		       strerror(-r));
+		return none;
+	}
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)ino);
+	/* Recorded before anything moves in: a record always names a
+	 * populated cgroup of ours, so the sweep never takes it for an
+	 * orphan. */
+	/* Three durable writes of the record, each one a cost of every
+	 * login: cgroup_from also marks the cgroup as ours. */
+	if (s->set_data(s, "cgroup_from", from) < 0 || s->set_data(s, "cgroup_id", num) < 0 ||
+	    s->set_data(s, "cgroup", cg) < 0)
+		goto undo;
+	r = lo_cgroup_attach(cg, getpid());
+	if (r < 0) {
+		s->log(s, LOG_WARNING, "cannot move %d into cgroup %s: %s", (int)getpid(), cg,
+		       strerror(-r));
+		goto undo;
+	}
+	return NULL;
+undo:
+	s->set_data(s, "cgroup", NULL);
+	s->set_data(s, "cgroup_id", NULL);
+	s->set_data(s, "cgroup_from", NULL);
+	lo_cgroup_remove(cg);
+	return none;
+}
+
+/*
+ * match=auto: the session's cgroup when it has one (logind's scope, or
+ * one of our own), so under su, runuser and sudo only what the session
+ * started ends; else audit when this login created an audit session,
+ * else user.
+ */
 static const char *mode_of(struct logoff_support *s)
 {
 	const char *m = s->config(s, "match");
@@ -206,21 +246,27 @@ static const char *mode_of(struct logoff_support *s)
 
 static int processes_logon(struct logoff_support *s, unsigned flags)
 {
-	const char *mode;
+	const char *mode, *match = s->config(s, "match"), *why = NULL;
 
 	find_session_cgroup(s);
+	/* match=audit and match=user are an admin's choice of search: no
+	 * cgroup is made for them. */
+	if (!s->get_data(s, "cgroup") &&
+	    (strcmp(match, "auto") == 0 || strcmp(match, "cgroup") == 0))
+		why = own_cgroup(s);
 	mode = mode_of(s);
 	if (strcmp(mode, "audit") == 0 && !s->identity->audit_session)
 		s->set_status(s, "match=audit, but this login created no audit session "
 			      "(pam_loginuid): nothing will be ended");
 	else if (strcmp(mode, "cgroup") == 0 && !s->get_data(s, "cgroup"))
 		s->set_status(s, "match=cgroup, but the login manager runs in no session cgroup "
-			      "(cgroup_pattern %s): nothing will be ended",
-			      s->config(s, "cgroup_pattern"));
+			      "(cgroup_pattern %s)%s%s: nothing will be ended",
+			      s->config(s, "cgroup_pattern"), why ? "; " : "", why ? why : "");
 	else if (strcmp(mode, "cgroup") == 0)
-		s->set_status(s, "match=cgroup: %s", s->get_data(s, "cgroup"));
+		s->set_status(s, "match=cgroup: %s%s", s->get_data(s, "cgroup"),
+			      s->get_data(s, "cgroup_from") ? " (own)" : "");
 	else
-		s->set_status(s, "match=%s", mode);
+		s->set_status(s, "match=%s%s%s", mode, why ? "; " : "", why ? why : "");
 	return 0;
 }
 
@@ -526,52 +572,193 @@ static bool in_cgroup(const struct matcher *m, pid_t pid)
  */
 static unsigned cgroup_kill(struct logoff_support *s, struct matcher *m)
 {
-	char root[PATH_MAX], path[PATH_MAX * 2];
-	struct statfs sf;
-	unsigned n = 0;
-	DIR *d;
-	int fd;
-	struct dirent *de;
+	pid_t *pids = NULL;
+	size_t n = 0;
+	unsigned count = 0;
 
-	if (cgroup2_mount(root, sizeof(root)) < 0)
+	if (lo_cgroup_procs(m->cgroup, &pids, &n) < 0)
 		return 0;
-	snprintf(path, sizeof(path), "%s%s/cgroup.kill", root, m->cgroup);
-	if (access(path, W_OK) < 0 || !(d = opendir("/proc")))
-		return 0;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
+	for (size_t k = 0; k < n; k++) {
+		pid_t pid = pids[k];
 		uid_t uid;
 		bool blocks = false;
 
-		if (*end || pid <= 1 || !in_cgroup(m, (pid_t)pid))
-			continue;
 		for (size_t i = 0; i < m->n_ancestors; i++)
 			blocks |= m->ancestors[i] == pid;
-		if (lo_proc_info((pid_t)pid, NULL, &uid, NULL, NULL, NULL) == 0)
+		if (lo_proc_info(pid, NULL, &uid, NULL, NULL, NULL) == 0)
 			for (size_t i = 0; i < m->n_excluded; i++)
 				blocks |= m->excluded[i] == uid;
-		blocks |= kept(m, (pid_t)pid);
+		blocks |= kept(m, pid);
 		if (blocks) {
-			closedir(d);
+			free(pids);
 			return 0;
 		}
-		n++;
+		count++;
 	}
-	closedir(d);
-	if (n == 0)
+	free(pids);
+	if (count == 0 || lo_cgroup_kill(m->cgroup) < 0)
 		return 0;
-	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	/* The path came from the record: write only into a cgroup2 file. */
-	if (fstatfs(fd, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC || write(fd, "1", 1) != 1) {
-		close(fd);
-		return 0;
+	s->log(s, LOG_DEBUG, "cgroup.kill: %s (%u processes)", m->cgroup, count);
+	return count;
+}
+
+/* Move PID out of session cgroup CG: back to FROM (where the login
+ * manager was at logon), else to the parent of cgroup_root ROOT, else to
+ * the top. FROM may be gone, or refuse processes by the no-internal-
+ * process rule (-EBUSY, controllers enabled there since). */
+static int leave_cgroup(pid_t pid, const char *cg, const char *from, const char *root)
+{
+	char up[LO_CGROUP_PATH_MAX];
+	const char *slash = root ? strrchr(root, '/') : NULL;
+	int r = -ENOENT;
+
+	if (from && (strcmp(from, "/") == 0 || lo_cgroup_path_valid(from)) &&
+	    !lo_cgroup_below(from, cg)) {
+		r = lo_cgroup_attach(from, pid);
+		if (r == 0 || r == -ESRCH)
+			return r;
 	}
-	close(fd);
-	s->log(s, LOG_DEBUG, "cgroup.kill: %s%s (%u processes)", root, m->cgroup, n);
-	return n;
+	if (slash && slash != root && (size_t)(slash - root) < sizeof(up)) {
+		memcpy(up, root, (size_t)(slash - root));
+		up[slash - root] = '\0';
+		if (!lo_cgroup_below(up, cg)) {
+			r = lo_cgroup_attach(up, pid);
+			if (r == 0 || r == -ESRCH)
+				return r;
+		}
+	}
+	return lo_cgroup_attach("/", pid);
+}
+
+/* "PID (comm) ..." of what is left in CG, into BUF, control characters
+ * replaced: comm is the user's to set. */
+static void survivors(const char *cg, char *buf, size_t size)
+{
+	pid_t *pids = NULL;
+	size_t n = 0, used = 0;
+
+	buf[0] = '\0';
+	if (lo_cgroup_procs(cg, &pids, &n) < 0)
+		return;
+	for (size_t i = 0; i < n && used + 1 < size; i++) {
+		char comm[16] = "?";
+		int w;
+
+		lo_proc_info(pids[i], NULL, NULL, NULL, NULL, comm);
+		for (char *c = comm; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				*c = '?';
+		w = snprintf(buf + used, size - used, "%s%d (%s)", used ? ", " : "", (int)pids[i],
+			     comm);
+		if (w < 0 || (size_t)w >= size - used)
+			break;
+		used += (size_t)w;
+	}
+	free(pids);
+}
+
+/*
+ * The session's own cgroup M->cgroup (made at logon): the processes that
+ * run this logoff (ourselves, the closer or helper, the login manager
+ * that called close_session) leave it first; processes of exclude_users
+ * and kept ones move to <cgroup_root>/kept-<id>, where no logoff of
+ * pam_logoff ends them; then every process left gets SIGTERM and
+ * SIGCONT, GRACE seconds (or until DEADLINE) to exit, cgroup.kill, and the
+ * cgroup is removed. Success only once the cgroup is empty and gone.
+ */
+static int end_own_cgroup(struct logoff_support *s, struct matcher *m, unsigned grace,
+			  int64_t deadline)
+{
+	const char *cg = m->cgroup, *from = s->get_data(s, "cgroup_from");
+	const char *root = s->config(s, "cgroup_root");
+	char keptcg[LO_CGROUP_PATH_MAX], left[200];
+	pid_t *pids = NULL;
+	size_t n = 0;
+	unsigned termed = 0, moved = 0;
+	bool killed = false, have_kept = false;
+	int64_t until;
+	int r;
+
+	for (size_t i = 0; i < m->n_ancestors; i++)
+		if (in_cgroup(m, m->ancestors[i])) {
+			r = leave_cgroup(m->ancestors[i], cg, from, root);
+			if (r < 0 && r != -ESRCH) {
+				s->set_status(s, "match=cgroup: cannot move %d out of %s: %s; nothing "
+					      "ended", (int)m->ancestors[i], cg, strerror(-r));
+				return r;
+			}
+		}
+	r = lo_cgroup_procs(cg, &pids, &n);
+	if (r < 0) {
+		s->set_status(s, "match=cgroup: cannot list %s: %s", cg, strerror(-r));
+		return r;
+	}
+	snprintf(keptcg, sizeof(keptcg), "%s/kept-%s", root, s->identity->session_id);
+	for (size_t i = 0; i < n; i++) {
+		struct lo_proc_handle h;
+		bool keep = m->exclude_error;
+		uid_t uid;
+
+		if (lo_proc_info(pids[i], NULL, &uid, NULL, NULL, NULL) < 0)
+			continue;
+		for (size_t k = 0; k < m->n_excluded; k++)
+			keep |= m->excluded[k] == uid;
+		if (keep || kept(m, pids[i])) {
+			uint64_t ino;
+
+			if (!have_kept) {
+				int e = lo_cgroup_create(keptcg, &ino);
+				have_kept = e == 0 || e == -EEXIST;
+			}
+			if (have_kept && lo_cgroup_attach(keptcg, pids[i]) == 0)
+				moved++;
+			continue;
+		}
+		if (lo_proc_handle_open(pids[i], &h) < 0)
+			continue;
+		/* Checked once the handle pins it: still in the session. */
+		if (in_cgroup(m, pids[i])) {
+			lo_proc_handle_signal(&h, SIGTERM);
+			lo_proc_handle_signal(&h, SIGCONT);
+			termed++;
+		}
+		lo_proc_handle_close(&h);
+	}
+	free(pids);
+	until = lo_now_ms() + (int64_t)grace * 1000;
+	if (deadline && deadline < until)
+		until = deadline;
+	r = lo_cgroup_wait_empty(cg, until);
+	if (r == -ETIMEDOUT) {
+		killed = true;
+		r = lo_cgroup_kill(cg);
+		until = lo_now_ms() + KILL_WAIT_MS;
+		if (deadline && deadline + DEADLINE_KILL_WAIT_MS < until)
+			until = deadline + DEADLINE_KILL_WAIT_MS;
+		if (r == 0)
+			r = lo_cgroup_wait_empty(cg, until);
+	}
+	if (r < 0) {
+		survivors(cg, left, sizeof(left));
+		s->set_status(s, "match=cgroup: %s still holds %s after cgroup.kill (%s)", cg,
+			      *left ? left : "processes", strerror(-r));
+		return -EBUSY;
+	}
+	r = lo_cgroup_remove(cg);
+	if (r < 0) {
+		s->set_status(s, "match=cgroup: %s is empty but cannot be removed: %s", cg,
+			      strerror(-r));
+		return r;
+	}
+	/* An empty kept cgroup (its processes exited during the grace) is
+	 * removed now; a populated one stays for the sweep. */
+	if (have_kept && lo_cgroup_populated(keptcg) == 0)
+		lo_cgroup_remove(keptcg);
+	s->set_status(s, "match=cgroup: ended %s (%u process%s sent SIGTERM%s)%s%s", cg, termed,
+		      termed == 1 ? "" : "es", killed ? ", then cgroup.kill" : "",
+		      moved ? ", kept apart in " : "", moved ? keptcg : "");
+	s->log(s, LOG_DEBUG, "cgroup %s ended and removed; %u kept in %s", cg, moved, keptcg);
+	return 0;
 }
 
 static int processes_logoff(struct logoff_support *s, unsigned flags)
@@ -596,6 +783,15 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		/* open_session is being undone: the session never ran
 		 * anything, and what runs under the user's uid now belongs
 		 * to other logins. */
+		const char *cg = s->get_data(s, "cgroup");
+
+		/* Our own cgroup holds only the login manager now: it goes
+		 * back, and the cgroup with it. */
+		if (cg && s->get_data(s, "cgroup_from") && s->privileged) {
+			leave_cgroup(getpid(), cg, s->get_data(s, "cgroup_from"),
+				     s->config(s, "cgroup_root"));
+			lo_cgroup_remove(cg);
+		}
 		s->set_status(s, "rollback: nothing to end");
 		return 0;
 	}
@@ -637,6 +833,11 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		s->set_status(s, "exclude_users has too many entries: nothing ended");
 		return -E2BIG;
 	}
+	/* Our own cgroup: ended by it and removed. Not root (a user's own
+	 * `logoff`): the signals below, within the cgroup, and the sweep
+	 * removes the empty cgroup. */
+	if (m.cgroup && s->get_data(s, "cgroup_from") && s->privileged)
+		return end_own_cgroup(s, &m, grace, deadline);
 	if (m.cgroup)
 		cgkilled = cgroup_kill(s, &m);
 	if (user) {

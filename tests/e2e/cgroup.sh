@@ -75,8 +75,9 @@ assert_alive "$outside" "same user's process outside the cgroup"
 assert_gone "$T/reg/sessions/$s2"
 kill "$outside"
 
-# 3. match = auto picks the cgroup inside a session scope, and falls back
-# outside one (for a throwaway user, with root excluded again).
+# 3. match = auto picks the cgroup inside a session scope, and outside
+# one (no logind here) a cgroup of the session's own under cgroup_root
+# (for a throwaway user, with root excluded again).
 LO_MATCH=auto LO_PROVIDERS=processes write_conf
 make_user
 trap cleanup EXIT
@@ -85,13 +86,14 @@ wait "$LEADER"
 assert_grep "match=cgroup: /.*session-lo$$.scope" "$T/out/s3"
 "$top_builddir/tests/pam/pam_session_test" "$T/pam.d" lt "$E2E_USER" \
 	"'$LOGOFF' --config '$T/logoff.conf' --status \$LOGOFF_SESSION_ID" > "$T/out/s4" 2>&1
-assert_grep "processes .*logged-on *match=user" "$T/out/s4"
+assert_grep "processes .*logged-on *match=cgroup: $LO_CGROUP_ROOT/r[0-9]* (own)" "$T/out/s4"
 
 # 4. su or sudo inside a login: the login manager's parent runs in the
-# same scope, which is the caller's, not this login's: never taken.
+# same scope, which is the caller's, not this login's: never taken; the
+# session gets a cgroup of its own instead.
 sh -c 'echo $$ > "$1/cgroup.procs" && shift && "$@"' sh "$scope" \
 	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" lt "$E2E_USER" \
 	"'$LOGOFF' --config '$T/logoff.conf' --status \$LOGOFF_SESSION_ID" > "$T/out/s5" 2>&1
-assert_grep "processes .*logged-on *match=user" "$T/out/s5"
-assert_no_grep "match=cgroup" "$T/out/s5"
+assert_grep "processes .*logged-on *match=cgroup: $LO_CGROUP_ROOT/r[0-9]* (own)" "$T/out/s5"
+assert_no_grep "session-lo$$.scope" "$T/out/s5"
 finish
