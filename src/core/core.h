@@ -54,7 +54,11 @@ void lo_log_stderr(void *ctx, int priority, const char *msg);
  * (C0 0x00..0x1f and DEL 0x7f; the C1 controls U+0080..U+009F of ECMA-48,
  * which xterm and others obey, U+009B being CSI, whether encoded as UTF-8
  * "\xc2\x80".."\xc2\x9f" or as raw 8-bit bytes) and for any byte that
- * does not start a valid sequence. S is NUL-terminated; a sequence cut
+ * does not start a valid sequence; also 0 for the invisible format
+ * characters that reorder or hide text (U+061C, U+200B..U+200F,
+ * U+2028..U+202E, U+2060..U+2069, U+FEFF: UAX #9's bidirectional
+ * controls, the zero-width ones, line and paragraph separators).
+ * S is NUL-terminated; a sequence cut
  * by the NUL is not valid. The one definition of printable text for
  * lo_text_safe and lo_cli_sanitize.
  */

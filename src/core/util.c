@@ -65,6 +65,14 @@ size_t lo_text_char(const char *s)
 	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	/* Invisible format characters that reorder or hide what an admin
+	 * reads ("Trojan Source", CVE-2021-42574): the bidirectional
+	 * embeddings, overrides and isolates, the zero-width ones, the
+	 * line and paragraph separators, the Arabic letter mark and the
+	 * byte order mark (Unicode's Cf and Zl/Zp classes, UAX #9). */
+	if (cp == 0x61c || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff)
+		return 0;
 	return n;
 }
 

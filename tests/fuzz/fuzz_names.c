@@ -118,7 +118,9 @@ static void check_host(const char *s)
 }
 
 /* Length of the UTF-8 sequence at S if it is one (a code point of at
- * least U+00A0, shortest form, not a surrogate), else 0. */
+ * least U+00A0, shortest form, not a surrogate, not a bidirectional or
+ * invisible format character), else 0. Written out case by case, not
+ * as lo_text_char's ranges, so the two check each other. */
 static size_t utf8_len(const unsigned char *s)
 {
 	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
@@ -134,6 +136,14 @@ static size_t utf8_len(const unsigned char *s)
 	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	/* Format characters that reorder or hide text (UAX #9). */
+	switch (cp) {
+	case 0x61c: case 0x200b: case 0x200c: case 0x200d: case 0x200e: case 0x200f:
+	case 0x2028: case 0x2029: case 0x202a: case 0x202b: case 0x202c: case 0x202d:
+	case 0x202e: case 0x2060: case 0x2061: case 0x2062: case 0x2063: case 0x2064:
+	case 0x2065: case 0x2066: case 0x2067: case 0x2068: case 0x2069: case 0xfeff:
+		return 0;
+	}
 	return n;
 }
 

@@ -66,7 +66,7 @@ static void assert_sane(const struct lo_record *r)
 	for (size_t i = 0; i < r->n_status; i++) {
 		FUZZ_ASSERT(r->status[i].name && r->status[i].name[0]);
 		FUZZ_ASSERT(r->status[i].state >= LO_PROVIDER_PENDING &&
-			    r->status[i].state <= LO_PROVIDER_TIMED_OUT);
+			    r->status[i].state <= LO_PROVIDER_ABANDONED);
 		FUZZ_ASSERT(r->status[i].result <= 0);
 		FUZZ_ASSERT(strlen(r->status[i].message) < sizeof(r->status[i].message));
 	}

@@ -271,6 +271,11 @@ START_TEST(test_text_safe)
 	snprintf(b, sizeof(b), "%s", "p\xc2\x9bq");
 	lo_text_safe(b, sizeof(b), b);
 	ck_assert_str_eq(b, "p??q");
+	/* Trojan Source: U+202E (RLO) and U+2066 (LRI) reorder what is
+	 * shown, U+200B hides a character, U+FEFF too; U+2030 (per mille)
+	 * just after the range is text. */
+	lo_text_safe(b, sizeof(b), "a\xe2\x80\xae" "b\xe2\x81\xa6" "c\xe2\x80\x8b" "d\xef\xbb\xbf" "e\xe2\x80\xb0");
+	ck_assert_str_eq(b, "a???b???c???d???e\xe2\x80\xb0");
 	ck_assert_uint_eq(lo_text_char("\xc2\x9f"), 0);
 	ck_assert_uint_eq(lo_text_char("\xc2\xa0"), 2);
 	ck_assert_uint_eq(lo_text_char("\x9b"), 0);
