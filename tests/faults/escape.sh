@@ -351,10 +351,13 @@ n=0; while [ ! -e $c/go ] && [ \$n -lt 600 ]; do sleep 0.05; n=\$((n+1)); done"
 	kill_user || fail "$name: the user's processes could not be ended after the case"
 }
 
+# selected LM MATCH ESCAPE: in LO_ESCAPE_CASES (patterns, never file names).
 selected() {
+	set -f
 	for _p in $CASES; do
-		case "$1:$2:$3" in $_p) return 0 ;; esac
+		case "$1:$2:$3" in $_p) set +f; return 0 ;; esac
 	done
+	set +f
 	return 1
 }
 
@@ -367,6 +370,7 @@ for lm in su sshd; do
 		done
 	done
 done
+[ -s "$SUMMARY" ] || fail "no case matches LO_ESCAPE_CASES='$CASES'"
 echo "--- summary ($(( $(date +%s) - start )) s):"
 cat "$SUMMARY"
 finish
