@@ -7,13 +7,19 @@
 # The escapes (tests/faults/escapee.c, one mode each):
 #   chain         forks and lets its parent exit, over and over
 #   zombie        main thread pthread_exit()s while a thread runs (leader Z)
-#   setsid        on SIGTERM forks a child that calls setsid()
-#   pgrp          on SIGTERM: a new session and a new process group
+#   setsid        on SIGTERM forks a child that calls setsid(); the child
+#                 keeps the handler, so it does so again on every SIGTERM
+#   pgrp          the same, into a new session and a new process group
 #   setsid_sleep  control: a plain `setsid sleep 1000 &`
 #   nohup_sleep   control: a plain `nohup sleep 1000 &`
 #   bomb          a fork bomb held by `ulimit -u 500` (set in a subshell of
 #                 the user's shell before it starts): all gone within
 #                 grace + 2 s of the logoff's start
+#
+# match = audit under su: su-l's stack has pam_loginuid then, as an admin
+# who chooses audit would set it up (su makes no audit session without
+# it); sshd's stack always has it, so auto means audit there and user
+# under su. [processes] grace = 2 (write_conf), [logoff] timeout = 10.
 #
 # One session per login manager, match and escape. The user's command
 # starts the escape, waits until it is armed (DIR/ready), then waits for
@@ -38,6 +44,8 @@
 #     escapee run by root beside the test (same program, same period)
 #     beating HB_BEATS more times, and reads it again: a live escapee,
 #     even one hidden from 1 and 2, would have changed it meanwhile.
+# Before survivors are named they are all stopped at once (kill -STOP -1
+# as the user): a chain moves to a new pid faster than /proc is read.
 # Where something survives, the logoff must not have reported success:
 # the record is kept, `logoff --status ID` shows the processes provider
 # failed, naming a surviving pid. Where nothing survives the record is
@@ -51,7 +59,9 @@
 # the user removed.
 #
 # LO_ESCAPE_CASES: space-separated shell patterns over LM:MATCH:ESCAPE
-# (e.g. 'su:user:* sshd:*:chain') to run a subset; default all.
+# (e.g. 'su:user:* sshd:*:chain') to run a subset; default all (56
+# sessions, about 90 s on two cores). `make check ESCAPE_TESTS=` leaves
+# the test out of a run (Makefile.am).
 . "${top_srcdir:-.}/tests/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (su, sshd, a throwaway user)"
@@ -86,9 +96,11 @@ mkdir -p "$T/bin" "$T/c" "$T/reg"
 cp "$ESCAPEE" "$T/bin/escapee"
 chmod 0755 "$T/bin" "$T/bin/escapee" "$T/c"
 
-# alive_of UID PIDFILE...: what is alive of the recorded pids (same start
+# alive.py UID PIDFILE...: what is alive of the recorded pids (same start
 # time) and of every process of UID (real or effective), one
-# "PID STATE COMM" a line. Alive: any thread not Z or X.
+# "PID STATE(leader STATE) COMM" a line. Alive: any thread not Z or X, so
+# a zombie leader with a live thread is alive and a zombie waiting to be
+# reaped is not.
 cat > "$T/alive.py" <<'PY'
 import os, sys
 
@@ -126,8 +138,9 @@ for path in sys.argv[2:]:
             continue
         pid, start = int(w[0]), w[1]
         st = stat("/proc/%d/stat" % pid)
-        if st and st[2] == start and live(pid):
-            out[pid] = live(pid)
+        l = live(pid) if st and st[2] == start else None
+        if l:
+            out[pid] = l
 for d in os.listdir("/proc"):
     if not d.isdigit():
         continue
@@ -136,8 +149,9 @@ for d in os.listdir("/proc"):
             ids = [l.split()[1:3] for l in f if l.startswith("Uid:")][0]
     except (OSError, IndexError):
         continue
-    if str(uid) in ids and live(int(d)):
-        out[int(d)] = live(int(d))
+    l = live(int(d)) if str(uid) in ids else None
+    if l:
+        out[int(d)] = l
 for pid in sorted(out):
     leader = stat("/proc/%d/stat" % pid)
     print(pid, "%s(leader %s)" % (out[pid][1], leader[1] if leader else "?"), out[pid][0])
@@ -198,7 +212,7 @@ wait_for 5 test -e "$T/control/ready" || { fail "control escapee did not start";
 beats_passed() { [ "$(hb_count "$T/control/hb")" -ge $(( $1 + HB_BEATS )) ]; }
 wait_beats() {
 	_n0=$(hb_count "$T/control/hb")
-	wait_for 10 beats_passed "$_n0" || fail "control heartbeat stopped"
+	wait_for 10 beats_passed "$_n0" || case_fail "the control heartbeat stopped"
 }
 
 cat > "$T/su-l.svc" <<SVC
@@ -246,10 +260,16 @@ launch() {
 SUMMARY="$T/summary"
 : > "$SUMMARY"
 
+# case_fail WHY: a failure of the running case, for the log and summary.
+case_fail() {
+	fail "$name: $*"
+	case_bad="${case_bad:+$case_bad; }$*"
+}
+
 # run_case LM MATCH ESCAPE
 run_case() {
 	lm=$1 match=$2 esc=$3 name="$1 match=$2 $3"
-	case_ok=yes
+	case_bad=
 	c="$T/c/$lm-$match-$esc"
 	mkdir -p "$c"; chmod 0777 "$c"
 	LO_MATCH=$match LO_TIMEOUT=10 write_conf
@@ -275,35 +295,36 @@ n=0; while [ ! -e $c/go ] && [ \$n -lt 600 ]; do sleep 0.05; n=\$((n+1)); done"
 	client=$!
 
 	if ! wait_for 20 test -e "$c/ready" -a -s "$c/id"; then
-		fail "$name: the escape did not start: $(cat "$c/login.out")"
+		case_fail "the escape did not start: $(cat "$c/login.out")"
 		touch "$c/go"; wait "$client"; kill_user
-		echo "$name: DID NOT RUN" >> "$SUMMARY"
+		echo "$name: FAIL: did not run" >> "$SUMMARY"
 		return
 	fi
 	id=$(cat "$c/id")
 	"$LOGOFF" --config "$T/logoff.conf" --status "$id" --json > "$c/status-before.json" 2>&1
 	leader=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["leader_pid"])' \
 		"$c/status-before.json" 2>/dev/null)
+	[ -n "$leader" ] || case_fail "no record of session '$id' during the session: $(cat "$c/status-before.json")"
 	"$LOGOFF" --config "$T/logoff.conf" --status "$id" > "$c/status-before.txt" 2>&1
 	# The escape runs: its heartbeat beats (the checks below can fail).
 	if [ -e "$c/hb" ]; then
 		h0=$(hb_count "$c/hb")
 		wait_for 10 sh -c "[ \"\$(awk '{print \$2}' '$c/hb')\" != '$h0' ]" \
-			|| fail "$name: the escape's heartbeat does not beat before the logoff"
+			|| case_fail "the escape's heartbeat does not beat before the logoff"
 	fi
 	before=$(alive "$c/pids" | wc -l)
-	[ "$before" -gt 0 ] || fail "$name: nothing of the escape alive before the logoff"
+	[ "$before" -gt 0 ] || case_fail "nothing of the escape alive before the logoff"
 
 	t0=$(date +%s%N)
 	touch "$c/go"
 	wait "$client"; rc=$?
 	if [ "$lm" = sshd ] && [ -n "$leader" ]; then
 		wait_for 30 sh -c "! kill -0 $leader 2>/dev/null" \
-			|| fail "$name: sshd's login manager $leader did not finish close_session in 30 s"
+			|| case_fail "sshd's login manager $leader did not finish close_session in 30 s"
 	fi
 	t1=$(date +%s%N)
 	ms=$(( (t1 - t0) / 1000000 ))
-	[ "$rc" -eq 0 ] || fail "$name: $lm exit $rc: $(cat "$c/login.out")"
+	[ "$rc" -eq 0 ] || case_fail "$lm exit $rc: $(cat "$c/login.out")"
 
 	# 1 and 2: nothing recorded, nothing of the user.
 	alive "$c/pids" > "$c/survivors"
@@ -342,13 +363,15 @@ n=0; while [ ! -e $c/go ] && [ \$n -lt 600 ]; do sleep 0.05; n=\$((n+1)); done"
 		why="${why:+$why; }the logoff took $ms ms (more than grace + 2 s)"
 	fi
 	if [ -n "$why" ]; then
-		fail "$name: $why"
-		echo "$name: FAIL: $why" >> "$SUMMARY"
+		case_fail "$why"
+	fi
+	kill_user || case_fail "the user's processes could not be ended after the case"
+	if [ -n "$case_bad" ]; then
+		echo "$name: FAIL: $case_bad" >> "$SUMMARY"
 	else
 		ok "$name: nothing alive, record gone (${ms} ms; $before process(es) before)"
 		echo "$name: ok (${ms} ms)" >> "$SUMMARY"
 	fi
-	kill_user || fail "$name: the user's processes could not be ended after the case"
 }
 
 # selected LM MATCH ESCAPE: in LO_ESCAPE_CASES (patterns, never file names).
