@@ -41,6 +41,7 @@ struct chain {
 	bool finished;		/* record deleted or kept as failed */
 	bool isolated;		/* in a plugin's forked child: references are the parent's */
 	bool timed_out;		/* a provider stopped at ctx->deadline_ms */
+	bool busy;		/* a provider could not show its release complete (-EBUSY) */
 	int finish_result;
 	/* Names put into the PAM environment, unset again on rollback. */
 	char *env_names[16];
@@ -227,7 +228,9 @@ static int sup_user_sessions(struct logoff_support *s)
 {
 	struct chain *c = impl(s)->chain;
 
-	return lo_registry_count_user(c->ctx->registry, c->rec->uid, c->rec->id);
+	/* Live logins only: a stale record of the user must not keep the
+	 * user's leftovers alive, nor its own sweep from ending them. */
+	return lo_registry_count_user_live(c->ctx->registry, c->rec->uid, c->rec->id);
 }
 
 static void chain_finish(struct chain *c);
@@ -362,7 +365,7 @@ static void chain_finish(struct chain *c)
 		c->finish_result = r < 0 && r != -EACCES ? r : -ETIMEDOUT;
 		return;
 	}
-	if (c->rec->n_sub == 0) {
+	if (c->rec->n_sub == 0 && !c->busy) {
 		r = lo_record_delete(c->ctx->registry, c->rec->id);
 		/* -EACCES from lo_chain_logoff means "another uid's session". */
 		c->finish_result = r == -ENOENT ? 0 : r == -EACCES ? -EIO : r;
@@ -377,8 +380,13 @@ static void chain_finish(struct chain *c)
 	r = lo_record_write(c->ctx->registry, c->rec);
 	if (r == -EACCES)
 		r = -EIO;
-	lo_log(&c->ctx->log, LOG_ERR, "session %s: %zu subobject%s could not be released; record "
-	       "kept for `logoff --gc`", c->rec->id, c->rec->n_sub, c->rec->n_sub == 1 ? "" : "s");
+	if (c->rec->n_sub == 0)
+		lo_log(&c->ctx->log, LOG_ERR, "session %s: something of it may still run; record "
+		       "kept for `logoff --gc`", c->rec->id);
+	else
+		lo_log(&c->ctx->log, LOG_ERR, "session %s: %zu subobject%s could not be released; "
+		       "record kept for `logoff --gc`", c->rec->id, c->rec->n_sub,
+		       c->rec->n_sub == 1 ? "" : "s");
 	c->finish_result = r < 0 ? r : -EIO;
 }
 
@@ -559,8 +567,11 @@ static int logoff_one(struct support_impl *si)
 	int r, state = status_of(si)->state;
 	unsigned left;
 
+	/* -EBUSY: the provider could not show that what it ends is gone
+	 * (the processes provider naming a survivor); run it again. */
 	if (state == LO_PROVIDER_LOGGED_ON || state == LO_PROVIDER_LOGGING_OFF ||
-	    state == LO_PROVIDER_TIMED_OUT) {
+	    state == LO_PROVIDER_TIMED_OUT ||
+	    (state == LO_PROVIDER_FAILED && status_of(si)->result == -EBUSY)) {
 		set_state(si, LO_PROVIDER_LOGGING_OFF, 0);
 		lo_record_write(c->ctx->registry, c->rec);
 		lo_log(&c->ctx->log, LOG_DEBUG, "session %s: %s: logging off", c->rec->id, si->name);
@@ -575,6 +586,8 @@ static int logoff_one(struct support_impl *si)
 			c->timed_out = true;
 		} else {
 			set_state(si, r < 0 || left ? LO_PROVIDER_FAILED : LO_PROVIDER_LOGGED_OFF, r);
+			/* Something it ends may live on: the record stays. */
+			c->busy |= r == -EBUSY;
 		}
 		lo_log(&c->ctx->log, r < 0 || left ? LOG_ERR : LOG_INFO, "session %s: %s: %s%s%s",
 		       c->rec->id, si->name, r < 0 || left ? "logoff failed" : "logged off",
