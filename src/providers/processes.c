@@ -94,9 +94,11 @@ struct matcher {
 	uint64_t cgroups[MAX_CGROUPS];	/* cgroup paths, hashed */
 	size_t n_cgroups;
 	const struct victims *known;	/* processes this logoff matched already */
-	/* match=user while the user has another live session: only the login
-	 * manager's descendants are this session's. */
+	/* Only the login manager's descendants are this session's: with
+	 * match=user while the user has another live session, with
+	 * match=audit when this login made no audit session. */
 	bool descendants;
+	bool any_uid;		/* descendants of any uid (match=audit) */
 	pid_t leader;
 	unsigned long long leader_start;
 	bool keep_set;		/* keep_commands is not empty */
@@ -244,7 +246,7 @@ static int processes_logon(struct logoff_support *s, unsigned flags)
 	mode = mode_of(s);
 	if (strcmp(mode, "audit") == 0 && !s->identity->audit_session)
 		s->set_status(s, "match=audit, but this login created no audit session "
-			      "(pam_loginuid): nothing will be ended");
+			      "(pam_loginuid): only the login manager's descendants will be ended");
 	else if (strcmp(mode, "cgroup") == 0 && !s->get_data(s, "cgroup"))
 		s->set_status(s, "match=cgroup, but the login manager runs in no session cgroup "
 			      "(cgroup_pattern %s): nothing will be ended",
@@ -266,6 +268,7 @@ struct scope {
 	const char *exclude_users;
 	const char *keep_commands;
 	bool privileged;
+	bool audit_session;		/* the record's session id is an audit session */
 	int other_sessions;		/* live ones, or a negative errno: unknown */
 	pid_t leader;
 	unsigned long long leader_start;
@@ -363,6 +366,12 @@ static void matcher_setup(struct matcher *m, const struct scope *sc)
 	 * then only what descends from this session's login manager is
 	 * this session's (an unknown count is read the same way). */
 	m->descendants = user && sc->other_sessions != 0;
+	/* match=audit without an audit session of this login: nothing
+	 * carries the session's mark but descent from its login manager. */
+	if (m->audit && !sc->audit_session) {
+		m->audit = false;
+		m->descendants = m->any_uid = true;
+	}
 	m->leader = sc->leader;
 	m->leader_start = sc->leader_start;
 	if (user && !m->descendants) {
@@ -411,6 +420,7 @@ static void matcher_init(struct logoff_support *s, struct matcher *m, const char
 		.exclude_users = s->config(s, "exclude_users"),
 		.keep_commands = s->config(s, "keep_commands"),
 		.privileged = s->privileged,
+		.audit_session = s->identity->audit_session != 0,
 		.other_sessions = strcmp(mode, "user") == 0 ? s->user_sessions(s) : 0,
 		.leader = s->identity->leader_pid,
 		.all_ancestors = true,
@@ -599,7 +609,7 @@ static bool matches(struct matcher *m, pid_t pid)
 		if (cgroup_of(pid, cg, sizeof(cg)) < 0 || strncmp(cg, m->cgroup, len) != 0 ||
 		    (cg[len] != '\0' && cg[len] != '/'))
 			return false;
-	} else if (m->audit ? sid != m->session : uid != m->uid) {
+	} else if (m->audit ? sid != m->session : !m->any_uid && uid != m->uid) {
 		return false;
 	}
 	if (m->unprivileged && uid != geteuid())
@@ -1103,7 +1113,7 @@ static int end_processes(struct logoff_support *s, struct matcher *m, bool user,
 static int processes_logoff(struct logoff_support *s, unsigned flags)
 {
 	const char *mode;
-	bool audit, user;
+	bool user;
 	struct matcher m;
 	struct tally t = { 0 };
 	struct rlimit rl;
@@ -1125,12 +1135,7 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		return 0;
 	}
 	mode = mode_of(s);
-	audit = strcmp(mode, "audit") == 0;
 	user = strcmp(mode, "user") == 0;
-	if (audit && !s->identity->audit_session) {
-		s->set_status(s, "match=audit without an audit session: nothing ended");
-		return 0;
-	}
 	if (strcmp(mode, "cgroup") == 0 && !s->get_data(s, "cgroup")) {
 		s->set_status(s, "match=cgroup without a session cgroup: nothing ended");
 		return 0;
@@ -1227,6 +1232,7 @@ int lo_processes_each(const struct lo_config *config, const struct lo_record *re
 		.exclude_users = lo_config_value(config, "processes", "exclude_users"),
 		.keep_commands = lo_config_value(config, "processes", "keep_commands"),
 		.privileged = privileged,
+		.audit_session = rec->audit,
 		.other_sessions = other_sessions,
 		.leader = rec->leader_pid,
 		.leader_start = rec->leader_start,
@@ -1241,7 +1247,7 @@ int lo_processes_each(const struct lo_config *config, const struct lo_record *re
 	if (!match || strcmp(match, "auto") == 0)
 		match = cg ? "cgroup" : rec->audit ? "audit" : "user";
 	sc.mode = match;
-	if ((strcmp(match, "cgroup") == 0 && !cg) || (strcmp(match, "audit") == 0 && !rec->audit))
+	if (strcmp(match, "cgroup") == 0 && !cg)
 		return 0;
 	m = malloc(sizeof(*m));
 	if (!m)
