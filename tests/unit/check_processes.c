@@ -385,9 +385,10 @@ START_TEST(test_user_match_escapes_ended)
 END_TEST
 
 /* keep_commands by identity: the listed root-owned file, by device and
- * inode. A copy of the same program elsewhere is not kept, nor a user's
- * file bind-mounted over the kept path (in a mount namespace of its own,
- * as a user can in an unprivileged user namespace). */
+ * inode. A copy of the same program elsewhere is not kept, nor another
+ * root-owned program bind-mounted over the kept path (in a mount
+ * namespace of its own, as a user can in an unprivileged user namespace),
+ * though /proc/PID/exe then names the kept path. */
 START_TEST(test_keep_by_identity)
 {
 	pid_t inside = fork();
@@ -417,7 +418,7 @@ START_TEST(test_keep_by_identity)
 		if (spoof_p == 0) {
 			if (unshare(CLONE_NEWNS) < 0 ||
 			    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-			    mount(tu_path("u/keepme"), tu_path("keepme"), NULL, MS_BIND, NULL) < 0)
+			    mount(tu_path("othercopy"), tu_path("keepme"), NULL, MS_BIND, NULL) < 0)
 				_exit(120);
 			if (setgid(TEST_UID) < 0 || setuid(TEST_UID) < 0)
 				_exit(121);
