@@ -716,14 +716,72 @@ static void victims_free(struct victims *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* Collect handles on matching processes not held yet, until V holds MAX.
+/* Collect handles on matching processes not held yet, until V holds MAX;
+ * SIG (0: none) goes to each one as soon as it is held: SIGSTOP stops a
+ * fork-and-exit chain's newest process before it forks again.
  * A process is checked once without a handle, so the many that are not
  * the session's cost no pidfd; a match gets its handle and is checked
  * again after: if the pid was reused in between, that check sees the new
  * process but the signal can only reach the one the handle pinned, which
  * is then gone. A process missed because its pid was reused between the
  * two is found by the next scan. *RET_NEW counts what was added. */
-static int scan(struct matcher *m, struct victims *v, size_t max, size_t *ret_new)
+/* The last pid the kernel gave out in our pid namespace
+ * (/proc/sys/kernel/ns_last_pid, Linux 3.3 with CONFIG_CHECKPOINT_RESTORE;
+ * a process in a child pid namespace gets a pid in ours too), or -1. */
+static long last_pid(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* One pid of a scan: held already (skipped while it lives), or taken
+ * when it matches. Returns 1 when taken, 0 when not, or a negative errno
+ * that ends the scan (-EMFILE, -ENFILE, -ENOMEM). */
+static int consider(struct matcher *m, struct victims *v, pid_t pid, int sig)
+{
+	struct lo_proc_handle h;
+	int e;
+
+	if ((size_t)pid < v->n_slot && v->slot[pid]) {
+		/* Held: skipped while that process lives; a pid freed and
+		 * reused since is looked at afresh. */
+		size_t i = v->slot[pid] - 1;
+		if (!lo_proc_handle_exited(&v->h[i]))
+			return 0;
+		victims_forget(v, i);
+	}
+	if (!matches(m, pid))
+		return 0;
+	e = lo_proc_handle_open(pid, &h);
+	if (e == -EMFILE || e == -ENFILE)
+		return e;
+	if (e < 0)
+		return 0;
+	if (!matches(m, pid)) {
+		lo_proc_handle_close(&h);
+		return 0;
+	}
+	e = victims_add(v, &h);
+	if (e < 0) {
+		lo_proc_handle_close(&h);
+		return e;
+	}
+	if (sig)
+		lo_proc_handle_signal(&h, sig);
+	return 1;
+}
+
+static int scan(struct matcher *m, struct victims *v, size_t max, int sig, size_t *ret_new)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -734,24 +792,13 @@ static int scan(struct matcher *m, struct victims *v, size_t max, size_t *ret_ne
 		return -errno;
 	m->known = v;
 	while ((de = readdir(d)) && v->live < max) {
-		struct lo_proc_handle h;
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		int e;
 
 		if (*end || pid <= 1)
 			continue;
-		if ((size_t)pid < v->n_slot && v->slot[pid]) {
-			/* Held: skipped while that process lives; a pid freed
-			 * and reused since is looked at afresh. */
-			size_t i = v->slot[pid] - 1;
-			if (!lo_proc_handle_exited(&v->h[i]))
-				continue;
-			victims_forget(v, i);
-		}
-		if (!matches(m, (pid_t)pid))
-			continue;
-		e = lo_proc_handle_open((pid_t)pid, &h);
+		e = consider(m, v, (pid_t)pid, sig);
 		if (e == -EMFILE || e == -ENFILE) {
 			/* Out of descriptors before a single handle: an error,
 			 * never "nothing to end". */
@@ -759,21 +806,52 @@ static int scan(struct matcher *m, struct victims *v, size_t max, size_t *ret_ne
 				r = e;
 			break;
 		}
-		if (e < 0)
-			continue;
-		if (!matches(m, (pid_t)pid)) {
-			lo_proc_handle_close(&h);
-			continue;
-		}
-		r = victims_add(v, &h);
-		if (r < 0) {
-			lo_proc_handle_close(&h);
+		if (e < 0) {
+			r = e;
 			break;
 		}
-		(*ret_new)++;
+		*ret_new += (size_t)e;
 	}
 	closedir(d);
 	return r;
+}
+
+/*
+ * Every pid the kernel gave out after FROM (ns_last_pid before a scan)
+ * is looked at directly, until ns_last_pid holds still over one pass: a
+ * process made while the scan ran (which the scan may have missed: /proc
+ * is read in batches, and a child whose fork is unfinished is skipped)
+ * has one of those pids, and is attached by now when its parent is
+ * stopped or gone (a fork finishes before a signal is handled). Adds what
+ * matches to V (SIG to each) and counts it in *RET_NEW. Returns true when
+ * the look-up covered everything, false when it could not (ns_last_pid
+ * unreadable, or too many pids given out meanwhile).
+ */
+static bool check_new_pids(struct matcher *m, struct victims *v, long from, int sig,
+			   size_t *ret_new)
+{
+	long to = last_pid(), pid_max = (long)v->n_slot - 1;
+
+	*ret_new = 0;
+	if (from < 0 || to < 0 || pid_max < 2)
+		return false;
+	for (int pass = 0; pass < 16; pass++) {
+		long checked = 0, next;
+
+		for (long pid = from; pid != to && checked <= 65536; checked++) {
+			pid = pid >= pid_max ? 2 : pid + 1;
+			if (consider(m, v, (pid_t)pid, sig) > 0)
+				(*ret_new)++;
+		}
+		if (checked > 65536)
+			return false;
+		next = last_pid();
+		if (next == to)
+			return true;
+		from = to;
+		to = next;
+	}
+	return false;
 }
 
 /* Send SIG to the held processes from index FROM on. */
@@ -988,26 +1066,31 @@ static void name_survivors(struct victims *v, struct tally *t)
  *
  * 1. SIGTERM (and SIGCONT) to each process found, rescanning as they exit,
  *    until none is left or [processes] grace has passed.
- * 2. Then SIGSTOP to every process held, rescanning, until two scans in a
- *    row find nothing new and every process held is stopped; then SIGKILL
- *    to all of them, and again from the scan. A stopped process cannot
- *    fork, so once all are stopped, a scan that finds nothing running has
- *    seen the whole session: a fork-and-exit chain, which outruns any
- *    scan-and-signal round, is caught whole. Two scans, because /proc is
- *    read in pid order: a process that forks and exits just ahead of the
- *    reader leaves a child that one scan can miss only when the new pid
- *    wraps below the reader, which the next scan from the bottom sees.
- * Success is two scans in a row that find nothing (one when the session
- * had no process at all). Bounded by DEADLINE (else grace +
- * NO_DEADLINE_STOP_MS): at the bound everything held gets SIGKILL, and
- * what survives is named in T.
+ * 2. Then SIGSTOP to every process held, rescanning, until a clean scan
+ *    (below) finds nothing new and every process held is stopped; then
+ *    SIGKILL to all of them, and again from the scan. A stopped process
+ *    cannot fork, so a fork-and-exit chain, which outruns any
+ *    scan-and-signal round, is held whole.
+ * Success is a clean scan that finds nothing, with nothing held left.
+ *
+ * A scan is clean when no pid was given out while it ran (ns_last_pid the
+ * same before and after): then nothing forked, the processes it reads can
+ * only exit, and each one alive when it is read is seen. Without that
+ * proof a scan can miss a running process: /proc is read in batches
+ * (getdents), a batch skips a child whose fork is not finished, and by the
+ * time the reader looks at its parent the parent may have exited. A busy
+ * host's forks make scans unclean and this slower, never wrong. Where
+ * ns_last_pid cannot be read, two scans in a row that find nothing count
+ * instead (weaker: a fast chain can slip past both).
+ * Bounded by DEADLINE (else grace + NO_DEADLINE_STOP_MS): at the bound
+ * everything held gets SIGKILL, and what survives is named in T.
  */
 static int end_processes(struct logoff_support *s, struct matcher *m, bool user, unsigned grace,
 			 int64_t deadline, size_t batch, struct tally *t)
 {
 	struct victims v;
 	int64_t term_until, bound, settle = 0;
-	unsigned clean = 0;
+	unsigned clean = 0, need = 1;
 	size_t added = 0, exited_at_stop = 0;
 	bool stopping = false, found = false, final = false;
 	int r;
@@ -1020,12 +1103,27 @@ static int end_processes(struct logoff_support *s, struct matcher *m, bool user,
 		term_until = deadline;
 	bound = deadline ? deadline : term_until + NO_DEADLINE_STOP_MS;
 	for (;;) {
-		size_t first = v.n, fresh = 0;
+		size_t first = v.n, fresh = 0, late = 0;
+		long pid_before = last_pid();
+		bool clean_scan;
 		int64_t now;
 
-		r = scan(m, &v, batch, &fresh);
+		r = scan(m, &v, batch, stopping ? SIGSTOP : 0, &fresh);
 		if (r < 0)
 			break;
+		/* The scan is proof only with what was made while it ran
+		 * looked at too; without ns_last_pid, two scans in a row that
+		 * find nothing are taken (one when there was never anything),
+		 * which a fast fork-and-exit chain can slip past. In the stop
+		 * phase the look-up follows all_stopped (below). */
+		clean_scan = pid_before < 0;
+		need = pid_before >= 0 ? 1 : found || fresh ? 2 : 1;
+		if (!stopping && pid_before >= 0 && fresh == 0) {
+			wait_all(&v, lo_now_ms());
+			clean_scan = v.live == 0 && check_new_pids(m, &v, pid_before, 0, &late) &&
+				     late == 0;
+			fresh += late;
+		}
 		added += fresh;
 		/* A new login of the user makes the user's processes its
 		 * processes too: checked after each scan, before any signal
@@ -1049,7 +1147,10 @@ static int end_processes(struct logoff_support *s, struct matcher *m, bool user,
 			/* One scan after the last SIGKILL at the bound. */
 			signal_all(&v, first, SIGKILL);
 			wait_all(&v, lo_now_ms() + 50);
-			if (fresh || v.live)
+			if (fresh == 0 && v.live == 0 && pid_before >= 0)
+				clean_scan = check_new_pids(m, &v, pid_before, SIGKILL, &late) &&
+					     late == 0;
+			if (fresh || v.live || !clean_scan)
 				t->late = true;
 			name_survivors(&v, t);
 			break;
@@ -1058,7 +1159,8 @@ static int end_processes(struct logoff_support *s, struct matcher *m, bool user,
 			signal_all(&v, first, SIGTERM);
 			signal_all(&v, first, SIGCONT);
 			if (fresh == 0 && v.live == 0) {
-				if (++clean >= (found ? 2u : 1u))
+				clean = clean_scan ? clean + 1 : 0;
+				if (clean >= need)
 					break;
 				continue;
 			}
@@ -1073,8 +1175,16 @@ static int end_processes(struct logoff_support *s, struct matcher *m, bool user,
 			exited_at_stop = added - v.live;
 		}
 		signal_all(&v, 0, SIGSTOP);
-		if (fresh == 0 && all_stopped(&v)) {
-			if (++clean >= 2) {
+		if (fresh == 0 && all_stopped(&v) && pid_before >= 0) {
+			/* Everything held is stopped, so whatever it forked is
+			 * attached now: look at every pid made since the scan
+			 * began. */
+			clean_scan = check_new_pids(m, &v, pid_before, SIGSTOP, &late) && late == 0;
+			fresh += late;
+			added += late;
+		}
+		if (fresh == 0 && clean_scan && all_stopped(&v)) {
+			if (++clean >= need) {
 				if (v.live == 0)
 					break;
 				signal_all(&v, 0, SIGKILL);
@@ -1198,7 +1308,7 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 			      "that session's", t.ended + t.killed, t.ended + t.killed == 1 ? "" : "es",
 			      s->identity->user);
 	else
-		s->set_status(s, "match=%s%s: ended %u process%s (%u with SIGSTOP+SIGKILL)%s%s%s%s%s",
+		s->set_status(s, "match=%s%s: ended %u process%s (%u with SIGKILL)%s%s%s%s%s",
 			      mode, m.descendants ? " (the login manager's descendants)" : "",
 			      t.ended + t.killed, t.ended + t.killed == 1 ? "" : "es", t.killed,
 			      t.n_survivors ? "; survived: " : "", t.survivors,
@@ -1266,7 +1376,7 @@ int lo_processes_each(const struct lo_config *config, const struct lo_record *re
 	/* Every handle is taken before FN runs for any of them: signalling
 	 * a parent first would reparent its children away from the login
 	 * manager. */
-	r = scan(m, &v, 65536, &fresh);
+	r = scan(m, &v, 65536, 0, &fresh);
 	for (size_t i = 0; r >= 0 && i < v.n; i++)
 		if (v.h[i].pid > 0)
 			fn(ctx, &v.h[i]);
