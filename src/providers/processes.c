@@ -637,8 +637,11 @@ static bool matches(struct matcher *m, pid_t pid)
 
 static void victims_forget(struct victims *v, size_t i)
 {
-	struct lo_proc_handle *h = &v->h[i];
+	struct lo_proc_handle *h;
 
+	if (!v->h || i >= v->n)
+		return;
+	h = &v->h[i];
 	if (h->pid > 0 && (size_t)h->pid < v->n_slot)
 		v->slot[h->pid] = 0;
 	if (h->pid > 0)
