@@ -42,6 +42,7 @@
 
 #include "cli/cli.h"
 #include "core/core.h"
+#include "providers/providers.h"
 
 #define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
 #define POLL_MS 50
@@ -573,72 +574,19 @@ static int resolve(struct app *a, const char *session, struct lo_record **ret)
 
 /* ---------------------------------------------- the session's processes */
 
-/* Is PID a descendant of the live process LEADER (pid + start)? */
-static bool descends_from(pid_t pid, const struct lo_record *rec)
-{
-	for (int depth = 0; pid > 1 && depth < 64; depth++) {
-		pid_t ppid = 0;
-		if (lo_proc_info(pid, &ppid, NULL, NULL, NULL, NULL) < 0)
-			return false;
-		if (ppid == rec->leader_pid)
-			return lo_proc_alive(ppid, rec->leader_start);
-		pid = ppid;
-	}
-	return false;
-}
-
-/* Call FN with a handle on each process of REC's session other than its
- * login manager and this process: those in its audit session, else the
- * login manager's descendants. Every handle is taken before FN runs for
- * any of them (signalling a parent first would reparent its children
- * away from the login manager); a handle is taken before the checks, so
- * a reused pid can never be signalled. */
-static void each_session_process(const struct lo_record *rec,
+/* Call FN with a handle on each process of REC's session: the ones the
+ * processes provider ends at logoff, under the same config
+ * (lo_processes_each: match, exclude_users, keep_commands), so this
+ * command and close_session agree on what the session is. Never this
+ * process or the session's login manager. */
+static void each_session_process(const struct app *a, const struct lo_record *rec,
 				 void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
 {
-	uint32_t want = (uint32_t)strtoul(rec->id, NULL, 10);
-	struct lo_proc_handle *hs = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d = opendir("/proc");
+	int others = a->registry ? lo_registry_count_user_live(a->registry, rec->uid, rec->id) : 0;
+	int r = lo_processes_each(a->config, rec, others, geteuid() == 0, fn, ctx);
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct lo_proc_handle h;
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-		uint32_t sid = UINT32_MAX;
-		pid_t ppid = 0;
-		char state = 0;
-
-		if (*end || pid <= 2 || pid == getpid() || pid == rec->leader_pid)
-			continue;
-		if (lo_proc_handle_open((pid_t)pid, &h) < 0)
-			continue;
-		if (lo_proc_info((pid_t)pid, &ppid, NULL, rec->audit ? &sid : NULL, &state, NULL) <
-			    0 ||
-		    ppid == 2 || state == 'Z' ||
-		    !(rec->audit ? sid == want : descends_from((pid_t)pid, rec))) {
-			lo_proc_handle_close(&h);
-			continue;
-		}
-		if (n == cap) {
-			struct lo_proc_handle *nh = realloc(hs, (cap = cap ? cap * 2 : 64) * sizeof(*hs));
-			if (!nh) {
-				lo_proc_handle_close(&h);
-				break;
-			}
-			hs = nh;
-		}
-		hs[n++] = h;
-	}
-	closedir(d);
-	for (size_t i = 0; i < n; i++)
-		fn(ctx, &hs[i]);
-	for (size_t i = 0; i < n; i++)
-		lo_proc_handle_close(&hs[i]);
-	free(hs);
+	if (r < 0)
+		verbose(a, "cannot list the processes of session %s: %s", rec->id, strerror(-r));
 }
 
 /* ------------------------------------------------------------- --warn */
@@ -668,7 +616,8 @@ static void terminal_of(void *ctx, const struct lo_proc_handle *h)
 
 /* The session's PAM_TTY, when it is a terminal, and the controlling
  * terminals of its processes. */
-static void session_terminals(const struct lo_record *rec, struct terminals *t)
+static void session_terminals(const struct app *a, const struct lo_record *rec,
+			      struct terminals *t)
 {
 	char path[256];
 
@@ -676,7 +625,7 @@ static void session_terminals(const struct lo_record *rec, struct terminals *t)
 	record_tty_path(rec, path, sizeof(path));
 	if (path[0])
 		add_terminal(t, path);
-	each_session_process(rec, terminal_of, t);
+	each_session_process(a, rec, terminal_of, t);
 }
 
 static int warn_terminal(const char *path, const char *text)
@@ -724,7 +673,7 @@ static int warn_and_wait(struct app *a, const struct lo_record *rec)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	session_terminals(rec, &t);
+	session_terminals(a, rec, &t);
 	if (t.n == 0)
 		verbose(a, "session %s has no terminal to warn", rec->id);
 	for (size_t i = 0; i < t.n; i++) {
@@ -982,7 +931,7 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	if (strcmp(view, "active") == 0 || strcmp(view, "opening") == 0) {
 		struct signaller sg = { .a = a };
 
-		each_session_process(rec, signal_one, &sg);
+		each_session_process(a, rec, signal_one, &sg);
 		if (sg.sent > 0) {
 			verbose(a, "waiting up to %u s for the login manager (pid %d, %s) to close "
 				"session %s", a->config->timeout, (int)rec->leader_pid,

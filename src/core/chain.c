@@ -50,6 +50,7 @@ struct chain {
 	bool finished;		/* record deleted or kept as failed */
 	bool isolated;		/* in a plugin's forked child: references are the parent's */
 	bool timed_out;		/* a provider stopped at its bound or ctx->deadline_ms */
+	bool busy;		/* a provider could not show its release complete (-EBUSY) */
 	int finish_result;
 	/* Names put into the PAM environment, unset again on rollback. */
 	char *env_names[16];
@@ -238,7 +239,9 @@ static int sup_user_sessions(struct logoff_support *s)
 {
 	struct chain *c = impl(s)->chain;
 
-	return lo_registry_count_user(c->ctx->registry, c->rec->uid, c->rec->id);
+	/* Live logins only: a stale record of the user must not keep the
+	 * user's leftovers alive, nor its own sweep from ending them. */
+	return lo_registry_count_user_live(c->ctx->registry, c->rec->uid, c->rec->id);
 }
 
 static void chain_finish(struct chain *c);
@@ -373,7 +376,7 @@ static void chain_finish(struct chain *c)
 		c->finish_result = r < 0 && r != -EACCES ? r : -ETIMEDOUT;
 		return;
 	}
-	if (c->rec->n_sub == 0) {
+	if (c->rec->n_sub == 0 && !c->busy) {
 		r = lo_record_delete(c->ctx->registry, c->rec->id);
 		/* -EACCES from lo_chain_logoff means "another uid's session". */
 		c->finish_result = r == -ENOENT ? 0 : r == -EACCES ? -EIO : r;
@@ -388,8 +391,13 @@ static void chain_finish(struct chain *c)
 	r = lo_record_write(c->ctx->registry, c->rec);
 	if (r == -EACCES)
 		r = -EIO;
-	lo_log(&c->ctx->log, LOG_ERR, "session %s: %zu subobject%s could not be released; record "
-	       "kept for `logoff --gc`", c->rec->id, c->rec->n_sub, c->rec->n_sub == 1 ? "" : "s");
+	if (c->rec->n_sub == 0)
+		lo_log(&c->ctx->log, LOG_ERR, "session %s: something of it may still run; record "
+		       "kept for `logoff --gc`", c->rec->id);
+	else
+		lo_log(&c->ctx->log, LOG_ERR, "session %s: %zu subobject%s could not be released; "
+		       "record kept for `logoff --gc`", c->rec->id, c->rec->n_sub,
+		       c->rec->n_sub == 1 ? "" : "s");
 	c->finish_result = r < 0 ? r : -EIO;
 }
 
@@ -686,14 +694,18 @@ static int logoff_one(struct support_impl *si)
 		abandon(si, "logoff --gc --abandon");
 		return -EIO;
 	}
-	if (state == LO_PROVIDER_TIMED_OUT && st->retries > retries_allowed(c)) {
+	if (state == LO_PROVIDER_TIMED_OUT && st->retries > retries_allowed(c) &&
+	    lo_provider_abandonable(si->name)) {
 		char why[64];
 		snprintf(why, sizeof(why), "timed out %u times", st->retries);
 		abandon(si, why);
 		return -EIO;
 	}
+	/* -EBUSY: the provider could not show that what it ends is gone
+	 * (the processes provider naming a survivor); run it again. */
 	if (state == LO_PROVIDER_LOGGED_ON || state == LO_PROVIDER_LOGGING_OFF ||
-	    state == LO_PROVIDER_TIMED_OUT) {
+	    state == LO_PROVIDER_TIMED_OUT ||
+	    (state == LO_PROVIDER_FAILED && status_of(si)->result == -EBUSY)) {
 		set_state(si, LO_PROVIDER_LOGGING_OFF, 0);
 		lo_record_write(c->ctx->registry, c->rec);
 		lo_log(&c->ctx->log, LOG_DEBUG, "session %s: %s: logging off", c->rec->id, si->name);
@@ -706,7 +718,7 @@ static int logoff_one(struct support_impl *si)
 			/* Stopped at its bound: what it tracked stays tracked,
 			 * and the chain goes on to the next provider. */
 			st->retries++;
-			if (st->retries > retries_allowed(c)) {
+			if (st->retries > retries_allowed(c) && lo_provider_abandonable(si->name)) {
 				char why[64];
 				snprintf(why, sizeof(why), "timed out %u times", st->retries);
 				abandon(si, why);
@@ -714,14 +726,23 @@ static int logoff_one(struct support_impl *si)
 			}
 			set_state(si, LO_PROVIDER_TIMED_OUT, r);
 			c->timed_out = true;
-			lo_log(&c->ctx->log, LOG_ERR, "session %s: %s: logoff timed out (%u of %u "
-			       "allowed); what it tracks stays for `logoff --gc`", c->rec->id, si->name,
-			       st->retries, retries_allowed(c) + 1);
+			if (st->retries > retries_allowed(c))
+				/* Never abandoned: what it ends may be alive. */
+				lo_log(&c->ctx->log, LOG_CRIT, "session %s (user %s): %s: logoff timed "
+				       "out %u times; never abandoned, the record stays and every "
+				       "sweep tries again", c->rec->id, c->rec->user, si->name,
+				       st->retries);
+			else
+				lo_log(&c->ctx->log, LOG_ERR, "session %s: %s: logoff timed out (%u of "
+				       "%u allowed); what it tracks stays for `logoff --gc`",
+				       c->rec->id, si->name, st->retries, retries_allowed(c) + 1);
 			lo_record_write(c->ctx->registry, c->rec);
 			return r;
 		}
 		left = release_leftovers(si);
 		set_state(si, r < 0 || left ? LO_PROVIDER_FAILED : LO_PROVIDER_LOGGED_OFF, r);
+		/* Something it ends may live on: the record stays. */
+		c->busy |= r == -EBUSY;
 		lo_log(&c->ctx->log, r < 0 || left ? LOG_ERR : LOG_INFO, "session %s: %s: %s%s%s",
 		       c->rec->id, si->name, r < 0 || left ? "logoff failed" : "logged off",
 		       st->message[0] ? ": " : "", st->message);
@@ -744,7 +765,9 @@ static bool will_run(const struct support_impl *si)
 	if (si->chain->ctx->abandon && strcmp(si->chain->ctx->abandon, si->name) == 0)
 		return false;
 	return st->state == LO_PROVIDER_LOGGED_ON || st->state == LO_PROVIDER_LOGGING_OFF ||
-	       (st->state == LO_PROVIDER_TIMED_OUT && st->retries <= retries_allowed(si->chain));
+	       (st->state == LO_PROVIDER_FAILED && st->result == -EBUSY) ||
+	       (st->state == LO_PROVIDER_TIMED_OUT && (st->retries <= retries_allowed(si->chain) ||
+						      !lo_provider_abandonable(si->name)));
 }
 
 /*

@@ -431,6 +431,13 @@ void lo_strv_free(char **v, size_t n);
 
 /* Number of records in the index of UID other than EXCLUDE_ID. */
 int lo_registry_count_user(struct lo_registry *registry, uid_t uid, const char *exclude_id);
+/* Like lo_registry_count_user, but only the live ones: records whose
+ * login manager (leader pid + start time) still runs and that are not
+ * being or have not been logged off (lo_session_view "active" or
+ * "opening"). A stale record (the sweep's to finish) is no login of the
+ * user. A record that cannot be read is counted. Returns the count or
+ * -errno. */
+int lo_registry_count_user_live(struct lo_registry *registry, uid_t uid, const char *exclude_id);
 
 void lo_record_free(struct lo_record *record);
 
@@ -456,9 +463,20 @@ int lo_record_remove_sub(struct lo_record *record, const char *provider, int kin
 int lo_proc_session(pid_t pid, pid_t *ret_sid, unsigned long long *ret_start);
 /* Start time of PID (field 22 of /proc/PID/stat, clock ticks since boot). */
 int lo_proc_starttime(pid_t pid, unsigned long long *ret);
-/* True when PID is alive (not a zombie) and started at START: the same
- * process, not a reuse of its pid. */
+/* True when PID is alive and started at START: the same process, not a
+ * reuse of its pid. A zombie thread-group leader whose other threads
+ * still run (it called pthread_exit()) is alive. */
 bool lo_proc_alive(pid_t pid, unsigned long long start);
+/* True when some thread of PID's thread group is not a zombie, read from
+ * /proc/PID/task/TID/stat (proc(5)); for a process whose /proc/PID/stat
+ * shows 'Z', this tells a dead process from a leader that called
+ * pthread_exit() while other threads run. False when PID is gone. */
+bool lo_proc_group_alive(pid_t pid);
+/* Whether every live thread of PID (started at START) is stopped (state
+ * 'T', or 't' under a tracer: proc(5)), as after SIGSTOP. Returns 1 when
+ * stopped, 0 when some thread still runs, -ESRCH when PID is gone or now
+ * names another process, or -errno. */
+int lo_proc_group_stopped(pid_t pid, unsigned long long start);
 /* The controlling terminal of PID as /proc/PID/stat field 7 gives it
  * (a dev_t, 0 for none). */
 int lo_proc_tty(pid_t pid, unsigned *ret_tty_nr);
@@ -494,7 +512,8 @@ int lo_proc_handle_open(pid_t pid, struct lo_proc_handle *ret);
 /* Send SIG to the process of H. Returns 0, -ESRCH when it is gone (or its
  * pid now names another process), or -errno. */
 int lo_proc_handle_signal(const struct lo_proc_handle *h, int sig);
-/* True when the process of H has exited (a zombie counts as exited). */
+/* True when the process of H has exited: a zombie counts as exited, a
+ * zombie leader whose other threads still run does not. */
 bool lo_proc_handle_exited(const struct lo_proc_handle *h);
 void lo_proc_handle_close(struct lo_proc_handle *h);
 
@@ -1015,6 +1034,17 @@ bool lo_provider_in_process(const char *name);
  * deadline, capped at the bound): a fork per logoff buys them nothing.
  */
 bool lo_provider_may_block(const char *name);
+
+/*
+ * False for the providers that the sweep must never abandon after
+ * [logoff] retries: processes, since what it could not end is alive,
+ * and a session with a live process is never reported logged off
+ * (design: "A logoff that cannot show that nothing of the session lives
+ * is never reported as done"). Such a provider is kept failed, and every
+ * sweep tries again; root can still abandon it by name with
+ * `logoff --gc --abandon` (lo_ctx.abandon).
+ */
+bool lo_provider_abandonable(const char *name);
 
 /* Run CALL. Returns 0 with *RET_STATUS a waitpid status (-1 when the
  * application reaped the helper first; for a logoff done in this process,

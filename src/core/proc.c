@@ -95,6 +95,102 @@ int lo_proc_tty(pid_t pid, unsigned *ret_tty_nr)
 	return read_stat_tty(pid, NULL, NULL, NULL, NULL, NULL, ret_tty_nr);
 }
 
+/* Calls FN with the state letter of every task (thread) of PID from
+ * /proc/PID/task/TID/stat; stops early when FN returns false. Returns
+ * the number of tasks seen, or -errno. */
+static int each_task_state(pid_t pid, bool (*fn)(void *ctx, char state), void *ctx)
+{
+	char path[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char sp[96], buf[1024], *close_paren;
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+
+		if (*end || tid <= 0)
+			continue;
+		snprintf(sp, sizeof(sp), "/proc/%d/task/%ld/stat", (int)pid, tid);
+		if (read_small(sp, buf, sizeof(buf)) < 0)
+			continue;	/* that thread is gone */
+		close_paren = strrchr(buf, ')');
+		if (!close_paren || close_paren[1] != ' ')
+			continue;
+		n++;
+		if (!fn(ctx, close_paren[2]))
+			break;
+	}
+	closedir(d);
+	return n;
+}
+
+static bool note_live(void *ctx, char state)
+{
+	if (state != 'Z' && state != 'X') {
+		*(bool *)ctx = true;
+		return false;
+	}
+	return true;
+}
+
+bool lo_proc_group_alive(pid_t pid)
+{
+	bool live = false;
+
+	return each_task_state(pid, note_live, &live) > 0 && live;
+}
+
+struct stopped_ctx {
+	bool running;
+	bool live;
+};
+
+static bool note_stopped(void *ctx, char state)
+{
+	struct stopped_ctx *c = ctx;
+
+	if (state == 'Z' || state == 'X')
+		return true;
+	c->live = true;
+	/* T: stopped by a signal; t: stopped by a tracer. */
+	if (state != 'T' && state != 't') {
+		c->running = true;
+		return false;
+	}
+	return true;
+}
+
+int lo_proc_group_stopped(pid_t pid, unsigned long long start)
+{
+	struct stopped_ctx c = { false, false };
+	unsigned long long now = 0;
+	char state = 0;
+	int r;
+
+	r = read_stat(pid, &state, NULL, &now, NULL, NULL);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	if (now != start)
+		return -ESRCH;
+	if (state == 'T' || state == 't')
+		return 1;
+	if (state != 'Z' && state != 'X')
+		return 0;
+	/* A zombie leader: the group lives on in its other threads. */
+	r = each_task_state(pid, note_stopped, &c);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	if (!c.live)
+		return -ESRCH;
+	return c.running ? 0 : 1;
+}
+
 bool lo_proc_alive(pid_t pid, unsigned long long start)
 {
 	unsigned long long now = 0;
@@ -102,7 +198,11 @@ bool lo_proc_alive(pid_t pid, unsigned long long start)
 
 	if (pid <= 0 || read_stat(pid, &state, NULL, &now, NULL, NULL) < 0)
 		return false;
-	return now == start && state != 'Z' && state != 'X';
+	if (now != start)
+		return false;
+	/* A leader that called pthread_exit() shows 'Z' while its other
+	 * threads run: the process is alive until the last one exits. */
+	return (state != 'Z' && state != 'X') || lo_proc_group_alive(pid);
 }
 
 int lo_proc_session(pid_t pid, pid_t *ret_sid, unsigned long long *ret_start)
@@ -269,14 +369,18 @@ bool lo_proc_handle_exited(const struct lo_proc_handle *h)
 	unsigned long long now;
 	char state = 0;
 
+	/* A pidfd of a thread-group leader polls readable only once the
+	 * whole group has exited (pidfd_open(2); checked on Linux 6.18 with
+	 * a leader that called pthread_exit() while a thread ran). */
 	if (h->pidfd >= 0) {
 		struct pollfd p = { h->pidfd, POLLIN, 0 };
 		return poll(&p, 1, 0) > 0;
 	}
 	if (lo_proc_starttime(h->pid, &now) < 0 || now != h->start)
 		return true;
-	return lo_proc_info(h->pid, NULL, NULL, NULL, &state, NULL) < 0 || state == 'Z' ||
-	       state == 'X';
+	if (lo_proc_info(h->pid, NULL, NULL, NULL, &state, NULL) < 0)
+		return true;
+	return (state == 'Z' || state == 'X') && !lo_proc_group_alive(h->pid);
 }
 
 void lo_proc_handle_close(struct lo_proc_handle *h)

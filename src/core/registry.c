@@ -1138,6 +1138,47 @@ int lo_registry_count_user(struct lo_registry *registry, uid_t uid, const char *
 	return n;
 }
 
+int lo_registry_count_user_live(struct lo_registry *registry, uid_t uid, const char *exclude_id)
+{
+	char name[16];
+	struct dirent *de;
+	DIR *d;
+	int fd, n = 0;
+
+	snprintf(name, sizeof(name), "%u", (unsigned)uid);
+	fd = openat(registry->usersfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		struct lo_record *rec = NULL;
+		const char *view;
+		int r;
+
+		if (de->d_name[0] == '.' || (exclude_id && strcmp(de->d_name, exclude_id) == 0))
+			continue;
+		r = lo_record_read(registry, de->d_name, &rec, NULL);
+		if (r == -ENOENT)
+			continue;
+		/* A record that cannot be read may be a live login: counted,
+		 * so that nothing of it is ended. */
+		if (r < 0) {
+			n++;
+			continue;
+		}
+		view = lo_session_view(rec, NULL);
+		if (strcmp(view, "active") == 0 || strcmp(view, "opening") == 0)
+			n++;
+		lo_record_free(rec);
+	}
+	closedir(d);
+	return n;
+}
+
 int lo_registry_alloc_id(struct lo_registry *registry, char *buf)
 {
 	char text[32] = "";

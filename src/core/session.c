@@ -78,6 +78,11 @@ bool lo_provider_may_block(const char *name)
 	       strcmp(name, "hooks") != 0;
 }
 
+bool lo_provider_abandonable(const char *name)
+{
+	return strcmp(name, "processes") != 0;
+}
+
 bool lo_config_logoff_in_process(const struct lo_config *config)
 {
 	const char *keep = lo_config_value(config, "processes", "keep_commands");

@@ -42,6 +42,7 @@
 #include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -74,6 +75,15 @@ static const struct logoff_config_key keys[] = {
  * processes are waited for: what close_session allows a closer. */
 #define DEADLINE_KILL_WAIT_MS 300
 
+/* The identity of a program listed in keep_commands. */
+struct keep_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+#define MAX_KEEP 64
+#define MAX_CGROUPS 64
+
 struct matcher {
 	bool audit;
 	const char *cgroup;	/* match=cgroup: the session's cgroup, relative to the v2 root */
@@ -84,16 +94,40 @@ struct matcher {
 	bool exclude_error;	/* exclude_users unreadable: end nothing */
 	unsigned long long started_before;	/* match=user: start-time cutoff, ticks */
 	bool unprivileged;	/* not root: only our own uid can be signalled */
-	pid_t ksids[MAX_KSIDS];	/* match=user: kernel sessions of the logoff's processes */
+	/* match=user: what the processes found before the cutoff were in,
+	 * for those that start after it (see late_matches). */
+	pid_t ksids[MAX_KSIDS];	/* kernel sessions */
 	size_t n_ksids;
-	const char *keep;
+	uint32_t asids[MAX_KSIDS];	/* audit sessions (set ones only) */
+	size_t n_asids;
+	uint64_t cgroups[MAX_CGROUPS];	/* cgroup paths, hashed */
+	size_t n_cgroups;
+	const struct victims *known;	/* processes this logoff matched already */
+	/* Only the login manager's descendants are this session's: with
+	 * match=user while the user has another live session, with
+	 * match=audit when this login made no audit session. */
+	bool descendants;
+	bool any_uid;		/* descendants of any uid (match=audit) */
+	pid_t leader;
+	unsigned long long leader_start;
+	bool keep_set;		/* keep_commands is not empty */
+	struct keep_id keep[MAX_KEEP];
+	size_t n_keep;
+	char keep_bad[128];	/* the first entry that was ignored, for the log */
+	const char *keep_why;
 	pid_t ancestors[MAX_ANCESTORS];
 	size_t n_ancestors;
 };
 
+/* The processes a logoff holds handles on. SLOT maps a pid to its
+ * index + 1 in H while that handle is open, so a scan skips what it
+ * already holds without searching. */
 struct victims {
 	struct lo_proc_handle *h;
 	size_t n, cap;
+	size_t live;		/* handles open (pid != 0) */
+	uint32_t *slot;
+	size_t n_slot;		/* pid_max */
 };
 
 /* The cgroup v2 path of PID, into BUF: lo_cgroup_of. */
@@ -257,7 +291,7 @@ static int processes_logon(struct logoff_support *s, unsigned flags)
 	mode = mode_of(s);
 	if (strcmp(mode, "audit") == 0 && !s->identity->audit_session)
 		s->set_status(s, "match=audit, but this login created no audit session "
-			      "(pam_loginuid): nothing will be ended");
+			      "(pam_loginuid): only the login manager's descendants will be ended");
 	else if (strcmp(mode, "cgroup") == 0 && !s->get_data(s, "cgroup"))
 		s->set_status(s, "match=cgroup, but the login manager runs in no session cgroup "
 			      "(cgroup_pattern %s)%s%s: nothing will be ended",
@@ -270,19 +304,123 @@ static int processes_logon(struct logoff_support *s, unsigned flags)
 	return 0;
 }
 
-static void matcher_init(struct logoff_support *s, struct matcher *m, const char *mode)
+/* What the matcher is built from: a provider's support object at logoff,
+ * or a record and the config for `logoff SESSION` (lo_processes_each). */
+struct scope {
+	const char *mode;		/* cgroup, audit or user (never auto) */
+	const char *cgroup;		/* the record's cgroup data, or NULL */
+	const char *session_id;
+	uid_t uid;
+	const char *exclude_users;
+	const char *keep_commands;
+	bool privileged;
+	bool audit_session;		/* the record's session id is an audit session */
+	int other_sessions;		/* live ones, or a negative errno: unknown */
+	pid_t leader;
+	unsigned long long leader_start;
+	bool all_ancestors;		/* false: only the calling process is spared */
+};
+
+/* Where keep_commands names without a slash are looked up: root's own
+ * directories, never the caller's PATH. */
+static const char *const keep_path[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", NULL };
+
+/* A program that may be listed: a regular file owned by root that no one
+ * else can write. Its identity is taken with stat(), which follows a
+ * symlink such as /usr/bin/editor to the program it names. */
+static const char *keep_candidate(const char *path, struct stat *st)
 {
-	bool audit = strcmp(mode, "audit") == 0, user = strcmp(mode, "user") == 0;
-	const char *list = s->config(s, "exclude_users");
+	if (stat(path, st) < 0)
+		return "not found";
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (st->st_uid != 0)
+		return "not owned by root";
+	if (st->st_mode & 022)
+		return "writable by group or others";
+	return NULL;
+}
+
+static void keep_add(struct matcher *m, const struct stat *st)
+{
+	for (size_t i = 0; i < m->n_keep; i++)
+		if (m->keep[i].dev == st->st_dev && m->keep[i].ino == st->st_ino)
+			return;
+	if (m->n_keep < MAX_KEEP)
+		m->keep[m->n_keep++] = (struct keep_id){ st->st_dev, st->st_ino };
+}
+
+/* keep_commands to identities, once per logoff: an absolute path, or a
+ * name found in keep_path. An entry that names no safe program is
+ * ignored (kept nothing is the safe side) and reported in keep_bad. */
+static void keep_init(struct matcher *m, const char *list)
+{
+	char *words[MAX_KEEP];
+	int n = lo_split_list(list, words, MAX_KEEP);
+
+	m->keep_set = list && *list;
+	if (n < 0) {
+		snprintf(m->keep_bad, sizeof(m->keep_bad), "%s", "(the list)");
+		m->keep_why = "more than 64 entries";
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *why = "not found in /usr/bin:/bin:/usr/sbin:/sbin";
+		struct stat st;
+
+		if (words[i][0] == '/') {
+			why = keep_candidate(words[i], &st);
+			if (!why)
+				keep_add(m, &st);
+		} else if (!strchr(words[i], '/')) {
+			for (size_t k = 0; keep_path[k]; k++) {
+				char path[PATH_MAX];
+				const char *w;
+
+				snprintf(path, sizeof(path), "%s/%s", keep_path[k], words[i]);
+				w = keep_candidate(path, &st);
+				if (!w) {
+					keep_add(m, &st);
+					why = NULL;
+				} else if (strcmp(w, "not found") != 0 && why) {
+					why = w;
+				}
+			}
+		} else {
+			why = "neither an absolute path nor a name";
+		}
+		if (why && !m->keep_why) {
+			snprintf(m->keep_bad, sizeof(m->keep_bad), "%s", words[i]);
+			m->keep_why = why;
+		}
+		free(words[i]);
+	}
+}
+
+static void matcher_setup(struct matcher *m, const struct scope *sc)
+{
+	bool user = strcmp(sc->mode, "user") == 0;
 	char *words[LO_MAX_PROVIDERS * 4];
-	int n = lo_split_list(list, words, sizeof(words) / sizeof(*words));
+	int n = lo_split_list(sc->exclude_users, words, sizeof(words) / sizeof(*words));
 	pid_t p = getpid();
 
 	memset(m, 0, sizeof(*m));
-	m->audit = audit;
-	m->cgroup = strcmp(mode, "cgroup") == 0 ? s->get_data(s, "cgroup") : NULL;
-	m->unprivileged = !s->privileged;
-	if (user) {
+	m->audit = strcmp(sc->mode, "audit") == 0;
+	m->cgroup = strcmp(sc->mode, "cgroup") == 0 ? sc->cgroup : NULL;
+	m->unprivileged = !sc->privileged;
+	/* Another live login of the user owns the user's processes too:
+	 * then only what descends from this session's login manager is
+	 * this session's (an unknown count is read the same way). */
+	m->descendants = user && sc->other_sessions != 0;
+	/* match=audit without an audit session of this login: nothing
+	 * carries the session's mark but descent from its login manager. */
+	if (m->audit && !sc->audit_session) {
+		m->audit = false;
+		m->descendants = m->any_uid = true;
+	}
+	m->leader = sc->leader;
+	m->leader_start = sc->leader_start;
+	if (user && !m->descendants) {
 		struct timespec ts;
 		long hz = sysconf(_SC_CLK_TCK);
 		/* /proc/PID/stat's start time counts clock ticks since boot. */
@@ -291,9 +429,9 @@ static void matcher_init(struct logoff_support *s, struct matcher *m, const char
 					    (unsigned long long)ts.tv_nsec * (unsigned long long)hz /
 					    1000000000ULL + 1;
 	}
-	m->session = (uint32_t)strtoul(s->identity->session_id, NULL, 10);
-	m->uid = s->identity->uid;
-	m->keep = s->config(s, "keep_commands");
+	m->session = (uint32_t)strtoul(sc->session_id, NULL, 10);
+	m->uid = sc->uid;
+	keep_init(m, sc->keep_commands);
 	/* Fail closed: an exclusion list we cannot read protects everyone. */
 	m->exclude_error = n < 0;
 	for (int i = 0; i < n; i++) {
@@ -307,64 +445,187 @@ static void matcher_init(struct logoff_support *s, struct matcher *m, const char
 		free(words[i]);
 	}
 	/* Ourselves and every ancestor up to init: the helper, the login
-	 * manager that called close_session, its parents. */
+	 * manager that called close_session, its parents. `logoff SESSION`
+	 * spares only itself: the shell it runs in is the session's. */
 	while (p > 1 && m->n_ancestors < MAX_ANCESTORS) {
 		pid_t pp = 0;
 		m->ancestors[m->n_ancestors++] = p;
-		if (lo_proc_info(p, &pp, NULL, NULL, NULL, NULL) < 0)
+		if (!sc->all_ancestors || lo_proc_info(p, &pp, NULL, NULL, NULL, NULL) < 0)
 			break;
 		p = pp;
 	}
 }
 
-/*
- * Kept when the program the process runs (/proc/PID/exe) is listed, by
- * absolute path or by file name, and is a file owned by root that only
- * root can write. The process name (comm) is not used: any process can
- * set its own with prctl(PR_SET_NAME), and a user can run a copy of a
- * program under any name from their home.
- */
-static bool keep_program(const char *keep, pid_t pid)
+static void matcher_init(struct logoff_support *s, struct matcher *m, const char *mode)
 {
-	char link[64], exe[PATH_MAX];
-	const char *base;
-	struct stat st;
-	ssize_t n;
+	struct scope sc = {
+		.mode = mode,
+		.cgroup = s->get_data(s, "cgroup"),
+		.session_id = s->identity->session_id,
+		.uid = s->identity->uid,
+		.exclude_users = s->config(s, "exclude_users"),
+		.keep_commands = s->config(s, "keep_commands"),
+		.privileged = s->privileged,
+		.audit_session = s->identity->audit_session != 0,
+		.other_sessions = strcmp(mode, "user") == 0 ? s->user_sessions(s) : 0,
+		.leader = s->identity->leader_pid,
+		.all_ancestors = true,
+	};
 
-	if (!keep || !*keep)
+	matcher_setup(m, &sc);
+	if (m->keep_why)
+		s->log(s, LOG_WARNING, "keep_commands: %s: %s; ignored (a kept program must be "
+		       "root's: an absolute path or a name in /usr/bin:/bin:/usr/sbin:/sbin)",
+		       m->keep_bad, m->keep_why);
+}
+
+/*
+ * Kept when the program the process runs is one listed in keep_commands:
+ * the same file, by device and inode, as the root-owned program the list
+ * names. Neither the process name (comm: any process sets its own with
+ * prctl) nor the path of /proc/PID/exe (a user can bind-mount any program
+ * over a kept path in an unprivileged user namespace) is used.
+ * statx() with AT_STATX_DONT_SYNC answers from what the kernel holds: a
+ * program on a hung FUSE or NFS mount is looked up without asking its
+ * server (checked on Linux 6.18 with a stopped FUSE server, where stat()
+ * hangs). A process whose program cannot be looked up is not kept.
+ */
+static bool keep_program(const struct matcher *m, pid_t pid)
+{
+	char link[64];
+	struct statx st;
+	dev_t dev;
+
+	if (m->n_keep == 0)
 		return false;
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-	n = readlink(link, exe, sizeof(exe) - 1);
-	if (n <= 0)
+	if (statx(AT_FDCWD, link, AT_STATX_DONT_SYNC, STATX_INO, &st) < 0 ||
+	    !(st.stx_mask & STATX_INO))
 		return false;
-	exe[n] = '\0';
-	/* A program replaced by a package upgrade while it runs: still the
-	 * same program. */
-	if ((size_t)n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
-		exe[n - 10] = '\0';
-	if (stat(link, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
-		return false;
-	base = strrchr(exe, '/');
-	base = base ? base + 1 : exe;
-	return lo_list_contains(keep, exe) || lo_list_contains(keep, base);
+	dev = makedev(st.stx_dev_major, st.stx_dev_minor);
+	for (size_t i = 0; i < m->n_keep; i++)
+		if (m->keep[i].dev == dev && m->keep[i].ino == (ino_t)st.stx_ino)
+			return true;
+	return false;
 }
 
 /* Kept when PID or one of its ancestors runs a kept program: keeping
  * tmux or screen means keeping what runs inside them. */
 static bool kept(const struct matcher *m, pid_t pid)
 {
-	if (!m->keep || !*m->keep)
+	if (m->n_keep == 0)
 		return false;
 	for (int depth = 0; pid > 1 && depth < MAX_ANCESTORS; depth++) {
 		pid_t ppid = 0;
 
-		if (keep_program(m->keep, pid))
+		if (keep_program(m, pid))
 			return true;
 		if (lo_proc_info(pid, &ppid, NULL, NULL, NULL, NULL) < 0)
 			return false;
 		pid = ppid;
 	}
 	return false;
+}
+
+/* Is PID a descendant of M's live login manager? */
+static bool descends_from_leader(const struct matcher *m, pid_t pid)
+{
+	for (int depth = 0; pid > 1 && depth < MAX_ANCESTORS; depth++) {
+		pid_t ppid = 0;
+
+		if (lo_proc_info(pid, &ppid, NULL, NULL, NULL, NULL) < 0)
+			return false;
+		if (ppid == m->leader && m->leader > 1)
+			return lo_proc_alive(ppid, m->leader_start);
+		pid = ppid;
+	}
+	return false;
+}
+
+static uint64_t hash_str(const char *str)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 1099511628211ULL;
+	return h;
+}
+
+static bool known_victim(const struct matcher *m, pid_t pid)
+{
+	const struct victims *v = m->known;
+
+	return v && pid > 0 && (size_t)pid < v->n_slot && v->slot[pid] != 0;
+}
+
+/*
+ * match=user, a process that started after the logoff began: the user's
+ * next login may be starting while this logoff runs, and its processes
+ * are not this session's. A new login writes its record before it starts
+ * anything of the user's (open_session runs before the shell), and the
+ * logoff stops as soon as it sees another live session (rechecked after
+ * every scan, before any signal). What a login manager starts as the user
+ * before that (sshd's unprivileged child, systemd --user) has a parent
+ * that is not the session's, a kernel session and an audit session of its
+ * own, and a cgroup of its own (user@UID.service) where systemd runs. So
+ * a late process is this session's when
+ *   - it is in a kernel session or an audit session of the processes
+ *     found before the logoff began (a fork that kept its session), or
+ *   - its parent is a process this logoff already holds (a child of a
+ *     session process, whatever session it made for itself: setsid), or
+ *   - it is an orphan (its parent is init) in a cgroup that processes
+ *     found before the logoff began ran in: a child forked on SIGTERM
+ *     whose parent exited before the next scan, then called setsid().
+ */
+static bool late_matches(const struct matcher *m, pid_t pid, pid_t ppid, pid_t ksid)
+{
+	uint32_t asid = UINT32_MAX;
+	char cg[PATH_MAX];
+
+	for (size_t i = 0; i < m->n_ksids; i++)
+		if (m->ksids[i] == ksid)
+			return true;
+	if (known_victim(m, ppid))
+		return true;
+	if (lo_proc_info(pid, NULL, NULL, &asid, NULL, NULL) == 0 && asid != UINT32_MAX)
+		for (size_t i = 0; i < m->n_asids; i++)
+			if (m->asids[i] == asid)
+				return true;
+	if (ppid == 1 && cgroup_of(pid, cg, sizeof(cg)) == 0) {
+		uint64_t h = hash_str(cg);
+		for (size_t i = 0; i < m->n_cgroups; i++)
+			if (m->cgroups[i] == h)
+				return true;
+	}
+	return false;
+}
+
+/* match=user: remember what a process found before the cutoff is in. */
+static void note_early(struct matcher *m, pid_t pid, pid_t ksid)
+{
+	uint32_t asid = UINT32_MAX;
+	char cg[PATH_MAX];
+	bool known = false;
+
+	for (size_t i = 0; i < m->n_ksids; i++)
+		known |= m->ksids[i] == ksid;
+	if (!known && m->n_ksids < MAX_KSIDS)
+		m->ksids[m->n_ksids++] = ksid;
+	if (lo_proc_info(pid, NULL, NULL, &asid, NULL, NULL) == 0 && asid != UINT32_MAX) {
+		known = false;
+		for (size_t i = 0; i < m->n_asids; i++)
+			known |= m->asids[i] == asid;
+		if (!known && m->n_asids < MAX_KSIDS)
+			m->asids[m->n_asids++] = asid;
+	}
+	if (cgroup_of(pid, cg, sizeof(cg)) == 0) {
+		uint64_t h = hash_str(cg);
+		known = false;
+		for (size_t i = 0; i < m->n_cgroups; i++)
+			known |= m->cgroups[i] == h;
+		if (!known && m->n_cgroups < MAX_CGROUPS)
+			m->cgroups[m->n_cgroups++] = h;
+	}
 }
 
 static bool matches(struct matcher *m, pid_t pid)
@@ -377,10 +638,15 @@ static bool matches(struct matcher *m, pid_t pid)
 	for (size_t i = 0; i < m->n_ancestors; i++)
 		if (m->ancestors[i] == pid)
 			return false;
+	if (m->descendants && pid == m->leader)
+		return false;
 	if (lo_proc_info(pid, &ppid, &uid, m->audit ? &sid : NULL, &state, NULL) < 0)
 		return false;
-	/* Kernel threads (children of kthreadd) and the already dead. */
-	if (pid == 2 || ppid == 2 || state == 'Z' || state == 'X')
+	/* Kernel threads (children of kthreadd) and the already dead; a
+	 * zombie leader whose other threads run is alive (pthread_exit()). */
+	if (pid == 2 || ppid == 2)
+		return false;
+	if ((state == 'Z' || state == 'X') && !lo_proc_group_alive(pid))
 		return false;
 	if (m->cgroup) {
 		char cg[PATH_MAX];
@@ -389,7 +655,7 @@ static bool matches(struct matcher *m, pid_t pid)
 		if (cgroup_of(pid, cg, sizeof(cg)) < 0 || strncmp(cg, m->cgroup, len) != 0 ||
 		    (cg[len] != '\0' && cg[len] != '/'))
 			return false;
-	} else if (m->audit ? sid != m->session : uid != m->uid) {
+	} else if (m->audit ? sid != m->session : !m->any_uid && uid != m->uid) {
 		return false;
 	}
 	if (m->unprivileged && uid != geteuid())
@@ -397,36 +663,60 @@ static bool matches(struct matcher *m, pid_t pid)
 	for (size_t i = 0; i < m->n_excluded; i++)
 		if (m->excluded[i] == uid)
 			return false;
+	if (m->descendants && !descends_from_leader(m, pid))
+		return false;
 	if (m->started_before) {
-		/* The user's next login may start while this logoff waits out
-		 * its grace period. What started after the logoff began is
-		 * this session's only when it is in a kernel session (setsid)
-		 * of the processes found before: the fork of a process that
-		 * dodges SIGTERM, not a new login, which sshd or login put in
-		 * a session of its own. */
 		unsigned long long start;
 		pid_t ksid = 0;
-		bool known = false;
 
 		if (lo_proc_session(pid, &ksid, &start) < 0)
 			return false;
-		for (size_t i = 0; i < m->n_ksids; i++)
-			known |= m->ksids[i] == ksid;
-		if (start > m->started_before && !known)
+		if (start > m->started_before && !late_matches(m, pid, ppid, ksid))
 			return false;
-		if (start <= m->started_before && !known && m->n_ksids < MAX_KSIDS)
-			m->ksids[m->n_ksids++] = ksid;
+		if (start <= m->started_before)
+			note_early(m, pid, ksid);
 	}
 	if (kept(m, pid))
 		return false;
 	return true;
 }
 
+static void victims_forget(struct victims *v, size_t i)
+{
+	struct lo_proc_handle *h;
+
+	if (!v->h || i >= v->n)
+		return;
+	h = &v->h[i];
+	if (h->pid > 0 && (size_t)h->pid < v->n_slot)
+		v->slot[h->pid] = 0;
+	if (h->pid > 0)
+		v->live--;
+	lo_proc_handle_close(h);
+	h->pid = 0;
+}
+
 static void victims_clear(struct victims *v)
 {
 	for (size_t i = 0; i < v->n; i++)
-		lo_proc_handle_close(&v->h[i]);
+		victims_forget(v, i);
 	v->n = 0;
+}
+
+/* Drop the closed handles, so a long fork chain does not grow the set. */
+static void victims_compact(struct victims *v)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < v->n; i++) {
+		if (v->h[i].pid == 0)
+			continue;
+		v->h[k] = v->h[i];
+		if ((size_t)v->h[k].pid < v->n_slot)
+			v->slot[v->h[k].pid] = (uint32_t)k + 1;
+		k++;
+	}
+	v->n = k;
 }
 
 static int victims_add(struct victims *v, const struct lo_proc_handle *h)
@@ -439,62 +729,211 @@ static int victims_add(struct victims *v, const struct lo_proc_handle *h)
 		v->h = n;
 		v->cap = cap;
 	}
+	if (h->pid > 0 && (size_t)h->pid < v->n_slot)
+		v->slot[h->pid] = (uint32_t)v->n + 1;
 	v->h[v->n++] = *h;
+	v->live++;
 	return 0;
 }
 
-/* Collect handles on matching processes, at most MAX. A process is
- * checked once without a handle, so the many that are not the session's
- * cost no pidfd; a match gets its handle and is checked again after: if
- * the pid was reused in between, that check sees the new process but the
- * signal can only reach the one the handle pinned, which is then gone. A
- * process missed because its pid was reused between the two is found by
- * the next round. */
-static int scan(struct matcher *m, struct victims *v, size_t max)
+static int victims_init(struct victims *v)
+{
+	char buf[32] = "";
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	unsigned long max = 4194304;
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			max = strtoul(buf, NULL, 10);
+		fclose(f);
+	}
+	if (max < 1024 || max > 4194304)
+		max = 4194304;
+	memset(v, 0, sizeof(*v));
+	v->slot = calloc(max + 1, sizeof(*v->slot));
+	if (!v->slot)
+		return -ENOMEM;
+	v->n_slot = max + 1;
+	return 0;
+}
+
+static void victims_free(struct victims *v)
+{
+	victims_clear(v);
+	free(v->h);
+	free(v->slot);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Collect handles on matching processes not held yet, until V holds MAX;
+ * SIG (0: none) goes to each one as soon as it is held: SIGSTOP stops a
+ * fork-and-exit chain's newest process before it forks again.
+ * A process is checked once without a handle, so the many that are not
+ * the session's cost no pidfd; a match gets its handle and is checked
+ * again after: if the pid was reused in between, that check sees the new
+ * process but the signal can only reach the one the handle pinned, which
+ * is then gone. A process missed because its pid was reused between the
+ * two is found by the next scan. *RET_NEW counts what was added. */
+/* The last pid the kernel gave out in our pid namespace
+ * (/proc/sys/kernel/ns_last_pid, Linux 3.3 with CONFIG_CHECKPOINT_RESTORE;
+ * a process in a child pid namespace gets a pid in ours too), or -1. */
+static long last_pid(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* One pid of a scan: held already (skipped while it lives), or taken
+ * when it matches. Returns 1 when taken, 0 when not, or a negative errno
+ * that ends the scan (-EMFILE, -ENFILE, -ENOMEM). */
+static int consider(struct matcher *m, struct victims *v, pid_t pid, int sig)
+{
+	struct lo_proc_handle h;
+	int e;
+
+	if ((size_t)pid < v->n_slot && v->slot[pid]) {
+		/* Held: skipped while that process lives; a pid freed and
+		 * reused since is looked at afresh. */
+		size_t i = v->slot[pid] - 1;
+		if (!lo_proc_handle_exited(&v->h[i]))
+			return 0;
+		victims_forget(v, i);
+	}
+	if (!matches(m, pid))
+		return 0;
+	e = lo_proc_handle_open(pid, &h);
+	if (e == -EMFILE || e == -ENFILE)
+		return e;
+	if (e < 0)
+		return 0;
+	if (!matches(m, pid)) {
+		lo_proc_handle_close(&h);
+		return 0;
+	}
+	e = victims_add(v, &h);
+	if (e < 0) {
+		lo_proc_handle_close(&h);
+		return e;
+	}
+	if (sig)
+		lo_proc_handle_signal(&h, sig);
+	return 1;
+}
+
+static int scan(struct matcher *m, struct victims *v, size_t max, int sig, size_t *ret_new)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 	int r = 0;
 
+	*ret_new = 0;
 	if (!d)
 		return -errno;
-	while ((de = readdir(d)) && v->n < max) {
-		struct lo_proc_handle h;
+	m->known = v;
+	while ((de = readdir(d)) && v->live < max) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		int e;
 
-		if (*end || pid <= 1 || !matches(m, (pid_t)pid))
+		if (*end || pid <= 1)
 			continue;
-		e = lo_proc_handle_open((pid_t)pid, &h);
+		e = consider(m, v, (pid_t)pid, sig);
 		if (e == -EMFILE || e == -ENFILE) {
 			/* Out of descriptors before a single handle: an error,
 			 * never "nothing to end". */
-			if (v->n == 0)
+			if (v->live == 0)
 				r = e;
 			break;
 		}
-		if (e < 0)
-			continue;
-		if (!matches(m, (pid_t)pid)) {
-			lo_proc_handle_close(&h);
-			continue;
-		}
-		r = victims_add(v, &h);
-		if (r < 0) {
-			lo_proc_handle_close(&h);
+		if (e < 0) {
+			r = e;
 			break;
 		}
+		*ret_new += (size_t)e;
 	}
 	closedir(d);
 	return r;
 }
 
-static void signal_all(struct victims *v, int sig)
+/*
+ * Every pid the kernel gave out after FROM (ns_last_pid before a scan)
+ * is looked at directly, until ns_last_pid holds still over one pass: a
+ * process made while the scan ran (which the scan may have missed: /proc
+ * is read in batches, and a child whose fork is unfinished is skipped)
+ * has one of those pids, and is attached by now when its parent is
+ * stopped or gone (a fork finishes before a signal is handled). Adds what
+ * matches to V (SIG to each) and counts it in *RET_NEW. Returns true when
+ * the look-up covered everything, false when it could not (ns_last_pid
+ * unreadable, or too many pids given out meanwhile).
+ */
+static bool check_new_pids(struct matcher *m, struct victims *v, long from, int sig,
+			   size_t *ret_new)
 {
-	for (size_t i = 0; i < v->n; i++)
+	long to = last_pid(), pid_max = (long)v->n_slot - 1;
+
+	*ret_new = 0;
+	if (from < 0 || to < 0 || pid_max < 2)
+		return false;
+	for (int pass = 0; pass < 16; pass++) {
+		long checked = 0, next;
+
+		for (long pid = from; pid != to && checked <= 65536; checked++) {
+			pid = pid >= pid_max ? 2 : pid + 1;
+			if (consider(m, v, (pid_t)pid, sig) > 0)
+				(*ret_new)++;
+		}
+		if (checked > 65536)
+			return false;
+		next = last_pid();
+		if (next == to)
+			return true;
+		from = to;
+		to = next;
+	}
+	return false;
+}
+
+/* Send SIG to the held processes from index FROM on. */
+static void signal_all(struct victims *v, size_t from, int sig)
+{
+	for (size_t i = from; i < v->n; i++)
 		if (v->h[i].pid > 0)
 			lo_proc_handle_signal(&v->h[i], sig);
+}
+
+/* True when every held process has exited or stopped; exited ones are
+ * forgotten. */
+static bool all_stopped(struct victims *v)
+{
+	bool all = true;
+
+	for (size_t i = 0; i < v->n; i++) {
+		struct lo_proc_handle *h = &v->h[i];
+		int r;
+
+		if (h->pid == 0)
+			continue;
+		if (lo_proc_handle_exited(h)) {
+			victims_forget(v, i);
+			continue;
+		}
+		r = lo_proc_group_stopped(h->pid, h->start);
+		if (r == -ESRCH)
+			victims_forget(v, i);
+		else if (r != 1)
+			all = false;
+	}
+	return all;
 }
 
 /* Wait until every victim exited or DEADLINE_MS; returns how many are
@@ -508,7 +947,7 @@ static size_t wait_all(struct victims *v, int64_t deadline_ms)
 	if (!pfd || !map) {
 		free(pfd);
 		free(map);
-		return v->n;
+		return v->live;
 	}
 	for (;;) {
 		bool fallback = false;
@@ -521,7 +960,7 @@ static size_t wait_all(struct victims *v, int64_t deadline_ms)
 			if (h->pid == 0)
 				continue;
 			if (h->pidfd < 0 && lo_proc_handle_exited(h)) {
-				h->pid = 0;
+				victims_forget(v, i);
 				continue;
 			}
 			fallback |= h->pidfd < 0;
@@ -538,11 +977,12 @@ static size_t wait_all(struct victims *v, int64_t deadline_ms)
 		n = poll(pfd, alive, (int)(left > 1000 ? 1000 : left));
 		if (n < 0 && errno != EINTR)
 			break;
+		/* A pidfd polls readable once the whole thread group has
+		 * exited, not when a leader that called pthread_exit() is a
+		 * zombie (lo_proc_handle_exited). */
 		for (size_t k = 0; n > 0 && k < alive; k++)
-			if (pfd[k].revents) {
-				lo_proc_handle_close(&v->h[map[k]]);
-				v->h[map[k]].pid = 0;
-			}
+			if (pfd[k].revents)
+				victims_forget(v, map[k]);
 		/* Many exits arrive together: gather them before polling the
 		 * whole set again. */
 		if (n > 0 && alive > 64)
@@ -761,16 +1201,224 @@ static int end_own_cgroup(struct logoff_support *s, struct matcher *m, unsigned 
 	return 0;
 }
 
+/* What end_processes did, for the status object. */
+struct tally {
+	unsigned ended;		/* exited after SIGTERM, within grace */
+	unsigned killed;	/* exited after SIGSTOP and SIGKILL */
+	bool late;		/* the bound passed with processes left */
+	bool untouched;		/* the deadline had passed before the first signal */
+	bool relogin;		/* the user logged on again meanwhile */
+	unsigned n_survivors;
+	char survivors[160];	/* "PID (comm), ..." of the first few */
+};
+
+/* In the stop phase, how long a process may take to stop before SIGKILL
+ * goes to everything held anyway (one in uninterruptible sleep stops
+ * only when it wakes; SIGKILL ends one in a killable sleep). */
+#define STOP_SETTLE_MS 1000
+#define STOP_POLL_MS 2
+/* How long the stop phase may run when the chain gives no deadline (the
+ * helper's parent kills it at [logoff] timeout). */
+#define NO_DEADLINE_STOP_MS 10000
+
+/* COMM with anything but printable ASCII replaced: it is the user's. */
+static void sanitize(char *str)
+{
+	for (; *str; str++)
+		if ((unsigned char)*str < 0x20 || (unsigned char)*str >= 0x7f)
+			*str = '?';
+}
+
+static void name_survivors(struct victims *v, struct tally *t)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < v->n; i++) {
+		char comm[16] = "?";
+		int w;
+
+		if (v->h[i].pid == 0 || lo_proc_handle_exited(&v->h[i]))
+			continue;
+		t->n_survivors++;
+		if (t->n_survivors > 4)
+			continue;
+		lo_proc_info(v->h[i].pid, NULL, NULL, NULL, NULL, comm);
+		sanitize(comm);
+		w = snprintf(t->survivors + len, sizeof(t->survivors) - len, "%s%d (%s)",
+			     len ? ", " : "", (int)v->h[i].pid, comm);
+		if (w > 0 && (size_t)w < sizeof(t->survivors) - len)
+			len += (size_t)w;
+	}
+}
+
+/*
+ * The signal path: ends every process M matches, exactly.
+ *
+ * 1. SIGTERM (and SIGCONT) to each process found, rescanning as they exit,
+ *    until none is left or [processes] grace has passed.
+ * 2. Then SIGSTOP to every process held, rescanning, until a clean scan
+ *    (below) finds nothing new and every process held is stopped; then
+ *    SIGKILL to all of them, and again from the scan. A stopped process
+ *    cannot fork, so a fork-and-exit chain, which outruns any
+ *    scan-and-signal round, is held whole.
+ * Success is a clean scan that finds nothing, with nothing held left.
+ *
+ * A scan is clean when no pid was given out while it ran (ns_last_pid the
+ * same before and after): then nothing forked, the processes it reads can
+ * only exit, and each one alive when it is read is seen. Without that
+ * proof a scan can miss a running process: /proc is read in batches
+ * (getdents), a batch skips a child whose fork is not finished, and by the
+ * time the reader looks at its parent the parent may have exited. A busy
+ * host's forks make scans unclean and this slower, never wrong. Where
+ * ns_last_pid cannot be read, two scans in a row that find nothing count
+ * instead (weaker: a fast chain can slip past both).
+ * Bounded by DEADLINE (else grace + NO_DEADLINE_STOP_MS): at the bound
+ * everything held gets SIGKILL, and what survives is named in T.
+ */
+static int end_processes(struct logoff_support *s, struct matcher *m, bool user, unsigned grace,
+			 int64_t deadline, size_t batch, struct tally *t)
+{
+	struct victims v;
+	int64_t term_until, bound, settle = 0;
+	unsigned clean = 0, need = 1;
+	size_t added = 0, exited_at_stop = 0;
+	bool stopping = false, found = false, final = false;
+	int r;
+
+	r = victims_init(&v);
+	if (r < 0)
+		return r;
+	term_until = lo_now_ms() + (int64_t)grace * 1000;
+	if (deadline && deadline < term_until)
+		term_until = deadline;
+	bound = deadline ? deadline : term_until + NO_DEADLINE_STOP_MS;
+	for (;;) {
+		size_t first = v.n, fresh = 0, late = 0;
+		long pid_before = last_pid();
+		bool clean_scan;
+		int64_t now;
+
+		r = scan(m, &v, batch, stopping ? SIGSTOP : 0, &fresh);
+		if (r < 0)
+			break;
+		/* The scan is proof only with what was made while it ran
+		 * looked at too; without ns_last_pid, two scans in a row that
+		 * find nothing are taken (one when there was never anything),
+		 * which a fast fork-and-exit chain can slip past. In the stop
+		 * phase the look-up follows all_stopped (below). */
+		clean_scan = pid_before < 0;
+		need = pid_before >= 0 ? 1 : found || fresh ? 2 : 1;
+		if (!stopping && pid_before >= 0 && fresh == 0) {
+			wait_all(&v, lo_now_ms());
+			clean_scan = v.live == 0 && check_new_pids(m, &v, pid_before, 0, &late) &&
+				     late == 0;
+			fresh += late;
+		}
+		added += fresh;
+		/* A new login of the user makes the user's processes its
+		 * processes too: checked after each scan, before any signal
+		 * reaches what it found (see late_matches). */
+		if (fresh && user && !m->descendants && s->user_sessions(s) != 0) {
+			s->log(s, LOG_INFO, "%s logged on again; stopping", s->identity->user);
+			signal_all(&v, 0, SIGCONT);
+			t->relogin = true;
+			break;
+		}
+		now = lo_now_ms();
+		if (!found && fresh && deadline && now >= deadline) {
+			/* Past the deadline before the first signal: no SIGTERM
+			 * without its grace; the sweep runs this again. */
+			t->untouched = t->late = true;
+			name_survivors(&v, t);
+			break;
+		}
+		found |= fresh > 0;
+		if (final) {
+			/* One scan after the last SIGKILL at the bound. */
+			signal_all(&v, first, SIGKILL);
+			wait_all(&v, lo_now_ms() + 50);
+			if (fresh == 0 && v.live == 0 && pid_before >= 0)
+				clean_scan = check_new_pids(m, &v, pid_before, SIGKILL, &late) &&
+					     late == 0;
+			if (fresh || v.live || !clean_scan)
+				t->late = true;
+			name_survivors(&v, t);
+			break;
+		}
+		if (!stopping) {
+			signal_all(&v, first, SIGTERM);
+			signal_all(&v, first, SIGCONT);
+			if (fresh == 0 && v.live == 0) {
+				clean = clean_scan ? clean + 1 : 0;
+				if (clean >= need)
+					break;
+				continue;
+			}
+			clean = 0;
+			if (now < term_until) {
+				wait_all(&v, term_until);
+				victims_compact(&v);
+				continue;
+			}
+			stopping = true;
+			settle = now + STOP_SETTLE_MS;
+			exited_at_stop = added - v.live;
+		}
+		signal_all(&v, 0, SIGSTOP);
+		if (fresh == 0 && all_stopped(&v) && pid_before >= 0) {
+			/* Everything held is stopped, so whatever it forked is
+			 * attached now: look at every pid made since the scan
+			 * began. */
+			clean_scan = check_new_pids(m, &v, pid_before, SIGSTOP, &late) && late == 0;
+			fresh += late;
+			added += late;
+		}
+		if (fresh == 0 && clean_scan && all_stopped(&v)) {
+			if (++clean >= need) {
+				if (v.live == 0)
+					break;
+				signal_all(&v, 0, SIGKILL);
+				wait_all(&v, lo_now_ms() + KILL_WAIT_MS < bound + DEADLINE_KILL_WAIT_MS ?
+						     lo_now_ms() + KILL_WAIT_MS :
+						     bound + DEADLINE_KILL_WAIT_MS);
+				victims_compact(&v);
+				clean = 0;
+				continue;
+			}
+		} else {
+			clean = 0;
+		}
+		now = lo_now_ms();
+		if (now >= bound) {
+			signal_all(&v, 0, SIGKILL);
+			wait_all(&v, bound + DEADLINE_KILL_WAIT_MS);
+			victims_compact(&v);
+			final = true;
+			continue;
+		}
+		if (now >= settle) {
+			signal_all(&v, 0, SIGKILL);
+			settle = now + STOP_SETTLE_MS;
+		}
+		usleep(STOP_POLL_MS * 1000);
+	}
+	if (!stopping)
+		exited_at_stop = added - v.live;
+	t->ended = (unsigned)exited_at_stop;
+	t->killed = (unsigned)(added - v.live - exited_at_stop);
+	victims_free(&v);
+	return r;
+}
+
 static int processes_logoff(struct logoff_support *s, unsigned flags)
 {
 	const char *mode;
-	bool audit, user;
+	bool user;
 	struct matcher m;
-	struct victims v = { 0 };
+	struct tally t = { 0 };
 	struct rlimit rl;
-	unsigned grace = 5, ended = 0, killed = 0, survived = 0, cgkilled = 0;
+	unsigned grace = 5, cgkilled = 0;
 	int64_t deadline;
-	bool late = false;
 	size_t batch;
 	int r = 0;
 
@@ -796,12 +1444,7 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		return 0;
 	}
 	mode = mode_of(s);
-	audit = strcmp(mode, "audit") == 0;
 	user = strcmp(mode, "user") == 0;
-	if (audit && !s->identity->audit_session) {
-		s->set_status(s, "match=audit without an audit session: nothing ended");
-		return 0;
-	}
 	if (strcmp(mode, "cgroup") == 0 && !s->get_data(s, "cgroup")) {
 		s->set_status(s, "match=cgroup without a session cgroup: nothing ended");
 		return 0;
@@ -821,11 +1464,13 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 	}
 	if (user) {
 		int others = s->user_sessions(s);
-		if (others != 0) {
-			s->set_status(s, "match=user: %s has %d other session%s, nothing ended",
-				      s->identity->user, others, others == 1 ? "" : "s");
-			return 0;
-		}
+		if (others < 0)
+			s->log(s, LOG_WARNING, "cannot count %s's other sessions (%s): only the login "
+			       "manager's descendants are ended", s->identity->user, strerror(-others));
+		else if (others > 0)
+			s->log(s, LOG_INFO, "%s has %d other live session%s: only the login "
+			       "manager's descendants are ended", s->identity->user, others,
+			       others == 1 ? "" : "s");
 	}
 	lo_parse_seconds(s->config(s, "grace"), &grace);
 	matcher_init(s, &m, mode);
@@ -857,63 +1502,95 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 	    rl.rlim_cur < batch + 64)
 		batch = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : 64;
 
-	/* Rounds, because a process may fork while we signal its siblings. */
-	for (int round = 0; round < MAX_ROUNDS; round++) {
-		size_t left;
-
-		/* A new login of the user between rounds makes the user's
-		 * processes its processes too. */
-		if (user && round > 0 && s->user_sessions(s) != 0) {
-			s->log(s, LOG_INFO, "%s logged on again; stopping", s->identity->user);
-			break;
-		}
-		int64_t term_until, kill_until;
-
-		r = scan(&m, &v, batch);
-		if (r < 0 || v.n == 0)
-			break;
-		/* Past the deadline with processes left: no new round (and
-		 * no SIGTERM without its grace); the sweep runs this again. */
-		if (deadline && lo_now_ms() >= deadline) {
-			late = true;
-			victims_clear(&v);
-			break;
-		}
-		term_until = lo_now_ms() + (int64_t)grace * 1000;
-		if (deadline && deadline < term_until)
-			term_until = deadline;
-		signal_all(&v, SIGTERM);
-		signal_all(&v, SIGCONT);
-		left = wait_all(&v, term_until);
-		ended += (unsigned)(v.n - left);
-		if (left > 0) {
-			size_t before = left;
-			signal_all(&v, SIGKILL);
-			kill_until = lo_now_ms() + KILL_WAIT_MS;
-			if (deadline && deadline + DEADLINE_KILL_WAIT_MS < kill_until)
-				kill_until = deadline + DEADLINE_KILL_WAIT_MS;
-			left = wait_all(&v, kill_until);
-			killed += (unsigned)(before - left);
-			survived = (unsigned)left;
-		}
-		victims_clear(&v);
-	}
-	free(v.h);
+	r = end_processes(s, &m, user, grace, deadline, batch, &t);
 	if (cgkilled)
-		s->set_status(s, "match=cgroup: ended %u process%s with cgroup.kill%s", cgkilled,
-			      cgkilled == 1 ? "" : "es", survived ? ", some survived" : "");
+		s->set_status(s, "match=cgroup: ended %u process%s with cgroup.kill%s%s", cgkilled,
+			      cgkilled == 1 ? "" : "es", t.n_survivors ? "; survived: " : "",
+			      t.survivors);
+	else if (t.relogin)
+		s->set_status(s, "match=user: ended %u process%s; %s logged on again, the rest is "
+			      "that session's", t.ended + t.killed, t.ended + t.killed == 1 ? "" : "es",
+			      s->identity->user);
 	else
-		s->set_status(s, "match=%s: ended %u process%s (%u with SIGKILL)%s%s%s", mode,
-			      ended + killed, ended + killed == 1 ? "" : "es", killed,
-			      survived ? ", some survived" : "",
-			      late ? ", stopped at the logoff's deadline" : "",
+		s->set_status(s, "match=%s%s: ended %u process%s (%u with SIGKILL)%s%s%s%s%s",
+			      mode, m.descendants ? " (the login manager's descendants)" : "",
+			      t.ended + t.killed, t.ended + t.killed == 1 ? "" : "es", t.killed,
+			      t.n_survivors ? "; survived: " : "", t.survivors,
+			      t.n_survivors > 4 ? ", ..." : "",
+			      t.late ? (t.untouched ? "; not signalled: the logoff's deadline had passed"
+						    : "; stopped at the logoff's bound") : "",
 			      s->privileged ? "" : "; not root: only processes of our own uid");
-	s->log(s, LOG_DEBUG, "ended %u processes, %u with SIGKILL", ended + killed, killed);
+	s->log(s, LOG_DEBUG, "ended %u processes, %u with SIGKILL", t.ended + t.killed, t.killed);
 	if (r < 0)
 		return r;
-	if (late)
-		return -ETIMEDOUT;
-	return survived ? -EBUSY : 0;
+	/* Something of the session may live on: never a success. At the
+	 * chain's deadline the record is kept timed-out; otherwise failed
+	 * (-EBUSY): both are run again by the sweep. */
+	if (t.late || t.n_survivors)
+		return deadline ? -ETIMEDOUT : -EBUSY;
+	return 0;
+}
+
+/* ------------------------------------------- the session's processes */
+
+int lo_processes_each(const struct lo_config *config, const struct lo_record *rec,
+		      int other_sessions, bool privileged,
+		      void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
+{
+	const char *match = lo_config_value(config, "processes", "match");
+	const char *cg = lo_record_get_data(rec, "processes", "cgroup");
+	struct scope sc = {
+		.cgroup = cg,
+		.session_id = rec->id,
+		.uid = rec->uid,
+		.exclude_users = lo_config_value(config, "processes", "exclude_users"),
+		.keep_commands = lo_config_value(config, "processes", "keep_commands"),
+		.privileged = privileged,
+		.audit_session = rec->audit,
+		.other_sessions = other_sessions,
+		.leader = rec->leader_pid,
+		.leader_start = rec->leader_start,
+		.all_ancestors = false,
+	};
+	struct matcher *m = NULL;
+	struct victims v;
+	size_t fresh = 0;
+	int r;
+
+	/* As mode_of decides it at logoff, from the record. */
+	if (!match || strcmp(match, "auto") == 0)
+		match = cg ? "cgroup" : rec->audit ? "audit" : "user";
+	sc.mode = match;
+	if (strcmp(match, "cgroup") == 0 && !cg)
+		return 0;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	matcher_setup(m, &sc);
+	/* The login manager sees the session end and runs close_session:
+	 * never signalled from here. */
+	if (rec->leader_pid > 1 && m->n_ancestors < MAX_ANCESTORS)
+		m->ancestors[m->n_ancestors++] = rec->leader_pid;
+	r = m->exclude_error ? -E2BIG : victims_init(&v);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < m->n_excluded; i++)
+		if (strcmp(match, "user") == 0 && m->excluded[i] == m->uid)
+			goto done;
+	/* Every handle is taken before FN runs for any of them: signalling
+	 * a parent first would reparent its children away from the login
+	 * manager. */
+	r = scan(m, &v, 65536, 0, &fresh);
+	for (size_t i = 0; r >= 0 && i < v.n; i++)
+		if (v.h[i].pid > 0)
+			fn(ctx, &v.h[i]);
+	if (r >= 0)
+		r = (int)v.live;
+done:
+	victims_free(&v);
+out:
+	free(m);
+	return r;
 }
 
 const struct logoff_provider lo_provider_processes = {

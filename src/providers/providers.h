@@ -15,6 +15,25 @@
 extern const struct logoff_provider lo_provider_tmpdir;
 /* Ends the session's processes at logoff (src/providers/processes.c). */
 extern const struct logoff_provider lo_provider_processes;
+struct lo_config;
+struct lo_record;
+struct lo_proc_handle;
+/*
+ * The session's processes, as the processes provider ends them at logoff
+ * (src/providers/processes.c), for `logoff SESSION` and its --warn: the
+ * same match ([processes] match, auto decided from REC as at logoff),
+ * exclude_users and keep_commands of CONFIG. OTHER_SESSIONS is the number
+ * of the user's other live sessions (a negative errno when unknown): with
+ * match=user and any other, only the login manager's descendants are the
+ * session's. The calling process is never one of them. PRIVILEGED false:
+ * only processes of the caller's uid. FN is called with a handle on each,
+ * after all handles are taken; the handles close when this returns.
+ * Returns how many there were, or -ENOMEM, -E2BIG (exclude_users too
+ * long), -errno reading /proc.
+ */
+int lo_processes_each(const struct lo_config *config, const struct lo_record *rec,
+		      int other_sessions, bool privileged,
+		      void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx);
 /* Runs the logon.d and logoff.d hooks (src/providers/hooks.c). */
 extern const struct logoff_provider lo_provider_hooks;
 /* True when hook directory DIR does not exist, or holds nothing run-parts

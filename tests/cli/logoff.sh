@@ -8,8 +8,11 @@
 LOGOFF="$top_builddir/logoff"
 [ -x "$LOGOFF" ] || { echo "FAIL: $LOGOFF not built"; exit 1; }
 # match=audit (the default): these sessions have no audit session of their
-# own, so no process of the user running the tests is ever ended.
-LO_TIMEOUT=10 write_conf
+# own, so only what descends from their login manager is theirs, and no
+# other process of the user running the tests is ever ended. The user
+# runs the tests (root, usually): exclude_users must not spare it, since
+# logoff SESSION keeps exclude_users as close_session does.
+LO_TIMEOUT=10 write_conf "exclude_users ="
 write_service lt
 hook logoff.d 10-count 'echo "$LOGOFF_SESSION_ID" >> "'"$T"'/out/logoff.count"; sleep 1'
 
@@ -130,7 +133,7 @@ exit_is 0 "--gc with nothing stale" lo --gc
 assert_grep "No stale sessions" "$T/out/last.out"
 
 # 7. A protected tty is refused (exit 5) unless root says --force.
-LO_LOGOFF_EXTRA="protected_ttys = console pts/42" LO_TIMEOUT=10 write_conf
+LO_LOGOFF_EXTRA="protected_ttys = console pts/42" LO_TIMEOUT=10 write_conf "exclude_users ="
 exit_is 5 "protected tty" lo "$s4"
 assert_grep "protected tty" "$T/out/last.err"
 assert_alive "$l4" "protected session"
@@ -139,11 +142,11 @@ if [ "$(id -u)" -eq 0 ]; then
 	assert_gone "$T/reg/sessions/$s4"
 else
 	echo "skip: --force needs root"
-	LO_TIMEOUT=10 write_conf
+	LO_TIMEOUT=10 write_conf "exclude_users ="
 	exit_is 0 "logoff once the tty is not protected" lo "$s4"
 	assert_gone "$T/reg/sessions/$s4"
 fi
-LO_TIMEOUT=10 write_conf
+LO_TIMEOUT=10 write_conf "exclude_users ="
 
 # 8. --warn reaches the session's terminal before it ends; Ctrl-C cancels.
 if command -v script >/dev/null; then
@@ -283,7 +286,7 @@ fi
 # 11. open_session starts the sweep, at most once per gc_interval: a stale
 # session is released by the next login, without `logoff --gc`.
 if [ "$(id -u)" -eq 0 ]; then
-	LO_LOGOFF_EXTRA="gc_interval = 1" LO_TIMEOUT=10 write_conf
+	LO_LOGOFF_EXTRA="gc_interval = 1" LO_TIMEOUT=10 write_conf "exclude_users ="
 	open_session 7 'sleep 300'
 	s7=$SID l7=$LEADER
 	wait_for 5 test -e "$T/reg/sessions/$s7"
@@ -295,7 +298,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	assert_gone "$T/tmpbase/$s7"
 	[ -e "$T/reg/gc-stamp" ] && ok "gc-stamp written" || fail "no gc-stamp"
 	# Within the interval no sweep runs: a new stale session stays.
-	LO_LOGOFF_EXTRA="gc_interval = 3600" LO_TIMEOUT=10 write_conf
+	LO_LOGOFF_EXTRA="gc_interval = 3600" LO_TIMEOUT=10 write_conf "exclude_users ="
 	touch "$T/reg/gc-stamp"
 	open_session 8 'sleep 300'
 	s8=$SID l8=$LEADER

@@ -142,9 +142,24 @@ static int greedy_logon(struct logoff_support *s, unsigned f)
 static const struct logoff_provider p_greedy = { LOGOFF_ABI_VERSION, "greedy", greedy_logon,
 						 leaky_logoff, NULL };
 
+/* Cannot show its work done the first time (as the processes provider
+ * when a process survives): -EBUSY; done the second time. */
+static int busy_calls;
+static int busy_logoff(struct logoff_support *s, unsigned f)
+{
+	(void)f;
+	if (busy_calls++ == 0) {
+		s->set_status(s, "survived: 4242 (stubborn)");
+		return -EBUSY;
+	}
+	return 0;
+}
+static const struct logoff_provider p_busy = { LOGOFF_ABI_VERSION, "busy", leaky_logon,
+					       busy_logoff, NULL };
+
 static const struct logoff_provider *const table[] = {
 	&p_a, &p_b, &p_c, &p_bad, &p_failoff, &p_leaky, &p_stuck, &p_tidy, &p_future, &p_envy,
-	&p_greedy, &p_filler, NULL,
+	&p_greedy, &p_filler, &p_busy, NULL,
 };
 
 /* For LO_LOGOFF_IN_PROCESS, which runs only the providers whose logoff
@@ -341,6 +356,32 @@ START_TEST(test_unreleasable_keeps_record_failed)
 	ck_assert_int_eq(lo_record_status(rec, "a")->state, LO_PROVIDER_LOGGED_OFF);
 	ck_assert_uint_eq(rec->n_sub, 1);
 	lo_record_free(rec);
+}
+END_TEST
+
+/* A provider that returns -EBUSY (something it ends may live on) keeps
+ * the record failed with nothing tracked, and the next logoff (the
+ * sweep's) runs it again and deletes the record. */
+START_TEST(test_busy_keeps_record_and_retries)
+{
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a busy\n");
+	struct lo_record *rec = NULL;
+	char id[LO_ID_MAX + 1];
+
+	busy_calls = 0;
+	ck_assert_int_eq(logon(&ctx, id), 0);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), -EIO);
+	ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
+	ck_assert_int_eq(rec->state, LO_SESSION_FAILED);
+	ck_assert_uint_eq(rec->n_sub, 0);
+	ck_assert_int_eq(lo_record_status(rec, "busy")->state, LO_PROVIDER_FAILED);
+	ck_assert_int_eq(lo_record_status(rec, "busy")->result, -EBUSY);
+	ck_assert_str_eq(lo_record_status(rec, "busy")->message, "survived: 4242 (stubborn)");
+	ck_assert(lo_session_needs_sweep(rec));
+	lo_record_free(rec);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	ck_assert_int_eq(busy_calls, 2);
+	ck_assert(!tu_exists(record_path));
 }
 END_TEST
 
@@ -649,6 +690,7 @@ static Suite *chain_suite(void)
 	tcase_add_test(tc, test_in_process_other_kinds_refused);
 	tcase_add_test(tc, test_in_process_record_providers_decide);
 	tcase_add_test(tc, test_in_process_filled_since_left_for_closer);
+	tcase_add_test(tc, test_busy_keeps_record_and_retries);
 	suite_add_tcase(s, tc);
 	return s;
 }

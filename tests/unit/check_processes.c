@@ -8,7 +8,11 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "testutil.h"
@@ -95,14 +99,27 @@ static struct lo_ctx ctx_for(const char *conf)
 	return tu_ctx(conf, NULL);
 }
 
-/* A record with only the processes provider logged on. */
-static void make_record(const char *id, uid_t uid, bool audit)
+/* A record with only the processes provider logged on, whose login
+ * manager is this process (a live session) or, with STALE, a process that
+ * is gone. */
+static void make_record_as(const char *id, uid_t uid, bool audit, bool stale)
 {
 	struct lo_record r;
 	struct lo_status st;
 
 	memset(&r, 0, sizeof(r));
 	memset(&st, 0, sizeof(st));
+	if (stale) {
+		pid_t gone = fork();
+		if (gone == 0)
+			_exit(0);
+		waitpid(gone, NULL, 0);
+		r.leader_pid = gone;
+		r.leader_start = 1;
+	} else {
+		r.leader_pid = getpid();
+		ck_assert_int_eq(lo_proc_starttime(getpid(), &r.leader_start), 0);
+	}
 	snprintf(r.id, sizeof(r.id), "%s", id);
 	r.user = (char *)"test";
 	r.home = r.service = r.tty = r.rhost = (char *)"";
@@ -116,6 +133,11 @@ static void make_record(const char *id, uid_t uid, bool audit)
 	r.n_status = 1;
 	ck_assert_int_eq(lo_record_create(tu_reg, &r), 0);
 	free(r.name);	/* the name the registry gave it */
+}
+
+static void make_record(const char *id, uid_t uid, bool audit)
+{
+	make_record_as(id, uid, audit, false);
 }
 
 START_TEST(test_audit_session_ended_caller_spared)
@@ -152,8 +174,14 @@ START_TEST(test_audit_session_ended_caller_spared)
 		usleep(200000);
 		snprintf(id, sizeof(id), "%u", sid);
 		make_record(id, TEST_UID, true);
-		ctx = ctx_for("[processes]\nmatch = audit\ngrace = 1\nexclude_users =\n"
-			      "keep_commands = keepme keepsh\n");
+		{
+			char conf[2048];
+			/* By absolute path: kept programs are root's files. */
+			snprintf(conf, sizeof(conf), "[processes]\nmatch = audit\ngrace = 1\n"
+				 "exclude_users =\nkeep_commands = %s %s\n", tu_path("keepme"),
+				 tu_path("keepsh"));
+			ctx = ctx_for(conf);
+		}
 		if (lo_chain_logoff(&ctx, id, 0) != 0)
 			_exit(12);
 		if (death_signal(s1) != SIGTERM || death_signal(s2) != SIGTERM)
@@ -201,6 +229,248 @@ START_TEST(test_user_match_waits_for_last_session)
 }
 END_TEST
 
+/* Another record of the user whose login manager is gone is no login:
+ * the user's processes are ended, and that record's own sweep ends what
+ * the user left after it. */
+START_TEST(test_user_match_stale_other_ignored)
+{
+	pid_t p, q;
+	struct lo_ctx ctx;
+	struct lo_record *rec = NULL;
+
+	p = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
+	usleep(100000);
+	make_record("r1", TEST_UID, false);
+	make_record_as("r2", TEST_UID, false, true);
+	ctx = ctx_for("[processes]\nmatch = user\ngrace = 1\n");
+	ck_assert_int_eq(lo_chain_logoff(&ctx, "r1", 0), 0);
+	ck_assert_int_eq(death_signal(p), SIGTERM);
+	ck_assert_int_eq(lo_record_read(tu_reg, "r1", &rec, NULL), -ENOENT);
+	q = start(TEST_UID, "/bin/sleep", "sleep", "60", NULL);
+	usleep(100000);
+	ck_assert_int_eq(lo_chain_logoff(&ctx, "r2", 0), 0);
+	ck_assert_int_eq(death_signal(q), SIGTERM);
+}
+END_TEST
+
+static void *spin(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A process of TEST_UID whose main thread called pthread_exit() while
+ * another thread runs: /proc shows its leader as a zombie. */
+static pid_t start_zombie_leader(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pthread_t t;
+
+		if (setgid(TEST_UID) < 0 || setuid(TEST_UID) < 0)
+			_exit(126);
+		/* Ignores SIGTERM, so only SIGKILL ends it. */
+		signal(SIGTERM, SIG_IGN);
+		if (pthread_create(&t, NULL, spin, NULL) != 0)
+			_exit(127);
+		pthread_exit(NULL);
+	}
+	/* Wait until the leader shows 'Z'. */
+	for (int i = 0; i < 500; i++) {
+		char state = 0;
+		if (lo_proc_info(pid, NULL, NULL, NULL, &state, NULL) == 0 && state == 'Z')
+			break;
+		usleep(2000);
+	}
+	return pid;
+}
+
+START_TEST(test_zombie_leader_alive)
+{
+	pid_t pid = start_zombie_leader();
+	struct lo_proc_handle h, nopidfd;
+	unsigned long long st;
+	char state = 0;
+
+	ck_assert_int_eq(lo_proc_info(pid, NULL, NULL, NULL, &state, NULL), 0);
+	ck_assert_int_eq(state, 'Z');
+	ck_assert_int_eq(lo_proc_starttime(pid, &st), 0);
+	ck_assert(lo_proc_group_alive(pid));
+	ck_assert(lo_proc_alive(pid, st));
+	ck_assert_int_eq(lo_proc_handle_open(pid, &h), 0);
+	ck_assert(!lo_proc_handle_exited(&h));
+	/* Without a pidfd (old kernels, valgrind): the same answer. */
+	nopidfd = h;
+	nopidfd.pidfd = -1;
+	ck_assert(!lo_proc_handle_exited(&nopidfd));
+	ck_assert_int_eq(lo_proc_group_stopped(pid, st), 0);
+	ck_assert_int_eq(lo_proc_handle_signal(&h, SIGSTOP), 0);
+	for (int i = 0; i < 500 && lo_proc_group_stopped(pid, st) != 1; i++)
+		usleep(2000);
+	ck_assert_int_eq(lo_proc_group_stopped(pid, st), 1);
+	ck_assert_int_eq(lo_proc_handle_signal(&h, SIGKILL), 0);
+	ck_assert_int_eq(death_signal(pid), SIGKILL);
+	ck_assert(lo_proc_handle_exited(&h));
+	ck_assert(!lo_proc_alive(pid, st));
+	lo_proc_handle_close(&h);
+}
+END_TEST
+
+/* No process of TEST_UID left: every pid under /proc checked. */
+static int count_uid_processes(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		uid_t uid;
+		char state = 0;
+
+		if (*end || pid <= 1)
+			continue;
+		if (lo_proc_info((pid_t)pid, NULL, &uid, NULL, NULL, NULL) == 0 &&
+		    lo_proc_info((pid_t)pid, NULL, NULL, NULL, &state, NULL) == 0 &&
+		    uid == TEST_UID && (state != 'Z' || lo_proc_group_alive((pid_t)pid))) {
+			char comm[16] = "";
+			pid_t ppid = 0, ksid = 0;
+			unsigned long long st = 0;
+
+			lo_proc_info((pid_t)pid, &ppid, NULL, NULL, NULL, comm);
+			lo_proc_session((pid_t)pid, &ksid, &st);
+			fprintf(stderr, "left: %ld %c ppid %d sid %d start %llu %s\n", pid, state,
+				(int)ppid, (int)ksid, st, comm);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* match=user: a zombie leader with a live thread, a fork-and-exit chain
+ * that ignores SIGTERM, and a child that calls setsid() on SIGTERM after
+ * its parent exits: none outlives the logoff, which reports success only
+ * because none does. */
+START_TEST(test_user_match_escapes_ended)
+{
+	pid_t zombie, chain, setsider;
+	struct lo_record *rec = NULL;
+	struct lo_ctx ctx;
+	int r;
+
+	ck_assert_int_eq(count_uid_processes(), 0);
+	zombie = start_zombie_leader();
+	chain = fork();
+	if (chain == 0) {
+		if (setgid(TEST_UID) < 0 || setuid(TEST_UID) < 0)
+			_exit(126);
+		signal(SIGTERM, SIG_IGN);
+		for (;;) {
+			pid_t c = fork();
+			if (c > 0)
+				_exit(0);	/* the child goes on */
+			if (c < 0)
+				usleep(1000);
+		}
+	}
+	setsider = start(TEST_UID, "/bin/sh", "sh", "-c",
+			 "trap '(setsid sh -c \"trap \\\"\\\" TERM; sleep 60\" &); exit 0' TERM; "
+			 "while :; do sleep 0.05; done");
+	usleep(300000);
+	make_record("r9", TEST_UID, false);
+	ctx = ctx_for("[processes]\nmatch = user\ngrace = 1\nexclude_users = root\n");
+	r = lo_chain_logoff(&ctx, "r9", 0);
+	if (r != 0 && lo_record_read(tu_reg, "r9", &rec, NULL) == 0) {
+		fprintf(stderr, "r9: %s\n", rec->status[0].message);
+		lo_record_free(rec);
+	}
+	ck_assert_int_eq(r, 0);
+	waitpid(zombie, NULL, WNOHANG);
+	waitpid(chain, NULL, WNOHANG);
+	waitpid(setsider, NULL, WNOHANG);
+	ck_assert_int_eq(count_uid_processes(), 0);
+	death_signal(zombie);
+	death_signal(setsider);
+}
+END_TEST
+
+/* keep_commands by identity: the listed root-owned file, by device and
+ * inode. A copy of the same program elsewhere is not kept, nor another
+ * root-owned program bind-mounted over the kept path (in a mount
+ * namespace of its own, as a user can in an unprivileged user namespace),
+ * though /proc/PID/exe then names the kept path. */
+START_TEST(test_keep_by_identity)
+{
+	pid_t inside = fork();
+	int status;
+
+	if (inside == 0) {
+		int fd = open("/proc/self/loginuid", O_WRONLY);
+		uint32_t sid;
+		char id[16], conf[2048], cmd[2048];
+		pid_t kept_p, copy_p, spoof_p, named_p;
+		struct lo_ctx ctx;
+
+		if (fd < 0 || write(fd, "64999", 5) != 5)
+			_exit(10);
+		close(fd);
+		if (lo_proc_info(getpid(), NULL, NULL, &sid, NULL, NULL) < 0 || sid == UINT32_MAX)
+			_exit(11);
+		snprintf(cmd, sizeof(cmd), "cp /bin/sleep '%s'", tu_path("othercopy"));
+		if (system(cmd) != 0)
+			_exit(12);
+		chmod(tu_dir, 0711);	/* TEST_UID runs the programs in it */
+		kept_p = start(TEST_UID, tu_path("keepme"), "keepme", "60", NULL);
+		copy_p = start(TEST_UID, tu_path("othercopy"), "keepme", "60", NULL);
+		/* Listed by name: found in /usr/bin:/bin. */
+		named_p = start(TEST_UID, "/usr/bin/tail", "tail", "-f", "/dev/null");
+		spoof_p = fork();
+		if (spoof_p == 0) {
+			if (unshare(CLONE_NEWNS) < 0 ||
+			    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+			    mount(tu_path("othercopy"), tu_path("keepme"), "none", MS_BIND, NULL) < 0)
+				_exit(120);
+			if (setgid(TEST_UID) < 0 || setuid(TEST_UID) < 0)
+				_exit(121);
+			execl(tu_path("keepme"), "keepme", "60", (char *)NULL);
+			_exit(122);
+		}
+		usleep(300000);
+		snprintf(id, sizeof(id), "%u", sid);
+		make_record(id, TEST_UID, true);
+		/* Bad entries are ignored: relative, missing, user-owned. */
+		snprintf(conf, sizeof(conf), "[processes]\nmatch = audit\ngrace = 1\n"
+			 "keep_commands = %s ./keepme /nonexistent %s tail\n", tu_path("keepme"),
+			 tu_path("u/keepme"));
+		ctx = ctx_for(conf);
+		if (lo_chain_logoff(&ctx, id, 0) != 0)
+			_exit(13);
+		if (!alive(kept_p))
+			_exit(14);
+		if (death_signal(copy_p) != SIGTERM)
+			_exit(15);
+		if (death_signal(spoof_p) != SIGTERM)
+			_exit(16);
+		if (!alive(named_p))
+			_exit(17);
+		kill(kept_p, SIGKILL);
+		waitpid(kept_p, NULL, 0);
+		kill(named_p, SIGKILL);
+		waitpid(named_p, NULL, 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(inside, &status, 0), inside);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed at step %d",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+}
+END_TEST
+
 START_TEST(test_user_match_fork_on_term_caught)
 {
 	struct lo_ctx ctx;
@@ -239,7 +509,8 @@ static void assert_logoff_spares(const char *id, const char *conf)
 	int status;
 
 	usleep(100000);
-	make_record(id, TEST_UID, false);
+	/* Its login manager is gone: no process descends from it. */
+	make_record_as(id, TEST_UID, false, true);
 	ctx = ctx_for(conf);
 	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
 	ck_assert(alive(p));
@@ -347,6 +618,10 @@ static Suite *processes_suite(void)
 	tcase_add_test(tc, test_user_match_fork_on_term_caught);
 	tcase_add_test(tc, test_audit_without_session_ends_nothing);
 	tcase_add_test(tc, test_own_audit_session);
+	tcase_add_test(tc, test_user_match_stale_other_ignored);
+	tcase_add_test(tc, test_zombie_leader_alive);
+	tcase_add_test(tc, test_user_match_escapes_ended);
+	tcase_add_test(tc, test_keep_by_identity);
 	suite_add_tcase(s, tc);
 	return s;
 }
