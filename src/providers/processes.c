@@ -551,6 +551,17 @@ static uint64_t hash_str(const char *str)
 	return h;
 }
 
+/* Is PID init, or this process or one of its ancestors? */
+static bool is_ancestor(const struct matcher *m, pid_t pid)
+{
+	if (pid == 1)
+		return true;
+	for (size_t i = 0; i < m->n_ancestors; i++)
+		if (m->ancestors[i] == pid)
+			return true;
+	return false;
+}
+
 static bool known_victim(const struct matcher *m, pid_t pid)
 {
 	const struct victims *v = m->known;
@@ -573,9 +584,13 @@ static bool known_victim(const struct matcher *m, pid_t pid)
  *     found before the logoff began (a fork that kept its session), or
  *   - its parent is a process this logoff already holds (a child of a
  *     session process, whatever session it made for itself: setsid), or
- *   - it is an orphan (its parent is init) in a cgroup that processes
- *     found before the logoff began ran in: a child forked on SIGTERM
- *     whose parent exited before the next scan, then called setsid().
+ *   - it is an orphan in a cgroup that processes found before the logoff
+ *     began ran in: a child forked on SIGTERM whose parent exited before
+ *     the next scan, then called setsid(). An orphan's parent is init or
+ *     the nearest child subreaper above it (prctl(2)
+ *     PR_SET_CHILD_SUBREAPER: a container's init, a supervisor), so an
+ *     ancestor of the login manager; and so of this logoff, which runs
+ *     in the login manager or below it (or, swept, below the same init).
  */
 static bool late_matches(const struct matcher *m, pid_t pid, pid_t ppid, pid_t ksid)
 {
@@ -591,7 +606,7 @@ static bool late_matches(const struct matcher *m, pid_t pid, pid_t ppid, pid_t k
 		for (size_t i = 0; i < m->n_asids; i++)
 			if (m->asids[i] == asid)
 				return true;
-	if (ppid == 1 && cgroup_of(pid, cg, sizeof(cg)) == 0) {
+	if (is_ancestor(m, ppid) && cgroup_of(pid, cg, sizeof(cg)) == 0) {
 		uint64_t h = hash_str(cg);
 		for (size_t i = 0; i < m->n_cgroups; i++)
 			if (m->cgroups[i] == h)
@@ -1206,7 +1221,6 @@ struct tally {
 	unsigned ended;		/* exited after SIGTERM, within grace */
 	unsigned killed;	/* exited after SIGSTOP and SIGKILL */
 	bool late;		/* the bound passed with processes left */
-	bool untouched;		/* the deadline had passed before the first signal */
 	bool relogin;		/* the user logged on again meanwhile */
 	unsigned n_survivors;
 	char survivors[160];	/* "PID (comm), ..." of the first few */
@@ -1326,11 +1340,12 @@ static int end_processes(struct logoff_support *s, struct matcher *m, bool user,
 		}
 		now = lo_now_ms();
 		if (!found && fresh && deadline && now >= deadline) {
-			/* Past the deadline before the first signal: no SIGTERM
-			 * without its grace; the sweep runs this again. */
-			t->untouched = t->late = true;
-			name_survivors(&v, t);
-			break;
+			/* Past the bound before the first signal (the chain
+			 * started late, or left this provider little): no
+			 * grace, but never nothing; SIGTERM, then straight to
+			 * the stop and SIGKILL below, within
+			 * DEADLINE_KILL_WAIT_MS. */
+			term_until = now;
 		}
 		found |= fresh > 0;
 		if (final) {
@@ -1517,8 +1532,7 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 			      t.ended + t.killed, t.ended + t.killed == 1 ? "" : "es", t.killed,
 			      t.n_survivors ? "; survived: " : "", t.survivors,
 			      t.n_survivors > 4 ? ", ..." : "",
-			      t.late ? (t.untouched ? "; not signalled: the logoff's deadline had passed"
-						    : "; stopped at the logoff's bound") : "",
+			      t.late ? "; stopped at the logoff's bound" : "",
 			      s->privileged ? "" : "; not root: only processes of our own uid");
 	s->log(s, LOG_DEBUG, "ended %u processes, %u with SIGKILL", t.ended + t.killed, t.killed);
 	if (r < 0)
