@@ -197,11 +197,6 @@ int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *o, char **ret_
 			if (!lo_plugin_name_valid(v))
 				FAIL("--abandon '%.80s': not a provider name", v);
 			o->abandon = v;
-		} else if ((v = opt_value(argc, argv, &i, "--helper", &matched, &missing)) ||
-			   matched) {
-			if (missing || v[0] != '/')
-				FAIL("--helper '%s': expected an absolute path", v ? v : "");
-			o->helper = v;
 		} else {
 			FAIL("unknown option '%s'", a);
 		}
@@ -218,8 +213,8 @@ int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *o, char **ret_
 	}
 	if (o->server && !lo_cli_host_valid(o->server))
 		FAIL("--server '%.80s': not a host name", o->server);
-	if (o->server && (config_given || o->helper))
-		FAIL("--config and --helper name local files; they do not go with --server");
+	if (o->server && config_given)
+		FAIL("--config names a local file; it does not go with --server");
 	if (o->json && o->mode != LO_CLI_LIST && o->mode != LO_CLI_STATUS)
 		FAIL("--json goes with --list or --status");
 	if (o->abandon && o->mode != LO_CLI_GC)

@@ -55,13 +55,12 @@ struct lo_cli_opts {
 	const char *message;	/* --message TEXT */
 	const char *server;	/* --server HOST, /server:HOST */
 	const char *config;	/* --config PATH (default LO_CONFIG_PATH) */
-	const char *helper;	/* --helper PATH (tests; default the installed one) */
 	const char *abandon;	/* --gc --abandon PROVIDER SESSION (root) */
 };
 
 /*
  * The arguments that run the same command on a --server host: OPTS
- * without --server, --config and --helper, each word shell-quoted, into
+ * without --server and --config, each word shell-quoted, into
  * a malloc'd NULL-terminated array of malloc'd strings (free with
  * lo_strv_free and the count in *RET_N). Returns 0 or -ENOMEM.
  */

@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -54,8 +55,8 @@ struct app {
 	struct lo_registry *registry;	/* NULL: no registry yet, so no sessions */
 	uid_t uid;
 	char caller[64];		/* the caller's user name */
-	const char *helper;		/* HELPER_PATH, or the checked --helper */
-	char *helper_checked;		/* --helper's canonical path (malloc'd) */
+	const char *helper;		/* HELPER_PATH, or the checked one beside us */
+	char *helper_checked;		/* its canonical path (malloc'd) */
 	struct lo_log log;		/* errors to stderr; debug lines with -v */
 };
 
@@ -142,8 +143,6 @@ static void usage(FILE *f)
 		"      --abandon PROVIDER  with --gc and SESSION: give up on PROVIDER (what it\n"
 		"                      tracks is left unreleased) and log the rest off (root)\n"
 		"      --config PATH   logoff.conf to read (default %s)\n"
-		"      --helper PATH   (root) logoff-helper to run: root-owned, in root-owned\n"
-		"                      directories (for tests of a build tree)\n"
 		"  -h, --help          this text\n"
 		"      --version       the version\n"
 		"\n"
@@ -275,39 +274,40 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-/* ----------------------------------------------------------- --helper */
+/* ------------------------------------------------------ the helper */
 
-/* --helper PATH names the program this command runs to log a session
- * off, with the caller's rights: root's when root runs it, under sudo
- * too. A sudoers rule for logoff must never run a program of the
- * caller's choosing, so root takes PATH only when nobody but root can
- * have written it or any directory above it (lo_path_trusted, the rule
- * of sudo and OpenSSH's safe_path), and runs the path it checked. Any
- * other caller is refused, except on a registry of the caller's own (a
- * private one, as the tests keep, not root's): there the helper can do
- * nothing the caller cannot, and the file may be the caller's. */
-static int check_helper(struct app *a)
+/* The program this command runs to log a session off, with the caller's
+ * rights (root's under sudo): never one the caller names. It is
+ * logoff-helper beside this program's own executable when there is one
+ * (a build tree: `make check` runs it from there), which only whoever
+ * can write this program's directory can place, else the installed
+ * HELPER_PATH. A sudoers rule names the installed logoff, whose
+ * directory has no logoff-helper. The one found beside must still pass
+ * lo_path_trusted (root, or the caller when not root, owns it and every
+ * directory above it), and its checked canonical path is what runs. */
+static int find_helper(struct app *a)
 {
-	uid_t ruid = getuid(), euid = geteuid();
-	char b[SAFE_MAX], *err = NULL;
+	char self[PATH_MAX], *slash, b[SAFE_MAX], e[SAFE_MAX], *err = NULL;
+	uid_t ruid = getuid();
+	ssize_t n;
 	int r;
 
 	a->helper = HELPER_PATH;
-	if (!a->o.helper)
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(self) - sizeof("logoff-helper"))
 		return LO_EXIT_OK;
-	if ((ruid != 0 || euid != 0) &&
-	    (ruid != euid || !a->registry || a->registry->owner != ruid)) {
-		fprintf(stderr, "logoff: permission denied: --helper %s: only root may name the "
-			"helper program (default %s)\n", safe(a->o.helper, b), HELPER_PATH);
-		audit(a, LOG_WARNING, "refused --helper %s: caller not root", safe(a->o.helper, b));
-		return LO_EXIT_DENIED;
-	}
-	r = lo_path_trusted(a->o.helper, ruid, &a->helper_checked, &err);
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return LO_EXIT_OK;
+	strcpy(slash + 1, "logoff-helper");
+	if (access(self, F_OK) < 0)
+		return LO_EXIT_OK;
+	r = lo_path_trusted(self, ruid == geteuid() ? ruid : 0, &a->helper_checked, &err);
 	if (r < 0) {
-		char e[SAFE_MAX];
-		fprintf(stderr, "logoff: --helper %s refused: %s\n", safe(a->o.helper, b),
+		fprintf(stderr, "logoff: %s refused: %s\n", safe(self, b),
 			safe(err ? err : strerror(-r), e));
-		audit(a, LOG_WARNING, "refused --helper %s: %s", safe(a->o.helper, b),
+		audit(a, LOG_WARNING, "refused helper %s: %s", safe(self, b),
 		      safe(err ? err : strerror(-r), e));
 		free(err);
 		return LO_EXIT_DENIED;
@@ -818,15 +818,16 @@ static int report(const struct app *a, const char *id, const char *name, const c
 		rec ? lo_session_view(rec, NULL) : strerror(-r));
 	for (size_t i = 0; rec && i < rec->n_status; i++) {
 		const struct lo_status *s = &rec->status[i];
-		char m[SAFE_MAX];
+		char m[SAFE_MAX], pn[SAFE_MAX];
 		if (s->state == LO_PROVIDER_FAILED || s->state == LO_PROVIDER_TIMED_OUT)
-			fprintf(stderr, "  %s: %s: %s\n", s->name, lo_provider_state_name(s->state),
+			fprintf(stderr, "  %s: %s: %s\n", safe(s->name, pn),
+				lo_provider_state_name(s->state),
 				s->message[0] ? safe(s->message, m) :
 				s->result < 0 ? strerror(-s->result) : "");
 	}
 	for (size_t i = 0; rec && i < rec->n_sub; i++) {
-		char v[SAFE_MAX];
-		fprintf(stderr, "  not released: %s %s %s\n", rec->sub[i].provider,
+		char v[SAFE_MAX], pn[SAFE_MAX];
+		fprintf(stderr, "  not released: %s %s %s\n", safe(rec->sub[i].provider, pn),
 			lo_subobject_kind_name(rec->sub[i].kind), safe(rec->sub[i].value, v));
 	}
 	audit(a, LOG_ERR, "session %s (%s, user %s): logoff incomplete", id, name, user);
@@ -1127,7 +1128,9 @@ int main(int argc, char **argv)
 		return run_remote(&a);
 
 	if (getpwuid_r(a.uid, &pw, pwbuf, sizeof(pwbuf), &pwr) == 0 && pwr)
-		snprintf(a.caller, sizeof(a.caller), "%s", pwr->pw_name);
+		/* A name from NSS (LDAP, sssd) reaches syslog and the
+		 * terminals of --warn: made safe once, here. */
+		lo_text_safe(a.caller, sizeof(a.caller), pwr->pw_name);
 	else
 		snprintf(a.caller, sizeof(a.caller), "uid %u", (unsigned)a.uid);
 	openlog("logoff", LOG_PID, LOG_AUTHPRIV);
@@ -1159,7 +1162,7 @@ int main(int argc, char **argv)
 	}
 	free(err);
 
-	ret = check_helper(&a);
+	ret = find_helper(&a);
 	if (ret != LO_EXIT_OK)
 		goto out;
 	switch (a.o.mode) {

@@ -10,7 +10,7 @@ LOGOFF="$top_builddir/logoff"
 [ -x "$LOGOFF" ] || { echo "FAIL: $LOGOFF not built"; exit 1; }
 LO_TIMEOUT=10 write_conf
 write_service hn
-lo() { "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
+lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
 exit_is() { # exit_is WANT DESC CMD...
 	want=$1 desc=$2; shift 2
 	"$@" > "$T/out/last.out" 2> "$T/out/last.err"; got=$?

@@ -16,7 +16,7 @@ LO_TIMEOUT=10 write_conf "exclude_users ="
 write_service lt
 hook logoff.d 10-count 'echo "$LOGOFF_SESSION_ID" >> "'"$T"'/out/logoff.count"; sleep 1'
 
-lo() { "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
+lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
 
 # open_session N CMD: a session running CMD; sets SID (its id) and LEADER.
 open_session() {
@@ -155,7 +155,7 @@ if command -v script >/dev/null; then
 	sc=$!
 	wait_for 10 sh -c "ls '$T/reg/names/' | grep -q '^pts%2F'" || fail "no session on a pty"
 	name=$(ls "$T/reg/names/" | sed -n 's/^pts%2F/pts\//p' | head -1)
-	"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --warn 5 \
+	"$LOGOFF" --config "$T/logoff.conf" --warn 5 \
 		--message "maintenance:
 please log out" "$name" > "$T/out/cancel.out" 2>&1 & w=$!
 	# Once the warning is on the terminal (slow under a sanitizer).
@@ -201,7 +201,7 @@ assert_grep "fleet-7 logoff '-v' '--' '$s5'" "$T/out/ssh.args"
 assert_gone "$T/reg/sessions/$s5"
 
 # 10. logoff with no argument logs off the caller's own session.
-open_session 6 "LOGOFF_SESSION_ID=\$LOGOFF_SESSION_ID '$LOGOFF' --config '$T/logoff.conf' --helper '$HELPER' > '$T/out/self.out' 2>&1; sleep 300"
+open_session 6 "LOGOFF_SESSION_ID=\$LOGOFF_SESSION_ID '$LOGOFF' --config '$T/logoff.conf' > '$T/out/self.out' 2>&1; sleep 300"
 s6=$SID l6=$LEADER
 wait_for 15 test ! -e "$T/reg/sessions/$s6" && ok "own session $s6 logged off" || fail "own session $s6 still there"
 wait_for 5 sh -c "! kill -0 $l6 2>/dev/null"
@@ -268,9 +268,9 @@ PY
 	open_session 11 'sleep 300'
 	s11=$SID
 	unshare -m sh -c "mount -t tmpfs lo-dev /dev && ln -s '$T/devlog' /dev/log && \
-		'$LOGOFF' --config '$T/logoff.conf' --helper '$HELPER' '$s11' > '$T/out/sl.out' 2>&1; \
+		'$LOGOFF' --config '$T/logoff.conf' '$s11' > '$T/out/sl.out' 2>&1; \
 		'$LOGOFF' --config '$T/logoff.conf' nosuch-session >> '$T/out/sl.out' 2>&1; \
-		'$LOGOFF' --config '$T/logoff.conf' --helper '$HELPER' --gc >> '$T/out/sl.out' 2>&1"
+		'$LOGOFF' --config '$T/logoff.conf' --gc >> '$T/out/sl.out' 2>&1"
 	wait_for 5 grep -q "sweep of stale" "$T/out/syslog"
 	kill "$listener" 2>/dev/null
 	assert_grep "logoff\[[0-9]*\]: logoff of session $s11 (lt-$s11, user $TEST_USER, service lt) (requested by $TEST_USER, uid 0)" "$T/out/syslog"

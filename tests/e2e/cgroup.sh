@@ -66,7 +66,7 @@ s2=$SID
 wait_for 5 test -s "$T/out/in2"
 in2=$(cat "$T/out/in2")
 kill -KILL "$LEADER"; wait "$LEADER" 2>/dev/null
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc -v > "$T/out/gc" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc -v > "$T/out/gc" 2>&1
 assert_grep "ended [0-9]* process.* with cgroup.kill" "$T/out/gc"
 wait_for 5 sh -c "! kill -0 $in2 2>/dev/null"
 assert_dead "$in2" "stale session's process"

@@ -127,7 +127,7 @@ mkdir "$ROOT/r999999" "$ROOT/r999998" "$ROOT/notasession"
 sh -c "echo \$\$ > '$ROOT/r999998/cgroup.procs'; exec sleep 1000" &
 orphan=$!
 wait_for 5 grep -q "$orphan" "$ROOT/r999998/cgroup.procs"
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc -v > "$O/gc" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc -v > "$O/gc" 2>&1
 assert_dead "$(cat "$O/in4")" "process of the session whose login manager was killed"
 assert_gone "$ROOT/$SID4"
 assert_gone "$T/reg/sessions/$SID4"

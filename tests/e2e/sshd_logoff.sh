@@ -30,7 +30,7 @@ mkdir -p "$T/bin"
 cp "$top_builddir/logoff" "$T/bin/logoff"
 chmod 0755 "$T/bin" "$T/bin/logoff"
 LOGOFF="$T/bin/logoff"
-lo() { "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
+lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
 start_sshd "$svc"
 
 # ssh_session N: an interactive session (ssh -tt) that leaves a process

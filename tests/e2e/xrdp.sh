@@ -18,7 +18,7 @@ SESRUN=$(command -v xrdp-sesrun || echo /usr/sbin/xrdp-sesrun)
 command -v Xvnc >/dev/null || skip "Xvnc not installed (apt-get install tigervnc-standalone-server)"
 [ -f /etc/xrdp/sesman.ini ] || skip "no /etc/xrdp/sesman.ini"
 LOGOFF="$top_builddir/logoff"
-lo() { "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
+lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
 make_user
 password="Lo-$$-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 echo "$E2E_USER:$password" | chpasswd || skip "chpasswd failed"

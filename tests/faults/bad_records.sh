@@ -11,7 +11,7 @@
 
 [ "$(id -u)" -eq 0 ] || skip "a registry owned by root and a record owned by another uid need root"
 LOGOFF="$top_builddir/logoff"
-lo() { timeout 20 "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
+lo() { timeout 20 "$LOGOFF" --config "$T/logoff.conf" "$@"; }
 LO_TIMEOUT=5 write_conf
 write_service br
 hook logoff.d 10-count 'echo "$LOGOFF_SESSION_ID" >> "'"$T"'/out/count"'

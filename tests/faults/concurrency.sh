@@ -25,7 +25,7 @@ LOGOFF="$top_builddir/logoff"
 LO_TIMEOUT=20 write_conf
 write_service cc
 hook logoff.d 10-count 'echo "$LOGOFF_SESSION_ID" >> "'"$T"'/out/count"'
-lo() { "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
+lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
 : > "$T/out/list.err"; : > "$T/out/gc.out"
 
 # The listing and the sweep loop until the sessions are done.

@@ -69,7 +69,7 @@ left=$(pgrep -a -f "pam_session_test $T/pam.d|logoff-helper.*$T/")
 # The server runs again and the mount goes: the sweep completes it, once.
 kill -CONT "$(cat "$T/out/server")"
 umount "$tmp/m" || umount -l "$tmp/m"
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc > "$T/out/gc" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc > "$T/out/gc" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "logoff --gc exits 0" || fail "logoff --gc exit $rc: $(cat "$T/out/gc")"
 assert_gone "$T/reg/sessions/$id"

@@ -83,7 +83,7 @@ assert_grep "hooks .*timed-out" "$T/out/status"
 # The sweep completes it once the hook no longer hangs.
 rm -f "$T/logoff.d/10-hang"
 hook logoff.d 10-count 'echo "$LOGOFF_SESSION_ID" >> "'"$T"'/out/done.count"'
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc > "$T/out/gc" 2>&1 \
+"$LOGOFF" --config "$T/logoff.conf" --gc > "$T/out/gc" 2>&1 \
 	&& ok "--gc completed the timed-out session" || fail "--gc: $(cat "$T/out/gc")"
 assert_gone "$rec"
 assert_gone "$(cat "$T/out/tmpdir")"
@@ -107,7 +107,7 @@ c=$(cat "$T/out/plugin.closer")
 	|| fail "only $(cat "$T/out/plugin.during") processes in the closer's group mid-hang: the check above proves nothing"
 LO_TIMEOUT=2 LO_PROVIDERS="tmpdir crashy hooks" LO_LOGOFF_EXTRA="plugin_dir = $PLUGINS" \
 	write_conf "[crashy]" "how = abort"
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc -v > "$T/out/gc2" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc -v > "$T/out/gc2" 2>&1
 assert_grep "crashy: logoff crashed: signal 6" "$T/out/gc2"
 assert_gone "$rec"
 assert_gone "$(cat "$T/out/tmpdir")"

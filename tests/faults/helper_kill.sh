@@ -11,7 +11,7 @@
 
 LOGOFF="$top_builddir/logoff"
 [ "$(id -u)" -eq 0 ] || skip "logoff --gc on a registry owned by root, and editing its records, need root"
-lo() { "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
+lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
 write_conf
 write_service hk
 # The first run sleeps (and is killed with its helper); later runs do not.

@@ -93,7 +93,7 @@ id=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/s2")
 wait_for 5 test -s "$T/out/kept2"
 kept2=$(cat "$T/out/kept2" 2>/dev/null)
 wait_for 5 pgrep -u "$E2E_USER" -x sleep >/dev/null
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" -v "$id" > "$T/out/lo" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" -v "$id" > "$T/out/lo" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "logoff $id: exit 0" || fail "logoff $id: exit $rc: $(cat "$T/out/lo")"
 assert_grep "signal SIGHUP, SIGTERM to process .*(sleep)" "$T/out/lo"

@@ -51,13 +51,13 @@ assert_grep "^state timed-out\$" "$rec"
 assert_grep "crashy .*timed-out" "$T/out/status1"
 
 # 2. The sweep retries it: a second timed-out logoff, counted.
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc -v > "$T/out/gc1" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc -v > "$T/out/gc1" 2>&1
 assert_grep "^retries crashy 2\$" "$rec"
 assert_grep "^provider crashy timed-out" "$rec"
 assert_no_grep "abandoned" "$T/out/gc1"
 # 3. The last retry (retries = 2: the close and two more) times out too:
 #    abandoned, logged loudly, the record deleted.
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc -v > "$T/out/gc2" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc -v > "$T/out/gc2" 2>&1
 assert_grep "session $id (user $TEST_USER): provider crashy abandoned (timed out 3 times)" "$T/out/gc2"
 assert_gone "$rec"
 # Nothing of the hung plugin is left running.
@@ -75,12 +75,12 @@ rc=$?
 [ "$rc" -eq 3 ] && ok "--abandon as non-root: exit 3" || fail "--abandon as non-root: exit $rc: $(cat "$T/out/nonroot")"
 assert_grep "permission denied: --abandon needs root" "$T/out/nonroot"
 assert_exists "$rec2"
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc --abandon nosuch "$id" > "$T/out/noprov" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc --abandon nosuch "$id" > "$T/out/noprov" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] && ok "--abandon of an unknown provider: exit 2" || fail "unknown provider: exit $rc"
 assert_grep "session $id has no provider 'nosuch'" "$T/out/noprov"
 assert_exists "$rec2"
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc --abandon crashy 99999$$ > "$T/out/nosess" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc --abandon crashy 99999$$ > "$T/out/nosess" 2>&1
 rc=$?
 [ "$rc" -eq 4 ] && ok "--abandon of an unknown session: exit 4" || fail "unknown session: exit $rc: $(cat "$T/out/nosess")"
 "$LOGOFF" --config "$T/logoff.conf" --abandon crashy "$id" > "$T/out/nogc" 2>&1
@@ -89,7 +89,7 @@ rc=$?
 assert_grep "abandon goes with --gc" "$T/out/nogc"
 assert_exists "$rec2"
 # Done at once by root.
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc --abandon crashy "$id" > "$T/out/abandon" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc --abandon crashy "$id" > "$T/out/abandon" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "--abandon: exit 0" || fail "--abandon: exit $rc: $(cat "$T/out/abandon")"
 assert_grep "provider crashy abandoned (logoff --gc --abandon)" "$T/out/abandon"

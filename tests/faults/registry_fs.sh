@@ -14,7 +14,7 @@ in_private_mounts "$@" || skip "needs unshare -m"
 capture_syslog || skip "cannot set up a private /dev/log"
 
 LOGOFF="$top_builddir/logoff"
-lo() { "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
+lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
 mkdir -m 0700 "$T/reg"
 mount -t tmpfs -o size=64k,mode=0700 lo-reg "$T/reg" || skip "cannot mount a tmpfs"
 LO_TIMEOUT=5 write_conf

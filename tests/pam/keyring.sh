@@ -20,7 +20,7 @@ U=$E2E_USER
 UID_U=$(id -u "$U")
 GID_U=$(id -g "$U")
 write_service kr
-lo() { "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
+lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
 # as_user CMD...: CMD as the session's user, outside the session.
 as_user() { setpriv --reuid "$UID_U" --regid "$GID_U" --clear-groups "$@"; }
 # serial_of ID: the keyring subobject's serial in session ID's record.

@@ -91,7 +91,7 @@ assert_grep "mount .*$T/mnt/$U/net" "$T/out/status"
 # Once the process is gone the sweep unmounts it (the core's releaser).
 kill -KILL "$(cat "$T/out/busy.pid")"
 wait_for 5 sh -c "! kill -0 $(cat "$T/out/busy.pid") 2>/dev/null"
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc > "$T/out/gc" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc > "$T/out/gc" 2>&1
 assert_unmounted "$T/mnt/$U/net"
 assert_gone "$T/reg/sessions/$id"
 

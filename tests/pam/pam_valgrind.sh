@@ -38,7 +38,12 @@ rc=$?
 tmp=$(sed -n 's/^tmp=//p' "$T/out/env-here")
 [ -n "$tmp" ] && assert_gone "$tmp"
 # logoff(1): every mode on a live session, and a stale one for --gc.
-LOGOFF="$top_builddir/logoff"
+# logoff(1) runs the logoff-helper beside its own program: a copy of it
+# beside the valgrind wrapper runs the helper under valgrind.
+mkdir "$T/bin"
+cp "$top_builddir/logoff" "$T/bin/logoff"
+cp "$T/vg-helper" "$T/bin/logoff-helper"
+LOGOFF="$T/bin/logoff"
 "$top_builddir/tests/pam/pam_session_test" "$T/pam.d" vg "$TEST_USER" 'sleep 300' > "$T/out/s1" 2>&1 &
 wait_for 20 grep -q '^LOGOFF_SESSION_ID=' "$T/out/s1" || fail "session did not open"
 s1=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/s1")
@@ -49,11 +54,11 @@ n=0
 for args in "--list" "--list --json" "--status $s1" "--status $s1 --json" "nosuch" "--warn 0 $s1"; do
 	n=$((n + 1))
 	# shellcheck disable=SC2086
-	$VG --log-file="$T/out/logoff.vg.$n" "$LOGOFF" --config "$T/logoff.conf" --helper "$T/vg-helper" $args \
+	$VG --log-file="$T/out/logoff.vg.$n" "$LOGOFF" --config "$T/logoff.conf" $args \
 		> "$T/out/logoff.$n" 2>&1
 done
 kill -KILL "$l2"; wait "$l2" 2>/dev/null
-$VG --log-file="$T/out/logoff.vg.gc" "$LOGOFF" --config "$T/logoff.conf" --helper "$T/vg-helper" --gc > "$T/out/logoff.gc" 2>&1
+$VG --log-file="$T/out/logoff.vg.gc" "$LOGOFF" --config "$T/logoff.conf" --gc > "$T/out/logoff.gc" 2>&1
 assert_grep "logged off" "$T/out/logoff.gc"
 wait_for 20 test "$(records)" -eq 0
 for f in "$T/out/module.vg" "$T/out/module-here.vg" "$T"/out/helper.vg.* "$T"/out/logoff.vg.*; do

@@ -71,7 +71,7 @@ for how in $gc_runs; do
 	wait_for 5 test -d "$T/files/leaky-$sc"
 	assert_exists "$T/files/sample-$sc"
 	kill -KILL "$LEADER"; wait "$LEADER" 2>/dev/null
-	"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc -v > "$T/out/gc-$how" 2>&1
+	"$LOGOFF" --config "$T/logoff.conf" --gc -v > "$T/out/gc-$how" 2>&1
 	sig=$([ "$how" = segv ] && echo 11 || echo 6)
 	assert_grep "crashy: logoff crashed: signal $sig" "$T/out/gc-$how"
 	assert_grep "leaky: left subobject $T/files/leaky-$sc tracked; released by the core" "$T/out/gc-$how"

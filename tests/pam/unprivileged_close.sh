@@ -37,9 +37,9 @@ assert_exists "$tmp"
 assert_no_grep "^$id\$" "$T/out/hook.ran"
 
 # The opener is gone: the session is stale, and the sweep finishes it.
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --list > "$T/out/list" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --list > "$T/out/list" 2>&1
 assert_grep "$id.*stale" "$T/out/list"
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc > "$T/out/gc" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc > "$T/out/gc" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "logoff --gc exits 0" || fail "logoff --gc exit $rc: $(cat "$T/out/gc")"
 assert_gone "$T/reg/sessions/$id"
@@ -48,7 +48,7 @@ assert_gone "$tmp"
 	fail "logoff hook ran $(grep -c "^$id\$" "$T/out/hook.ran" 2>/dev/null) times"
 
 # A second sweep finds nothing: released exactly once.
-"$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" --gc > "$T/out/gc2" 2>&1
+"$LOGOFF" --config "$T/logoff.conf" --gc > "$T/out/gc2" 2>&1
 assert_grep "No stale sessions" "$T/out/gc2"
 [ "$(grep -c "^$id\$" "$T/out/hook.ran")" -eq 1 ] && ok "still once after a second sweep" ||
 	fail "logoff hook ran again"

@@ -11,7 +11,7 @@
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (the checks apply to root; chown)"
 LOGOFF="$top_builddir/logoff"
-lo() { "$LOGOFF" --config "$T/logoff.conf" --helper "$HELPER" "$@"; }
+lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
 # expect_refused DESC FILE-IN-MESSAGE FILE: ran with exit $rc, FILE's
 # stderr names it; exit 0 is a failure.
 expect_refused() {

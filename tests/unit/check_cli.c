@@ -123,7 +123,9 @@ START_TEST(test_parse_refused)
 	REFUSED("go with a logoff", "--gc", "--force");
 	REFUSED("not a host name", "--server", "-oProxyCommand=sh", "--list");
 	REFUSED("not a host name", "--server", "a b");
-	REFUSED("do not go with --server", "--server", "h", "--config", "/etc/x.conf");
+	REFUSED("does not go with --server", "--server", "h", "--config", "/etc/x.conf");
+	/* The helper is never the caller's to name (a sudoers rule for logoff). */
+	REFUSED("unknown option '--helper'", "--helper", "/tmp/x", "--gc");
 	REFUSED("absolute path", "--config", "relative.conf");
 	REFUSED("'..'", "../../etc/passwd");
 	REFUSED("empty", "");
