@@ -26,6 +26,8 @@ session  required   $MODULE config=$T/logoff.conf helper=$HELPER debug
 SVC
 mkdir -p "$T/bin"
 cp "$top_builddir/logoff" "$T/bin/logoff"
+# logoff runs the logoff-helper beside it (the build's, not an installed one).
+cp "$HELPER" "$T/bin/logoff-helper"
 chmod 0755 "$T/bin" "$T/bin/logoff"
 
 cat > "$T/cmds" <<CMDS

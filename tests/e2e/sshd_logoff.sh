@@ -28,6 +28,8 @@ write_service root-svc
 # The user runs logoff from a copy it can reach (the build tree may not be).
 mkdir -p "$T/bin"
 cp "$top_builddir/logoff" "$T/bin/logoff"
+# logoff runs the logoff-helper beside it (the build's, not an installed one).
+cp "$HELPER" "$T/bin/logoff-helper"
 chmod 0755 "$T/bin" "$T/bin/logoff"
 LOGOFF="$T/bin/logoff"
 lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
