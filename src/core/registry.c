@@ -1111,22 +1111,36 @@ int lo_record_delete(struct lo_registry *registry, const char *id)
 	return r;
 }
 
-int lo_registry_count_user(struct lo_registry *registry, uid_t uid, const char *exclude_id)
+/* The index of UID's sessions (users/UID) as a directory stream in
+ * *RET_DIR: 0, with NULL when the user has none; or a negative errno. */
+static int open_user_index(struct lo_registry *registry, uid_t uid, DIR **ret_dir)
 {
 	char name[16];
-	struct dirent *de;
-	DIR *d;
-	int fd, n = 0;
+	int fd;
 
+	*ret_dir = NULL;
 	snprintf(name, sizeof(name), "%u", (unsigned)uid);
 	fd = openat(registry->usersfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(fd);
-	if (!d) {
+	*ret_dir = fdopendir(fd);
+	if (!*ret_dir) {
+		int e = errno;
 		close(fd);
-		return -errno;
+		return -e;
 	}
+	return 0;
+}
+
+int lo_registry_count_user(struct lo_registry *registry, uid_t uid, const char *exclude_id)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0, r;
+
+	r = open_user_index(registry, uid, &d);
+	if (r < 0 || !d)
+		return r;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || (exclude_id && strcmp(de->d_name, exclude_id) == 0))
 			continue;
@@ -1140,24 +1154,16 @@ int lo_registry_count_user(struct lo_registry *registry, uid_t uid, const char *
 
 int lo_registry_count_user_live(struct lo_registry *registry, uid_t uid, const char *exclude_id)
 {
-	char name[16];
 	struct dirent *de;
 	DIR *d;
-	int fd, n = 0;
+	int n = 0;
+	int r = open_user_index(registry, uid, &d);
 
-	snprintf(name, sizeof(name), "%u", (unsigned)uid);
-	fd = openat(registry->usersfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	if (r < 0 || !d)
+		return r;
 	while ((de = readdir(d))) {
 		struct lo_record *rec = NULL;
 		const char *view;
-		int r;
 
 		if (de->d_name[0] == '.' || (exclude_id && strcmp(de->d_name, exclude_id) == 0))
 			continue;
