@@ -28,7 +28,7 @@ candidate() {
 }
 
 # A session whose login manager is gone: --gc runs the helper for it.
-"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" ho "$TEST_USER" 'exec sleep 300' \
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" ho "$TEST_USER" 'echo $$ > "'"$T"'/out/sleep.pid"; exec sleep 300' \
 	> "$T/out/s.env" 2>&1 &
 leader=$!
 wait_for 10 grep -q '^LOGOFF_SESSION_ID=' "$T/out/s.env" || { fail "no session: $(cat "$T/out/s.env")"; finish; }
@@ -36,6 +36,9 @@ S=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/s.env")
 wait_for 5 test -e "$T/reg/sessions/$S"
 kill -KILL "$leader"
 wait "$leader" 2>/dev/null
+# The session's sleep outlives its login manager (that is what makes the
+# session stale); it is this test's to end, whatever the logoff did.
+trap 'kill -KILL "$(cat "$T/out/sleep.pid" 2>/dev/null)" 2>/dev/null; [ "$FAILED" -eq 0 ] && rm -rf "$T"' EXIT
 
 # refused DESC DIR: DIR/logoff --gc refuses the helper beside it (exit 3,
 # the path named), it did not run, and S is still there.
