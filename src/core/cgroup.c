@@ -63,6 +63,9 @@ int lo_cgroup_of(pid_t pid, char *buf, size_t size)
 	int r = -ENOENT;
 	FILE *f;
 
+	if (size == 0)
+		return -ENAMETOOLONG;
+	buf[0] = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -116,7 +119,8 @@ bool lo_cgroup_below(const char *cg, const char *base)
 
 	if (strcmp(base, "/") == 0)
 		return cg[0] == '/';
-	return strncmp(cg, base, len) == 0 && (cg[len] == '\0' || cg[len] == '/');
+	return strlen(cg) >= len && strncmp(cg, base, len) == 0 &&
+	       (cg[len] == '\0' || cg[len] == '/');
 }
 
 static int check_cgroupfs(int fd)

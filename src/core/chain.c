@@ -499,7 +499,7 @@ static bool reap_until(pid_t pid, int pidfd, int64_t until_ms, int *ret_status)
 			struct pollfd p = { pidfd, POLLIN, 0 };
 			poll(&p, 1, left > 1000 ? 1000 : (int)left);
 		} else {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			struct timespec ts = { 0, 10L * 1000 * 1000 };
 			nanosleep(&ts, NULL);
 		}
 	}
