@@ -55,13 +55,14 @@ TEST_USER=$(id -un)
 # Sessions of this test that get a cgroup of their own get it below
 # LO_CGROUP_ROOT, private to the test: the sweep of one test's registry
 # must never see another test's session cgroups as orphans. Roots of
-# tests that are gone (an empty lo-test-PID) are removed here.
+# tests that are gone (lo-test-PID and its empty cgroups, kept-ID
+# among them) are removed here; a populated one stays.
 LO_CGROUP_ROOT="/lo-test-$$"
 LO_CG_MNT=$(awk '$9 == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo)
 if [ -n "$LO_CG_MNT" ] && [ "$(id -u)" -eq 0 ]; then
 	for d in "$LO_CG_MNT"/lo-test-*; do
 		[ -d "$d" ] || continue
-		kill -0 "${d##*-}" 2>/dev/null || rmdir "$d" 2>/dev/null
+		kill -0 "${d##*-}" 2>/dev/null || find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
 fi
 

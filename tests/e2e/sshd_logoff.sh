@@ -58,7 +58,7 @@ lo --list > "$T/out/list.txt"
 assert_grep "^$s1 .*$E2E_USER .*$svc .*127.0.0.1 .*active" "$T/out/list.txt"
 
 # 2. The user may not log off root's session (opened through libpam here).
-"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" root-svc root 'sleep 300' > "$T/out/root.env" 2>&1 &
+"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" root-svc root 'echo $$ > "'"$T"'/out/root.pid"; exec sleep 300' > "$T/out/root.env" 2>&1 &
 rootleader=$!
 wait_for 10 grep -q '^LOGOFF_SESSION_ID=' "$T/out/root.env" || fail "root session did not open"
 rs=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/root.env")
@@ -78,6 +78,9 @@ runuser -u "$E2E_USER" -- "$LOGOFF" --config "$T/logoff.conf" --list > "$T/out/u
 assert_grep "^$rs " "$T/out/userlist"
 lo "$rs" > /dev/null 2>&1
 assert_gone "$T/reg/sessions/$rs"
+# Root's processes are kept (exclude_users = root): they are the test's
+# to end.
+kill -KILL "$(cat "$T/out/root.pid")" "$rootleader" 2>/dev/null
 
 # 3. --warn 2: the message reaches the session's terminal first; then the
 # session ends and the ssh client sees the connection close.
