@@ -330,6 +330,25 @@ out:
 	return r;
 }
 
+/* A directory stream of DIRFD's own directory ("." of it: the same
+ * directory, on the mount checked, whatever is mounted there since),
+ * in *RET_DIR; DIRFD stays the caller's. 0 or a negative errno. */
+static int dir_stream(int dirfd, DIR **ret_dir)
+{
+	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	*ret_dir = NULL;
+	if (dfd < 0)
+		return -errno;
+	*ret_dir = fdopendir(dfd);
+	if (!*ret_dir) {
+		int e = errno;
+		close(dfd);
+		return -e;
+	}
+	return 0;
+}
+
 struct pidv {
 	pid_t *v;
 	size_t n, cap;
@@ -340,7 +359,7 @@ static int procs_at(int dirfd, struct pidv *pv, int depth)
 	char *text = NULL, *line, *save = NULL;
 	struct dirent *de;
 	DIR *d;
-	int r, dfd;
+	int r;
 
 	if (depth > MAX_DEPTH)
 		return -ELOOP;
@@ -365,15 +384,9 @@ static int procs_at(int dirfd, struct pidv *pv, int depth)
 		pv->v[pv->n++] = (pid_t)pid;
 	}
 	free(text);
-	dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		r = -errno;
-		close(dfd);
+	r = dir_stream(dirfd, &d);
+	if (r < 0)
 		return r;
-	}
 	while ((de = readdir(d))) {
 		int cfd;
 
@@ -547,19 +560,13 @@ static int remove_below(int dirfd, int depth)
 {
 	struct dirent *de;
 	DIR *d;
-	int dfd, r = 0;
+	int r = 0;
 
 	if (depth > MAX_DEPTH)
 		return -ELOOP;
-	dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		r = -errno;
-		close(dfd);
+	r = dir_stream(dirfd, &d);
+	if (r < 0)
 		return r;
-	}
 	while ((de = readdir(d))) {
 		int cfd, e;
 
