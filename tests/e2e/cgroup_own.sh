@@ -57,6 +57,8 @@ O="$T/out"
 	mkdir "'"$CGM"'$cg/sub" && sh -c "echo \$\$ > '"$CGM"'$cg/sub/cgroup.procs; exec sleep 1000" & echo $! > "'"$O"'/sub"
 	setpriv --reuid=nobody --regid='"$NOBODY_GID"' --clear-groups sleep 1000 & echo $! > "'"$O"'/excl"
 	for f in plain setsid nohup sub excl; do while ! test -s "'"$O"'/$f"; do sleep 0.05; done; done
+	# setpriv runs as root until it has changed its uid: wait for nobody.
+	while [ "$(awk "/^Uid:/ { print \$2 }" /proc/$(cat "'"$O"'/excl")/status)" != '"$(id -u nobody)"' ]; do sleep 0.05; done
 	' > "$O/s1" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "session opened and closed" || fail "pam_session_test exit $rc: $(cat "$O/s1")"
