@@ -385,8 +385,8 @@ static int procs_at(int dirfd, struct pidv *pv, int depth)
 	}
 	free(text);
 	r = dir_stream(dirfd, &d);
-	if (r < 0)
-		return r;
+	if (!d)
+		return r < 0 ? r : -EIO;
 	while ((de = readdir(d))) {
 		int cfd;
 
@@ -565,8 +565,8 @@ static int remove_below(int dirfd, int depth)
 	if (depth > MAX_DEPTH)
 		return -ELOOP;
 	r = dir_stream(dirfd, &d);
-	if (r < 0)
-		return r;
+	if (!d)
+		return r < 0 ? r : -EIO;
 	while ((de = readdir(d))) {
 		int cfd, e;
 
