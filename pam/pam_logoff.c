@@ -509,7 +509,7 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 	bool have_uid = false;
 	struct passwd pw, *pwr = NULL;
 	char pwbuf[4096];
-	int status = -1, r, ret = PAM_SESSION_ERR;
+	int r, ret = PAM_SESSION_ERR;
 
 	parse_argv(pamh, argc, argv, &a);
 	lc.quiet = a.quiet;
@@ -555,70 +555,43 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 		goto out;
 	}
 	{
-		/* The chain runs in this process when nothing the session
-		 * tracks can block it (tmpdir, processes and hooks with no
-		 * logoff hook, the TMPDIR empty: lo_config_logoff_in_process),
-		 * else in a forked child of this process under the deadline
-		 * (no exec: the cost of a login is mostly exec), and in
-		 * logoff-helper only when a plugin must be loaded. */
 		const struct lo_log log = { .fn = log_pam, .ctx = &lc, .debug = a.debug };
-		struct lo_helper_call call = {
-			.helper = a.helper, .config = a.config, .session = id,
-			.check_uid = true, .uid = uid, .debug = a.debug,
-			.timeout = config->timeout, .line_fn = helper_line, .ctx = &lc,
-			.fork_config = lo_config_builtin_only(config) ? config : NULL,
-			.in_process_log = &log,
+		const struct lo_logoff_request req = {
+			.session = id, .config = config, .config_path = a.config,
+			.helper = a.helper, .check_uid = true, .uid = uid, .debug = a.debug,
+			.in_login_manager = true, .log = &log,
+			.line_fn = helper_line, .line_ctx = &lc,
 		};
-		r = lo_helper_call(&call, &status);
-	}
-	if (r == -ETIMEDOUT) {
-		struct lo_registry *registry = NULL;
-		char *err = NULL;
+		enum lo_logoff_outcome outcome;
 
-		pam_syslog(pamh, LOG_ERR, "session %s: logoff did not finish within %u s; stopped, "
-			   "session left for the sweep", id, config->timeout);
-		if (lo_registry_open(config->registry, 0, &registry, &err) == 0) {
-			struct lo_ctx ctx = {
-				.config = config, .registry = registry,
-				.log = { .fn = log_pam, .ctx = &lc, .debug = a.debug },
-				.privileged = geteuid() == 0,
-			};
-			lo_chain_mark_timed_out(&ctx, id);
+		r = lo_logoff_session(&req, &outcome);
+		if (r < 0) {
+			pam_syslog(pamh, LOG_ERR, "cannot run %s: %s", a.helper, strerror(-r));
+			goto out;
 		}
-		free(err);
-		lo_registry_close(registry);
-		goto out;
-	}
-	if (r < 0) {
-		pam_syslog(pamh, LOG_ERR, "cannot run %s: %s", a.helper, strerror(-r));
-		goto out;
-	}
-	if (status != -1 && WIFEXITED(status) &&
-	    (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3)) {
-		ret = PAM_SUCCESS;
-	} else if (status == -1) {
-		/* The application reaped the helper before us (a SIGCHLD
-		 * handler): the record tells whether the logoff completed. */
-		struct lo_registry *registry = NULL;
-		struct lo_record *rec = NULL;
-		char *err = NULL;
-
-		if (lo_registry_open(config->registry, 0, &registry, &err) == 0 &&
-		    lo_record_read(registry, id, &rec, NULL) == -ENOENT)
+		switch (outcome) {
+		case LO_LOGOFF_DONE:
+		case LO_LOGOFF_NO_SESSION:
 			ret = PAM_SUCCESS;
-		lo_record_free(rec);
-		lo_registry_close(registry);
-		free(err);
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 5) {
-		/* `logoff` or the sweep is logging this session off now. */
-		pam_syslog(pamh, LOG_INFO, "session %s is being logged off by another process", id);
-		ret = PAM_SUCCESS;
-	} else {
-		pam_syslog(pamh, LOG_ERR, "session %s: logoff incomplete (status %d); see "
-			   "logoff --status %s", id, WIFEXITED(status) ? WEXITSTATUS(status) : -1, id);
+			if (a.debug)
+				pam_syslog(pamh, LOG_DEBUG, "session %s logged off", id);
+			break;
+		case LO_LOGOFF_BUSY:
+			/* `logoff` or the sweep is logging this session off now. */
+			pam_syslog(pamh, LOG_INFO, "session %s is being logged off by another "
+				   "process", id);
+			ret = PAM_SUCCESS;
+			break;
+		case LO_LOGOFF_TIMED_OUT:
+			pam_syslog(pamh, LOG_ERR, "session %s: logoff did not finish within %u s; "
+				   "stopped, session left for the sweep", id, config->timeout);
+			break;
+		default:
+			pam_syslog(pamh, LOG_ERR, "session %s: logoff incomplete (%s); see "
+				   "logoff --status %s", id, lo_logoff_outcome_name(outcome), id);
+			break;
+		}
 	}
-	if (ret == PAM_SUCCESS && a.debug)
-		pam_syslog(pamh, LOG_DEBUG, "session %s logged off", id);
 out:
 	lo_config_free(config);
 	return ret;

@@ -855,31 +855,33 @@ static void signal_one(void *ctx, const struct lo_proc_handle *h)
 	sg->sent++;
 }
 
-/* Run the chain through logoff-helper, as close_session does. */
-static int run_helper(struct app *a, const char *id)
+/* The request for session ID, as this command makes it: through
+ * logoff-helper, checked against the caller's uid unless root. */
+static struct lo_logoff_request request(struct app *a, const char *id)
 {
-	struct lo_helper_call call = {
-		.helper = a->helper, .config = a->o.config, .session = id,
-		.check_uid = a->uid != 0, .uid = a->uid, .debug = a->o.verbose,
-		.timeout = a->config->timeout, .line_fn = helper_line, .ctx = a,
+	return (struct lo_logoff_request){
+		.session = id, .config = a->config, .config_path = a->o.config,
+		.helper = a->helper, .check_uid = a->uid != 0, .uid = a->uid,
+		.debug = a->o.verbose, .abandon = a->o.abandon, .log = &a->log,
+		.line_fn = helper_line, .line_ctx = a, .registry = a->registry,
 	};
-	int status = -1, r;
+}
+
+/* Log session ID off, the way close_session does. */
+static enum lo_logoff_outcome run_logoff(struct app *a, const char *id)
+{
+	struct lo_logoff_request req = request(a, id);
+	enum lo_logoff_outcome outcome;
+	int r;
 
 	verbose(a, "running %s --session %s", a->helper, id);
-	r = lo_helper_call(&call, &status);
-	if (r == -ETIMEDOUT) {
-		struct lo_ctx ctx = { .config = a->config, .registry = a->registry, .log = a->log,
-				      .privileged = geteuid() == 0 };
+	r = lo_logoff_session(&req, &outcome);
+	if (r < 0)
+		fprintf(stderr, "logoff: cannot run %s: %s\n", a->helper, strerror(-r));
+	else if (outcome == LO_LOGOFF_TIMED_OUT)
 		fprintf(stderr, "logoff: session %s: the logoff did not finish within %u s\n", id,
 			a->config->timeout);
-		lo_chain_mark_timed_out(&ctx, id);
-		return -ETIMEDOUT;
-	}
-	if (r < 0) {
-		fprintf(stderr, "logoff: cannot run %s: %s\n", a->helper, strerror(-r));
-		return r;
-	}
-	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return outcome;
 }
 
 static int cmd_logoff(struct app *a, struct lo_record *rec)
@@ -887,6 +889,7 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	char id[LO_ID_MAX + 1], name[LO_NAME_MAX + 1], user[256];
 	const char *view;
 	bool waited = false;
+	enum lo_logoff_outcome outcome;
 	int rule, lock = -1, ret;
 	int64_t timeout_ms = (int64_t)a->config->timeout * 1000;
 
@@ -981,12 +984,12 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 		unlock_session(a, id, lock);
 		return ret;
 	}
-	ret = run_helper(a, id);
-	if (ret == 5) {
+	outcome = run_logoff(a, id);
+	if (outcome == LO_LOGOFF_BUSY) {
 		/* The login manager began its close_session meanwhile. */
 		verbose(a, "the login manager is logging session %s off; waiting for it", id);
 		wait_gone(a, id, lo_now_ms() + timeout_ms + 2000, 0);
-	} else if (ret == 2 || ret == -1 || (ret < 0 && ret != -ETIMEDOUT)) {
+	} else if (outcome == LO_LOGOFF_ERROR) {
 		/* The record was refused or the helper could not run: an
 		 * error, not a partial release. */
 		fprintf(stderr, "logoff: session %s (%s) was not logged off\n", id, name);
@@ -1001,24 +1004,23 @@ done:
 
 /* --------------------------------------------------------------- --gc */
 
-static void gc_report(void *ctx, const struct lo_record *rec, const char *why, int result)
+static void gc_report(void *ctx, const struct lo_record *rec, const char *why,
+		      enum lo_logoff_outcome outcome)
 {
 	char u[SAFE_MAX];
 
 	printf("%s (%s, user %s): %s: %s\n", rec->id, rec->name, safe(rec->user, u), why,
-	       result == 0 ? "logged off" :
-	       result == 5 ? "being logged off by another process" :
-	       result == -ETIMEDOUT ? "timed out, record kept" : "incomplete, record kept");
+	       outcome == LO_LOGOFF_DONE ? "logged off" :
+	       outcome == LO_LOGOFF_BUSY ? "being logged off by another process" :
+	       outcome == LO_LOGOFF_TIMED_OUT ? "timed out, record kept" :
+	       "incomplete, record kept");
 }
 
 static int cmd_gc(struct app *a)
 {
 	struct lo_ctx ctx = { .config = a->config, .registry = a->registry, .log = a->log,
 			      .privileged = geteuid() == 0 };
-	struct lo_helper_call proto = {
-		.helper = a->helper, .config = a->o.config, .debug = a->o.verbose,
-		.timeout = a->config->timeout, .line_fn = helper_line, .ctx = a,
-	};
+	struct lo_logoff_request proto = request(a, NULL);
 	unsigned swept = 0, failed = 0;
 	int r;
 
@@ -1051,13 +1053,8 @@ static int cmd_gc(struct app *a)
  * providers are logged off, the record deleted. Root only. */
 static int cmd_abandon(struct app *a, const struct lo_record *rec)
 {
-	struct lo_helper_call call = {
-		.helper = a->helper, .config = a->o.config, .session = rec->id,
-		.abandon = a->o.abandon, .debug = a->o.verbose, .timeout = a->config->timeout,
-		.line_fn = helper_line, .ctx = a,
-	};
 	const char *view = lo_session_view(rec, NULL);
-	int status = -1, r;
+	enum lo_logoff_outcome outcome;
 
 	if (!lo_record_status((struct lo_record *)rec, a->o.abandon)) {
 		fprintf(stderr, "logoff: session %s has no provider '%s'\n", rec->id, a->o.abandon);
@@ -1069,33 +1066,22 @@ static int cmd_abandon(struct app *a, const struct lo_record *rec)
 		return LO_EXIT_USAGE;
 	}
 	audit(a, LOG_CRIT, "abandon provider %s of session %s", a->o.abandon, rec->id);
-	r = lo_helper_call(&call, &status);
-	if (r == -ETIMEDOUT) {
-		struct lo_ctx ctx = { .config = a->config, .registry = a->registry, .log = a->log,
-				      .privileged = true };
-		fprintf(stderr, "logoff: session %s: the logoff did not finish within %u s\n",
-			rec->id, a->config->timeout);
-		lo_chain_mark_timed_out(&ctx, rec->id);
-		return LO_EXIT_PARTIAL;
-	}
-	if (r < 0) {
-		fprintf(stderr, "logoff: cannot run %s: %s\n", a->helper, strerror(-r));
-		return LO_EXIT_USAGE;
-	}
-	r = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	if (r == 0) {
+	outcome = run_logoff(a, rec->id);
+	if (outcome == LO_LOGOFF_DONE) {
 		printf("%s: provider %s abandoned, session logged off.\n", rec->id, a->o.abandon);
 		return LO_EXIT_OK;
 	}
-	if (r == 5) {
+	if (outcome == LO_LOGOFF_TIMED_OUT)
+		return LO_EXIT_PARTIAL;
+	if (outcome == LO_LOGOFF_BUSY) {
 		fprintf(stderr, "logoff: session %s is being logged off by another process\n",
 			rec->id);
 		return LO_EXIT_PARTIAL;
 	}
 	fprintf(stderr, "logoff: session %s: provider %s %s; record kept\n", rec->id,
-		a->o.abandon, r == 1 ? "abandoned, but another provider did not release" :
-		"not abandoned");
-	return r == 1 ? LO_EXIT_PARTIAL : LO_EXIT_USAGE;
+		a->o.abandon, outcome == LO_LOGOFF_PARTIAL ?
+		"abandoned, but another provider did not release" : "not abandoned");
+	return outcome == LO_LOGOFF_PARTIAL ? LO_EXIT_PARTIAL : LO_EXIT_USAGE;
 }
 
 /* --------------------------------------------------------------- main */

@@ -962,49 +962,101 @@ int lo_chain_mark_timed_out(const struct lo_ctx *ctx, const char *id);
 bool lo_support_in_process(const struct logoff_support *s);
 int64_t lo_support_deadline_ms(const struct logoff_support *s);
 
-/* ------------------------------------------------------------- session */
+/* -------------------------------------------------------------- logoff */
 
 /*
- * One run of logoff-helper: `HELPER --session SESSION` (or `--gc`)
- * `--config CONFIG --prefix-priority [--uid UID] [--debug]`, with a fixed
- * PATH as its whole environment, under a deadline of TIMEOUT seconds,
- * after which its process group gets SIGTERM and, 1 s later, SIGKILL.
- * Each line it writes goes to LINE_FN ("<N>message", see
- * lo_priority_prefix). close_session, the sweep and logoff(1) all log a
- * session off through this call: there is one way to do it.
+ * How a logoff of one session ended (lo_logoff_session). Every caller
+ * maps it to its own return (a PAM code, an exit status) and nothing else.
  */
-struct lo_helper_call {
-	const char *helper;	/* absolute path of logoff-helper */
-	const char *config;	/* logoff.conf path */
-	const char *session;	/* a valid id; unused with gc */
-	const char *abandon;	/* --abandon NAME (ctx->abandon); NULL: none; not with fork_config */
-	bool gc;		/* run the sweep instead of one session */
-	bool check_uid;		/* pass --uid UID */
-	uid_t uid;
-	bool debug;
-	unsigned timeout;	/* seconds */
-	void (*line_fn)(void *ctx, const char *line);
-	void *ctx;
-	/*
-	 * Non-NULL (not with GC): no exec. The child forked from this process
-	 * runs lo_chain_logoff itself with this config and the built-in
-	 * providers, as logoff-helper --session would (same fds, signals,
-	 * session, root ids, limits, environment PATH only, --uid check and
-	 * exit statuses), under the same deadline. Only for a config whose
-	 * providers are all built in: plugins are loaded by logoff-helper
-	 * alone. What close_session uses: a fork of the login manager costs
-	 * a fraction of an exec of the helper.
-	 */
-	const struct lo_config *fork_config;
-	/*
-	 * With FORK_CONFIG: when lo_config_logoff_in_process(FORK_CONFIG)
-	 * holds, the chain first runs in this process (LO_LOGOFF_IN_PROCESS,
-	 * ctx.deadline_ms the deadline), logging here instead of through
-	 * LINE_FN; only when the record tracks something that can block is
-	 * the closer forked. NULL: always a child.
-	 */
-	const struct lo_log *in_process_log;
+enum lo_logoff_outcome {
+	LO_LOGOFF_DONE,		/* every provider logged off, record deleted */
+	LO_LOGOFF_PARTIAL,	/* something was not released; record kept failed */
+	LO_LOGOFF_NO_SESSION,	/* no such record (already logged off) */
+	LO_LOGOFF_OTHER_UID,	/* check_uid set and the record is another uid's */
+	LO_LOGOFF_BUSY,		/* another live process is logging it off */
+	LO_LOGOFF_TIMED_OUT,	/* stopped at [logoff] timeout; record kept timed-out */
+	LO_LOGOFF_ERROR,	/* record refused or unreadable, registry error, no closer */
 };
+
+/*
+ * Exit status of logoff-helper --session (and of the forked closer, which
+ * is the same program minus the exec): one number per outcome that a
+ * process can report by itself. The helper's usage text documents them.
+ */
+enum lo_helper_exit {
+	LO_HELPER_DONE = 0,
+	LO_HELPER_PARTIAL = 1,
+	LO_HELPER_ERROR = 2,		/* usage, config, registry, record refused */
+	LO_HELPER_NO_SESSION = 3,
+	LO_HELPER_OTHER_UID = 4,
+	LO_HELPER_BUSY = 5,
+};
+
+/* The exit status for R, what lo_logoff_run (lo_chain_logoff) returned:
+ * 0 done, -EIO partial, -ENOENT no session, -EACCES another uid's,
+ * -EBUSY busy, anything else an error. */
+enum lo_helper_exit lo_helper_exit_of(int r);
+
+/* A short English name of OUTCOME for logs ("logged off", "partial"...). */
+const char *lo_logoff_outcome_name(enum lo_logoff_outcome outcome);
+
+/*
+ * One logoff of session SESSION, as close_session, `logoff SESSION`,
+ * `logoff --gc --abandon` and the sweep ask for it.
+ */
+struct lo_logoff_request {
+	const char *session;		/* a valid id (lo_id_valid) */
+	const struct lo_config *config;	/* timeout (s), registry, providers, table */
+	const char *config_path;	/* logoff.conf, for logoff-helper --config */
+	const char *helper;		/* absolute path of logoff-helper */
+	bool check_uid;			/* refuse a record of another uid than UID */
+	uid_t uid;
+	bool debug;			/* LOG_DEBUG lines too */
+	const char *abandon;		/* abandon this provider at once (root); NULL: none */
+	/*
+	 * The caller is the login manager (close_session): the chain may
+	 * run in this very process, when nothing the config and the record
+	 * name can block (lo_config_logoff_in_process, then
+	 * LO_LOGOFF_IN_PROCESS), else in a closer forked from it without
+	 * an exec, when every provider is built in. False, or with a
+	 * plugin or ABANDON: always logoff-helper, which alone loads
+	 * plugins.
+	 */
+	bool in_login_manager;
+	const struct lo_log *log;	/* this process's lines; NULL: none */
+	/* Each line a closer or the helper writes ("<N>message", see
+	 * lo_priority_prefix), with LINE_CTX. */
+	void (*line_fn)(void *ctx, const char *line);
+	void *line_ctx;
+	struct lo_registry *registry;	/* open registry to use; NULL: opened when needed */
+};
+
+/*
+ * Log REQ->session off: the one function that does it. It chooses where
+ * the chain runs (see lo_logoff_request.in_login_manager), holds the
+ * deadline of [logoff] timeout seconds from now (a closer past it gets
+ * SIGTERM, then SIGKILL 600 ms later: the call returns within timeout +
+ * 1 s), marks a record whose logoff was stopped there timed-out
+ * (lo_chain_mark_timed_out), and reads the record again when the closer
+ * was reaped by the application (a SIGCHLD handler) or killed: a record
+ * gone is a logoff done. *RET gets the outcome. Returns 0, or -EINVAL (an
+ * invalid id) or fork/pidfd's -errno when no logoff could be started
+ * (*RET is then LO_LOGOFF_ERROR). Design: "Logoff" and "Where the chain
+ * runs" in docs/architecture.md.
+ */
+int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcome *ret);
+
+/*
+ * The chain's one body, wherever it runs (in process, the forked closer,
+ * logoff-helper --session): open CTX->config's registry when
+ * CTX->registry is NULL (and close it after), run lo_chain_logoff(CTX,
+ * ID, FLAGS), log the result at LOG_DEBUG. Returns lo_chain_logoff's
+ * result, or lo_registry_open's error (-ENOENT: no registry, so no such
+ * session), logged.
+ */
+int lo_logoff_run(struct lo_ctx *ctx, const char *id, unsigned flags);
+
+/* ------------------------------------------------------------- session */
 
 /*
  * Can close_session log a session off under CONFIG in its own process,
@@ -1046,23 +1098,6 @@ bool lo_provider_may_block(const char *name);
  */
 bool lo_provider_abandonable(const char *name);
 
-/* Run CALL. Returns 0 with *RET_STATUS a waitpid status (-1 when the
- * application reaped the helper first; for a logoff done in this process,
- * the status an exiting helper would have given), -ETIMEDOUT when it was
- * killed at the deadline, -EINVAL for a bad session id, or fork/pidfd's
- * -errno.
- * The helper's exit status: 0 logged off, 1 partly, 2 error, 3 no such
- * session, 4 another uid's session, 5 being logged off by another
- * process. */
-int lo_helper_call(const struct lo_helper_call *call, int *ret_status);
-
-/* Exit status of logoff-helper --session for R, what lo_chain_logoff
- * returned: 0 ok, 1 -EIO, 3 -ENOENT, 4 -EACCES, 5 -EBUSY, else 2. */
-int lo_logoff_exit_status(int r);
-
-/* True when every provider in CONFIG's [logoff] providers is built in. */
-bool lo_config_builtin_only(const struct lo_config *config);
-
 /* "<N>text" -> N (a syslog priority) and *LINE moved past it; -1 and
  * *LINE untouched when there is no such prefix. */
 int lo_priority_prefix(const char **line);
@@ -1089,16 +1124,18 @@ bool lo_session_needs_sweep(const struct lo_record *rec);
 bool lo_gc_due(struct lo_registry *registry, unsigned interval);
 
 /*
- * Log off every stale or failed session of CTX->registry, each through
- * lo_helper_call (PROTO with its session set); a run that times out is
- * marked with lo_chain_mark_timed_out. A record that cannot be read is
- * logged and skipped, never released. REPORT (may be NULL) gets each
- * session swept, with the reason and the helper's exit status (or
- * -ETIMEDOUT / -errno). Returns 0 with the counts, or the error of
+ * Log off every stale or failed session of CTX->registry, each with
+ * lo_logoff_session (PROTO with its session and registry set). A record
+ * that cannot be read is logged and skipped, never released. REPORT (may
+ * be NULL) gets each session swept, with the reason and the outcome; a
+ * session that was closed meanwhile (LO_LOGOFF_NO_SESSION) is neither
+ * reported nor counted. Returns 0 with the counts (a session being
+ * logged off by another process counts in neither), or the error of
  * listing the registry.
  */
-int lo_sweep(const struct lo_ctx *ctx, const struct lo_helper_call *proto,
-	     void (*report)(void *rctx, const struct lo_record *rec, const char *why, int result),
+int lo_sweep(const struct lo_ctx *ctx, const struct lo_logoff_request *proto,
+	     void (*report)(void *rctx, const struct lo_record *rec, const char *why,
+			    enum lo_logoff_outcome outcome),
 	     void *rctx, unsigned *ret_swept, unsigned *ret_failed);
 
 /* True when NAME may name a plugin provider: 1..32 of [a-z0-9_]. */

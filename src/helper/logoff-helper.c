@@ -167,9 +167,10 @@ static void leave_audit_session(void)
 
 static int run_gc(struct lo_ctx *ctx, const char *config_path, const char *self)
 {
-	struct lo_helper_call proto = {
-		.helper = self, .config = config_path, .debug = ctx->log.debug,
-		.timeout = ctx->config->timeout, .line_fn = sweep_line, .ctx = &ctx->log,
+	struct lo_logoff_request proto = {
+		.config = ctx->config, .config_path = config_path, .helper = self,
+		.debug = ctx->log.debug, .log = &ctx->log,
+		.line_fn = sweep_line, .line_ctx = &ctx->log,
 	};
 	unsigned swept = 0, failed = 0;
 	int r;
@@ -359,12 +360,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	r = lo_chain_logoff(&ctx, id, 0);
-	if (r == -ENOENT)
-		lo_log(&ctx.log, LOG_DEBUG, "session %s: no record", id);
-	else if (r == 0)
-		lo_log(&ctx.log, LOG_DEBUG, "session %s: every provider logged off, record deleted", id);
-	ret = lo_logoff_exit_status(r);
+	ret = lo_helper_exit_of(lo_logoff_run(&ctx, id, 0));
 out:
 	free(err);
 	lo_registry_close(registry);
