@@ -32,6 +32,7 @@
 #include <security/pam_modules.h>
 
 #include "core/core.h"
+#include "providers/providers.h"
 
 /* The core is built with -fvisibility=hidden; the version script then
  * keeps these two as the module's only exports. */
@@ -148,7 +149,7 @@ static int load_config(pam_handle_t *pamh, const struct args *a, bool fallback,
 		       struct lo_config **ret)
 {
 	char *err = NULL;
-	int r = lo_config_load(a->config, NULL, ret, &err);
+	int r = lo_config_load(a->config, lo_builtin_providers, ret, &err);
 
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "%s", err ? err : strerror(-r));
@@ -156,7 +157,7 @@ static int load_config(pam_handle_t *pamh, const struct args *a, bool fallback,
 		if (!fallback)
 			return r;
 		pam_syslog(pamh, LOG_ERR, "using the default settings to log the session off");
-		return lo_config_defaults(NULL, ret);
+		return lo_config_defaults(lo_builtin_providers, ret);
 	}
 	return 0;
 }
@@ -195,7 +196,7 @@ static int set_providers(pam_handle_t *pamh, struct lo_config *config, const cha
 
 		for (int j = 0; j < i; j++)
 			dup |= strcmp(words[i], words[j]) == 0;
-		if (!dup && !lo_provider_find(NULL, words[i]) &&
+		if (!dup && !lo_provider_find(lo_builtin_providers, words[i]) &&
 		    (!lo_plugin_name_valid(words[i]) ||
 		     !(so = lo_strdupf("%s/%s.so", config->plugin_dir, words[i])) ||
 		     stat(so, &st) < 0 || !S_ISREG(st.st_mode))) {

@@ -583,7 +583,8 @@ static void each_session_process(const struct app *a, const struct lo_record *re
 				 void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
 {
 	int others = a->registry ? lo_registry_count_user_live(a->registry, rec->uid, rec->id) : 0;
-	int r = lo_processes_each(a->config, rec, others, geteuid() == 0, fn, ctx);
+	int r = lo_processes_each(a->config, rec, lo_record_get_data(rec, "processes", "cgroup"),
+				  others, geteuid() == 0, fn, ctx);
 
 	if (r < 0)
 		verbose(a, "cannot list the processes of session %s: %s", rec->id, strerror(-r));
@@ -1126,7 +1127,7 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 
-	r = lo_config_load(a.o.config, NULL, &a.config, &err);
+	r = lo_config_load(a.o.config, lo_builtin_providers, &a.config, &err);
 	if (r < 0) {
 		fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
 		free(err);

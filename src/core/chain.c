@@ -21,41 +21,12 @@
 
 #include "core.h"
 
-struct chain;
-
-struct support_impl {
-	struct logoff_support pub;	/* first: providers see only this */
-	struct chain *chain;
-	const struct logoff_provider *provider;
-	const char *name;
-	size_t status_index;
-	int refs;
-	/* CLOCK_MONOTONIC ms by which its logoff must end (lo_chain_logoff),
-	 * 0: none but the chain's. */
-	int64_t bound_ms;
-};
+#include "chain_impl.h"
 
 /* How long a provider's child killed at its bound is waited for before it
  * is left unreaped (uninterruptible sleep on a hung file system). */
 #define BOUND_KILL_WAIT_MS 300
 
-struct chain {
-	const struct lo_ctx *ctx;
-	struct lo_record *rec;
-	struct logoff_identity identity;
-	struct support_impl sup[LO_MAX_PROVIDERS];
-	size_t n;
-	int refs;		/* sum of the providers' references */
-	bool logon;		/* PAM environment reachable */
-	bool finished;		/* record deleted or kept as failed */
-	bool isolated;		/* in a plugin's forked child: references are the parent's */
-	bool timed_out;		/* a provider stopped at its bound or ctx->deadline_ms */
-	bool busy;		/* a provider could not show its release complete (-EBUSY) */
-	int finish_result;
-	/* Names put into the PAM environment, unset again on rollback. */
-	char *env_names[16];
-	size_t n_env;
-};
 
 static struct support_impl *impl(struct logoff_support *s)
 {
@@ -77,18 +48,6 @@ static void set_state(struct support_impl *si, int state, int result)
 }
 
 /* ------------------------------------------------ support functions */
-
-bool lo_support_in_process(const struct logoff_support *s)
-{
-	return ((const struct support_impl *)s)->chain->ctx->in_process;
-}
-
-int64_t lo_support_deadline_ms(const struct logoff_support *s)
-{
-	const struct support_impl *si = (const struct support_impl *)s;
-
-	return si->bound_ms ? si->bound_ms : si->chain->ctx->deadline_ms;
-}
 
 static void sup_log(struct logoff_support *s, int priority, const char *fmt, ...)
 {
@@ -291,11 +250,14 @@ static void chain_init(struct chain *c, const struct lo_ctx *ctx, struct lo_reco
 	c->n = rec->n_status < LO_MAX_PROVIDERS ? rec->n_status : LO_MAX_PROVIDERS;
 	for (size_t i = 0; i < c->n; i++) {
 		struct support_impl *si = &c->sup[i];
+		const struct lo_provider_entry *entry;
 
 		si->chain = c;
 		si->name = rec->status[i].name;
 		si->status_index = i;
-		si->provider = lo_provider_find(ctx->table, si->name);
+		entry = lo_provider_find(ctx->config->table, si->name);
+		si->provider = entry ? entry->provider : NULL;
+		si->flags = entry ? entry->flags : 0;
 		si->pub = (struct logoff_support){
 			.abi_version = LOGOFF_ABI_VERSION,
 			.identity = &c->identity,
@@ -416,12 +378,15 @@ static int abi_check(struct support_impl *si)
 
 /* ---------------------------------------------------------- plugins */
 
-static bool is_builtin(const struct logoff_provider *p)
+static bool is_builtin(const struct support_impl *si)
 {
-	for (size_t i = 0; lo_builtin_providers[i]; i++)
-		if (lo_builtin_providers[i] == p)
-			return true;
-	return false;
+	return si->flags & LO_PROVIDER_BUILTIN;
+}
+
+/* False for a provider the sweep never abandons (LO_PROVIDER_NEVER_ABANDONED). */
+static bool abandonable(const struct support_impl *si)
+{
+	return !(si->flags & LO_PROVIDER_NEVER_ABANDONED);
 }
 
 /* Take what FRESH (the record as another process left it) holds of
@@ -618,13 +583,13 @@ static int call_provider(struct support_impl *si, bool logon)
 	fn = logon ? si->provider->logon : si->provider->logoff;
 	if (!fn)
 		return 0;
-	if (si->chain->ctx->isolate_plugins && !is_builtin(si->provider))
+	if (si->chain->ctx->isolate_plugins && !is_builtin(si))
 		return run_isolated(si, logon, logon ? 0 : si->bound_ms);
 	/* Out of the login manager's process, a built-in logoff that may
 	 * block gets a child it can be stopped in; in that process none
 	 * runs (LO_LOGOFF_IN_PROCESS), and nothing is forked per provider. */
-	if (!logon && si->bound_ms && !si->chain->ctx->in_process && is_builtin(si->provider) &&
-	    lo_provider_may_block(si->name))
+	if (!logon && si->bound_ms && !si->chain->ctx->in_process && is_builtin(si) &&
+	    !(si->flags & LO_PROVIDER_NEVER_BLOCKS))
 		return run_isolated(si, false, si->bound_ms);
 	r = fn(&si->pub, 0);
 	/* The ABI says 0 or a negative errno; a positive value is success,
@@ -695,7 +660,7 @@ static int logoff_one(struct support_impl *si)
 		return -EIO;
 	}
 	if (state == LO_PROVIDER_TIMED_OUT && st->retries > retries_allowed(c) &&
-	    lo_provider_abandonable(si->name)) {
+	    abandonable(si)) {
 		char why[64];
 		snprintf(why, sizeof(why), "timed out %u times", st->retries);
 		abandon(si, why);
@@ -718,7 +683,7 @@ static int logoff_one(struct support_impl *si)
 			/* Stopped at its bound: what it tracked stays tracked,
 			 * and the chain goes on to the next provider. */
 			st->retries++;
-			if (st->retries > retries_allowed(c) && lo_provider_abandonable(si->name)) {
+			if (st->retries > retries_allowed(c) && abandonable(si)) {
 				char why[64];
 				snprintf(why, sizeof(why), "timed out %u times", st->retries);
 				abandon(si, why);
@@ -767,7 +732,7 @@ static bool will_run(const struct support_impl *si)
 	return st->state == LO_PROVIDER_LOGGED_ON || st->state == LO_PROVIDER_LOGGING_OFF ||
 	       (st->state == LO_PROVIDER_FAILED && st->result == -EBUSY) ||
 	       (st->state == LO_PROVIDER_TIMED_OUT && (st->retries <= retries_allowed(si->chain) ||
-						      !lo_provider_abandonable(si->name)));
+						      !abandonable(si)));
 }
 
 /*
@@ -964,11 +929,15 @@ out:
  * changed since, or come from another pam.d line) are tmpdir, processes
  * and hooks alone, and what is tracked is directories, each empty and no
  * mount point: each is one rmdir. */
-static bool releases_in_process(const struct lo_record *rec)
+static bool releases_in_process(const struct lo_ctx *ctx, const struct lo_record *rec)
 {
-	for (size_t i = 0; i < rec->n_status; i++)
-		if (!lo_provider_in_process(rec->status[i].name))
+	for (size_t i = 0; i < rec->n_status; i++) {
+		const struct lo_provider_entry *e =
+			lo_provider_find(ctx->config->table, rec->status[i].name);
+
+		if (!e || !e->logoff_here)
 			return false;
+	}
 	for (size_t i = 0; i < rec->n_sub; i++) {
 		int r;
 
@@ -1030,7 +999,7 @@ int lo_chain_logoff(const struct lo_ctx *ctx, const char *id, unsigned flags)
 		lo_record_free(rec);
 		return -ESRCH;
 	}
-	if ((flags & LO_LOGOFF_IN_PROCESS) && !releases_in_process(rec)) {
+	if ((flags & LO_LOGOFF_IN_PROCESS) && !releases_in_process(ctx, rec)) {
 		lo_registry_unlock(ctx->registry);
 		lo_record_free(rec);
 		return -EAGAIN;

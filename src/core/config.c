@@ -143,15 +143,22 @@ bool lo_plugin_name_valid(const char *name)
 	return true;
 }
 
-const struct logoff_provider *lo_provider_find(const struct logoff_provider *const *table,
-					       const char *name)
+const struct lo_provider_entry *lo_provider_find(const struct lo_provider_entry *table,
+						 const char *name)
 {
-	if (!table)
-		table = lo_builtin_providers;
-	for (size_t i = 0; table[i]; i++)
-		if (strcmp(table[i]->name, name) == 0)
-			return table[i];
+	for (size_t i = 0; table && table[i].provider; i++)
+		if (strcmp(table[i].provider->name, name) == 0)
+			return &table[i];
 	return NULL;
+}
+
+/* TABLE holds loaded plugins: a name it does not know is no provider. */
+static bool has_plugins(const struct lo_provider_entry *table)
+{
+	for (size_t i = 0; table && table[i].provider; i++)
+		if (!(table[i].flags & LO_PROVIDER_BUILTIN))
+			return true;
+	return false;
 }
 
 static const struct logoff_config_key *find_key(const struct logoff_config_key *keys,
@@ -166,14 +173,14 @@ static const struct logoff_config_key *find_key(const struct logoff_config_key *
 static const struct logoff_config_key *section_keys(const struct lo_config *config,
 						    const char *section, bool *ret_known)
 {
-	const struct logoff_provider *p;
+	const struct lo_provider_entry *e;
 
 	*ret_known = true;
 	if (strcmp(section, "logoff") == 0)
 		return lo_core_config_keys;
-	p = lo_provider_find(config->table, section);
-	if (p)
-		return p->config_keys;
+	e = lo_provider_find(config->table, section);
+	if (e)
+		return e->provider->config_keys;
 	*ret_known = false;
 	return NULL;
 }
@@ -212,7 +219,7 @@ static int check_value(const struct lo_config *config, const char *section,
 				 * built in may be a plugin: checked once every file is
 				 * read (plugin_dir may come later). */
 				if (r == 0 && !lo_provider_find(config->table, words[i]) &&
-				    (config->table || !lo_plugin_name_valid(words[i]))) {
+				    (has_plugins(config->table) || !lo_plugin_name_valid(words[i]))) {
 					*ret_why = "unknown provider";
 					r = -EINVAL;
 				}
@@ -552,7 +559,7 @@ static int conf_filter(const struct dirent *d)
 	return d->d_name[0] != '.' && len > 5 && strcmp(d->d_name + len - 5, ".conf") == 0;
 }
 
-static struct lo_config *config_new(const struct logoff_provider *const *table)
+static struct lo_config *config_new(const struct lo_provider_entry *table)
 {
 	struct lo_config *c = calloc(1, sizeof(*c));
 	int n;
@@ -575,7 +582,7 @@ static struct lo_config *config_new(const struct logoff_provider *const *table)
 	return c;
 }
 
-int lo_config_defaults(const struct logoff_provider *const *table, struct lo_config **ret_config)
+int lo_config_defaults(const struct lo_provider_entry *table, struct lo_config **ret_config)
 {
 	*ret_config = config_new(table);
 	return *ret_config ? 0 : -ENOMEM;
@@ -640,7 +647,7 @@ static int config_check(struct lo_config *c, const char *path, char **ret_error)
 	return 0;
 }
 
-int lo_config_load(const char *path, const struct logoff_provider *const *table,
+int lo_config_load(const char *path, const struct lo_provider_entry *table,
 		   struct lo_config **ret_config, char **ret_error)
 {
 	struct lo_config *c;
@@ -720,7 +727,7 @@ out:
 }
 
 int lo_config_parse_buffer(const char *data, size_t len, const char *name,
-			   const struct logoff_provider *const *table,
+			   const struct lo_provider_entry *table,
 			   struct lo_config **ret_config, char **ret_error)
 {
 	struct lo_config *c;

@@ -128,6 +128,54 @@ struct lo_config_entry {
 	char *value;
 };
 
+
+struct lo_config;
+struct lo_log;
+
+/*
+ * A provider as the core knows it: its ABI struct and what it can do,
+ * which only the provider itself can say. Tables of them end with an
+ * entry whose PROVIDER is NULL; the built-in one is lo_builtin_providers
+ * (src/providers/providers.h), which the core never names: each program
+ * hands it to lo_config_load.
+ */
+struct lo_provider_entry {
+	const struct logoff_provider *provider;
+	unsigned flags;		/* LO_PROVIDER_* */
+	/*
+	 * Whether its logoff can run in the login manager's own process
+	 * under CONFIG: it starts no process and waits only under the
+	 * chain's deadline (lo_config_logoff_in_process). NULL: never.
+	 */
+	bool (*logoff_here)(const struct lo_config *config);
+	/*
+	 * The sweep's last step, after every stale record was logged off,
+	 * as root: release what the provider made for sessions that no
+	 * record names any more (a record lost, a removal that failed).
+	 * HAS_RECORD(CTX, ID) says whether session ID still has a record
+	 * (true for one it cannot read); lines go to LOG. NULL: nothing.
+	 */
+	void (*sweep)(const struct lo_config *config,
+		      bool (*has_record)(void *ctx, const char *id), void *ctx,
+		      const struct lo_log *log);
+};
+
+/* Compiled into pam_logoff (else a plugin, loaded by logoff-helper alone
+ * and run in a child of its own). */
+#define LO_PROVIDER_BUILTIN 0x1u
+/* Its logoff cannot block outside this process: processes (its waits end
+ * at its bound, pidfd polls), keyring (keyctl calls that do no I/O),
+ * hooks (each hook a child with its own deadline). The others (a file
+ * system that does not answer, a KCM or mount daemon) run, out of the
+ * login manager's process, in a child of their own killed at the bound. */
+#define LO_PROVIDER_NEVER_BLOCKS 0x2u
+/* Never abandoned after [logoff] retries: processes, since what it could
+ * not end is alive, and a session with a live process is never reported
+ * logged off (design: "A logoff that cannot show that nothing of the
+ * session lives is never reported as done"). Root can still abandon it by
+ * name with `logoff --gc --abandon` (lo_ctx.abandon). */
+#define LO_PROVIDER_NEVER_ABANDONED 0x4u
+
 /*
  * A parsed and validated logoff.conf plus its drop-ins. Built by
  * lo_config_load; values of provider sections are looked up with
@@ -151,15 +199,18 @@ struct lo_config {
 	size_t n_pending;
 	struct lo_config_entry *entries; /* provider sections, file order */
 	size_t n_entries;
-	const struct logoff_provider *const *table; /* providers it was checked against */
+	const struct lo_provider_entry *table; /* providers it was checked against */
 };
 
 /*
  * Read PATH, then PATH.d/ *.conf in lexical order (a later value wins),
  * with inih. Every section must be [logoff] or a provider's name from
- * TABLE (NULL-terminated; NULL means the built-in providers), every key
- * one that section declares, every value of its declared type.
- * With TABLE NULL a provider that is not built in is a plugin: its name
+ * against TABLE (the providers known, ended by an entry whose provider is
+ * NULL: lo_builtin_providers, or logoff-helper's table with the loaded
+ * plugins), every key one that section declares, every value of its
+ * declared type. With a TABLE of built-in providers only (no entry
+ * without LO_PROVIDER_BUILTIN), a provider that is not built in is a
+ * plugin: its name
  * must be 1..32 of [a-z0-9_] and [logoff] plugin_dir must hold NAME.so
  * (else an error naming the file and line of providers), and the keys of
  * its section are kept unchecked: only logoff-helper loads plugins, and it
@@ -175,7 +226,7 @@ struct lo_config {
  * more than LO_MAX_PROVIDERS providers or required, -EPERM for an unsafe
  * file, -ENOMEM, or the errno of open/read.
  */
-int lo_config_load(const char *path, const struct logoff_provider *const *table,
+int lo_config_load(const char *path, const struct lo_provider_entry *table,
 		   struct lo_config **ret_config, char **ret_error);
 
 /*
@@ -186,11 +237,11 @@ int lo_config_load(const char *path, const struct logoff_provider *const *table,
  * Returns as lo_config_load does.
  */
 int lo_config_parse_buffer(const char *data, size_t len, const char *name,
-			   const struct logoff_provider *const *table,
+			   const struct lo_provider_entry *table,
 			   struct lo_config **ret_config, char **ret_error);
 
 /* The built-in defaults, as lo_config_load with a missing file. */
-int lo_config_defaults(const struct logoff_provider *const *table, struct lo_config **ret_config);
+int lo_config_defaults(const struct lo_provider_entry *table, struct lo_config **ret_config);
 
 /* Value of KEY in SECTION: the last one set, else the key's declared
  * default, else NULL. The pointer lives as long as CONFIG. */
@@ -818,7 +869,6 @@ struct lo_ctx {
 	const struct lo_config *config;
 	struct lo_registry *registry;
 	struct lo_log log;
-	const struct logoff_provider *const *table; /* NULL: built-in providers */
 	const char *(*pam_getenv)(void *pamh, const char *name);
 	/* Set NAME=VALUE; VALUE NULL removes NAME (pam_putenv("NAME")). */
 	int (*pam_putenv)(void *pamh, const char *name, const char *value);
@@ -874,7 +924,7 @@ struct lo_ctx {
 /*
  * lo_chain_logoff FLAGS. IN_PROCESS: the caller is the login manager
  * itself and will run the chain only when nothing the session tracks can
- * block it: the record's providers are all lo_provider_in_process ones
+ * block it: every provider of the record has a logoff_here (its entry)
  * and every subobject is an empty directory on its parent's mount
  * (lo_dir_empty_here). Otherwise -EAGAIN is returned with nothing
  * changed (the record not claimed), and the caller forks a closer.
@@ -920,7 +970,7 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
  * timeout less LO_CHAIN_RESERVE_MS) less a reserve of timeout / (2 x the
  * providers to log off) for each provider after it, so each one after a
  * hung one still has at least that reserve. Where it may block
- * (lo_provider_may_block, plugins) and the chain is not in the login
+ * (no LO_PROVIDER_NEVER_BLOCKS, plugins) and the chain is not in the login
  * manager's process, the logoff runs in a forked child of its own,
  * killed with SIGKILL at the bound (and left unreaped if it does not
  * die); others get the bound as lo_support_deadline_ms. A provider that
@@ -1061,42 +1111,18 @@ int lo_logoff_run(struct lo_ctx *ctx, const char *id, unsigned flags);
 /*
  * Can close_session log a session off under CONFIG in its own process,
  * without forking a closer? Only when the real uid is the effective one
- * (not under su or sudo), every provider in [logoff] providers is
- * tmpdir, processes or hooks, the processes provider has no
- * keep_commands, and the hooks provider (when listed) has nothing in its
- * logoff_dir that run-parts would consider (lo_hooks_dir_idle): their
- * logoffs then start no process and wait only under ctx->deadline_ms. The record decides the rest (see
+ * (not under su or sudo) and every provider in [logoff] providers says
+ * so through its entry's logoff_here (tmpdir always; processes without
+ * keep_commands; hooks with nothing in its logoff_dir that run-parts
+ * would consider): their logoffs then start no process and wait only
+ * under ctx->deadline_ms. The record decides the rest (see
  * LO_LOGOFF_IN_PROCESS). A process is spent only where isolation buys
  * something: a hook, a plugin, a deadline on a release that can block.
  */
 bool lo_config_logoff_in_process(const struct lo_config *config);
 
-/* True for the providers whose logoff may run in the login manager's
- * process (tmpdir, processes, hooks): lo_config_logoff_in_process for
- * the config, LO_LOGOFF_IN_PROCESS for the record's own list. */
-bool lo_provider_in_process(const char *name);
 
-/*
- * True for the providers whose logoff may block on something outside this
- * process (a file system that does not answer, a KCM or mount daemon):
- * in a forked closer or logoff-helper each one's logoff runs in a child
- * of its own, killed with SIGKILL at its bound (see lo_chain_logoff).
- * False for processes (its waits end at its bound, pidfd polls), keyring
- * (keyctl calls that do no I/O) and hooks (each hook a child with its own
- * deadline, capped at the bound): a fork per logoff buys them nothing.
- */
-bool lo_provider_may_block(const char *name);
 
-/*
- * False for the providers that the sweep must never abandon after
- * [logoff] retries: processes, since what it could not end is alive,
- * and a session with a live process is never reported logged off
- * (design: "A logoff that cannot show that nothing of the session lives
- * is never reported as done"). Such a provider is kept failed, and every
- * sweep tries again; root can still abandon it by name with
- * `logoff --gc --abandon` (lo_ctx.abandon).
- */
-bool lo_provider_abandonable(const char *name);
 
 /* "<N>text" -> N (a syslog priority) and *LINE moved past it; -1 and
  * *LINE untouched when there is no such prefix. */
@@ -1152,12 +1178,9 @@ bool lo_plugin_name_valid(const char *name);
 int lo_chain_provider_call(const struct lo_ctx *ctx, const char *id, const char *name, bool logon,
 			   bool rollback, int *ret_result);
 
-/* Provider NAME in TABLE (NULL: built-ins), or NULL. */
-const struct logoff_provider *lo_provider_find(const struct logoff_provider *const *table,
-					       const char *name);
-
-/* The built-in providers, NULL-terminated (src/providers/builtin.c). */
-extern const struct logoff_provider *const lo_builtin_providers[];
+/* The entry of provider NAME in TABLE, or NULL. */
+const struct lo_provider_entry *lo_provider_find(const struct lo_provider_entry *table,
+						 const char *name);
 
 /* Keys of the [logoff] section (src/core/config.c). */
 extern const struct logoff_config_key lo_core_config_keys[];

@@ -172,9 +172,13 @@ enum place {
 
 static bool builtin_only(const struct lo_config *config)
 {
-	for (size_t i = 0; i < config->n_providers; i++)
-		if (!lo_provider_find(config->table, config->providers[i]))
+	for (size_t i = 0; i < config->n_providers; i++) {
+		const struct lo_provider_entry *e = lo_provider_find(config->table,
+								     config->providers[i]);
+
+		if (!e || !(e->flags & LO_PROVIDER_BUILTIN))
 			return false;
+	}
 	return true;
 }
 

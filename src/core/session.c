@@ -17,45 +17,18 @@
 #include <unistd.h>
 
 #include "core.h"
-#include "cgroup.h"
-#include "providers/providers.h"
-
-bool lo_provider_in_process(const char *name)
-{
-	return strcmp(name, "tmpdir") == 0 || strcmp(name, "processes") == 0 ||
-	       strcmp(name, "hooks") == 0;
-}
-
-bool lo_provider_may_block(const char *name)
-{
-	return strcmp(name, "processes") != 0 && strcmp(name, "keyring") != 0 &&
-	       strcmp(name, "hooks") != 0;
-}
-
-bool lo_provider_abandonable(const char *name)
-{
-	return strcmp(name, "processes") != 0;
-}
 
 bool lo_config_logoff_in_process(const struct lo_config *config)
 {
-	const char *keep = lo_config_value(config, "processes", "keep_commands");
-
 	/* Mixed ids (su, sudo: the real uid is the user's) let the user
 	 * signal this process: the closer, root in every id, they cannot. */
 	if (getuid() != geteuid())
 		return false;
 	for (size_t i = 0; i < config->n_providers; i++) {
-		const char *name = config->providers[i];
+		const struct lo_provider_entry *e = lo_provider_find(config->table,
+								     config->providers[i]);
 
-		if (!lo_provider_in_process(name))
-			return false;
-		if (strcmp(name, "hooks") == 0 &&
-		    !lo_hooks_dir_idle(lo_config_value(config, "hooks", "logoff_dir")))
-			return false;
-		/* keep_commands stats each process's program, which may sit
-		 * on a file system whose server does not answer. */
-		if (strcmp(name, "processes") == 0 && keep && *keep)
+		if (!e || !e->logoff_here || !e->logoff_here(config))
 			return false;
 	}
 	return true;
@@ -147,22 +120,19 @@ static bool has_record(void *rctx, const char *id)
 	return r != -ENOENT;
 }
 
-/* Session cgroups of the processes provider that no record names: a
- * record lost, or a removal that failed. Nothing of ours is left behind. */
-static void sweep_cgroups(const struct lo_ctx *ctx)
+/* What providers made for sessions whose record is gone (their entry's
+ * sweep): nothing of ours is left behind. */
+static void sweep_providers(const struct lo_ctx *ctx)
 {
-	const char *root;
-	bool listed = false;
-	int r;
-
-	for (size_t i = 0; i < ctx->config->n_providers; i++)
-		listed |= strcmp(ctx->config->providers[i], "processes") == 0;
-	root = lo_config_value(ctx->config, "processes", "cgroup_root");
-	if (!listed || !ctx->privileged || !root)
+	if (!ctx->privileged)
 		return;
-	r = lo_cgroup_sweep(root, has_record, (void *)ctx, &ctx->log);
-	if (r < 0 && r != -ENOENT)
-		lo_log(&ctx->log, LOG_WARNING, "sweep: cgroup_root %s: %s", root, strerror(-r));
+	for (size_t i = 0; i < ctx->config->n_providers; i++) {
+		const struct lo_provider_entry *e = lo_provider_find(ctx->config->table,
+								     ctx->config->providers[i]);
+
+		if (e && e->sweep)
+			e->sweep(ctx->config, has_record, (void *)ctx, &ctx->log);
+	}
 }
 
 int lo_sweep(const struct lo_ctx *ctx, const struct lo_logoff_request *proto,
@@ -230,9 +200,10 @@ int lo_sweep(const struct lo_ctx *ctx, const struct lo_logoff_request *proto,
 		lo_record_free(rec);
 	}
 	lo_strv_free(ids, n);
-	/* After the records: a session logged off just now has removed its
-	 * cgroup, and one whose logoff failed keeps its record. */
-	sweep_cgroups(ctx);
+	/* After the records: a session logged off just now has released
+	 * what it made (its cgroup), and one whose logoff failed keeps its
+	 * record. */
+	sweep_providers(ctx);
 	*ret_swept = swept;
 	*ret_failed = failed;
 	return 0;

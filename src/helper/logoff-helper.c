@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "providers/providers.h"
 #include "helper/plugins.h"
 
 #define PAMENV_PREFIX "LOGOFF_PAMENV_"
@@ -107,14 +108,14 @@ static int pamenv_put(void *pamh, const char *name, const char *value)
  * logoff fails, the core still releases what they tracked, and every
  * other provider logs off. */
 static void load_plugins(struct lo_ctx *ctx, const char *config_path, struct lo_config **config,
-			 const struct logoff_provider ***table)
+			 struct lo_provider_entry **table)
 {
 	struct lo_config *strict = NULL;
 	char *err = NULL;
 	bool any = false;
 
 	for (size_t i = 0; i < (*config)->n_providers; i++)
-		any |= !lo_provider_find(NULL, (*config)->providers[i]);
+		any |= !lo_provider_find(lo_builtin_providers, (*config)->providers[i]);
 	if (!any)
 		return;
 	if (lo_plugins_load(*config, table, &err) < 0) {
@@ -227,7 +228,7 @@ int main(int argc, char **argv)
 	int c, r, ret = 2;
 	bool gc = false, logon = false, rollback = false;
 	const char *provider = NULL, *abandon = NULL;
-	const struct logoff_provider **table = NULL;
+	struct lo_provider_entry *table = NULL;
 
 	while ((c = getopt_long(argc, argv, "s:c:u:dpgSP:LRA:h", opts, NULL)) != -1) {
 		char *end;
@@ -309,7 +310,7 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 
-	r = lo_config_load(config_path, NULL, &config, &err);
+	r = lo_config_load(config_path, lo_builtin_providers, &config, &err);
 	if (r < 0) {
 		/* A session must still be logged off when the config broke
 		 * after it was opened: go on with the defaults. */
@@ -317,7 +318,7 @@ int main(int argc, char **argv)
 		       err ? err : strerror(-r), id ? id : "(sweep)");
 		free(err);
 		err = NULL;
-		if (lo_config_defaults(NULL, &config) < 0)
+		if (lo_config_defaults(lo_builtin_providers, &config) < 0)
 			goto out;
 	}
 	r = lo_registry_open(config->registry, 0, &registry, &err);
@@ -331,7 +332,6 @@ int main(int argc, char **argv)
 	ctx.config = config;
 	ctx.registry = registry;
 	ctx.privileged = geteuid() == 0;
-	ctx.table = table;
 	ctx.isolate_plugins = true;
 	ctx.abandon = abandon;
 	if (provider) {

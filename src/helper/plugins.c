@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "helper/plugins.h"
+#include "providers/providers.h"
 
 static void *handles[LO_MAX_PROVIDERS];
 /* The fds the plugins were loaded through stay open: dlopen knows an
@@ -94,30 +95,28 @@ static int load_one(const char *dir, int dfd, const char *name,
 	return 0;
 }
 
-int lo_plugins_load(const struct lo_config *config, const struct logoff_provider ***ret_table,
+int lo_plugins_load(const struct lo_config *config, struct lo_provider_entry **ret_table,
 		    char **ret_error)
 {
-	const struct logoff_provider **table;
+	struct lo_provider_entry *table;
 	size_t n = 0, nb = 0;
 	struct stat st;
 	int dfd = -1, r = 0;
 
 	*ret_table = NULL;
 	*ret_error = NULL;
-	while (lo_builtin_providers[nb])
+	while (lo_builtin_providers[nb].provider)
 		nb++;
-	/* TABLE is an array of pointers: an element is sizeof(*table), a
-	 * pointer, which is what the check takes for a mistake. */
-	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	table = calloc(nb + config->n_providers + 1, sizeof(*table));
 	if (!table)
 		return -ENOMEM;
 	for (size_t i = 0; i < nb; i++)
 		table[n++] = lo_builtin_providers[i];
+
 	for (size_t i = 0; i < config->n_providers; i++) {
 		const char *name = config->providers[i];
 
-		if (lo_provider_find(NULL, name))
+		if (lo_provider_find(lo_builtin_providers, name))
 			continue;
 		if (!lo_plugin_name_valid(name)) {
 			*ret_error = lo_strdupf("'%s' is not a valid plugin name", name);
@@ -139,7 +138,7 @@ int lo_plugins_load(const struct lo_config *config, const struct logoff_provider
 				break;
 			}
 		}
-		r = load_one(config->plugin_dir, dfd, name, &table[n], ret_error);
+		r = load_one(config->plugin_dir, dfd, name, &table[n].provider, ret_error);
 		if (r < 0)
 			break;
 		n++;
@@ -154,7 +153,7 @@ int lo_plugins_load(const struct lo_config *config, const struct logoff_provider
 	return 0;
 }
 
-void lo_plugins_free(const struct logoff_provider **table)
+void lo_plugins_free(struct lo_provider_entry *table)
 {
 	while (n_handles > 0) {
 		dlclose(handles[--n_handles]);

@@ -12,9 +12,9 @@
 
 /*
  * Load the plugin providers CONFIG names (those not built in) from
- * CONFIG->plugin_dir/NAME.so, and return in *RET_TABLE a NULL-terminated
- * table of the built-in providers followed by them (free with
- * lo_plugins_free). Each file must be a regular file reached without a
+ * CONFIG->plugin_dir/NAME.so, and return in *RET_TABLE a table of the
+ * built-in providers (lo_builtin_providers) followed by them, flags 0,
+ * ended by an entry whose provider is NULL (free with lo_plugins_free). Each file must be a regular file reached without a
  * symlink and, when root, owned by root and not writable by group or
  * others, in a directory that is too; it is opened once and that very
  * file is dlopen'ed (through /proc/self/fd), RTLD_NOW | RTLD_LOCAL. It
@@ -24,8 +24,8 @@
  * symbol missing), -EPROTO (ABI major mismatch, naming both versions),
  * -EINVAL (name mismatch), -ENOMEM, with a message in *RET_ERROR.
  */
-int lo_plugins_load(const struct lo_config *config, const struct logoff_provider ***ret_table,
+int lo_plugins_load(const struct lo_config *config, struct lo_provider_entry **ret_table,
 		    char **ret_error);
-void lo_plugins_free(const struct logoff_provider **table);
+void lo_plugins_free(struct lo_provider_entry *table);
 
 #endif

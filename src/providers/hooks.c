@@ -260,7 +260,9 @@ static int run_dir(struct logoff_support *s, const char *dir, const char *type)
 	return bound_hit ? -ETIMEDOUT : failed ? -EIO : 0;
 }
 
-bool lo_hooks_dir_idle(const char *dir)
+/* True when hook directory DIR does not exist, or holds nothing
+ * run-parts would consider: no hook can start from it. */
+static bool dir_idle(const char *dir)
 {
 	struct dirent *de;
 	bool idle = true;
@@ -281,6 +283,11 @@ bool lo_hooks_dir_idle(const char *dir)
 		idle = !hook_filter(de);
 	closedir(d);
 	return idle;
+}
+
+bool lo_hooks_logoff_here(const struct lo_config *config)
+{
+	return dir_idle(lo_config_value(config, "hooks", "logoff_dir"));
 }
 
 static int hooks_logon(struct logoff_support *s, unsigned flags)

@@ -1548,11 +1548,10 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 /* ------------------------------------------- the session's processes */
 
 int lo_processes_each(const struct lo_config *config, const struct lo_record *rec,
-		      int other_sessions, bool privileged,
+		      const char *cg, int other_sessions, bool privileged,
 		      void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
 {
 	const char *match = lo_config_value(config, "processes", "match");
-	const char *cg = lo_record_get_data(rec, "processes", "cgroup");
 	struct scope sc = {
 		.cgroup = cg,
 		.session_id = rec->id,
@@ -1605,6 +1604,27 @@ done:
 out:
 	free(m);
 	return r;
+}
+
+bool lo_processes_logoff_here(const struct lo_config *config)
+{
+	const char *keep = lo_config_value(config, "processes", "keep_commands");
+
+	return !keep || !*keep;
+}
+
+void lo_processes_sweep(const struct lo_config *config,
+			bool (*has_record)(void *ctx, const char *id), void *ctx,
+			const struct lo_log *log)
+{
+	const char *root = lo_config_value(config, "processes", "cgroup_root");
+	int r;
+
+	if (!root)
+		return;
+	r = lo_cgroup_sweep(root, has_record, ctx, log);
+	if (r < 0 && r != -ENOENT)
+		lo_log(log, LOG_WARNING, "sweep: cgroup_root %s: %s", root, strerror(-r));
 }
 
 const struct logoff_provider lo_provider_processes = {

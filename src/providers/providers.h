@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "core/core.h"
 #include "logoff/provider.h"
 
 /* A private per-session TMPDIR under [tmpdir] base (src/providers/tmpdir.c). */
@@ -16,12 +17,24 @@ extern const struct logoff_provider lo_provider_tmpdir;
 /* Ends the session's processes at logoff (src/providers/processes.c). */
 extern const struct logoff_provider lo_provider_processes;
 struct lo_config;
+struct lo_log;
 struct lo_record;
 struct lo_proc_handle;
+/* Its logoff can run in the login manager's process under CONFIG unless
+ * [processes] keep_commands is set: that looks at each process's program,
+ * which may sit on a file system whose server does not answer. */
+bool lo_processes_logoff_here(const struct lo_config *config);
+/* The sweep's last step (lo_provider_entry.sweep): session cgroups under
+ * [processes] cgroup_root that no record names are ended and removed
+ * (lo_cgroup_sweep), when processes is in [logoff] providers. */
+void lo_processes_sweep(const struct lo_config *config,
+			bool (*has_record)(void *ctx, const char *id), void *ctx,
+			const struct lo_log *log);
 /*
  * The session's processes, as the processes provider ends them at logoff
  * (src/providers/processes.c), for `logoff SESSION` and its --warn: the
- * same match ([processes] match, auto decided from REC as at logoff),
+ * same match ([processes] match, auto decided from REC and CGROUP, the
+ * session cgroup its record holds or NULL, as at logoff),
  * exclude_users and keep_commands of CONFIG. OTHER_SESSIONS is the number
  * of the user's other live sessions (a negative errno when unknown): with
  * match=user and any other, only the login manager's descendants are the
@@ -32,15 +45,16 @@ struct lo_proc_handle;
  * long), -errno reading /proc.
  */
 int lo_processes_each(const struct lo_config *config, const struct lo_record *rec,
-		      int other_sessions, bool privileged,
+		      const char *cgroup, int other_sessions, bool privileged,
 		      void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx);
 /* Runs the logon.d and logoff.d hooks (src/providers/hooks.c). */
 extern const struct logoff_provider lo_provider_hooks;
-/* True when hook directory DIR does not exist, or holds nothing run-parts
- * would consider (only dotfiles, backups "~" and ".dpkg-" leftovers): no
- * hook can start from it. False for anything else, an unreadable or
- * symlinked DIR included (the hooks provider then reports it). */
-bool lo_hooks_dir_idle(const char *dir);
+/* The hooks' logoff can run in the login manager's process under CONFIG
+ * when [hooks] logoff_dir does not exist, or holds nothing run-parts would
+ * consider (only dotfiles, backups "~" and ".dpkg-" leftovers): no hook can
+ * start from it. False for anything else, an unreadable or symlinked
+ * directory included (the hooks provider then reports it). */
+bool lo_hooks_logoff_here(const struct lo_config *config);
 /* Unmounts the session's mounts at logoff (src/providers/mounts.c). */
 extern const struct logoff_provider lo_provider_mounts;
 /* A new session keyring per session, revoked at logoff (src/providers/keyring.c). */
@@ -50,5 +64,10 @@ extern const struct logoff_provider lo_provider_keyring;
  * user (src/providers/krb5.c); only when built with libkrb5. */
 extern const struct logoff_provider lo_provider_krb5;
 #endif
+
+/* The built-in providers and what each can do, ended by an entry whose
+ * provider is NULL (src/providers/builtin.c): what pam_logoff.so,
+ * logoff-helper and logoff(1) hand to lo_config_load. */
+extern const struct lo_provider_entry lo_builtin_providers[];
 
 #endif

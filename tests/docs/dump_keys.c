@@ -11,15 +11,16 @@
 #include <stdio.h>
 
 #include "core/core.h"
+#include "providers/providers.h"
 
 int main(void)
 {
 	for (size_t i = 0; lo_core_config_keys[i].name; i++)
 		printf("logoff %s\n", lo_core_config_keys[i].name);
-	for (size_t p = 0; lo_builtin_providers[p]; p++) {
-		const struct logoff_config_key *k = lo_builtin_providers[p]->config_keys;
+	for (size_t p = 0; lo_builtin_providers[p].provider; p++) {
+		const struct logoff_config_key *k = lo_builtin_providers[p].provider->config_keys;
 		for (size_t i = 0; k && k[i].name; i++)
-			printf("%s %s\n", lo_builtin_providers[p]->name, k[i].name);
+			printf("%s %s\n", lo_builtin_providers[p].provider->name, k[i].name);
 	}
 	return 0;
 }

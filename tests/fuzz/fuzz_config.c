@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "providers/providers.h"
 #include "fuzz.h"
 
 static void assert_word(const char *w)
@@ -76,8 +77,8 @@ static void assert_config(const struct lo_config *c)
 			found |= strcmp(c->required[i], c->providers[j]) == 0;
 		FUZZ_ASSERT(found);
 	}
-	for (size_t i = 0; lo_builtin_providers[i]; i++) {
-		const struct logoff_provider *p = lo_builtin_providers[i];
+	for (size_t i = 0; lo_builtin_providers[i].provider; i++) {
+		const struct logoff_provider *p = lo_builtin_providers[i].provider;
 		for (size_t k = 0; p->config_keys && p->config_keys[k].name; k++)
 			assert_typed(&p->config_keys[k],
 				     lo_config_value(c, p->name, p->config_keys[k].name));
@@ -87,7 +88,9 @@ static void assert_config(const struct lo_config *c)
 		FUZZ_ASSERT(e->section && e->key && e->value);
 		/* Plugin sections are kept unchecked (logoff-helper checks
 		 * them); built-in ones must name a declared key. */
-		const struct logoff_provider *p = lo_provider_find(NULL, e->section);
+		const struct lo_provider_entry *pe = lo_provider_find(lo_builtin_providers,
+								      e->section);
+		const struct logoff_provider *p = pe ? pe->provider : NULL;
 		if (p) {
 			size_t k;
 			for (k = 0; p->config_keys && p->config_keys[k].name; k++)
@@ -107,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *error = NULL;
 	int r;
 
-	r = lo_config_parse_buffer((const char *)data, size, "/fuzz/logoff.conf", NULL, &c, &error);
+	r = lo_config_parse_buffer((const char *)data, size, "/fuzz/logoff.conf",
+				   lo_builtin_providers, &c, &error);
 	if (r < 0) {
 		FUZZ_ASSERT(c == NULL && error != NULL);
 		FUZZ_ASSERT(r == -EINVAL || r == -E2BIG || r == -ENOMEM);

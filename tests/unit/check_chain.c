@@ -157,15 +157,22 @@ static int busy_logoff(struct logoff_support *s, unsigned f)
 static const struct logoff_provider p_busy = { LOGOFF_ABI_VERSION, "busy", leaky_logon,
 					       busy_logoff, NULL };
 
-static const struct logoff_provider *const table[] = {
-	&p_a, &p_b, &p_c, &p_bad, &p_failoff, &p_leaky, &p_stuck, &p_tidy, &p_future, &p_envy,
-	&p_greedy, &p_filler, &p_busy, NULL,
+static const struct lo_provider_entry table[] = {
+	{ .provider = &p_a }, { .provider = &p_b }, { .provider = &p_c }, { .provider = &p_bad }, { .provider = &p_failoff }, { .provider = &p_leaky }, { .provider = &p_stuck },
+	{ .provider = &p_tidy }, { .provider = &p_future }, { .provider = &p_envy }, { .provider = &p_greedy }, { .provider = &p_filler }, { .provider = &p_busy },
+	{ .provider = NULL },
 };
 
 /* For LO_LOGOFF_IN_PROCESS, which runs only the providers whose logoff
- * may run in the login manager's process: test providers under those
- * names. "hooks" logs its calls like a; "tmpdir" is leaky; "processes"
- * is filler in table_filled and stuck in table_stuck. */
+ * may run in the login manager's process (a logoff_here in their entry):
+ * test providers under the built-in names, with the built-in flags.
+ * "hooks" logs its calls like a; "tmpdir" is leaky; "processes" is
+ * filler in table_filled and stuck in table_stuck. */
+static bool here(const struct lo_config *config)
+{
+	(void)config;
+	return true;
+}
 static const struct logoff_provider p_here_hooks = { LOGOFF_ABI_VERSION, "hooks", a_logon,
 						     a_logoff, NULL };
 static const struct logoff_provider p_here_tmpdir = { LOGOFF_ABI_VERSION, "tmpdir", leaky_logon,
@@ -174,11 +181,17 @@ static const struct logoff_provider p_here_filler = { LOGOFF_ABI_VERSION, "proce
 						      leaky_logon, filler_logoff, NULL };
 static const struct logoff_provider p_here_stuck = { LOGOFF_ABI_VERSION, "processes",
 						     stuck_logon, leaky_logoff, NULL };
-static const struct logoff_provider *const table_here[] = {
-	&p_here_hooks, &p_here_tmpdir, &p_a, NULL,
+#define HOOKS_FLAGS LO_PROVIDER_NEVER_BLOCKS
+#define PROCESSES_FLAGS (LO_PROVIDER_NEVER_BLOCKS | LO_PROVIDER_NEVER_ABANDONED)
+static const struct lo_provider_entry table_here[] = {
+	{ .provider = &p_here_hooks, .flags = HOOKS_FLAGS, .logoff_here = here }, { .provider = &p_here_tmpdir, .flags = 0, .logoff_here = here }, { .provider = &p_a }, { .provider = NULL },
 };
-static const struct logoff_provider *const table_filled[] = { &p_here_filler, NULL };
-static const struct logoff_provider *const table_stuck[] = { &p_here_hooks, &p_here_stuck, NULL };
+static const struct lo_provider_entry table_filled[] = {
+	{ .provider = &p_here_filler, .flags = PROCESSES_FLAGS, .logoff_here = here }, { .provider = NULL },
+};
+static const struct lo_provider_entry table_stuck[] = {
+	{ .provider = &p_here_hooks, .flags = HOOKS_FLAGS, .logoff_here = here }, { .provider = &p_here_stuck, .flags = PROCESSES_FLAGS, .logoff_here = here }, { .provider = NULL },
+};
 
 static int put(void *h, const char *name, const char *value)
 {
@@ -198,7 +211,7 @@ static void setup(void)
 	record_missing_during_logoff = false;
 }
 
-static struct lo_ctx make_ctx_with(const char *conf, const struct logoff_provider *const *tbl)
+static struct lo_ctx make_ctx_with(const char *conf, const struct lo_provider_entry *tbl)
 {
 	struct lo_ctx ctx = tu_ctx(conf, tbl);
 

@@ -15,7 +15,7 @@ static struct lo_config *load_ok(const char *text)
 	int r;
 
 	tu_write(tu_path("logoff.conf"), text, 0644);
-	r = lo_config_load(tu_path("logoff.conf"), NULL, &c, &err);
+	r = lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &c, &err);
 	ck_assert_msg(r == 0, "load failed: %s", err ? err : "?");
 	ck_assert_ptr_null(err);
 	return c;
@@ -29,7 +29,7 @@ static void load_fails(const char *text, int expect, const char *n1, const char 
 	int r;
 
 	tu_write(tu_path("logoff.conf"), text, 0644);
-	r = lo_config_load(tu_path("logoff.conf"), NULL, &c, &err);
+	r = lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &c, &err);
 	ck_assert_int_eq(r, expect);
 	ck_assert_ptr_null(c);
 	ck_assert_ptr_nonnull(err);
@@ -44,7 +44,7 @@ START_TEST(test_missing_file_gives_defaults)
 	struct lo_config *c = NULL;
 	char *err = NULL;
 
-	ck_assert_int_eq(lo_config_load(tu_path("nothing.conf"), NULL, &c, &err), 0);
+	ck_assert_int_eq(lo_config_load(tu_path("nothing.conf"), lo_builtin_providers, &c, &err), 0);
 	ck_assert_str_eq(c->registry, "/run/logoff");
 	ck_assert_uint_eq(c->timeout, 30);
 	ck_assert_uint_eq(c->n_providers, 3);
@@ -91,12 +91,12 @@ START_TEST(test_dropins_lexical_later_wins)
 	tu_write(tu_path("logoff.conf.d/20-b.conf"), "[processes]\ngrace = 3\n", 0644);
 	tu_write(tu_path("logoff.conf.d/10-a.conf"), "[processes]\ngrace = 2\n", 0644);
 	tu_write(tu_path("logoff.conf.d/30-c.conf.dpkg-old"), "[bogus]\n", 0644);
-	ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), NULL, &c, &err), 0);
+	ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &c, &err), 0);
 	ck_assert_str_eq(lo_config_value(c, "processes", "grace"), "3");
 	lo_config_free(c);
 
 	tu_write(tu_path("logoff.conf.d/40-bad.conf"), "[processes]\n\ngrace = soon\n", 0644);
-	ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), NULL, &c, &err), -EINVAL);
+	ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &c, &err), -EINVAL);
 	ck_assert_msg(strstr(err, "logoff.conf.d/40-bad.conf:3:"), "%s", err);
 	free(err);
 }
@@ -140,26 +140,26 @@ START_TEST(test_unsafe_files_refused)
 
 	tu_write(tu_path("real.conf"), "[logoff]\n", 0644);
 	ck_assert_int_eq(symlink(tu_path("real.conf"), tu_path("logoff.conf")), 0);
-	ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), NULL, &c, &err), -ELOOP);
+	ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &c, &err), -ELOOP);
 	ck_assert_msg(strstr(err, "symlink"), "%s", err);
 	free(err);
 	unlink(tu_path("logoff.conf"));
 
 	if (geteuid() == 0) {
 		tu_write(tu_path("logoff.conf"), "[logoff]\n", 0666);
-		ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), NULL, &c, &err), -EPERM);
+		ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &c, &err), -EPERM);
 		ck_assert_msg(strstr(err, "logoff.conf") && strstr(err, "writable"), "%s", err);
 		free(err);
 		chmod(tu_path("logoff.conf"), 0644);
 		ck_assert_int_eq(chown(tu_path("logoff.conf"), 65534, 0), 0);
-		ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), NULL, &c, &err), -EPERM);
+		ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &c, &err), -EPERM);
 		ck_assert_msg(strstr(err, "not owned by root"), "%s", err);
 		free(err);
 		ck_assert_int_eq(chown(tu_path("logoff.conf"), 0, 0), 0);
 		/* A drop-in directory anyone can write is refused too. */
 		ck_assert_int_eq(mkdir(tu_path("logoff.conf.d"), 0777), 0);
 		chmod(tu_path("logoff.conf.d"), 0777);
-		ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), NULL, &c, &err), -EPERM);
+		ck_assert_int_eq(lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &c, &err), -EPERM);
 		ck_assert_msg(strstr(err, "logoff.conf.d") && strstr(err, "drop-in"), "%s", err);
 		free(err);
 	}
@@ -167,7 +167,7 @@ START_TEST(test_unsafe_files_refused)
 	rmdir(tu_path("logoff.conf.d"));
 	ck_assert_int_eq(mkdir(tu_path("elsewhere"), 0755), 0);
 	ck_assert_int_eq(symlink(tu_path("elsewhere"), tu_path("logoff.conf.d")), 0);
-	ck_assert_int_lt(lo_config_load(tu_path("logoff.conf"), NULL, &c, &err), 0);
+	ck_assert_int_lt(lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &c, &err), 0);
 	ck_assert_msg(strstr(err, "logoff.conf.d") && strstr(err, "symlink"), "%s", err);
 	free(err);
 }

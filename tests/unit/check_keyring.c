@@ -279,7 +279,7 @@ static int keyleak_logoff(struct logoff_support *s, unsigned f)
 }
 static const struct logoff_provider p_keyleak = { LOGOFF_ABI_VERSION, "keyleak", keyleak_logon,
 						  keyleak_logoff, NULL };
-static const struct logoff_provider *const table[] = { &p_keyleak, NULL };
+static const struct lo_provider_entry table[] = { { .provider = &p_keyleak }, { .provider = NULL } };
 
 static const char *record_of(const char *id)
 {

@@ -29,13 +29,13 @@ START_TEST(config_provider)
 	int r;
 
 	tu_write(tu_path("logoff.conf"), text, 0644);
-	r = lo_config_load(tu_path("logoff.conf"), NULL, &cfg, &err);
+	r = lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &cfg, &err);
 #ifdef HAVE_KRB5
 	ck_assert_msg(r == 0, "%s", err);
 	ck_assert_str_eq(lo_config_value(cfg, "krb5", "retain"), "yes");
 	lo_config_free(cfg);
 	tu_write(tu_path("logoff.conf"), "[krb5]\nretain = perhaps\n", 0644);
-	r = lo_config_load(tu_path("logoff.conf"), NULL, &cfg, &err);
+	r = lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &cfg, &err);
 	ck_assert_int_eq(r, -EINVAL);
 	ck_assert_msg(strstr(err, "logoff.conf:2: [krb5] retain"), "%s", err);
 #else

@@ -309,7 +309,9 @@ END_TEST
 
 /* ------------------------------------------------------------- provider */
 
-static const struct logoff_provider *const table[] = { &lo_provider_mounts, NULL };
+static const struct lo_provider_entry table[] = {
+	{ .provider = &lo_provider_mounts, .flags = LO_PROVIDER_BUILTIN }, { .provider = NULL },
+};
 
 static int put(void *h, const char *name, const char *value)
 {

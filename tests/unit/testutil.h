@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "providers/providers.h"
 
 static char tu_dir[256];
 static char tu_log[8192];
@@ -77,9 +78,10 @@ static inline void tu_reg_teardown(void)
 	tu_teardown();
 }
 
-/* Load CONF (logoff.conf text) against TABLE into tu_cfg and return a
+/* Load CONF (logoff.conf text) against TABLE (NULL: the built-in
+ * providers) into tu_cfg and return a
  * context over tu_reg that logs to tu_log. */
-static inline struct lo_ctx tu_ctx(const char *conf, const struct logoff_provider *const *table)
+static inline struct lo_ctx tu_ctx(const char *conf, const struct lo_provider_entry *table)
 {
 	struct lo_ctx ctx;
 	char *err = NULL;
@@ -89,12 +91,12 @@ static inline struct lo_ctx tu_ctx(const char *conf, const struct logoff_provide
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, conf, strlen(conf)), (ssize_t)strlen(conf));
 	close(fd);
-	ck_assert_msg(lo_config_load(tu_path("logoff.conf"), table, &tu_cfg, &err) == 0, "%s", err);
+	ck_assert_msg(lo_config_load(tu_path("logoff.conf"), table ? table : lo_builtin_providers,
+				     &tu_cfg, &err) == 0, "%s", err);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.config = tu_cfg;
 	ctx.registry = tu_reg;
 	ctx.log = tu_logger();
-	ctx.table = table;
 	ctx.privileged = geteuid() == 0;
 	return ctx;
 }
