@@ -499,63 +499,95 @@ static bool unprivileged_close(pam_handle_t *pamh, const struct lo_config *confi
 	return true;
 }
 
+/*
+ * The session this close is for, and its user's uid: our own copy when
+ * open_session ran in this process; the PAM environment otherwise, which
+ * a user may have touched, so PAM_USER's uid is then checked against the
+ * record's (only a session of this login's user is ever logged off
+ * here). Returns 1 with *RET_ID and *RET_UID, 0 when there is nothing to
+ * log off (our open_session did not run or made no record, as
+ * pam_systemd treats PAM_NO_MODULE_DATA), or -1 after logging why not.
+ */
+static int session_to_close(pam_handle_t *pamh, const struct args *a, const char **ret_id,
+			    uid_t *ret_uid)
+{
+	const void *data = NULL;
+	const char *id, *user = NULL;
+	struct passwd pw, *pwr = NULL;
+	char pwbuf[4096];
+
+	if (pam_get_data(pamh, DATA_SESSION, &data) == PAM_SUCCESS && data) {
+		const struct session_data *sd = data;
+
+		*ret_id = sd->id;
+		*ret_uid = sd->uid;
+		return 1;
+	}
+	id = pam_getenv(pamh, "LOGOFF_SESSION_ID");
+	if (!id || !*id) {
+		if (a->debug)
+			pam_syslog(pamh, LOG_DEBUG, "no LOGOFF_SESSION_ID: nothing to log off");
+		return 0;
+	}
+	if (!lo_id_valid(id)) {
+		pam_syslog(pamh, LOG_ERR, "LOGOFF_SESSION_ID '%s' is not a valid session id", id);
+		return -1;
+	}
+	if (pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS || !user ||
+	    getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwr) != 0 || !pwr) {
+		pam_syslog(pamh, LOG_ERR, "session %s: cannot resolve the user; not logged off", id);
+		return -1;
+	}
+	*ret_id = id;
+	*ret_uid = pwr->pw_uid;
+	return 1;
+}
+
+/* OUTCOME of session ID's logoff as close_session's return, logged. */
+static int close_result(pam_handle_t *pamh, const struct args *a, const char *id,
+			unsigned timeout, enum lo_logoff_outcome outcome)
+{
+	switch (outcome) {
+	case LO_LOGOFF_DONE:
+	case LO_LOGOFF_NO_SESSION:
+		if (a->debug)
+			pam_syslog(pamh, LOG_DEBUG, "session %s logged off", id);
+		return PAM_SUCCESS;
+	case LO_LOGOFF_BUSY:
+		/* `logoff` or the sweep is logging this session off now. */
+		pam_syslog(pamh, LOG_INFO, "session %s is being logged off by another process", id);
+		return PAM_SUCCESS;
+	case LO_LOGOFF_TIMED_OUT:
+		pam_syslog(pamh, LOG_ERR, "session %s: logoff did not finish within %u s; stopped, "
+			   "session left for the sweep", id, timeout);
+		return PAM_SESSION_ERR;
+	default:
+		pam_syslog(pamh, LOG_ERR, "session %s: logoff incomplete (%s); see logoff --status %s",
+			   id, lo_logoff_outcome_name(outcome), id);
+		return PAM_SESSION_ERR;
+	}
+}
+
 LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct args a;
 	struct log_ctx lc = { pamh, false };
 	struct lo_config *config = NULL;
-	const char *id;
-	const char *user = NULL;
+	enum lo_logoff_outcome outcome;
+	const char *id = NULL;
 	uid_t uid = 0;
-	bool have_uid = false;
-	struct passwd pw, *pwr = NULL;
-	char pwbuf[4096];
-	int r, ret = PAM_SESSION_ERR;
+	int r, ret;
 
 	parse_argv(pamh, argc, argv, &a);
 	lc.quiet = a.quiet;
-	{
-		const void *data = NULL;
-		/* Our own copy when open_session ran in this process; the
-		 * environment otherwise, which a user may have touched, so
-		 * the helper then also checks the record's uid. */
-		if (pam_get_data(pamh, DATA_SESSION, &data) == PAM_SUCCESS && data) {
-			const struct session_data *sd = data;
-			id = sd->id;
-			uid = sd->uid;
-			have_uid = true;
-		} else {
-			id = pam_getenv(pamh, "LOGOFF_SESSION_ID");
-		}
-	}
-	if (!id || !*id) {
-		/* Our open_session did not run or made no record: nothing to
-		 * log off (as pam_systemd treats PAM_NO_MODULE_DATA). */
-		if (a.debug)
-			pam_syslog(pamh, LOG_DEBUG, "no LOGOFF_SESSION_ID: nothing to log off");
-		return PAM_SUCCESS;
-	}
-	if (!lo_id_valid(id)) {
-		pam_syslog(pamh, LOG_ERR, "LOGOFF_SESSION_ID '%s' is not a valid session id", id);
-		return PAM_SESSION_ERR;
-	}
-	/* Only a session of this login's user is ever logged off here. */
-	if (!have_uid) {
-		if (pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS || !user ||
-		    getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwr) != 0 || !pwr) {
-			pam_syslog(pamh, LOG_ERR, "session %s: cannot resolve the user; not logged off",
-				   id);
-			return PAM_SESSION_ERR;
-		}
-		uid = pwr->pw_uid;
-	}
+	r = session_to_close(pamh, &a, &id, &uid);
+	if (r <= 0)
+		return r == 0 ? PAM_SUCCESS : PAM_SESSION_ERR;
 	if (load_config(pamh, &a, true, &config) < 0)
 		return PAM_SESSION_ERR;
 	if (unprivileged_close(pamh, config, id)) {
 		ret = PAM_SUCCESS;
-		goto out;
-	}
-	{
+	} else {
 		const struct lo_log log = { .fn = log_pam, .ctx = &lc, .debug = a.debug };
 		const struct lo_logoff_request req = {
 			.session = id, .config = config, .config_path = a.config,
@@ -563,37 +595,15 @@ LO_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, cons
 			.in_login_manager = true, .log = &log,
 			.line_fn = helper_line, .line_ctx = &lc,
 		};
-		enum lo_logoff_outcome outcome;
 
 		r = lo_logoff_session(&req, &outcome);
 		if (r < 0) {
 			pam_syslog(pamh, LOG_ERR, "cannot run %s: %s", a.helper, strerror(-r));
-			goto out;
-		}
-		switch (outcome) {
-		case LO_LOGOFF_DONE:
-		case LO_LOGOFF_NO_SESSION:
-			ret = PAM_SUCCESS;
-			if (a.debug)
-				pam_syslog(pamh, LOG_DEBUG, "session %s logged off", id);
-			break;
-		case LO_LOGOFF_BUSY:
-			/* `logoff` or the sweep is logging this session off now. */
-			pam_syslog(pamh, LOG_INFO, "session %s is being logged off by another "
-				   "process", id);
-			ret = PAM_SUCCESS;
-			break;
-		case LO_LOGOFF_TIMED_OUT:
-			pam_syslog(pamh, LOG_ERR, "session %s: logoff did not finish within %u s; "
-				   "stopped, session left for the sweep", id, config->timeout);
-			break;
-		default:
-			pam_syslog(pamh, LOG_ERR, "session %s: logoff incomplete (%s); see "
-				   "logoff --status %s", id, lo_logoff_outcome_name(outcome), id);
-			break;
+			ret = PAM_SESSION_ERR;
+		} else {
+			ret = close_result(pamh, &a, id, config->timeout, outcome);
 		}
 	}
-out:
 	lo_config_free(config);
 	return ret;
 }
