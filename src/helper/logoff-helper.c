@@ -1,45 +1,46 @@
 /*
- * logoff-helper - log one session off through the provider chain, out of
- * the login manager's process.
+ * logoff-helper - the provider chain out of the login manager's process.
+ * Three programs in one binary, chosen by the options:
  *
- *   logoff-helper --session ID [--uid UID] [--config PATH] [--debug] [--prefix-priority]
+ *   logoff-helper --session ID [--uid UID] [--abandon NAME] [--config PATH]
+ *                 [--debug] [--prefix-priority]
+ *     Log session ID off: lo_logoff_run, the body the in-process path and
+ *     the forked closer run too. lo_logoff_session (src/core/logoff.c)
+ *     starts it when [logoff] providers names a plugin (only this program
+ *     loads plugins) and for `logoff SESSION` of a plugin session, under
+ *     the [logoff] timeout, killing its process group at the deadline.
+ *     --uid: refuse a record of another uid. --abandon NAME (root only):
+ *     provider NAME is abandoned at once (what it tracks is dropped from
+ *     the record unreleased, named in a LOG_CRIT line) and the others log
+ *     off, as the sweep does after [logoff] retries timed-out logoffs.
+ *     --prefix-priority: each log line as "<N>message" on stderr, which
+ *     the caller hands to syslog at priority N.
+ *
+ *   logoff-helper --session ID --provider NAME [--logon] [--rollback]
+ *     One plugin provider's logon (--logon) or logoff (--rollback: the
+ *     logoff of a failed logon), record written: what pam_logoff.so runs
+ *     per plugin provider. The PAM environment comes in as
+ *     LOGOFF_PAMENV_NAME=VALUE; changes go to stdout as "\x1e=NAME=VALUE"
+ *     (or "\x1e=NAME" to remove), the provider's result as "\x1e!N" (0 or
+ *     a negative errno).
+ *
  *   logoff-helper --gc [--config PATH] [--debug] [--syslog]
- *   logoff-helper --session ID --provider NAME [--logon] [--rollback] ...
- *   logoff-helper --session ID --abandon NAME [--config PATH] [--debug]
+ *     The sweep (root only): every stale, failed or timed-out session,
+ *     each logged off by this program's --session under the timeout. What
+ *     open_session starts, detached, once per [logoff] gc_interval, and
+ *     what `logoff --gc` runs. --syslog: log to syslog (authpriv).
  *
- * --uid: refuse (exit 4) a session whose record belongs to another uid.
- * --gc: log off every stale or failed session, each in a child
- *   logoff-helper --session under the [logoff] timeout (what open_session
- *   starts, detached, once per [logoff] gc_interval).
- * --abandon NAME: root only; provider NAME of the session is abandoned at
- *   once (what it tracks is dropped from the record unreleased and named
- *   in a LOG_CRIT line) and the others are logged off: what the sweep does
- *   after [logoff] retries timed-out logoffs (`logoff --gc --abandon`).
- * --syslog: log to syslog (auth facility) instead of stderr.
- * --provider NAME: call only that provider's logon (--logon) or logoff
- *   (the logoff of a rollback with --rollback) and write the record: what
- *   pam_logoff.so runs for a plugin provider, since only this program
- *   loads plugins. The PAM environment comes in this program's
- *   environment as LOGOFF_PAMENV_NAME=VALUE; changes go to stdout as
- *   "\x1e=NAME=VALUE" (or "\x1e=NAME" to remove it), and the provider's
- *   result as "\x1e!N" (0 or a negative errno).
+ * Plugins named in [logoff] providers load from [logoff] plugin_dir (see
+ * plugins.h); each plugin's logon and logoff runs in a forked child, so
+ * one that crashes leaves the others to log off.
  *
- * Plugin providers named in [logoff] providers are loaded from [logoff]
- * plugin_dir (see plugins.h) and each plugin's logon and logoff runs in a
- * forked child, so one that crashes leaves the others to log off.
- *
- * pam_sm_close_session runs it (fork + exec, sanitized fds and
- * environment) under the [logoff] timeout deadline and kills its process
- * group when the deadline passes, so a release that blocks never holds
- * the login manager. It reads everything from the session record.
- *
- * Exit status: 0 everything released and the record deleted; 1 something
- * could not be released (record kept, state failed); 2 usage, config or
- * registry error (including a record refused as unsafe or corrupt); 3 no
- * such session; 4 the session belongs to another uid than --uid; 5 another
- * live process is logging the session off (close_session and logoff(1) at
- * once): it is left to that one. With --gc: 0 every stale session was
- * logged off, 1 some were not, 2 an error.
+ * Exit status, enum lo_helper_exit (src/core/logoff.h), which
+ * lo_logoff_session maps back to an outcome: 0 everything released and
+ * the record deleted; 1 something not released (record kept, failed); 2
+ * usage, config or registry error, or a record refused as unsafe or
+ * corrupt; 3 no such session; 4 the record is another uid's than --uid;
+ * 5 another live process is logging the session off. --gc: 0 every stale
+ * session logged off, 1 some not, 2 an error.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -166,28 +167,6 @@ static void leave_audit_session(void)
 	}
 }
 
-static int run_gc(struct lo_ctx *ctx, const char *config_path, const char *self)
-{
-	struct lo_logoff_request proto = {
-		.config = ctx->config, .config_path = config_path, .helper = self,
-		.debug = ctx->log.debug, .log = &ctx->log,
-		.line_fn = sweep_line, .line_ctx = &ctx->log,
-	};
-	unsigned swept = 0, failed = 0;
-	int r;
-
-	r = lo_sweep(ctx, &proto, NULL, NULL, &swept, &failed);
-	if (r < 0) {
-		lo_log(&ctx->log, LOG_ERR, "%s: cannot list sessions: %s", ctx->registry->path,
-		       strerror(-r));
-		return 2;
-	}
-	lo_log(&ctx->log, swept || failed ? LOG_INFO : LOG_DEBUG,
-	       "sweep: %u stale session%s logged off, %u not", swept, swept == 1 ? "" : "s",
-	       failed);
-	return failed ? 1 : 0;
-}
-
 /* "<N>message": the priority travels with the line so pam_logoff can
  * hand it to pam_syslog unchanged. */
 static void log_prefixed(void *ctx, int priority, const char *msg)
@@ -197,12 +176,27 @@ static void log_prefixed(void *ctx, int priority, const char *msg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: logoff-helper --session ID [--uid UID] [--config PATH] [--debug]\n"
-		   "       logoff-helper --gc [--config PATH] [--debug] [--syslog]\n"
-		   "       logoff-helper --session ID --abandon PROVIDER [--config PATH] [--debug]\n");
+	fprintf(f, "usage: logoff-helper --session ID [--uid UID] [--config PATH] [--debug] [--prefix-priority]\n"
+		   "       logoff-helper --session ID --abandon PROVIDER [--config PATH] [--debug]\n"
+		   "       logoff-helper --session ID --provider NAME [--logon] [--rollback] [--config PATH]\n"
+		   "       logoff-helper --gc [--config PATH] [--debug] [--syslog]\n");
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for: one of three programs. */
+struct args {
+	enum { RUN_SESSION, RUN_PROVIDER, RUN_GC } run;
+	const char *id;			/* --session */
+	const char *config_path;	/* --config */
+	const char *provider;		/* --provider */
+	const char *abandon;		/* --abandon */
+	bool logon, rollback;		/* --logon, --rollback */
+};
+
+/* Parse ARGV into ARGS and CTX's log and uid check. Returns true to go
+ * on; false to exit at once with *RET_EXIT (LO_HELPER_DONE after --help,
+ * LO_HELPER_ERROR after a usage error, both printed). */
+static bool parse_args(int argc, char **argv, struct args *args, struct lo_ctx *ctx,
+		       int *ret_exit)
 {
 	static const struct option opts[] = {
 		{ "session", required_argument, NULL, 's' },
@@ -219,148 +213,178 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *id = NULL, *config_path = LO_CONFIG_PATH;
-	struct lo_config *config = NULL;
-	struct lo_registry *registry = NULL;
-	struct lo_ctx ctx = { .log = { .fn = lo_log_stderr, .ctx = (void *)"logoff-helper" } };
-	struct rlimit rl;
-	char *err = NULL;
-	int c, r, ret = 2;
-	bool gc = false, logon = false, rollback = false;
-	const char *provider = NULL, *abandon = NULL;
-	struct lo_provider_entry *table = NULL;
+	bool gc = false;
+	char *end;
+	unsigned long u;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "s:c:u:dpgSP:LRA:h", opts, NULL)) != -1) {
-		char *end;
-		unsigned long u;
-
 		switch (c) {
 		case 'u':
 			errno = 0;
 			u = strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg || u >= UINT32_MAX) {
-				lo_log(&ctx.log, LOG_ERR, "--uid '%s': not a uid", optarg);
-				return 2;
+				lo_log(&ctx->log, LOG_ERR, "--uid '%s': not a uid", optarg);
+				goto error;
 			}
-			ctx.check_uid = true;
-			ctx.expect_uid = (uid_t)u;
+			ctx->check_uid = true;
+			ctx->expect_uid = (uid_t)u;
 			break;
-		case 's':
-			id = optarg;
-			break;
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'd':
-			ctx.log.debug = true;
-			break;
-		case 'p':
-			ctx.log.fn = log_prefixed;
-			break;
-		case 'g':
-			gc = true;
-			break;
+		case 's': args->id = optarg; break;
+		case 'c': args->config_path = optarg; break;
+		case 'd': ctx->log.debug = true; break;
+		case 'p': ctx->log.fn = log_prefixed; break;
+		case 'g': gc = true; break;
 		case 'S':
 			openlog("logoff-helper", LOG_PID, LOG_AUTHPRIV);
-			ctx.log.fn = log_syslog;
+			ctx->log.fn = log_syslog;
 			break;
-		case 'P':
-			provider = optarg;
-			break;
-		case 'L':
-			logon = true;
-			break;
-		case 'R':
-			rollback = true;
-			break;
-		case 'A':
-			abandon = optarg;
-			break;
+		case 'P': args->provider = optarg; break;
+		case 'L': args->logon = true; break;
+		case 'R': args->rollback = true; break;
+		case 'A': args->abandon = optarg; break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			*ret_exit = LO_HELPER_DONE;
+			return false;
 		default:
 			usage(stderr);
-			return 2;
+			goto error;
 		}
 	}
-	if ((!id && !gc) || (id && gc) || (gc && ctx.check_uid) || optind != argc ||
-	    ((logon || rollback) && !provider) || (provider && (gc || !lo_plugin_name_valid(provider))) ||
-	    (abandon && (gc || provider || !lo_plugin_name_valid(abandon)))) {
+	args->run = gc ? RUN_GC : args->provider ? RUN_PROVIDER : RUN_SESSION;
+	if (!args->id == !gc || (gc && ctx->check_uid) || optind != argc ||
+	    ((args->logon || args->rollback) && !args->provider) ||
+	    (args->provider && (gc || !lo_plugin_name_valid(args->provider))) ||
+	    (args->abandon && (gc || args->provider || !lo_plugin_name_valid(args->abandon)))) {
 		usage(stderr);
-		return 2;
+		goto error;
 	}
-	if (abandon && geteuid() != 0) {
-		lo_log(&ctx.log, LOG_ERR, "--abandon needs root");
-		return 2;
+	if ((gc || args->abandon) && geteuid() != 0) {
+		lo_log(&ctx->log, LOG_ERR, "--%s needs root", gc ? "gc" : "abandon");
+		goto error;
 	}
-	if (gc) {
-		if (geteuid() != 0) {
-			lo_log(&ctx.log, LOG_ERR, "--gc needs root");
-			return 2;
-		}
+	if (!gc && !lo_id_valid(args->id)) {
+		lo_log(&ctx->log, LOG_ERR, "--session '%s': not a valid session id", args->id);
+		goto error;
+	}
+	return true;
+error:
+	*ret_exit = LO_HELPER_ERROR;
+	return false;
+}
+
+/* --provider: one plugin provider's logon or logoff, for pam_logoff.so,
+ * which runs this in the child it forked itself (so no other process can
+ * be closing the session meanwhile). The result goes to stdout. */
+static int run_provider(struct lo_ctx *ctx, const struct args *args)
+{
+	int result = -EIO, r;
+
+	ctx->pam_getenv = args->logon ? pamenv_get : NULL;
+	ctx->pam_putenv = args->logon ? pamenv_put : NULL;
+	r = lo_chain_provider_call(ctx, args->id, args->provider, args->logon, args->rollback,
+				   &result);
+	printf("\x1e!%d\n", result);
+	fflush(stdout);
+	return r == -ENOENT ? LO_HELPER_NO_SESSION : r < 0 ? LO_HELPER_ERROR : LO_HELPER_DONE;
+}
+
+/* --gc: every stale or failed session, each logged off by this very
+ * program (--session) under the [logoff] timeout. 0 all logged off, 1
+ * some not, 2 an error. */
+static int run_gc(struct lo_ctx *ctx, const struct args *args)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct lo_logoff_request proto = {
+		.config = ctx->config, .config_path = args->config_path, .helper = self,
+		.debug = ctx->log.debug, .log = &ctx->log,
+		.line_fn = sweep_line, .line_ctx = &ctx->log,
+	};
+	unsigned swept = 0, failed = 0;
+	int r;
+
+	if (n <= 0) {
+		lo_log(&ctx->log, LOG_ERR, "cannot find my own program: %m");
+		return LO_HELPER_ERROR;
+	}
+	self[n] = '\0';
+	r = lo_sweep(ctx, &proto, NULL, NULL, &swept, &failed);
+	if (r < 0) {
+		lo_log(&ctx->log, LOG_ERR, "%s: cannot list sessions: %s", ctx->registry->path,
+		       strerror(-r));
+		return LO_HELPER_ERROR;
+	}
+	lo_log(&ctx->log, swept || failed ? LOG_INFO : LOG_DEBUG,
+	       "sweep: %u stale session%s logged off, %u not", swept, swept == 1 ? "" : "s",
+	       failed);
+	return failed ? LO_HELPER_PARTIAL : LO_HELPER_DONE;
+}
+
+/* The config, or the defaults when it broke after the session opened (a
+ * session must still be logged off). Returns 0 or a negative errno. */
+static int load_config(struct lo_ctx *ctx, const struct args *args, struct lo_config **ret)
+{
+	char *err = NULL;
+	int r = lo_config_load(args->config_path, lo_builtin_providers, ret, &err);
+
+	if (r >= 0)
+		return 0;
+	lo_log(&ctx->log, LOG_ERR, "%s; logging session %s off with the default settings",
+	       err ? err : strerror(-r), args->id ? args->id : "(sweep)");
+	free(err);
+	return lo_config_defaults(lo_builtin_providers, ret);
+}
+
+int main(int argc, char **argv)
+{
+	struct args args = { .config_path = LO_CONFIG_PATH };
+	struct lo_ctx ctx = { .log = { .fn = lo_log_stderr, .ctx = (void *)"logoff-helper" } };
+	struct lo_config *config = NULL;
+	struct lo_registry *registry = NULL;
+	struct lo_provider_entry *table = NULL;
+	struct rlimit rl;
+	char *err = NULL;
+	int r, ret;
+
+	if (!parse_args(argc, argv, &args, &ctx, &ret))
+		return ret;
+	if (args.run == RUN_GC)
 		leave_audit_session();
-	} else if (!lo_id_valid(id)) {
-		lo_log(&ctx.log, LOG_ERR, "--session '%s': not a valid session id", id);
-		return 2;
-	}
 	/* One pidfd per process being ended: use the whole hard limit. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-
-	r = lo_config_load(config_path, lo_builtin_providers, &config, &err);
-	if (r < 0) {
-		/* A session must still be logged off when the config broke
-		 * after it was opened: go on with the defaults. */
-		lo_log(&ctx.log, LOG_ERR, "%s; logging session %s off with the default settings",
-		       err ? err : strerror(-r), id ? id : "(sweep)");
-		free(err);
-		err = NULL;
-		if (lo_config_defaults(lo_builtin_providers, &config) < 0)
-			goto out;
-	}
+	ret = LO_HELPER_ERROR;
+	if (load_config(&ctx, &args, &config) < 0)
+		goto out;
 	r = lo_registry_open(config->registry, 0, &registry, &err);
 	if (r < 0) {
-		lo_log(&ctx.log, r == -ENOENT ? LOG_DEBUG : LOG_ERR, "%s",
-		       err ? err : strerror(-r));
-		ret = r == -ENOENT ? (gc ? 0 : 3) : 2;
+		/* No registry yet: nothing was ever opened. */
+		lo_log(&ctx.log, r == -ENOENT ? LOG_DEBUG : LOG_ERR, "%s", err ? err : strerror(-r));
+		if (r == -ENOENT)
+			ret = args.run == RUN_GC ? LO_HELPER_DONE : LO_HELPER_NO_SESSION;
 		goto out;
 	}
-	load_plugins(&ctx, config_path, &config, &table);
+	load_plugins(&ctx, args.config_path, &config, &table);
 	ctx.config = config;
 	ctx.registry = registry;
 	ctx.privileged = geteuid() == 0;
 	ctx.isolate_plugins = true;
-	ctx.abandon = abandon;
-	if (provider) {
-		int result = -EIO;
-
-		ctx.pam_getenv = logon ? pamenv_get : NULL;
-		ctx.pam_putenv = logon ? pamenv_put : NULL;
-		/* The module runs this in the child it forked itself: no other
-		 * process can be closing the session meanwhile. */
-		r = lo_chain_provider_call(&ctx, id, provider, logon, rollback, &result);
-		printf("\x1e!%d\n", result);
-		fflush(stdout);
-		ret = r == -ENOENT ? 3 : r < 0 ? 2 : 0;
-		goto out;
+	ctx.abandon = args.abandon;
+	switch (args.run) {
+	case RUN_PROVIDER:
+		ret = run_provider(&ctx, &args);
+		break;
+	case RUN_GC:
+		ret = run_gc(&ctx, &args);
+		break;
+	case RUN_SESSION:
+		ret = lo_helper_exit_of(lo_logoff_run(&ctx, args.id, 0));
+		break;
 	}
-	if (gc) {
-		char self[4096];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		/* The sweep runs this very program per session. */
-		if (n <= 0) {
-			lo_log(&ctx.log, LOG_ERR, "cannot find my own program: %m");
-			goto out;
-		}
-		self[n] = '\0';
-		ret = run_gc(&ctx, config_path, self);
-		goto out;
-	}
-
-	ret = lo_helper_exit_of(lo_logoff_run(&ctx, id, 0));
 out:
 	free(err);
 	lo_registry_close(registry);
