@@ -1091,8 +1091,8 @@ struct lo_logoff_request {
  * was reaped by the application (a SIGCHLD handler) or killed: a record
  * gone is a logoff done. *RET gets the outcome. Returns 0, or -EINVAL (an
  * invalid id) or fork/pidfd's -errno when no logoff could be started
- * (*RET is then LO_LOGOFF_ERROR). Design: "Logoff" and "Where the chain
- * runs" in docs/architecture.md.
+ * (*RET is then LO_LOGOFF_ERROR). Design: "The flow" in
+ * docs/architecture.md.
  */
 int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcome *ret);
 
