@@ -583,8 +583,14 @@ static void each_session_process(const struct app *a, const struct lo_record *re
 				 void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
 {
 	int others = a->registry ? lo_registry_count_user_live(a->registry, rec->uid, rec->id) : 0;
-	int r = lo_processes_each(a->config, rec, lo_record_get_data(rec, "processes", "cgroup"),
-				  others, geteuid() == 0, fn, ctx);
+	const struct logoff_identity who = {
+		.session_id = rec->id, .user = rec->user, .uid = rec->uid, .gid = rec->gid,
+		.home = rec->home, .service = rec->service, .tty = rec->tty, .rhost = rec->rhost,
+		.leader_pid = rec->leader_pid, .audit_session = rec->audit,
+	};
+	int r = lo_processes_each(a->config, &who, rec->leader_start,
+				  lo_record_get_data(rec, "processes", "cgroup"), others,
+				  geteuid() == 0, fn, ctx);
 
 	if (r < 0)
 		verbose(a, "cannot list the processes of session %s: %s", rec->id, strerror(-r));

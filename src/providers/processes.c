@@ -1547,22 +1547,23 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 
 /* ------------------------------------------- the session's processes */
 
-int lo_processes_each(const struct lo_config *config, const struct lo_record *rec,
-		      const char *cg, int other_sessions, bool privileged,
-		      void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
+int lo_processes_each(const struct lo_config *config, const struct logoff_identity *who,
+		      unsigned long long leader_start, const char *cg, int other_sessions,
+		      bool privileged, void (*fn)(void *ctx, const struct lo_proc_handle *h),
+		      void *ctx)
 {
 	const char *match = lo_config_value(config, "processes", "match");
 	struct scope sc = {
 		.cgroup = cg,
-		.session_id = rec->id,
-		.uid = rec->uid,
+		.session_id = who->session_id,
+		.uid = who->uid,
 		.exclude_users = lo_config_value(config, "processes", "exclude_users"),
 		.keep_commands = lo_config_value(config, "processes", "keep_commands"),
 		.privileged = privileged,
-		.audit_session = rec->audit,
+		.audit_session = who->audit_session,
 		.other_sessions = other_sessions,
-		.leader = rec->leader_pid,
-		.leader_start = rec->leader_start,
+		.leader = who->leader_pid,
+		.leader_start = leader_start,
 		.all_ancestors = false,
 	};
 	struct matcher *m = NULL;
@@ -1570,9 +1571,9 @@ int lo_processes_each(const struct lo_config *config, const struct lo_record *re
 	size_t fresh = 0;
 	int r;
 
-	/* As mode_of decides it at logoff, from the record. */
+	/* As mode_of decides it at logoff, from the session. */
 	if (!match || strcmp(match, "auto") == 0)
-		match = cg ? "cgroup" : rec->audit ? "audit" : "user";
+		match = cg ? "cgroup" : who->audit_session ? "audit" : "user";
 	sc.mode = match;
 	if (strcmp(match, "cgroup") == 0 && !cg)
 		return 0;
@@ -1582,8 +1583,8 @@ int lo_processes_each(const struct lo_config *config, const struct lo_record *re
 	matcher_setup(m, &sc);
 	/* The login manager sees the session end and runs close_session:
 	 * never signalled from here. */
-	if (rec->leader_pid > 1 && m->n_ancestors < MAX_ANCESTORS)
-		m->ancestors[m->n_ancestors++] = rec->leader_pid;
+	if (who->leader_pid > 1 && m->n_ancestors < MAX_ANCESTORS)
+		m->ancestors[m->n_ancestors++] = who->leader_pid;
 	r = m->exclude_error ? -E2BIG : victims_init(&v);
 	if (r < 0)
 		goto out;

@@ -33,9 +33,11 @@ void lo_processes_sweep(const struct lo_config *config,
 /*
  * The session's processes, as the processes provider ends them at logoff
  * (src/providers/processes.c), for `logoff SESSION` and its --warn: the
- * same match ([processes] match, auto decided from REC and CGROUP, the
- * session cgroup its record holds or NULL, as at logoff),
- * exclude_users and keep_commands of CONFIG. OTHER_SESSIONS is the number
+ * same match ([processes] match; auto decided from WHO and CGROUP, the
+ * session cgroup its record holds or NULL, as at logoff), exclude_users
+ * and keep_commands of CONFIG. WHO is the session as a provider sees it
+ * (its session id, uid, audit flag and leader pid are used); LEADER_START
+ * is the leader's start time in clock ticks since boot. OTHER_SESSIONS is the number
  * of the user's other live sessions (a negative errno when unknown): with
  * match=user and any other, only the login manager's descendants are the
  * session's. The calling process is never one of them. PRIVILEGED false:
@@ -44,9 +46,10 @@ void lo_processes_sweep(const struct lo_config *config,
  * Returns how many there were, or -ENOMEM, -E2BIG (exclude_users too
  * long), -errno reading /proc.
  */
-int lo_processes_each(const struct lo_config *config, const struct lo_record *rec,
-		      const char *cgroup, int other_sessions, bool privileged,
-		      void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx);
+int lo_processes_each(const struct lo_config *config, const struct logoff_identity *who,
+		      unsigned long long leader_start, const char *cgroup, int other_sessions,
+		      bool privileged, void (*fn)(void *ctx, const struct lo_proc_handle *h),
+		      void *ctx);
 /* Runs the logon.d and logoff.d hooks (src/providers/hooks.c). */
 extern const struct logoff_provider lo_provider_hooks;
 /* The hooks' logoff can run in the login manager's process under CONFIG
