@@ -790,17 +790,15 @@ static int create_record(const struct lo_ctx *ctx, struct lo_record *rec)
 	return -EEXIST;
 }
 
-int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char *ret_id)
+/* A new record of LOGIN, state opening, one pending status per provider
+ * of the config, not yet written. */
+static int new_record(const struct lo_ctx *ctx, const struct lo_login *login,
+		      struct lo_record **ret)
 {
 	const struct lo_config *cfg = ctx->config;
-	struct lo_record *rec;
-	struct chain *c = NULL;
-	/* 1: a required provider failed; < 0: the record could not be
-	 * written. Either way the providers logged on are logged off. */
-	int r, failed_required = 0;
-	size_t i;
+	struct lo_record *rec = calloc(1, sizeof(*rec));
 
-	rec = calloc(1, sizeof(*rec));
+	*ret = rec;
 	if (!rec)
 		return -ENOMEM;
 	rec->user = strdup(login->user);
@@ -809,25 +807,99 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
 	rec->tty = strdup(login->tty ? login->tty : "");
 	rec->rhost = strdup(login->rhost ? login->rhost : "");
 	rec->status = calloc(cfg->n_providers ? cfg->n_providers : 1, sizeof(*rec->status));
-	if (!rec->user || !rec->home || !rec->service || !rec->tty || !rec->rhost || !rec->status) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!rec->user || !rec->home || !rec->service || !rec->tty || !rec->rhost || !rec->status)
+		return -ENOMEM;
 	rec->uid = login->uid;
 	rec->gid = login->gid;
 	rec->leader_pid = login->leader_pid;
 	lo_proc_starttime(login->leader_pid, &rec->leader_start);
 	rec->created = time(NULL);
 	rec->state = LO_SESSION_OPENING;
-	for (i = 0; i < cfg->n_providers; i++) {
+	for (size_t i = 0; i < cfg->n_providers; i++) {
 		rec->status[i].name = strdup(cfg->providers[i]);
-		if (!rec->status[i].name) {
-			r = -ENOMEM;
-			goto out;
-		}
+		if (!rec->status[i].name)
+			return -ENOMEM;
 		rec->status[i].since = rec->created;
 		rec->n_status++;
 	}
+	return 0;
+}
+
+/* Log each provider on in order. Returns how many were tried: c->n, or
+ * the index after a required provider that failed. */
+static size_t logon_each(struct chain *c, bool *ret_failed_required)
+{
+	const struct lo_ctx *ctx = c->ctx;
+	size_t i;
+
+	*ret_failed_required = false;
+	for (i = 0; i < c->n; i++) {
+		struct support_impl *si = &c->sup[i];
+		int r = call_provider(si, true);
+
+		if (r == 0) {
+			/* The core's reference, dropped after the provider's
+			 * logoff. */
+			si->refs = 1;
+			c->refs++;
+			set_state(si, LO_PROVIDER_LOGGED_ON, 0);
+			lo_log(&ctx->log, LOG_INFO, "session %s: %s: logged on%s%s", c->rec->id,
+			       si->name, status_of(si)->message[0] ? ": " : "",
+			       status_of(si)->message);
+		} else {
+			set_state(si, LO_PROVIDER_FAILED, r);
+			lo_log(&ctx->log, LOG_ERR, "%s: logon failed: %s", si->name, strerror(-r));
+			/* A failed logon is not logged off, but what it opened
+			 * before failing is still released. */
+			release_leftovers(si);
+			if (lo_config_required(ctx->config, si->name)) {
+				*ret_failed_required = true;
+				return i;
+			}
+		}
+		lo_record_write(ctx->registry, c->rec);
+	}
+	return i;
+}
+
+/* Undo a logon: log off the N providers before the one that failed (or
+ * all), in reverse order, as a rollback, and take what they put in the
+ * PAM environment back out. */
+static void roll_back(struct chain *c, size_t n)
+{
+	const struct lo_ctx *ctx = c->ctx;
+
+	while (n-- > 0) {
+		struct support_impl *si = &c->sup[n];
+
+		if (si->refs == 0)
+			continue;
+		si->pub.rollback = 1;
+		logoff_one(si);
+		sup_release(&si->pub);
+	}
+	if (!c->finished)
+		chain_finish(c);
+	/* The login goes on without this module (with `optional`): leave
+	 * nothing of the undone session in its environment. */
+	if (ctx->pam_putenv) {
+		for (size_t k = 0; k < c->n_env; k++)
+			ctx->pam_putenv(ctx->pamh, c->env_names[k], NULL);
+		ctx->pam_putenv(ctx->pamh, "LOGOFF_SESSION_ID", NULL);
+	}
+}
+
+int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char *ret_id)
+{
+	struct lo_record *rec = NULL;
+	struct chain *c = NULL;
+	bool failed_required;
+	size_t tried;
+	int r;
+
+	r = new_record(ctx, login, &rec);
+	if (r < 0)
+		goto out;
 	r = create_record(ctx, rec);
 	if (r < 0) {
 		lo_log(&ctx->log, LOG_ERR, "cannot create the session record in %s: %s",
@@ -846,75 +918,29 @@ int lo_chain_logon(const struct lo_ctx *ctx, const struct lo_login *login, char 
 		if (r < 0)
 			lo_log(&ctx->log, LOG_ERR, "cannot set LOGOFF_SESSION_ID: %s", strerror(-r));
 	}
-
-	for (i = 0; i < c->n; i++) {
-		struct support_impl *si = &c->sup[i];
-
-		r = call_provider(si, true);
-		if (r == 0) {
-			/* The core's reference, dropped after the provider's
-			 * logoff. */
-			si->refs = 1;
-			c->refs++;
-			set_state(si, LO_PROVIDER_LOGGED_ON, 0);
-			lo_log(&ctx->log, LOG_INFO, "session %s: %s: logged on%s%s", rec->id, si->name,
-			       status_of(si)->message[0] ? ": " : "", status_of(si)->message);
-		} else {
-			set_state(si, LO_PROVIDER_FAILED, r);
-			lo_log(&ctx->log, LOG_ERR, "%s: logon failed: %s", si->name, strerror(-r));
-			/* A failed logon is not logged off, but what it opened
-			 * before failing is still released. */
-			release_leftovers(si);
-			if (lo_config_required(cfg, si->name)) {
-				failed_required = 1;
-				break;
-			}
-		}
-		lo_record_write(ctx->registry, rec);
-	}
-
-	if (!failed_required && (c->refs > 0 || rec->n_sub > 0)) {
+	tried = logon_each(c, &failed_required);
+	r = 0;
+	if (failed_required) {
+		lo_log(&ctx->log, LOG_ERR, "required provider %s failed; logging the others off",
+		       c->sup[tried].name);
+		r = -ECANCELED;
+	} else if (c->refs > 0 || rec->n_sub > 0) {
 		rec->state = LO_SESSION_ACTIVE;
 		r = lo_record_write(ctx->registry, rec);
-		if (r < 0) {
-			/* Without this record the logoff would skip providers
-			 * it believes never logged on: undo the logon instead. */
+		/* Without this record the logoff would skip providers it
+		 * believes never logged on: undo the logon instead. */
+		if (r < 0)
 			lo_log(&ctx->log, LOG_ERR, "cannot write the session record: %s; logging "
 			       "the providers off again", strerror(-r));
-			failed_required = r;
-			i = c->n;
-		}
-	}
-	if (failed_required) {
-		if (failed_required == 1)
-			lo_log(&ctx->log, LOG_ERR, "required provider %s failed; logging the others "
-			       "off", c->sup[i].name);
-		while (i-- > 0) {
-			struct support_impl *si = &c->sup[i];
-			if (si->refs == 0)
-				continue;
-			si->pub.rollback = 1;
-			logoff_one(si);
-			sup_release(&si->pub);
-		}
-		if (!c->finished)
-			chain_finish(c);
-		/* The login goes on without this module (with `optional`):
-		 * leave nothing of the undone session in its environment. */
-		if (ctx->pam_putenv) {
-			for (size_t k = 0; k < c->n_env; k++)
-				ctx->pam_putenv(ctx->pamh, c->env_names[k], NULL);
-			ctx->pam_putenv(ctx->pamh, "LOGOFF_SESSION_ID", NULL);
-		}
-		r = failed_required == 1 ? -ECANCELED : failed_required;
-		goto out;
-	}
-	if (c->refs == 0 && rec->n_sub == 0) {
+	} else {
 		/* No provider is logged on: there is nothing to log off. */
 		lo_record_delete(ctx->registry, rec->id);
 	}
+	if (r < 0) {
+		roll_back(c, tried);
+		goto out;
+	}
 	strcpy(ret_id, rec->id);
-	r = 0;
 out:
 	if (c)
 		for (size_t k = 0; k < c->n_env; k++)
