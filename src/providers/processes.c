@@ -1425,68 +1425,119 @@ static int end_processes(struct logoff_support *s, struct matcher *m, bool user,
 	return r;
 }
 
+/* A rollback: open_session is being undone. The session never ran
+ * anything, and what runs under the user's uid now belongs to other
+ * logins: nothing is ended. Our own cgroup holds only the login manager
+ * now: it goes back, and the cgroup with it. */
+static int processes_rollback(struct logoff_support *s)
+{
+	const char *cg = s->get_data(s, "cgroup");
+
+	if (cg && s->get_data(s, "cgroup_from") && s->privileged) {
+		leave_cgroup(getpid(), cg, s->get_data(s, "cgroup_from"),
+			     s->config(s, "cgroup_root"));
+		lo_cgroup_remove(cg);
+	}
+	s->set_status(s, "rollback: nothing to end");
+	return 0;
+}
+
+/* match=cgroup with no session cgroup, or one that is gone or was
+ * removed and made again for someone else: nothing in it is this
+ * session's. True (status set) when there is nothing to end. */
+static bool no_session_cgroup(struct logoff_support *s)
+{
+	const char *cg = s->get_data(s, "cgroup"), *id = s->get_data(s, "cgroup_id");
+	char now[32];
+
+	if (!cg) {
+		s->set_status(s, "match=cgroup without a session cgroup: nothing ended");
+		return true;
+	}
+	snprintf(now, sizeof(now), "%llu", cgroup_id(cg));
+	if (!id || strcmp(id, now) != 0) {
+		s->set_status(s, "match=cgroup: %s is gone or is another cgroup now: nothing ended",
+			      cg);
+		return true;
+	}
+	return false;
+}
+
+/* match=user: say when the user's other sessions narrow what is ended. */
+static void note_other_sessions(struct logoff_support *s)
+{
+	int others = s->user_sessions(s);
+
+	if (others < 0)
+		s->log(s, LOG_WARNING, "cannot count %s's other sessions (%s): only the login "
+		       "manager's descendants are ended", s->identity->user, strerror(-others));
+	else if (others > 0)
+		s->log(s, LOG_INFO, "%s has %d other live session%s: only the login manager's "
+		       "descendants are ended", s->identity->user, others, others == 1 ? "" : "s");
+}
+
+/* One pidfd per process: a batch takes what the fd limit leaves
+ * (logoff-helper and close_session's closer raise it to the hard limit),
+ * so 10,000 processes are signalled at once, not in rounds that each
+ * wait for the last one's exits (docs/performance.md, B3). */
+static size_t pidfd_batch(void)
+{
+	struct rlimit rl;
+	size_t batch = 65536;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < batch + 64)
+		batch = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : 64;
+	return batch;
+}
+
+/* The status line of a logoff that ended T's processes. */
+static void set_ended_status(struct logoff_support *s, const char *mode, const struct matcher *m,
+			     const struct tally *t, unsigned cgkilled)
+{
+	unsigned n = t->ended + t->killed;
+
+	if (cgkilled)
+		s->set_status(s, "match=cgroup: ended %u process%s with cgroup.kill%s%s", cgkilled,
+			      cgkilled == 1 ? "" : "es", t->n_survivors ? "; survived: " : "",
+			      t->survivors);
+	else if (t->relogin)
+		s->set_status(s, "match=user: ended %u process%s; %s logged on again, the rest is "
+			      "that session's", n, n == 1 ? "" : "es", s->identity->user);
+	else
+		s->set_status(s, "match=%s%s: ended %u process%s (%u with SIGKILL)%s%s%s%s%s",
+			      mode, m->descendants ? " (the login manager's descendants)" : "",
+			      n, n == 1 ? "" : "es", t->killed,
+			      t->n_survivors ? "; survived: " : "", t->survivors,
+			      t->n_survivors > 4 ? ", ..." : "",
+			      t->late ? "; stopped at the logoff's bound" : "",
+			      s->privileged ? "" : "; not root: only processes of our own uid");
+	s->log(s, LOG_DEBUG, "ended %u processes, %u with SIGKILL", n, t->killed);
+}
+
 static int processes_logoff(struct logoff_support *s, unsigned flags)
 {
 	const char *mode;
 	bool user;
 	struct matcher m;
 	struct tally t = { 0 };
-	struct rlimit rl;
 	unsigned grace = 5, cgkilled = 0;
 	int64_t deadline;
-	size_t batch;
-	int r = 0;
+	int r;
 
 	if (flags != 0)
 		return -EINVAL;
+	if (s->rollback)
+		return processes_rollback(s);
 	/* In the login manager's process no parent ends this logoff at
 	 * [logoff] timeout: its waits end there themselves. */
 	deadline = lo_support_deadline_ms(s);
-	if (s->rollback) {
-		/* open_session is being undone: the session never ran
-		 * anything, and what runs under the user's uid now belongs
-		 * to other logins. */
-		const char *cg = s->get_data(s, "cgroup");
-
-		/* Our own cgroup holds only the login manager now: it goes
-		 * back, and the cgroup with it. */
-		if (cg && s->get_data(s, "cgroup_from") && s->privileged) {
-			leave_cgroup(getpid(), cg, s->get_data(s, "cgroup_from"),
-				     s->config(s, "cgroup_root"));
-			lo_cgroup_remove(cg);
-		}
-		s->set_status(s, "rollback: nothing to end");
-		return 0;
-	}
 	mode = mode_of(s);
 	user = strcmp(mode, "user") == 0;
-	if (strcmp(mode, "cgroup") == 0 && !s->get_data(s, "cgroup")) {
-		s->set_status(s, "match=cgroup without a session cgroup: nothing ended");
+	if (strcmp(mode, "cgroup") == 0 && no_session_cgroup(s))
 		return 0;
-	}
-	if (strcmp(mode, "cgroup") == 0) {
-		const char *id = s->get_data(s, "cgroup_id");
-		char now[32];
-
-		/* Gone, or removed and made again for someone else: nothing
-		 * in it is this session's. */
-		snprintf(now, sizeof(now), "%llu", cgroup_id(s->get_data(s, "cgroup")));
-		if (!id || strcmp(id, now) != 0) {
-			s->set_status(s, "match=cgroup: %s is gone or is another cgroup now: nothing "
-				      "ended", s->get_data(s, "cgroup"));
-			return 0;
-		}
-	}
-	if (user) {
-		int others = s->user_sessions(s);
-		if (others < 0)
-			s->log(s, LOG_WARNING, "cannot count %s's other sessions (%s): only the login "
-			       "manager's descendants are ended", s->identity->user, strerror(-others));
-		else if (others > 0)
-			s->log(s, LOG_INFO, "%s has %d other live session%s: only the login "
-			       "manager's descendants are ended", s->identity->user, others,
-			       others == 1 ? "" : "s");
-	}
+	if (user)
+		note_other_sessions(s);
 	lo_parse_seconds(s->config(s, "grace"), &grace);
 	matcher_init(s, &m, mode);
 	if (m.exclude_error) {
@@ -1500,41 +1551,14 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 		return end_own_cgroup(s, &m, grace, deadline);
 	if (m.cgroup)
 		cgkilled = cgroup_kill(s, &m);
-	if (user) {
-		for (size_t i = 0; i < m.n_excluded; i++)
-			if (m.excluded[i] == m.uid) {
-				s->set_status(s, "match=user: %s is in exclude_users, nothing ended",
-					      s->identity->user);
-				return 0;
-			}
-	}
-	/* One pidfd per process: a batch takes what the fd limit leaves
-	 * (logoff-helper and close_session's closer raise it to the hard
-	 * limit), so 10,000 processes are signalled at once, not in rounds
-	 * that each wait for the last one's exits (docs/performance.md, B3). */
-	batch = 65536;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < batch + 64)
-		batch = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : 64;
-
-	r = end_processes(s, &m, user, grace, deadline, batch, &t);
-	if (cgkilled)
-		s->set_status(s, "match=cgroup: ended %u process%s with cgroup.kill%s%s", cgkilled,
-			      cgkilled == 1 ? "" : "es", t.n_survivors ? "; survived: " : "",
-			      t.survivors);
-	else if (t.relogin)
-		s->set_status(s, "match=user: ended %u process%s; %s logged on again, the rest is "
-			      "that session's", t.ended + t.killed, t.ended + t.killed == 1 ? "" : "es",
-			      s->identity->user);
-	else
-		s->set_status(s, "match=%s%s: ended %u process%s (%u with SIGKILL)%s%s%s%s%s",
-			      mode, m.descendants ? " (the login manager's descendants)" : "",
-			      t.ended + t.killed, t.ended + t.killed == 1 ? "" : "es", t.killed,
-			      t.n_survivors ? "; survived: " : "", t.survivors,
-			      t.n_survivors > 4 ? ", ..." : "",
-			      t.late ? "; stopped at the logoff's bound" : "",
-			      s->privileged ? "" : "; not root: only processes of our own uid");
-	s->log(s, LOG_DEBUG, "ended %u processes, %u with SIGKILL", t.ended + t.killed, t.killed);
+	for (size_t i = 0; user && i < m.n_excluded; i++)
+		if (m.excluded[i] == m.uid) {
+			s->set_status(s, "match=user: %s is in exclude_users, nothing ended",
+				      s->identity->user);
+			return 0;
+		}
+	r = end_processes(s, &m, user, grace, deadline, pidfd_batch(), &t);
+	set_ended_status(s, mode, &m, &t, cgkilled);
 	if (r < 0)
 		return r;
 	/* Something of the session may live on: never a success. At the
