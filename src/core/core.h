@@ -1187,9 +1187,31 @@ extern const struct logoff_config_key lo_core_config_keys[];
 
 /* --------------------------------------------------------------- misc */
 
+/*
+ * The whole environment of what pam_logoff starts as root with no
+ * environment of its own to pass on (the closer, logoff-helper, the
+ * sweep): a fixed PATH of root's directories, never the user's or the
+ * application's, which whoever logged in may have set (a PATH with a
+ * directory the user writes would let the user run code as root).
+ * Hooks get the same with /usr/local in front (src/providers/hooks.c).
+ */
+#define LO_SAFE_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+#define LO_SAFE_PATH_ENV "PATH=" LO_SAFE_PATH
+
 /* malloc'd printf; NULL on ENOMEM. */
 char *lo_strdupf(const char *fmt, ...) LO_ATTR_PRINTF(1, 2);
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int lo_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Raise this process's soft RLIMIT_NOFILE to its hard limit, as the
+ * programs that end a session's processes do first (logoff-helper,
+ * logoff(1), close_session's closer): they hold one pidfd per process
+ * being ended, so a session of thousands of processes is signalled in
+ * one batch (docs/performance.md, B3). Never lowers a limit, never
+ * touches the hard one. Returns 0, or getrlimit's or setrlimit's -errno
+ * (callers go on with the limit they have).
+ */
+int lo_nofile_raise(void);
 
 #endif /* LO_CORE_H */

@@ -52,7 +52,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -223,7 +222,6 @@ int main(int argc, char **argv)
 	struct lo_config *config = NULL;
 	struct lo_registry *registry = NULL;
 	struct lo_ctx ctx = { .log = { .fn = lo_log_stderr, .ctx = (void *)"logoff-helper" } };
-	struct rlimit rl;
 	char *err = NULL;
 	int c, r, ret = 2;
 	bool gc = false, logon = false, rollback = false;
@@ -304,11 +302,7 @@ int main(int argc, char **argv)
 		lo_log(&ctx.log, LOG_ERR, "--session '%s': not a valid session id", id);
 		return 2;
 	}
-	/* One pidfd per process being ended: use the whole hard limit. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	lo_nofile_raise();
 
 	r = lo_config_load(config_path, lo_builtin_providers, &config, &err);
 	if (r < 0) {
