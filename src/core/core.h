@@ -1204,6 +1204,39 @@ char *lo_strdupf(const char *fmt, ...) LO_ATTR_PRINTF(1, 2);
 int lo_write_all(int fd, const void *buf, size_t len);
 
 /*
+ * Open the directory PATH (absolute, no "." or ".." component) without
+ * following a symlink or magic link anywhere on it, the last component
+ * included: openat2 with RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS
+ * (Linux 5.6), else (ENOSYS: older kernels and valgrind; EPERM: a
+ * seccomp filter) lo_open_dir_walk. FLAGS is O_PATH (a handle that
+ * opens nothing mounted there for reading: the mount releaser) or
+ * O_RDONLY (a directory to list or remove entries from: the path
+ * releaser); O_DIRECTORY and O_CLOEXEC are added. The one symlink-free
+ * walk of the releasers.
+ * Returns the fd, or -EINVAL (a bad PATH or FLAGS), -ELOOP (a symlink on
+ * the way or at the end), -ENOTDIR, -ENOENT, -EACCES, -ENOMEM or
+ * another errno of openat2/openat.
+ */
+int lo_open_dir_nofollow(const char *path, int flags);
+
+/* lo_open_dir_nofollow without openat2: PATH opened one component at a
+ * time from "/" with O_NOFOLLOW, a symlink reported as -ELOOP (which
+ * O_DIRECTORY|O_NOFOLLOW says as ENOTDIR). The same arguments and
+ * returns. Called directly only by the tests, which cannot take openat2
+ * away. */
+int lo_open_dir_walk(const char *path, int flags);
+
+/*
+ * The parent directory of PATH opened with lo_open_dir_nofollow(FLAGS),
+ * and PATH's last component copied into RET_NAME (NAME_MAX + 1 bytes),
+ * for a call relative to the parent (*at(2), never following RET_NAME).
+ * Returns the fd, -EINVAL for a PATH that is relative, "/", ends with
+ * '/', has a "." or ".." component or a last one longer than NAME_MAX,
+ * or lo_open_dir_nofollow's -errno for the parent.
+ */
+int lo_open_parent_nofollow(const char *path, int flags, char *ret_name);
+
+/*
  * Raise this process's soft RLIMIT_NOFILE to its hard limit, as the
  * programs that end a session's processes do first (logoff-helper,
  * logoff(1), close_session's closer): they hold one pidfd per process

@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/sysmacros.h>
@@ -124,6 +126,69 @@ START_TEST(test_symlink_on_the_way_refused)
 	ck_assert_int_eq(lo_release_path(tu_path("s2"), &logger), 0);
 	ck_assert(!tu_exists(tu_path("s2")));
 	ck_assert(tu_exists(tu_path("real/s/f")));
+}
+END_TEST
+
+/* The releasers' one no-symlink walk (lo_open_dir_nofollow, and the
+ * walk it falls back to without openat2), as the path releaser opens
+ * with it (O_RDONLY) and the mount releaser (O_PATH): a symlink planted
+ * in the middle of the path or as its last component is refused with
+ * -ELOOP, never followed. */
+START_TEST(test_nofollow_walk_refuses_symlinks)
+{
+	static int (*const open_fn[])(const char *, int) = { lo_open_dir_nofollow,
+							      lo_open_dir_walk };
+	static const int flags[] = { O_RDONLY, O_PATH };
+	char name[NAME_MAX + 1];
+	struct stat st;
+	int fd;
+
+	ck_assert_int_eq(mkdir(tu_path("real"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path("real/a"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path("real/a/b"), 0700), 0);
+	tu_write(tu_path("real/f"), "x", 0600);
+	ck_assert_int_eq(symlink(tu_path("real"), tu_path("link")), 0);
+	ck_assert_int_eq(symlink(tu_path("real/a"), tu_path("real/last")), 0);
+	for (size_t i = 0; i < sizeof(open_fn) / sizeof(open_fn[0]); i++)
+		for (size_t j = 0; j < sizeof(flags) / sizeof(flags[0]); j++) {
+			fd = open_fn[i](tu_path("real/a/b"), flags[j]);
+			ck_assert_int_ge(fd, 0);
+			ck_assert_int_eq(fstat(fd, &st), 0);
+			ck_assert(S_ISDIR(st.st_mode));
+			close(fd);
+			/* A symlink in the middle, and as the last component. */
+			ck_assert_int_eq(open_fn[i](tu_path("link/a/b"), flags[j]), -ELOOP);
+			ck_assert_int_eq(open_fn[i](tu_path("real/last"), flags[j]), -ELOOP);
+			ck_assert_int_eq(open_fn[i](tu_path("real/last/b"), flags[j]), -ELOOP);
+			ck_assert_int_eq(open_fn[i](tu_path("real/f"), flags[j]), -ENOTDIR);
+			ck_assert_int_eq(open_fn[i](tu_path("real/none"), flags[j]), -ENOENT);
+			ck_assert_int_eq(open_fn[i](tu_path("real/a/../a"), flags[j]), -EINVAL);
+			ck_assert_int_eq(open_fn[i]("real/a", flags[j]), -EINVAL);
+			ck_assert_int_eq(open_fn[i](tu_path("real/a"), O_RDWR), -EINVAL);
+		}
+	/* The parent: a symlink on the way is refused; a symlink as the last
+	 * component is not opened, only named for a call relative to the
+	 * parent that does not follow it. */
+	for (size_t j = 0; j < sizeof(flags) / sizeof(flags[0]); j++) {
+		ck_assert_int_eq(lo_open_parent_nofollow(tu_path("link/a"), flags[j], name), -ELOOP);
+		ck_assert_int_eq(lo_open_parent_nofollow(tu_path("real/last/b"), flags[j], name),
+				 -ELOOP);
+		fd = lo_open_parent_nofollow(tu_path("real/last"), flags[j], name);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_str_eq(name, "last");
+		ck_assert_int_eq(fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
+		ck_assert(S_ISLNK(st.st_mode));
+		close(fd);
+		ck_assert_int_eq(lo_open_parent_nofollow("/", flags[j], name), -EINVAL);
+		ck_assert_int_eq(lo_open_parent_nofollow(tu_path("real/"), flags[j], name), -EINVAL);
+		ck_assert_int_eq(lo_open_parent_nofollow(tu_path("real/.."), flags[j], name),
+				 -EINVAL);
+	}
+	/* Both releasers through it: nothing behind the symlinks touched. */
+	ck_assert_int_eq(lo_release_empty_dir(tu_path("link/a/b")), -ELOOP);
+	ck_assert_int_eq(lo_dir_empty_here(tu_path("link/a/b")), -ELOOP);
+	ck_assert_int_eq(lo_release_path(tu_path("real/last/b"), &logger), -ELOOP);
+	ck_assert(tu_exists(tu_path("real/a/b")));
 }
 END_TEST
 
@@ -339,6 +404,7 @@ static Suite *release_suite(void)
 	tcase_add_checked_fixture(tc, setup, tu_teardown);
 	tcase_add_test(tc, test_symlinks_inside_not_followed);
 	tcase_add_test(tc, test_symlink_on_the_way_refused);
+	tcase_add_test(tc, test_nofollow_walk_refuses_symlinks);
 	tcase_add_test(tc, test_mount_inside_not_crossed);
 	tcase_add_test(tc, test_device_node_removed_not_opened);
 	tcase_add_test(tc, test_bind_mount_inside_not_entered);
