@@ -774,8 +774,9 @@ int lo_krb5_ccache_parse(const char *value, uid_t *ret_uid, gid_t *ret_gid, cons
  * the file of a DIR cache) must moreover be a regular file owned by UID
  * with one link, in a DIR collection owned by UID: libkrb5 overwrites
  * what it opens with zeros, so a symlink or a hard link would wipe
- * another cache. The child stays in the caller's process group (the
- * helper's deadline reaches it) and gets 10 s, then SIGKILL.
+ * another cache. The child (lo_spawn_run with FN and KEEP_GROUP) stays in
+ * the caller's process group (the helper's deadline reaches it) and gets
+ * 10 s, then SIGKILL; one that outlives SIGKILL by 1 s is left unreaped.
  * Returns 0 when it was destroyed, 1 when there was no such cache (a
  * missing DIR collection is not made again), -EINVAL for a bad VALUE or
  * name, -ENOTSUP for a type that cannot be reached, -EACCES when it is
@@ -805,6 +806,11 @@ int lo_release_krb5_ccache(const char *value, const char *user, const struct lo_
  * calls FN(ARG) and _exits with what it returns (PATH, ARGV and ENVP are
  * unused; the environment is left to FN). For work that needs the
  * deadline and the hygiene of a child but no program of its own.
+ * With KEEP_GROUP the child does not make a session of its own: it stays
+ * in the caller's process group, so a deadline of the caller's own
+ * parent (which signals that group) reaches it too. Such a child is
+ * started and waited for with lo_spawn_run only, and at its deadline gets
+ * SIGKILL alone (lo_spawn_start and lo_spawn_detached refuse it).
  */
 struct lo_spawn {
 	const char *path;	/* absolute */
@@ -818,6 +824,7 @@ struct lo_spawn {
 	bool capture;
 	int (*fn)(void *arg);	/* run instead of execve when set */
 	void *arg;
+	bool keep_group;	/* no setsid: stays in the caller's process group */
 };
 
 /* The longest line lo_spawn_wait hands to LINE_FN whole, in bytes; the
@@ -829,8 +836,10 @@ struct lo_spawn {
  * between fork and exec. */
 void lo_close_from(int lowfd);
 
-/* Fork and exec SPAWN (or call its FN). Returns 0 with *ret_pid, *ret_pidfd (a pidfd) and
- * *ret_outfd (read end of the output pipe, or -1), or -errno. */
+/* Fork and exec SPAWN (or call its FN). Returns 0 with *ret_pid, *ret_pidfd (a pidfd, -1
+ * without pidfd support) and *ret_outfd (read end of the output pipe, or -1), or -EINVAL
+ * (no absolute PATH without FN, or KEEP_GROUP) or the -errno of pipe2, fork or
+ * pidfd_open. */
 int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd, int *ret_outfd);
 
 /*
@@ -847,6 +856,22 @@ int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd,
  */
 int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t grace_ms,
 		  void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status);
+
+/*
+ * Start SPAWN and wait for it until DEADLINE_MS (CLOCK_MONOTONIC, ms),
+ * passing each output line (with CAPTURE) to LINE_FN(CTX, LINE): the two
+ * calls above in one, and the only way to run a KEEP_GROUP child. One
+ * that leads its own group is ended as lo_spawn_wait ends it; a
+ * KEEP_GROUP one gets SIGKILL alone at DEADLINE_MS (through its pidfd,
+ * which a reused pid cannot redirect) and is left unreaped when it
+ * outlives that by GRACE_MS (ms): the call returns by DEADLINE_MS +
+ * GRACE_MS. Returns 0 with *RET_STATUS (a waitpid status; -1 when the
+ * application reaped it first or it was left), -ETIMEDOUT when it had to
+ * be killed (*RET_STATUS as before), or lo_spawn_start's -errno when it
+ * could not be started (*RET_STATUS -1).
+ */
+int lo_spawn_run(const struct lo_spawn *spawn, int64_t deadline_ms, int64_t grace_ms,
+		 void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status);
 
 /*
  * Start SPAWN (CAPTURE must be false) as a grandchild that init adopts, and

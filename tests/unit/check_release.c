@@ -192,6 +192,51 @@ START_TEST(test_nofollow_walk_refuses_symlinks)
 }
 END_TEST
 
+/* A KEEP_GROUP child (krb5 ccache destruction runs so): it stays in the
+ * caller's process group, its line reaches the caller, and at the
+ * deadline it alone gets SIGKILL, at once. */
+static int say_group(void *arg)
+{
+	printf("%d %ld\n", 7, (long)getpgrp());
+	fflush(stdout);
+	return 7;
+}
+
+static int sleep_long(void *arg)
+{
+	sleep(30);
+	return 0;
+}
+
+static void keep_line(void *ctx, const char *line)
+{
+	snprintf(ctx, 64, "%s", line);
+}
+
+START_TEST(test_spawn_run_keep_group)
+{
+	struct lo_spawn sp = { .cwd = "/", .capture = true, .fn = say_group, .keep_group = true };
+	char line[64] = "", want[64];
+	int status = 0, pidfd, outfd;
+	int64_t start;
+	pid_t pid;
+
+	ck_assert_int_eq(lo_spawn_run(&sp, lo_now_ms() + 5000, 1000, keep_line, line, &status), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+	snprintf(want, sizeof(want), "7 %ld", (long)getpgrp());
+	ck_assert_str_eq(line, want);
+
+	sp.fn = sleep_long;
+	start = lo_now_ms();
+	ck_assert_int_eq(lo_spawn_run(&sp, start + 200, 1000, NULL, NULL, &status), -ETIMEDOUT);
+	ck_assert_int_lt(lo_now_ms() - start, 1200);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	/* Only lo_spawn_run knows to signal it alone. */
+	ck_assert_int_eq(lo_spawn_start(&sp, &pid, &pidfd, &outfd), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_missing_and_bad_paths)
 {
 	ck_assert_int_eq(lo_release_path(tu_path("nothing"), &logger), 0);
@@ -417,6 +462,7 @@ static Suite *release_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_process_killed);
 	tcase_add_test(tc, test_reused_pid_not_signalled);
+	tcase_add_test(tc, test_spawn_run_keep_group);
 	suite_add_tcase(s, tc);
 	return s;
 }
