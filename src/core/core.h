@@ -733,7 +733,7 @@ enum lo_umount_how {
 int lo_release_mount(const char *value, int64_t deadline_ms, bool lazy, const struct lo_log *log,
 		     int *ret_how);
 
-/* ------------------------------------------------- krb5 ccache (krb5cc.c)
+/* ----------------------------------------- krb5 ccache (release_krb5cc.c)
  * Built only with libkrb5 (HAVE_KRB5, configure --with-krb5). */
 
 /*

@@ -1,9 +1,9 @@
 /*
  * release.c - the core's releasers for subobject kinds it knows: path,
- * process, keyring, mount (src/core/mount.c) and, with libkrb5, krb5
- * ccache (krb5cc.c). A provider releases its own subobjects; these run for
- * whatever it left tracked, and providers use them for the releasing
- * itself.
+ * process, keyring, mount (src/core/release_mount.c) and, with libkrb5,
+ * krb5 ccache (src/core/release_krb5cc.c). A provider releases its own
+ * subobjects; these run for whatever it left tracked, and providers use
+ * them for the releasing itself.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

@@ -1,5 +1,5 @@
 /*
- * mount.c - the core's mount table reader and mount releaser: a mount is
+ * release_mount.c - the core's mount table reader and mount releaser: a mount is
  * unmounted only through a directory fd reached without following any
  * symlink, and only while the mount at the name is still the one meant.
  *

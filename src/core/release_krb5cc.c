@@ -1,7 +1,7 @@
 /*
- * krb5cc.c - Kerberos credential caches (MIT libkrb5): which cache names
- * pam_logoff can destroy, and destroying one with the privileges of the
- * session's user. Built only with --with-krb5 (HAVE_KRB5).
+ * release_krb5cc.c - Kerberos credential caches (MIT libkrb5): which
+ * cache names pam_logoff can destroy, and destroying one with the
+ * privileges of the session's user. Built only with --with-krb5 (HAVE_KRB5).
  *
  * The name comes from KRB5CCNAME in the session's PAM environment, which
  * the user may be able to set (pam_env's user_readenv), so it is never
