@@ -215,6 +215,23 @@ static __attribute__((noreturn)) LO_ATTR_PRINTF(3, 4) void child_exit(int fd, in
 	_exit(status);
 }
 
+/* PATH, not followed, must be of TYPE (S_IFREG or S_IFDIR) and owned by
+ * UID; its lstat in *ST. A missing PATH is no cache: CHILD_GONE. */
+static void check_own(int fd, const char *path, uid_t uid, mode_t type, struct stat *st)
+{
+	if (lstat(path, st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			child_exit(fd, CHILD_GONE, "no such cache");
+		child_exit(fd, errno == EACCES ? CHILD_REFUSED : CHILD_FAILED, "%s: %s", path,
+			   strerror(errno));
+	}
+	if ((st->st_mode & S_IFMT) != type)
+		child_exit(fd, CHILD_REFUSED, "%s is not a %s", path,
+			   type == S_IFDIR ? "directory" : "regular file");
+	if (st->st_uid != uid)
+		child_exit(fd, CHILD_REFUSED, "%s is owned by uid %u", path, (unsigned)st->st_uid);
+}
+
 /*
  * A FILE cache, or one file of a DIR collection, must be the user's own
  * regular file with no other name: libkrb5 opens the name (following a
@@ -225,16 +242,7 @@ static void check_file(int fd, const char *path, uid_t uid)
 {
 	struct stat st;
 
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			child_exit(fd, CHILD_GONE, "no such cache");
-		child_exit(fd, errno == EACCES ? CHILD_REFUSED : CHILD_FAILED, "%s: %s", path,
-			   strerror(errno));
-	}
-	if (!S_ISREG(st.st_mode))
-		child_exit(fd, CHILD_REFUSED, "%s is not a regular file", path);
-	if (st.st_uid != uid)
-		child_exit(fd, CHILD_REFUSED, "%s is owned by uid %u", path, (unsigned)st.st_uid);
+	check_own(fd, path, uid, S_IFREG, &st);
 	if (st.st_nlink > 1)
 		child_exit(fd, CHILD_REFUSED, "%s has %ju hard links", path, (uintmax_t)st.st_nlink);
 }
@@ -245,16 +253,7 @@ static void check_dir(int fd, const char *dir, uid_t uid)
 {
 	struct stat st;
 
-	if (lstat(dir, &st) < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			child_exit(fd, CHILD_GONE, "no such cache");
-		child_exit(fd, errno == EACCES ? CHILD_REFUSED : CHILD_FAILED, "%s: %s", dir,
-			   strerror(errno));
-	}
-	if (!S_ISDIR(st.st_mode))
-		child_exit(fd, CHILD_REFUSED, "%s is not a directory", dir);
-	if (st.st_uid != uid)
-		child_exit(fd, CHILD_REFUSED, "%s is owned by uid %u", dir, (unsigned)st.st_uid);
+	check_own(fd, dir, uid, S_IFDIR, &st);
 }
 
 /* The parent directory of PATH, for check_dir. */
