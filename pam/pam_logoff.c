@@ -314,7 +314,7 @@ static int run_plugin(const struct lo_ctx *ctx, const char *id, const char *name
 		r = -ENOMEM;
 		goto out;
 	}
-	envp[k++] = strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	envp[k++] = strdup(LO_SAFE_PATH_ENV);
 	for (size_t i = 0; i < n; i++)
 		envp[k++] = lo_strdupf("LOGOFF_PAMENV_%s", penv[i]);
 	for (size_t i = 0; i < k; i++)
@@ -372,7 +372,7 @@ out:
 static void maybe_sweep(pam_handle_t *pamh, const struct args *a, const struct lo_config *config,
 			struct lo_registry *registry)
 {
-	char *env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	char *env[] = { (char *)LO_SAFE_PATH_ENV, NULL };
 	char *hargv[] = { (char *)a->helper, (char *)"--gc", (char *)"--syslog",
 			  (char *)"--config", (char *)a->config, NULL };
 	struct lo_spawn sp = { .path = a->helper, .argv = hargv, .envp = env, .cwd = "/" };

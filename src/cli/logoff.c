@@ -32,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -1099,7 +1098,6 @@ int main(int argc, char **argv)
 	struct lo_record *rec = NULL;
 	struct passwd pw, *pwr = NULL;
 	char pwbuf[4096], *err = NULL;
-	struct rlimit rl;
 	int r, ret;
 
 	a.log = (struct lo_log){ .fn = cli_log, .ctx = &a };
@@ -1127,11 +1125,7 @@ int main(int argc, char **argv)
 	else
 		snprintf(a.caller, sizeof(a.caller), "uid %u", (unsigned)a.uid);
 	openlog("logoff", LOG_PID, LOG_AUTHPRIV);
-	/* One pidfd per process of a session: use the whole hard limit. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	lo_nofile_raise();
 
 	r = lo_config_load(a.o.config, lo_builtin_providers, &a.config, &err);
 	if (r < 0) {

@@ -733,7 +733,7 @@ enum lo_umount_how {
 int lo_release_mount(const char *value, int64_t deadline_ms, bool lazy, const struct lo_log *log,
 		     int *ret_how);
 
-/* ------------------------------------------------- krb5 ccache (krb5cc.c)
+/* ----------------------------------------- krb5 ccache (release_krb5cc.c)
  * Built only with libkrb5 (HAVE_KRB5, configure --with-krb5). */
 
 /*
@@ -774,8 +774,9 @@ int lo_krb5_ccache_parse(const char *value, uid_t *ret_uid, gid_t *ret_gid, cons
  * the file of a DIR cache) must moreover be a regular file owned by UID
  * with one link, in a DIR collection owned by UID: libkrb5 overwrites
  * what it opens with zeros, so a symlink or a hard link would wipe
- * another cache. The child stays in the caller's process group (the
- * helper's deadline reaches it) and gets 10 s, then SIGKILL.
+ * another cache. The child (lo_spawn_run with FN and KEEP_GROUP) stays in
+ * the caller's process group (the helper's deadline reaches it) and gets
+ * 10 s, then SIGKILL; one that outlives SIGKILL by 1 s is left unreaped.
  * Returns 0 when it was destroyed, 1 when there was no such cache (a
  * missing DIR collection is not made again), -EINVAL for a bad VALUE or
  * name, -ENOTSUP for a type that cannot be reached, -EACCES when it is
@@ -805,6 +806,11 @@ int lo_release_krb5_ccache(const char *value, const char *user, const struct lo_
  * calls FN(ARG) and _exits with what it returns (PATH, ARGV and ENVP are
  * unused; the environment is left to FN). For work that needs the
  * deadline and the hygiene of a child but no program of its own.
+ * With KEEP_GROUP the child does not make a session of its own: it stays
+ * in the caller's process group, so a deadline of the caller's own
+ * parent (which signals that group) reaches it too. Such a child is
+ * started and waited for with lo_spawn_run only, and at its deadline gets
+ * SIGKILL alone (lo_spawn_start and lo_spawn_detached refuse it).
  */
 struct lo_spawn {
 	const char *path;	/* absolute */
@@ -818,6 +824,7 @@ struct lo_spawn {
 	bool capture;
 	int (*fn)(void *arg);	/* run instead of execve when set */
 	void *arg;
+	bool keep_group;	/* no setsid: stays in the caller's process group */
 };
 
 /* The longest line lo_spawn_wait hands to LINE_FN whole, in bytes; the
@@ -829,8 +836,10 @@ struct lo_spawn {
  * between fork and exec. */
 void lo_close_from(int lowfd);
 
-/* Fork and exec SPAWN (or call its FN). Returns 0 with *ret_pid, *ret_pidfd (a pidfd) and
- * *ret_outfd (read end of the output pipe, or -1), or -errno. */
+/* Fork and exec SPAWN (or call its FN). Returns 0 with *ret_pid, *ret_pidfd (a pidfd, -1
+ * without pidfd support) and *ret_outfd (read end of the output pipe, or -1), or -EINVAL
+ * (no absolute PATH without FN, or KEEP_GROUP) or the -errno of pipe2, fork or
+ * pidfd_open. */
 int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd, int *ret_outfd);
 
 /*
@@ -847,6 +856,22 @@ int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd,
  */
 int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t grace_ms,
 		  void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status);
+
+/*
+ * Start SPAWN and wait for it until DEADLINE_MS (CLOCK_MONOTONIC, ms),
+ * passing each output line (with CAPTURE) to LINE_FN(CTX, LINE): the two
+ * calls above in one, and the only way to run a KEEP_GROUP child. One
+ * that leads its own group is ended as lo_spawn_wait ends it; a
+ * KEEP_GROUP one gets SIGKILL alone at DEADLINE_MS (through its pidfd,
+ * which a reused pid cannot redirect) and is left unreaped when it
+ * outlives that by GRACE_MS (ms): the call returns by DEADLINE_MS +
+ * GRACE_MS. Returns 0 with *RET_STATUS (a waitpid status; -1 when the
+ * application reaped it first or it was left), -ETIMEDOUT when it had to
+ * be killed (*RET_STATUS as before), or lo_spawn_start's -errno when it
+ * could not be started (*RET_STATUS -1).
+ */
+int lo_spawn_run(const struct lo_spawn *spawn, int64_t deadline_ms, int64_t grace_ms,
+		 void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status);
 
 /*
  * Start SPAWN (CAPTURE must be false) as a grandchild that init adopts, and
@@ -1187,9 +1212,64 @@ extern const struct logoff_config_key lo_core_config_keys[];
 
 /* --------------------------------------------------------------- misc */
 
+/*
+ * The whole environment of what pam_logoff starts as root with no
+ * environment of its own to pass on (the closer, logoff-helper, the
+ * sweep): a fixed PATH of root's directories, never the user's or the
+ * application's, which whoever logged in may have set (a PATH with a
+ * directory the user writes would let the user run code as root).
+ * Hooks get the same with /usr/local in front (src/providers/hooks.c).
+ */
+#define LO_SAFE_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+#define LO_SAFE_PATH_ENV "PATH=" LO_SAFE_PATH
+
 /* malloc'd printf; NULL on ENOMEM. */
 char *lo_strdupf(const char *fmt, ...) LO_ATTR_PRINTF(1, 2);
 /* Write all of BUF to FD, retrying on EINTR and short writes. */
 int lo_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Open the directory PATH (absolute, no "." or ".." component) without
+ * following a symlink or magic link anywhere on it, the last component
+ * included: openat2 with RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS
+ * (Linux 5.6), else (ENOSYS: older kernels and valgrind; EPERM: a
+ * seccomp filter) lo_open_dir_walk. FLAGS is O_PATH (a handle that
+ * opens nothing mounted there for reading: the mount releaser) or
+ * O_RDONLY (a directory to list or remove entries from: the path
+ * releaser); O_DIRECTORY and O_CLOEXEC are added. The one symlink-free
+ * walk of the releasers.
+ * Returns the fd, or -EINVAL (a bad PATH or FLAGS), -ELOOP (a symlink on
+ * the way or at the end), -ENOTDIR, -ENOENT, -EACCES, -ENOMEM or
+ * another errno of openat2/openat.
+ */
+int lo_open_dir_nofollow(const char *path, int flags);
+
+/* lo_open_dir_nofollow without openat2: PATH opened one component at a
+ * time from "/" with O_NOFOLLOW, a symlink reported as -ELOOP (which
+ * O_DIRECTORY|O_NOFOLLOW says as ENOTDIR). The same arguments and
+ * returns. Called directly only by the tests, which cannot take openat2
+ * away. */
+int lo_open_dir_walk(const char *path, int flags);
+
+/*
+ * The parent directory of PATH opened with lo_open_dir_nofollow(FLAGS),
+ * and PATH's last component copied into RET_NAME (NAME_MAX + 1 bytes),
+ * for a call relative to the parent (*at(2), never following RET_NAME).
+ * Returns the fd, -EINVAL for a PATH that is relative, "/", ends with
+ * '/', has a "." or ".." component or a last one longer than NAME_MAX,
+ * or lo_open_dir_nofollow's -errno for the parent.
+ */
+int lo_open_parent_nofollow(const char *path, int flags, char *ret_name);
+
+/*
+ * Raise this process's soft RLIMIT_NOFILE to its hard limit, as the
+ * programs that end a session's processes do first (logoff-helper,
+ * logoff(1), close_session's closer): they hold one pidfd per process
+ * being ended, so a session of thousands of processes is signalled in
+ * one batch (docs/performance.md, B3). Never lowers a limit, never
+ * touches the hard one. Returns 0, or getrlimit's or setrlimit's -errno
+ * (callers go on with the limit they have).
+ */
+int lo_nofile_raise(void);
 
 #endif /* LO_CORE_H */

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -139,11 +138,10 @@ static void log_to_parent(void *ctx, int priority, const char *msg)
 static int closer(void *arg)
 {
 	const struct lo_logoff_request *req = arg;
-	struct rlimit rl;
 	/* What the exec'd helper starts with: PATH as its whole
 	 * environment (hooks get their own), its name in ps. The array is
 	 * static: no allocation, no page copied from the login manager. */
-	static char *env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	static char *env[] = { (char *)LO_SAFE_PATH_ENV, NULL };
 	extern char **environ;
 	struct lo_ctx ctx = {
 		.config = req->config,
@@ -155,11 +153,7 @@ static int closer(void *arg)
 
 	environ = env;
 	prctl(PR_SET_NAME, "logoff-close", 0, 0, 0);
-	/* One pidfd per process being ended: the whole hard limit. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	lo_nofile_raise();
 	return lo_helper_exit_of(lo_logoff_run(&ctx, req->session, 0));
 }
 
@@ -272,7 +266,7 @@ static int run_here(const struct lo_logoff_request *req, int64_t deadline,
 
 int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcome *ret)
 {
-	char *env[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	char *env[] = { (char *)LO_SAFE_PATH_ENV, NULL };
 	char *argv[14], uid[16];
 	int n = 0, r, pidfd, outfd, status = -1;
 	int64_t deadline = lo_now_ms() + (int64_t)req->config->timeout * 1000;

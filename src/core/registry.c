@@ -132,11 +132,25 @@ static int open_dir(int dirfd, const char *name, const char *shown, int flags,
 	return fd;
 }
 
+/* open_dir of the subdirectory NAME of REG's directory, named
+ * "<registry>/NAME" in a message. Returns its fd or a -errno. */
+static int open_subdir(const struct lo_registry *reg, const char *name, int flags,
+		       char **ret_error)
+{
+	char *shown = lo_strdupf("%s/%s", reg->path, name);
+	int r;
+
+	if (!shown)
+		return -ENOMEM;
+	r = open_dir(reg->dirfd, name, shown, flags, ret_error);
+	free(shown);
+	return r;
+}
+
 int lo_registry_open(const char *path, int flags, struct lo_registry **ret_registry,
 		     char **ret_error)
 {
 	struct lo_registry *reg;
-	char *shown = NULL;
 	struct stat st;
 	bool top_made = false;
 	int r;
@@ -181,21 +195,15 @@ int lo_registry_open(const char *path, int flags, struct lo_registry **ret_regis
 	/* Everything below must belong to the registry's owner. */
 	if (st.st_uid != geteuid())
 		flags = LO_REGISTRY_READONLY;
-	shown = lo_strdupf("%s/sessions", path);
-	r = shown ? open_dir(reg->dirfd, "sessions", shown, flags, ret_error) : -ENOMEM;
-	free(shown);
+	r = open_subdir(reg, "sessions", flags, ret_error);
 	if (r < 0)
 		goto fail;
 	reg->sessfd = r;
-	shown = lo_strdupf("%s/users", path);
-	r = shown ? open_dir(reg->dirfd, "users", shown, flags, ret_error) : -ENOMEM;
-	free(shown);
+	r = open_subdir(reg, "users", flags, ret_error);
 	if (r < 0)
 		goto fail;
 	reg->usersfd = r;
-	shown = lo_strdupf("%s/names", path);
-	r = shown ? open_dir(reg->dirfd, "names", shown, flags, ret_error) : -ENOMEM;
-	free(shown);
+	r = open_subdir(reg, "names", flags, ret_error);
 	if (r == -ENOENT && !(flags & LO_REGISTRY_CREATE)) {
 		/* Written before names existed, or read-only: names resolve
 		 * by a scan. */

@@ -1,9 +1,9 @@
 /*
  * release.c - the core's releasers for subobject kinds it knows: path,
- * process, keyring, mount (src/core/mount.c) and, with libkrb5, krb5
- * ccache (krb5cc.c). A provider releases its own subobjects; these run for
- * whatever it left tracked, and providers use them for the releasing
- * itself.
+ * process, keyring, mount (src/core/release_mount.c) and, with libkrb5,
+ * krb5 ccache (src/core/release_krb5cc.c). A provider releases its own
+ * subobjects; these run for whatever it left tracked, and providers use
+ * them for the releasing itself.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -210,69 +210,6 @@ static void rm_contents(int dfd, struct rm_state *st, int depth)
 	closedir(d);
 }
 
-/* Open the directory PATH walking it one component at a time with
- * O_NOFOLLOW, so no symlink anywhere on the way is followed (what openat2's
- * RESOLVE_NO_SYMLINKS does, without needing Linux 5.6). */
-static int open_dir_nofollow(const char *path)
-{
-	char *copy = strdup(path), *save = NULL;
-	int fd, r = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (char *c = strtok_r(copy, "/", &save); fd >= 0 && c; c = strtok_r(NULL, "/", &save)) {
-		int next;
-
-		if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0) {
-			r = -EINVAL;
-			break;
-		}
-		next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0) {
-			struct stat st;
-			r = -errno;
-			/* O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR. */
-			if (r == -ENOTDIR && fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISLNK(st.st_mode))
-				r = -ELOOP;
-		}
-		close(fd);
-		fd = next;
-	}
-	if (fd < 0 && r == 0)
-		r = -errno;
-	free(copy);
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
-	return fd;
-}
-
-/* PATH's parent opened one component at a time (open_dir_nofollow), and
- * its last name copied into NAME (NAME_MAX + 1 bytes). Returns the fd or
- * a -errno: -EINVAL for a relative PATH, "/", or a last name "." or "..". */
-static int open_parent(const char *path, char *name)
-{
-	char parent[PATH_MAX];
-	const char *slash;
-	size_t plen;
-
-	if (!path || path[0] != '/' || strlen(path) >= PATH_MAX)
-		return -EINVAL;
-	slash = strrchr(path, '/');
-	if (!slash[1] || strlen(slash + 1) > NAME_MAX || strcmp(slash + 1, ".") == 0 ||
-	    strcmp(slash + 1, "..") == 0)
-		return -EINVAL;
-	strcpy(name, slash + 1);
-	plen = slash == path ? 1 : (size_t)(slash - path);
-	memcpy(parent, path, plen);
-	parent[plen] = '\0';
-	return open_dir_nofollow(parent);
-}
-
 int lo_release_path(const char *path, const struct lo_log *log)
 {
 	return lo_release_path_left(path, log, NULL, 0);
@@ -295,7 +232,7 @@ int lo_release_path_left(const char *path, const struct lo_log *log, char *left,
 	st->log = log;
 	st->extra_passes = EXTRA_PASSES;
 	/* The parent directory and the last name; "/" itself is refused. */
-	pfd = open_parent(path, name);
+	pfd = lo_open_parent_nofollow(path, O_RDONLY, name);
 	if (pfd < 0) {
 		r = pfd == -ENOENT ? 0 : pfd;
 		pfd = -1;
@@ -357,7 +294,7 @@ out:
 int lo_release_empty_dir(const char *path)
 {
 	char name[NAME_MAX + 1];
-	int pfd = open_parent(path, name), r = 0;
+	int pfd = lo_open_parent_nofollow(path, O_RDONLY, name), r = 0;
 
 	if (pfd < 0)
 		return pfd == -ENOENT ? 0 : pfd;
@@ -376,7 +313,7 @@ int lo_dir_empty_here(const char *path)
 	struct stat st;
 	struct dirent *de;
 	DIR *d;
-	int pfd = open_parent(path, name), fd, dfd, r = 1;
+	int pfd = lo_open_parent_nofollow(path, O_RDONLY, name), fd, dfd, r = 1;
 
 	if (pfd < 0)
 		return pfd;

@@ -61,7 +61,7 @@ static __attribute__((noreturn)) void child(const struct lo_spawn *sp, int outfd
 	}
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	if (setsid() < 0)
+	if (!sp->keep_group && setsid() < 0)
 		_exit(127);
 
 	/* Above 2 first: if the application runs with 0-2 closed, the pipe or
@@ -125,7 +125,7 @@ static __attribute__((noreturn)) void child(const struct lo_spawn *sp, int outfd
 	_exit(127);
 }
 
-int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd, int *ret_outfd)
+static int start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd, int *ret_outfd)
 {
 	int pipefd[2] = { -1, -1 };
 	pid_t pid;
@@ -175,6 +175,14 @@ int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd,
 	else if (pipefd[0] >= 0)
 		close(pipefd[0]);
 	return 0;
+}
+
+int lo_spawn_start(const struct lo_spawn *spawn, pid_t *ret_pid, int *ret_pidfd, int *ret_outfd)
+{
+	/* lo_spawn_wait signals a group the child would not lead. */
+	if (spawn->keep_group)
+		return -EINVAL;
+	return start(spawn, ret_pid, ret_pidfd, ret_outfd);
 }
 
 struct linebuf {
@@ -304,37 +312,58 @@ static bool wait_exit(pid_t pid, int pidfd, int *outfd, struct linebuf *lb, int6
 	}
 }
 
-int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t grace_ms,
-		  void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status)
+/* SIGKILL to the child PID alone, through PIDFD when there is one: not
+ * reaped yet, so the pid is still the child's, and the pidfd pins it even
+ * when a handler of the application reaps it meanwhile. */
+static void kill_child(pid_t pid, int pidfd)
+{
+	if (pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	else
+		kill(pid, SIGKILL);
+}
+
+/* lo_spawn_wait for a child that leads its own process group (GROUP:
+ * SIGTERM, GRACE_MS, SIGKILL to the group) or one that stays in the
+ * caller's (SIGKILL to it alone at the deadline). */
+static int wait_child(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t grace_ms,
+		      bool group, void (*line_fn)(void *ctx, const char *line), void *ctx,
+		      int *ret_status)
 {
 	struct linebuf lb = { .len = 0 };
 	int r = 0;
 
 	if (!wait_exit(pid, pidfd, &outfd, &lb, deadline_ms, line_fn, ctx)) {
+		bool dead = false;
+		int64_t kill_grace = grace_ms;
+
 		r = -ETIMEDOUT;
-		/* The child leads its own process group (setsid): signal the
-		 * whole group so its descendants go too. */
-		kill(-pid, SIGTERM);
-		kill(-pid, SIGCONT);
-		if (!wait_exit(pid, pidfd, &outfd, &lb, lo_now_ms() + grace_ms, line_fn, ctx)) {
+		if (group) {
+			/* The child leads its own process group (setsid):
+			 * signal the whole group so its descendants go too. */
+			kill(-pid, SIGTERM);
+			kill(-pid, SIGCONT);
+			dead = wait_exit(pid, pidfd, &outfd, &lb, lo_now_ms() + grace_ms, line_fn, ctx);
 			/* Before the reap, so the group id cannot have been
 			 * reused: whatever of the group is still there dies. */
 			kill(-pid, SIGKILL);
-			/* A process in uninterruptible sleep (a hung mount)
-			 * does not die even of SIGKILL: never wait for it
-			 * without a bound. It is left unreaped; the application
-			 * or init reaps it when it finally goes. */
-			if (!wait_exit(pid, pidfd, &outfd, &lb, lo_now_ms() + grace_ms / 2,
-				       line_fn, ctx)) {
-				if (outfd >= 0)
-					close(outfd);
-				if (pidfd >= 0)
-					close(pidfd);
-				*ret_status = -1;
-				return r;
-			}
+			kill_grace = grace_ms / 2;
+		} else {
+			kill_child(pid, pidfd);
 		}
-		kill(-pid, SIGKILL);
+		/* A process in uninterruptible sleep (a hung mount) does not
+		 * die even of SIGKILL: never wait for it without a bound. It
+		 * is left unreaped; the application or init reaps it when it
+		 * finally goes. */
+		if (!dead && !wait_exit(pid, pidfd, &outfd, &lb, lo_now_ms() + kill_grace, line_fn,
+					ctx)) {
+			if (outfd >= 0)
+				close(outfd);
+			if (pidfd >= 0)
+				close(pidfd);
+			*ret_status = -1;
+			return r;
+		}
 	}
 	if (outfd >= 0)
 		close(outfd);
@@ -344,12 +373,32 @@ int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t 
 	return r;
 }
 
+int lo_spawn_wait(pid_t pid, int pidfd, int outfd, int64_t deadline_ms, int64_t grace_ms,
+		  void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status)
+{
+	return wait_child(pid, pidfd, outfd, deadline_ms, grace_ms, true, line_fn, ctx, ret_status);
+}
+
+int lo_spawn_run(const struct lo_spawn *spawn, int64_t deadline_ms, int64_t grace_ms,
+		 void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status)
+{
+	pid_t pid;
+	int pidfd, outfd, r;
+
+	*ret_status = -1;
+	r = start(spawn, &pid, &pidfd, spawn->capture ? &outfd : NULL);
+	if (r < 0)
+		return r;
+	return wait_child(pid, pidfd, spawn->capture ? outfd : -1, deadline_ms, grace_ms,
+			  !spawn->keep_group, line_fn, ctx, ret_status);
+}
+
 int lo_spawn_detached(const struct lo_spawn *spawn)
 {
 	int status = 0;
 	pid_t pid;
 
-	if (!spawn->path || spawn->path[0] != '/' || spawn->capture)
+	if (!spawn->path || spawn->path[0] != '/' || spawn->capture || spawn->keep_group)
 		return -EINVAL;
 	pid = fork();
 	if (pid < 0)

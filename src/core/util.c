@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -267,4 +269,122 @@ out:
 	free(real);
 	free(walk);
 	return ret;
+}
+
+int lo_nofile_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_cur >= rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
+}
+
+/* ------------------------------------------------- no-symlink opening */
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef RESOLVE_NO_MAGICLINKS
+#define RESOLVE_NO_MAGICLINKS 0x02
+#endif
+#ifndef RESOLVE_NO_SYMLINKS
+#define RESOLVE_NO_SYMLINKS 0x04
+#endif
+
+/* struct open_how of openat2(2), declared here: <linux/openat2.h> is
+ * missing from older kernel headers. */
+struct lo_open_how {
+	uint64_t flags;
+	uint64_t mode;
+	uint64_t resolve;
+};
+
+/* True for an absolute PATH shorter than PATH_MAX without a "." or ".."
+ * component. */
+static bool dir_path_valid(const char *path)
+{
+	if (!path || path[0] != '/' || strlen(path) >= PATH_MAX)
+		return false;
+	for (const char *c = path; *c; ) {
+		size_t l = strcspn(c, "/");
+
+		if ((l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += l;
+		c += *c == '/';
+	}
+	return true;
+}
+
+int lo_open_dir_walk(const char *path, int flags)
+{
+	int how = flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	char *copy, *save = NULL;
+	int fd, r = 0;
+
+	if ((flags != O_PATH && flags != O_RDONLY) || !dir_path_valid(path))
+		return -EINVAL;
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	fd = open("/", flags | O_DIRECTORY | O_CLOEXEC);
+	for (char *c = strtok_r(copy, "/", &save); fd >= 0 && c; c = strtok_r(NULL, "/", &save)) {
+		int next = openat(fd, c, how);
+
+		if (next < 0) {
+			struct stat st;
+
+			r = -errno;
+			/* O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR. */
+			if (r == -ENOTDIR && fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode))
+				r = -ELOOP;
+		}
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0 && r == 0)
+		r = -errno;
+	free(copy);
+	return r < 0 ? r : fd;
+}
+
+int lo_open_dir_nofollow(const char *path, int flags)
+{
+	struct lo_open_how how = {
+		.flags = (uint64_t)(flags | O_DIRECTORY | O_CLOEXEC),
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	if ((flags != O_PATH && flags != O_RDONLY) || !dir_path_valid(path))
+		return -EINVAL;
+	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOSYS && errno != EPERM)	/* EPERM: a seccomp filter */
+		return -errno;
+	return lo_open_dir_walk(path, flags);
+}
+
+int lo_open_parent_nofollow(const char *path, int flags, char *ret_name)
+{
+	char parent[PATH_MAX];
+	const char *slash;
+	size_t plen;
+
+	if (!dir_path_valid(path))
+		return -EINVAL;
+	slash = strrchr(path, '/');
+	if (!slash[1] || strlen(slash + 1) > NAME_MAX)
+		return -EINVAL;
+	strcpy(ret_name, slash + 1);
+	plen = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(parent, path, plen);
+	parent[plen] = '\0';
+	return lo_open_dir_nofollow(parent, flags);
 }

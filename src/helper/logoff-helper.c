@@ -53,7 +53,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -344,7 +343,6 @@ int main(int argc, char **argv)
 	struct lo_config *config = NULL;
 	struct lo_registry *registry = NULL;
 	struct lo_provider_entry *table = NULL;
-	struct rlimit rl;
 	char *err = NULL;
 	int r, ret;
 
@@ -353,10 +351,7 @@ int main(int argc, char **argv)
 	if (args.run == RUN_GC)
 		leave_audit_session();
 	/* One pidfd per process being ended: use the whole hard limit. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	lo_nofile_raise();
 	ret = LO_HELPER_ERROR;
 	if (load_config(&ctx, &args, &config) < 0)
 		goto out;

@@ -32,7 +32,9 @@ static const struct logoff_config_key keys[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
-#define HOOK_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* Root's fixed PATH with /usr/local in front, where an administrator's
+ * hooks may expect their tools (pam_logoff(8), "Hooks"). */
+#define HOOK_PATH "/usr/local/sbin:/usr/local/bin:" LO_SAFE_PATH
 #define KILL_GRACE_MS 2000
 /* Under a chain deadline (an in-process logoff): as close_session waits
  * for a closer that outlives its deadline. */

@@ -6,9 +6,9 @@
  * the cache and named it in KRB5CCNAME. Logon notes that name in the
  * session record, because logoff runs in logoff-helper, which has no PAM
  * environment; logoff destroys exactly that cache, with the user's
- * privileges (src/core/krb5cc.c). No KRB5CCNAME means nothing to do: the
- * default cache (/tmp/krb5cc_UID) may be shared with the user's other
- * sessions, so it is never guessed.
+ * privileges (src/core/release_krb5cc.c). No KRB5CCNAME means nothing to
+ * do: the default cache (/tmp/krb5cc_UID) may be shared with the user's
+ * other sessions, so it is never guessed.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

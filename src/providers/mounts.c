@@ -26,11 +26,12 @@
  * than the logon, where the same mounts have other ids.
  *
  * Each mount is tracked (LOGOFF_SUBOBJECT_MOUNT) before it is unmounted
- * and untracked after, with the core's releaser (src/core/mount.c): a
- * busy mount stays tracked, the record is kept, state failed, and
- * `logoff --gc` retries it. Deepest mounts go first. Processes keep mounts
- * busy: list mounts before processes in [logoff] providers, so that the
- * processes are ended first (logoff runs in reverse logon order).
+ * and untracked after, with the core's releaser
+ * (src/core/release_mount.c): a busy mount stays tracked, the record is
+ * kept, state failed, and `logoff --gc` retries it. Deepest mounts go
+ * first. Processes keep mounts busy: list mounts before processes in
+ * [logoff] providers, so that the processes are ended first (logoff runs
+ * in reverse logon order).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

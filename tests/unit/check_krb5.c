@@ -1,6 +1,6 @@
 /*
- * check_krb5.c - the krb5 provider's core pieces (src/core/krb5cc.c):
- * which cache names are accepted, the UID:GID:NAME subobject value, and
+ * check_krb5.c - the krb5 provider's core pieces
+ * (src/core/release_krb5cc.c): which cache names are accepted, the UID:GID:NAME subobject value, and
  * destroying real FILE and DIR caches as an unprivileged uid (root only;
  * those cases are skipped otherwise). Without libkrb5 only the config
  * case runs: `krb5` must then be an unknown provider.

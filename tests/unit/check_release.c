@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/sysmacros.h>
@@ -124,6 +126,114 @@ START_TEST(test_symlink_on_the_way_refused)
 	ck_assert_int_eq(lo_release_path(tu_path("s2"), &logger), 0);
 	ck_assert(!tu_exists(tu_path("s2")));
 	ck_assert(tu_exists(tu_path("real/s/f")));
+}
+END_TEST
+
+/* The releasers' one no-symlink walk (lo_open_dir_nofollow, and the
+ * walk it falls back to without openat2), as the path releaser opens
+ * with it (O_RDONLY) and the mount releaser (O_PATH): a symlink planted
+ * in the middle of the path or as its last component is refused with
+ * -ELOOP, never followed. */
+START_TEST(test_nofollow_walk_refuses_symlinks)
+{
+	static int (*const open_fn[])(const char *, int) = { lo_open_dir_nofollow,
+							      lo_open_dir_walk };
+	static const int flags[] = { O_RDONLY, O_PATH };
+	char name[NAME_MAX + 1];
+	struct stat st;
+	int fd;
+
+	ck_assert_int_eq(mkdir(tu_path("real"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path("real/a"), 0700), 0);
+	ck_assert_int_eq(mkdir(tu_path("real/a/b"), 0700), 0);
+	tu_write(tu_path("real/f"), "x", 0600);
+	ck_assert_int_eq(symlink(tu_path("real"), tu_path("link")), 0);
+	ck_assert_int_eq(symlink(tu_path("real/a"), tu_path("real/last")), 0);
+	for (size_t i = 0; i < sizeof(open_fn) / sizeof(open_fn[0]); i++)
+		for (size_t j = 0; j < sizeof(flags) / sizeof(flags[0]); j++) {
+			fd = open_fn[i](tu_path("real/a/b"), flags[j]);
+			ck_assert_int_ge(fd, 0);
+			ck_assert_int_eq(fstat(fd, &st), 0);
+			ck_assert(S_ISDIR(st.st_mode));
+			close(fd);
+			/* A symlink in the middle, and as the last component. */
+			ck_assert_int_eq(open_fn[i](tu_path("link/a/b"), flags[j]), -ELOOP);
+			ck_assert_int_eq(open_fn[i](tu_path("real/last"), flags[j]), -ELOOP);
+			ck_assert_int_eq(open_fn[i](tu_path("real/last/b"), flags[j]), -ELOOP);
+			ck_assert_int_eq(open_fn[i](tu_path("real/f"), flags[j]), -ENOTDIR);
+			ck_assert_int_eq(open_fn[i](tu_path("real/none"), flags[j]), -ENOENT);
+			ck_assert_int_eq(open_fn[i](tu_path("real/a/../a"), flags[j]), -EINVAL);
+			ck_assert_int_eq(open_fn[i]("real/a", flags[j]), -EINVAL);
+			ck_assert_int_eq(open_fn[i](tu_path("real/a"), O_RDWR), -EINVAL);
+		}
+	/* The parent: a symlink on the way is refused; a symlink as the last
+	 * component is not opened, only named for a call relative to the
+	 * parent that does not follow it. */
+	for (size_t j = 0; j < sizeof(flags) / sizeof(flags[0]); j++) {
+		ck_assert_int_eq(lo_open_parent_nofollow(tu_path("link/a"), flags[j], name), -ELOOP);
+		ck_assert_int_eq(lo_open_parent_nofollow(tu_path("real/last/b"), flags[j], name),
+				 -ELOOP);
+		fd = lo_open_parent_nofollow(tu_path("real/last"), flags[j], name);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_str_eq(name, "last");
+		ck_assert_int_eq(fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
+		ck_assert(S_ISLNK(st.st_mode));
+		close(fd);
+		ck_assert_int_eq(lo_open_parent_nofollow("/", flags[j], name), -EINVAL);
+		ck_assert_int_eq(lo_open_parent_nofollow(tu_path("real/"), flags[j], name), -EINVAL);
+		ck_assert_int_eq(lo_open_parent_nofollow(tu_path("real/.."), flags[j], name),
+				 -EINVAL);
+	}
+	/* Both releasers through it: nothing behind the symlinks touched. */
+	ck_assert_int_eq(lo_release_empty_dir(tu_path("link/a/b")), -ELOOP);
+	ck_assert_int_eq(lo_dir_empty_here(tu_path("link/a/b")), -ELOOP);
+	ck_assert_int_eq(lo_release_path(tu_path("real/last/b"), &logger), -ELOOP);
+	ck_assert(tu_exists(tu_path("real/a/b")));
+}
+END_TEST
+
+/* A KEEP_GROUP child (krb5 ccache destruction runs so): it stays in the
+ * caller's process group, its line reaches the caller, and at the
+ * deadline it alone gets SIGKILL, at once. */
+static int say_group(void *arg)
+{
+	printf("%d %ld\n", 7, (long)getpgrp());
+	fflush(stdout);
+	return 7;
+}
+
+static int sleep_long(void *arg)
+{
+	sleep(30);
+	return 0;
+}
+
+static void keep_line(void *ctx, const char *line)
+{
+	snprintf(ctx, 64, "%s", line);
+}
+
+START_TEST(test_spawn_run_keep_group)
+{
+	struct lo_spawn sp = { .cwd = "/", .capture = true, .fn = say_group, .keep_group = true };
+	char line[64] = "", want[64];
+	int status = 0, pidfd, outfd;
+	int64_t start;
+	pid_t pid;
+
+	ck_assert_int_eq(lo_spawn_run(&sp, lo_now_ms() + 5000, 1000, keep_line, line, &status), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+	snprintf(want, sizeof(want), "7 %ld", (long)getpgrp());
+	ck_assert_str_eq(line, want);
+
+	sp.fn = sleep_long;
+	start = lo_now_ms();
+	ck_assert_int_eq(lo_spawn_run(&sp, start + 200, 1000, NULL, NULL, &status), -ETIMEDOUT);
+	ck_assert_int_lt(lo_now_ms() - start, 1200);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	/* Only lo_spawn_run knows to signal it alone. */
+	ck_assert_int_eq(lo_spawn_start(&sp, &pid, &pidfd, &outfd), -EINVAL);
 }
 END_TEST
 
@@ -339,6 +449,7 @@ static Suite *release_suite(void)
 	tcase_add_checked_fixture(tc, setup, tu_teardown);
 	tcase_add_test(tc, test_symlinks_inside_not_followed);
 	tcase_add_test(tc, test_symlink_on_the_way_refused);
+	tcase_add_test(tc, test_nofollow_walk_refuses_symlinks);
 	tcase_add_test(tc, test_mount_inside_not_crossed);
 	tcase_add_test(tc, test_device_node_removed_not_opened);
 	tcase_add_test(tc, test_bind_mount_inside_not_entered);
@@ -351,6 +462,7 @@ static Suite *release_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_process_killed);
 	tcase_add_test(tc, test_reused_pid_not_signalled);
+	tcase_add_test(tc, test_spawn_run_keep_group);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,5 @@
 /*
- * mount.c - the core's mount table reader and mount releaser: a mount is
+ * release_mount.c - the core's mount table reader and mount releaser: a mount is
  * unmounted only through a directory fd reached without following any
  * symlink, and only while the mount at the name is still the one meant.
  *
@@ -24,22 +24,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core.h"
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
-#ifndef RESOLVE_NO_MAGICLINKS
-#define RESOLVE_NO_MAGICLINKS 0x02
-#endif
-#ifndef RESOLVE_NO_SYMLINKS
-#define RESOLVE_NO_SYMLINKS 0x04
-#endif
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID 0x00001000U
 #endif
@@ -52,14 +42,6 @@
 #ifndef UMOUNT_NOFOLLOW
 #define UMOUNT_NOFOLLOW 0x00000008
 #endif
-
-/* struct open_how of openat2(2), declared here: <linux/openat2.h> is
- * missing from older kernel headers. */
-struct lo_open_how {
-	uint64_t flags;
-	uint64_t mode;
-	uint64_t resolve;
-};
 
 /* Busy unmounts are retried after BACKOFF_FIRST_MS, doubling up to
  * BACKOFF_MAX_MS, until the deadline. */
@@ -217,50 +199,6 @@ bool lo_mount_path_valid(const char *path)
 
 /* ------------------------------------------------------------- opening */
 
-/* Open directory PATH as O_PATH without following any symlink or magic
- * link: openat2 with RESOLVE_NO_SYMLINKS (Linux 5.6), else a walk that
- * opens one component at a time with O_NOFOLLOW (older kernels, and
- * valgrind, which answers ENOSYS to openat2). -ELOOP for a symlink on the
- * way. */
-static int open_dir_path(const char *path)
-{
-	struct lo_open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	char *copy, *save = NULL;
-	int fd, r = 0;
-
-	fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-	if (fd >= 0)
-		return fd;
-	if (errno != ENOSYS && errno != EPERM)	/* EPERM: a seccomp filter */
-		return -errno;
-	copy = strdup(path);
-	if (!copy)
-		return -ENOMEM;
-	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	for (char *c = strtok_r(copy, "/", &save); fd >= 0 && c; c = strtok_r(NULL, "/", &save)) {
-		int next = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-		if (next < 0) {
-			struct stat st;
-
-			r = -errno;
-			/* O_PATH|O_NOFOLLOW|O_DIRECTORY on a symlink: ENOTDIR. */
-			if (r == -ENOTDIR && fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISLNK(st.st_mode))
-				r = -ELOOP;
-		}
-		close(fd);
-		fd = next;
-	}
-	if (fd < 0 && r == 0)
-		r = -errno;
-	free(copy);
-	return r < 0 ? r : fd;
-}
-
 /* The mount id of the O_PATH fd FD from /proc/self/fdinfo (Linux 3.15),
  * for kernels whose statx has no STATX_MNT_ID (before 5.8). */
 static int fdinfo_mnt_id(int fd, uint64_t *ret)
@@ -391,34 +329,18 @@ static int mount_at(int pfd, const char *name, uint64_t *ret_id, uint64_t *ret_u
 	return 0;
 }
 
-/* Split canonical PATH into its parent directory, opened with
- * open_dir_path, and a pointer to its last component. */
-static int open_parent(const char *path, const char **ret_name)
-{
-	char parent[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t len = (size_t)(slash - path);
-
-	if (len == 0)
-		len = 1;	/* a mount on a directory of / */
-	memcpy(parent, path, len);
-	parent[len] = '\0';
-	*ret_name = slash + 1;
-	return open_dir_path(parent);
-}
-
 /* --------------------------------------------------------------- values */
 
 int lo_mount_value(const char *target, unsigned id, char *buf, size_t size)
 {
-	const char *name;
+	char name[NAME_MAX + 1];
 	uint64_t top, unique;
 	bool root;
 	int pfd, r;
 
 	if (!lo_mount_path_valid(target))
 		return -EINVAL;
-	pfd = open_parent(target, &name);
+	pfd = lo_open_parent_nofollow(target, O_PATH, name);
 	if (pfd < 0)
 		return pfd;
 	r = mount_at(pfd, name, &top, &unique, &root);
@@ -468,7 +390,7 @@ static int umount_once(const char *path, unsigned id, uint64_t unique, int flags
 	struct lo_mount *m = NULL;
 	size_t n = 0;
 	bool listed = false;
-	const char *name;
+	char name[NAME_MAX + 1];
 	char proc[64 + NAME_MAX];
 	uint64_t top = 0, uq = 0;
 	bool root;
@@ -483,7 +405,7 @@ static int umount_once(const char *path, unsigned id, uint64_t unique, int flags
 	lo_mountinfo_free(m, n);
 	if (!listed)
 		return 0;
-	pfd = open_parent(path, &name);
+	pfd = lo_open_parent_nofollow(path, O_PATH, name);
 	if (pfd < 0)
 		return pfd;
 	r = mount_at(pfd, name, &top, &uq, &root);

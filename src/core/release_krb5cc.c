@@ -1,7 +1,7 @@
 /*
- * krb5cc.c - Kerberos credential caches (MIT libkrb5): which cache names
- * pam_logoff can destroy, and destroying one with the privileges of the
- * session's user. Built only with --with-krb5 (HAVE_KRB5).
+ * release_krb5cc.c - Kerberos credential caches (MIT libkrb5): which
+ * cache names pam_logoff can destroy, and destroying one with the
+ * privileges of the session's user. Built only with --with-krb5 (HAVE_KRB5).
  *
  * The name comes from KRB5CCNAME in the session's PAM environment, which
  * the user may be able to set (pam_env's user_readenv), so it is never
@@ -22,21 +22,16 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <krb5.h>
@@ -220,6 +215,23 @@ static __attribute__((noreturn)) LO_ATTR_PRINTF(3, 4) void child_exit(int fd, in
 	_exit(status);
 }
 
+/* PATH, not followed, must be of TYPE (S_IFREG or S_IFDIR) and owned by
+ * UID; its lstat in *ST. A missing PATH is no cache: CHILD_GONE. */
+static void check_own(int fd, const char *path, uid_t uid, mode_t type, struct stat *st)
+{
+	if (lstat(path, st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			child_exit(fd, CHILD_GONE, "no such cache");
+		child_exit(fd, errno == EACCES ? CHILD_REFUSED : CHILD_FAILED, "%s: %s", path,
+			   strerror(errno));
+	}
+	if ((st->st_mode & S_IFMT) != type)
+		child_exit(fd, CHILD_REFUSED, "%s is not a %s", path,
+			   type == S_IFDIR ? "directory" : "regular file");
+	if (st->st_uid != uid)
+		child_exit(fd, CHILD_REFUSED, "%s is owned by uid %u", path, (unsigned)st->st_uid);
+}
+
 /*
  * A FILE cache, or one file of a DIR collection, must be the user's own
  * regular file with no other name: libkrb5 opens the name (following a
@@ -230,16 +242,7 @@ static void check_file(int fd, const char *path, uid_t uid)
 {
 	struct stat st;
 
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			child_exit(fd, CHILD_GONE, "no such cache");
-		child_exit(fd, errno == EACCES ? CHILD_REFUSED : CHILD_FAILED, "%s: %s", path,
-			   strerror(errno));
-	}
-	if (!S_ISREG(st.st_mode))
-		child_exit(fd, CHILD_REFUSED, "%s is not a regular file", path);
-	if (st.st_uid != uid)
-		child_exit(fd, CHILD_REFUSED, "%s is owned by uid %u", path, (unsigned)st.st_uid);
+	check_own(fd, path, uid, S_IFREG, &st);
 	if (st.st_nlink > 1)
 		child_exit(fd, CHILD_REFUSED, "%s has %ju hard links", path, (uintmax_t)st.st_nlink);
 }
@@ -250,16 +253,7 @@ static void check_dir(int fd, const char *dir, uid_t uid)
 {
 	struct stat st;
 
-	if (lstat(dir, &st) < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			child_exit(fd, CHILD_GONE, "no such cache");
-		child_exit(fd, errno == EACCES ? CHILD_REFUSED : CHILD_FAILED, "%s: %s", dir,
-			   strerror(errno));
-	}
-	if (!S_ISDIR(st.st_mode))
-		child_exit(fd, CHILD_REFUSED, "%s is not a directory", dir);
-	if (st.st_uid != uid)
-		child_exit(fd, CHILD_REFUSED, "%s is owned by uid %u", dir, (unsigned)st.st_uid);
+	check_own(fd, dir, uid, S_IFDIR, &st);
 }
 
 /* The parent directory of PATH, for check_dir. */
@@ -328,29 +322,37 @@ static const char *load_krb5(void)
 	return NULL;
 }
 
-static __attribute__((noreturn)) void destroy_child(int fd, const char *user, uid_t uid, gid_t gid,
-						    const char *name)
+/* What destroy_child is to destroy, and as whom. */
+struct destroy_args {
+	const char *user;	/* for initgroups; NULL: no supplementary groups */
+	uid_t uid;
+	gid_t gid;
+	const char *name;
+};
+
+/*
+ * The child, run by lo_spawn_run: signals reset, stdin /dev/null, stdout
+ * the pipe to the parent, nothing else of the caller's open (the
+ * registry lock, pidfds, the login manager's sockets), so a child that
+ * hangs pins none of it. Never returns: child_exit says the result.
+ */
+static int destroy_child(void *arg)
 {
+	const struct destroy_args *da = arg;
+	const char *user = da->user, *name = da->name;
+	uid_t uid = da->uid;
+	gid_t gid = da->gid;
+	int fd = STDOUT_FILENO;
 	krb5_context ctx = NULL;
 	krb5_ccache cc = NULL;
 	krb5_error_code code;
-	sigset_t none;
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Nothing of the caller's stays open (the registry lock, pidfds, the
-	 * login manager's sockets), so a child that hangs pins none of it:
-	 * the pipe moves to 3, everything above it is closed. */
-	if (fd != 3) {
-		if (dup2(fd, 3) < 0)
-			_exit(CHILD_FAILED);
-		fd = 3;
-	}
-	lo_close_from(4);
+	/* The pipe carries the one result line: nothing libkrb5 might
+	 * print goes there (stdin is /dev/null, read-write). */
+	if (dup2(STDIN_FILENO, STDERR_FILENO) < 0)
+		_exit(CHILD_FAILED);
 
 	/* Groups first, then gid, then uid: once the uid is gone the others
 	 * can no longer be changed. Without root there is nothing to drop
@@ -432,74 +434,35 @@ static __attribute__((noreturn)) void destroy_child(int fd, const char *user, ui
 
 /* --------------------------------------------------------------- parent */
 
-/*
- * Wait for the child PID until DEADLINE_MS, then SIGKILL it (it is in the
- * caller's process group, so the helper's own deadline also reaches it).
- * Returns 0 with *ret_status (-1 when the application reaped it first), or
- * -ETIMEDOUT.
- */
-static int wait_child(pid_t pid, int64_t deadline_ms, int *ret_status)
+/* The child's one line, "STATUS message", into the buffer CTX
+ * (struct result_line). */
+struct result_line {
+	char buf[256];
+	bool got;
+};
+
+static void result_line(void *ctx, const char *line)
 {
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	bool killed = false;
-	int r = 0;
+	struct result_line *rl = ctx;
 
-	*ret_status = -1;
-	for (;;) {
-		int64_t left;
-		pid_t w = waitpid(pid, ret_status, WNOHANG);
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			/* ECHILD: a SIGCHLD handler of the application reaped
-			 * it; the pipe still says what happened. */
-			*ret_status = -1;
-			break;
-		}
-		left = deadline_ms - lo_now_ms();
-		if (left <= 0) {
-			if (killed) {
-				/* Outlived SIGKILL (uninterruptible sleep): left
-				 * for init or the application to reap. */
-				r = -ETIMEDOUT;
-				*ret_status = -1;
-				break;
-			}
-			/* Not reaped yet, so the pid is still the child's;
-			 * the pidfd pins it even if a handler reaps it. */
-			if (pidfd >= 0)
-				syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-			else
-				kill(pid, SIGKILL);
-			killed = true;
-			r = -ETIMEDOUT;
-			deadline_ms = lo_now_ms() + KILL_GRACE_MS;
-			continue;
-		}
-		if (pidfd >= 0) {
-			struct pollfd p = { pidfd, POLLIN, 0 };
-			poll(&p, 1, left > 100 ? 100 : (int)left);
-		} else {
-			struct timespec ts = { 0, 10L * 1000 * 1000 };
-			nanosleep(&ts, NULL);
-		}
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	return r;
+	if (!rl->got)
+		snprintf(rl->buf, sizeof(rl->buf), "%s", line);
+	rl->got = true;
 }
 
 int lo_release_krb5_ccache(const char *value, const char *user, const struct lo_log *log,
 			   char *msg, size_t msg_size)
 {
-	char buf[256];
-	const char *name, *why, *text;
+	struct result_line rl = { .got = false };
+	struct destroy_args da = { .user = user };
+	/* The child stays in the caller's process group, so the helper's
+	 * own deadline reaches it too. */
+	struct lo_spawn sp = { .cwd = "/", .capture = true, .fn = destroy_child, .arg = &da,
+			       .keep_group = true };
+	const char *name, *why, *text, *buf = rl.buf;
 	uid_t uid;
 	gid_t gid;
-	int pipefd[2], status, code, r;
-	ssize_t n = 0;
-	pid_t pid;
+	int status, code, r;
 
 	if (msg && msg_size)
 		msg[0] = '\0';
@@ -514,32 +477,17 @@ int lo_release_krb5_ccache(const char *value, const char *user, const struct lo_
 			snprintf(msg, msg_size, "%s", why);
 		return r == -EPERM ? -EACCES : r;
 	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
+	da.uid = uid;
+	da.gid = gid;
+	da.name = name;
+	/* The line the child wrote before it exited (or was killed) reaches
+	 * result_line whatever becomes of the child: the application may
+	 * reap it first, and one left in uninterruptible sleep is not waited
+	 * for. */
+	r = lo_spawn_run(&sp, lo_now_ms() + DESTROY_TIMEOUT_MS, KILL_GRACE_MS, result_line, &rl,
+			 &status);
+	if (r < 0 && r != -ETIMEDOUT)
 		return r;
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		destroy_child(pipefd[1], user, uid, gid, name);
-	}
-	close(pipefd[1]);
-	r = wait_child(pid, lo_now_ms() + DESTROY_TIMEOUT_MS, &status);
-	/* The child has exited (or been killed): whatever it wrote is in the
-	 * pipe, and the read end sees EOF once it is read. Non-blocking,
-	 * for a child left in uninterruptible sleep. */
-	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	for (ssize_t got; (size_t)n < sizeof(buf) - 1; n += got) {
-		got = read(pipefd[0], buf + n, sizeof(buf) - 1 - (size_t)n);
-		if (got <= 0)
-			break;
-	}
-	close(pipefd[0]);
-	buf[n > 0 ? n : 0] = '\0';
 	/* "STATUS message" */
 	code = buf[0] >= '0' && buf[0] <= '9' && buf[1] == ' ' ? buf[0] - '0' : -1;
 	text = code >= 0 ? buf + 2 : buf;
