@@ -544,24 +544,18 @@ static int key_closer(struct parse_ctx *c, char **tok, size_t off)
 	return 0;
 }
 
-static int key_uid(struct parse_ctx *c, char **tok, size_t off)
+/* uid, gid: an id below 2^32 - 1 (that is "no id") in the field at OFF;
+ * the uid line must be given. uid_t and gid_t are both unsigned int. */
+_Static_assert(sizeof(uid_t) == sizeof(gid_t), "uid_t and gid_t differ");
+static int key_ugid(struct parse_ctx *c, char **tok, size_t off)
 {
 	unsigned long long u;
 
 	if (parse_ull(tok[1], UINT32_MAX - 1, &u) < 0)
 		return -EBADMSG;
-	c->r->uid = (uid_t)u;
-	c->have_ids = true;
-	return 0;
-}
-
-static int key_gid(struct parse_ctx *c, char **tok, size_t off)
-{
-	unsigned long long u;
-
-	if (parse_ull(tok[1], UINT32_MAX - 1, &u) < 0)
-		return -EBADMSG;
-	c->r->gid = (gid_t)u;
+	*(uid_t *)((char *)c->r + off) = (uid_t)u;
+	if (off == offsetof(struct lo_record, uid))
+		c->have_ids = true;
 	return 0;
 }
 
@@ -695,8 +689,8 @@ static const struct record_key {
 	{ "rhost", 2, key_fact, offsetof(struct lo_record, rhost) },
 	{ "name", 2, key_name, 0 },
 	{ "closer", 3, key_closer, 0 },
-	{ "uid", 2, key_uid, 0 },
-	{ "gid", 2, key_gid, 0 },
+	{ "uid", 2, key_ugid, offsetof(struct lo_record, uid) },
+	{ "gid", 2, key_ugid, offsetof(struct lo_record, gid) },
 	{ "leader", 3, key_leader, 0 },
 	{ "audit", 2, key_audit, 0 },
 	{ "created", 2, key_created, 0 },
