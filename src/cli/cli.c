@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,165 +71,259 @@ static int parse_warn(const char *v, unsigned *ret)
 	return 0;
 }
 
-/* "--name=value" or "--name value": the value, advancing *I; NULL when
- * ARG is not NAME. *MISSING is set when NAME has no value. */
-static const char *opt_value(int argc, char *const *argv, int *i, const char *name,
-			     bool *matched, bool *missing)
-{
-	const char *arg = argv[*i];
-	size_t n = strlen(name);
+#define FAIL(err, ...)                                    \
+	do {                                              \
+		*(err) = lo_strdupf(__VA_ARGS__);         \
+		return -EINVAL;                           \
+	} while (0)
 
-	*matched = false;
-	if (strncmp(arg, name, n) != 0)
-		return NULL;
-	if (arg[n] == '=') {
-		*matched = true;
-		return arg + n + 1;
+/* getopt_long's values of the long options without a short one. */
+enum {
+	OPT_GC = 256,
+	OPT_VERSION,
+	OPT_JSON,
+	OPT_FORCE,
+	OPT_STATUS,
+	OPT_WARN,
+	OPT_MESSAGE,
+	OPT_SERVER,
+	OPT_CONFIG,
+	OPT_ABANDON,
+};
+
+/* "-" first: every word that is no option comes back, in order, as 1
+ * (argv is never permuted); ":" next: a missing value is ':', not '?',
+ * and getopt_long prints nothing. */
+static const char short_options[] = "-:vlh";
+
+static const struct option long_options[] = {
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "list", no_argument, NULL, 'l' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "gc", no_argument, NULL, OPT_GC },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "status", required_argument, NULL, OPT_STATUS },
+	{ "warn", required_argument, NULL, OPT_WARN },
+	{ "message", required_argument, NULL, OPT_MESSAGE },
+	{ "server", required_argument, NULL, OPT_SERVER },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "abandon", required_argument, NULL, OPT_ABANDON },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What lo_cli_parse gathers beyond OPTS. */
+struct cli_state {
+	struct lo_cli_opts *o;
+	int mode_count;		/* --list, --status, --gc, --help, --version given */
+	bool config_given;
+	char **error;
+};
+
+/* True when ARG ("--NAME" or "--NAME=VALUE") spells a long option in
+ * full: getopt_long would take an abbreviation, logoff(1) does not. */
+static bool long_option_whole(const char *arg)
+{
+	size_t len = strcspn(arg + 2, "=");
+
+	for (const struct option *l = long_options; l->name; l++)
+		if (strlen(l->name) == len && strncmp(l->name, arg + 2, len) == 0)
+			return true;
+	return false;
+}
+
+/* A word that is no option: /v, /server:HOST (Windows' logoff, any
+ * case) unless after "--", else the SESSION. */
+static int cli_word(struct cli_state *s, const char *a, bool only_args)
+{
+	if (!only_args && strcasecmp(a, "/v") == 0) {
+		s->o->verbose = true;
+		return 0;
 	}
-	if (arg[n] != '\0')
-		return NULL;
-	*matched = true;
-	if (*i + 1 >= argc || !argv[*i + 1]) {
-		*missing = true;
-		return NULL;
+	if (!only_args && strncasecmp(a, "/server:", 8) == 0) {
+		s->o->server = a + 8;
+		return 0;
 	}
-	return argv[++*i];
+	if (s->o->session)
+		FAIL(s->error, "more than one session given: '%s' and '%s'", s->o->session, a);
+	s->o->session = a;
+	return 0;
+}
+
+static void cli_mode(struct cli_state *s, int mode)
+{
+	s->o->mode = mode;
+	s->mode_count++;
+}
+
+/* An option with its value V, which getopt_long found given. */
+static int cli_value(struct cli_state *s, int opt, const char *v)
+{
+	struct lo_cli_opts *o = s->o;
+
+	switch (opt) {
+	case OPT_STATUS:
+		if (o->session)
+			FAIL(s->error, "more than one session given: '%s' and '%s'", o->session, v);
+		cli_mode(s, LO_CLI_STATUS);
+		o->session = v;
+		return 0;
+	case OPT_WARN:
+		if (parse_warn(v, &o->warn_seconds) < 0)
+			FAIL(s->error, "--warn '%s': expected whole seconds from 0 to %d", v,
+			     LO_WARN_MAX);
+		o->warn = true;
+		return 0;
+	case OPT_MESSAGE:
+		if (strlen(v) > LO_MESSAGE_MAX)
+			FAIL(s->error, "--message: longer than %d bytes", LO_MESSAGE_MAX);
+		o->message = v;
+		return 0;
+	case OPT_SERVER:
+		o->server = v;
+		return 0;
+	case OPT_CONFIG:
+		if (v[0] != '/')
+			FAIL(s->error, "--config '%s': expected an absolute path", v);
+		o->config = v;
+		s->config_given = true;
+		return 0;
+	default: /* OPT_ABANDON */
+		if (!lo_plugin_name_valid(v))
+			FAIL(s->error, "--abandon '%.80s': not a provider name", v);
+		o->abandon = v;
+		return 0;
+	}
+}
+
+/* An option given without its value (OPT, getopt_long's optopt). */
+static int cli_missing(struct cli_state *s, int opt)
+{
+	switch (opt) {
+	case OPT_STATUS:
+		FAIL(s->error, "--status needs a SESSION");
+	case OPT_WARN:
+		FAIL(s->error, "--warn '': expected whole seconds from 0 to %d", LO_WARN_MAX);
+	case OPT_MESSAGE:
+		FAIL(s->error, "--message needs a TEXT");
+	case OPT_SERVER:
+		FAIL(s->error, "--server needs a HOST");
+	case OPT_CONFIG:
+		FAIL(s->error, "--config '': expected an absolute path");
+	default: /* OPT_ABANDON */
+		FAIL(s->error, "--abandon needs a PROVIDER: logoff --gc --abandon PROVIDER SESSION");
+	}
+}
+
+/* What getopt_long returned, C, for the word ARG. */
+static int cli_option(struct cli_state *s, int c, const char *arg)
+{
+	bool is_long = strncmp(arg, "--", 2) == 0;
+
+	if (c == 1)
+		return cli_word(s, optarg, false);
+	if (is_long && (c == '?' || !long_option_whole(arg)))
+		FAIL(s->error, "unknown option '%s'", arg);
+	switch (c) {
+	case '?':
+		FAIL(s->error, "unknown option '-%c'", optopt);
+	case ':':
+		return cli_missing(s, optopt);
+	case 'v':
+		s->o->verbose = true;
+		return 0;
+	case 'l':
+		cli_mode(s, LO_CLI_LIST);
+		return 0;
+	case 'h':
+		cli_mode(s, LO_CLI_HELP);
+		return 0;
+	case OPT_GC:
+		cli_mode(s, LO_CLI_GC);
+		return 0;
+	case OPT_VERSION:
+		cli_mode(s, LO_CLI_VERSION);
+		return 0;
+	case OPT_JSON:
+		s->o->json = true;
+		return 0;
+	case OPT_FORCE:
+		s->o->force = true;
+		return 0;
+	default:
+		return cli_value(s, c, optarg);
+	}
+}
+
+/* The SESSION and --server HOST given, each valid. */
+static int cli_check_values(const struct cli_state *s)
+{
+	const struct lo_cli_opts *o = s->o;
+
+	if (o->session) {
+		const char *why = lo_cli_session_invalid(o->session, strlen(o->session));
+		if (why)
+			FAIL(s->error, "session '%.80s': %s", o->session, why);
+	}
+	if (o->server && !lo_cli_host_valid(o->server))
+		FAIL(s->error, "--server '%.80s': not a host name", o->server);
+	if (o->server && s->config_given)
+		FAIL(s->error, "--config names a local file; it does not go with --server");
+	return 0;
+}
+
+/* The options that go only with a mode, or only with each other. */
+static int cli_check_modes(const struct cli_state *s)
+{
+	const struct lo_cli_opts *o = s->o;
+
+	if (o->json && o->mode != LO_CLI_LIST && o->mode != LO_CLI_STATUS)
+		FAIL(s->error, "--json goes with --list or --status");
+	if (o->abandon && o->mode != LO_CLI_GC)
+		FAIL(s->error, "--abandon goes with --gc: logoff --gc --abandon PROVIDER SESSION");
+	if (o->abandon && !o->session)
+		FAIL(s->error, "--gc --abandon %s needs a SESSION", o->abandon);
+	if ((o->mode == LO_CLI_LIST || (o->mode == LO_CLI_GC && !o->abandon)) && o->session)
+		FAIL(s->error, "--list and --gc take no SESSION ('%s')", o->session);
+	if (o->message && !o->warn)
+		FAIL(s->error, "--message goes with --warn");
+	if ((o->warn || o->force) && o->mode != LO_CLI_LOGOFF)
+		FAIL(s->error, "--warn and --force go with a logoff, not --list, --status or --gc");
+	return 0;
 }
 
 int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *o, char **ret_error)
 {
-	bool modes = false, only_args = false, config_given = false;
-	int mode_count = 0;
+	struct cli_state s = { .o = o, .error = ret_error };
+	int c, r;
 
 	memset(o, 0, sizeof(*o));
 	o->config = LO_CONFIG_PATH;
 	*ret_error = NULL;
-#define FAIL(...)                                         \
-	do {                                              \
-		*ret_error = lo_strdupf(__VA_ARGS__);      \
-		return -EINVAL;                           \
-	} while (0)
+	optind = 0;	/* getopt_long starts afresh at argv[1] */
+	for (;;) {
+		/* The word getopt_long is at: a long option is always a word
+		 * of its own, a short one may be one of a group ("-lv"). */
+		int at = optind > 0 ? optind : 1;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		bool matched = false, missing = false;
-
-		if (only_args || a[0] != '-' || a[1] == '\0') {
-			if (!only_args && strcasecmp(a, "/v") == 0) {
-				o->verbose = true;
-				continue;
-			}
-			if (!only_args && strncasecmp(a, "/server:", 8) == 0) {
-				o->server = a + 8;
-				continue;
-			}
-			if (o->session)
-				FAIL("more than one session given: '%s' and '%s'", o->session, a);
-			o->session = a;
-			continue;
-		}
-		if (strcmp(a, "--") == 0) {
-			only_args = true;
-			continue;
-		}
-		if (a[1] != '-') {
-			/* Short options, which may be grouped: -lv. */
-			for (const char *p = a + 1; *p; p++) {
-				if (*p == 'v')
-					o->verbose = true;
-				else if (*p == 'l')
-					o->mode = LO_CLI_LIST, mode_count++;
-				else if (*p == 'h')
-					o->mode = LO_CLI_HELP, mode_count++;
-				else
-					FAIL("unknown option '-%c'", *p);
-			}
-			continue;
-		}
-		if (strcmp(a, "--verbose") == 0) {
-			o->verbose = true;
-		} else if (strcmp(a, "--list") == 0) {
-			o->mode = LO_CLI_LIST, mode_count++;
-		} else if (strcmp(a, "--gc") == 0) {
-			o->mode = LO_CLI_GC, mode_count++;
-		} else if (strcmp(a, "--help") == 0) {
-			o->mode = LO_CLI_HELP, mode_count++;
-		} else if (strcmp(a, "--version") == 0) {
-			o->mode = LO_CLI_VERSION, mode_count++;
-		} else if (strcmp(a, "--json") == 0) {
-			o->json = true;
-		} else if (strcmp(a, "--force") == 0) {
-			o->force = true;
-		} else if ((v = opt_value(argc, argv, &i, "--status", &matched, &missing)) ||
-			   matched) {
-			if (missing)
-				FAIL("--status needs a SESSION");
-			if (o->session)
-				FAIL("more than one session given: '%s' and '%s'", o->session, v);
-			o->mode = LO_CLI_STATUS, mode_count++;
-			o->session = v;
-		} else if ((v = opt_value(argc, argv, &i, "--warn", &matched, &missing)) || matched) {
-			if (missing || parse_warn(v, &o->warn_seconds) < 0)
-				FAIL("--warn '%s': expected whole seconds from 0 to %d", v ? v : "",
-				     LO_WARN_MAX);
-			o->warn = true;
-		} else if ((v = opt_value(argc, argv, &i, "--message", &matched, &missing)) ||
-			   matched) {
-			if (missing)
-				FAIL("--message needs a TEXT");
-			if (strlen(v) > LO_MESSAGE_MAX)
-				FAIL("--message: longer than %d bytes", LO_MESSAGE_MAX);
-			o->message = v;
-		} else if ((v = opt_value(argc, argv, &i, "--server", &matched, &missing)) ||
-			   matched) {
-			if (missing)
-				FAIL("--server needs a HOST");
-			o->server = v;
-		} else if ((v = opt_value(argc, argv, &i, "--config", &matched, &missing)) ||
-			   matched) {
-			if (missing || v[0] != '/')
-				FAIL("--config '%s': expected an absolute path", v ? v : "");
-			o->config = v;
-			config_given = true;
-		} else if ((v = opt_value(argc, argv, &i, "--abandon", &matched, &missing)) ||
-			   matched) {
-			if (missing)
-				FAIL("--abandon needs a PROVIDER: logoff --gc --abandon PROVIDER SESSION");
-			if (!lo_plugin_name_valid(v))
-				FAIL("--abandon '%.80s': not a provider name", v);
-			o->abandon = v;
-		} else {
-			FAIL("unknown option '%s'", a);
-		}
+		c = getopt_long(argc, argv, short_options, long_options, NULL);
+		if (c == -1)
+			break;
+		if ((r = cli_option(&s, c, argv[at])) < 0)
+			return r;
 	}
-	modes = mode_count > 1;
-	if (modes)
-		FAIL("--list, --status, --gc, --help and --version exclude each other");
+	/* After "--" every word is a SESSION, "/v" too. */
+	for (int i = optind; i < argc; i++)
+		if ((r = cli_word(&s, argv[i], true)) < 0)
+			return r;
+	if (s.mode_count > 1)
+		FAIL(ret_error, "--list, --status, --gc, --help and --version exclude each other");
 	if (o->mode == LO_CLI_HELP || o->mode == LO_CLI_VERSION)
 		return 0;
-	if (o->session) {
-		const char *why = lo_cli_session_invalid(o->session, strlen(o->session));
-		if (why)
-			FAIL("session '%.80s': %s", o->session, why);
-	}
-	if (o->server && !lo_cli_host_valid(o->server))
-		FAIL("--server '%.80s': not a host name", o->server);
-	if (o->server && config_given)
-		FAIL("--config names a local file; it does not go with --server");
-	if (o->json && o->mode != LO_CLI_LIST && o->mode != LO_CLI_STATUS)
-		FAIL("--json goes with --list or --status");
-	if (o->abandon && o->mode != LO_CLI_GC)
-		FAIL("--abandon goes with --gc: logoff --gc --abandon PROVIDER SESSION");
-	if (o->abandon && !o->session)
-		FAIL("--gc --abandon %s needs a SESSION", o->abandon);
-	if ((o->mode == LO_CLI_LIST || (o->mode == LO_CLI_GC && !o->abandon)) && o->session)
-		FAIL("--list and --gc take no SESSION ('%s')", o->session);
-	if (o->message && !o->warn)
-		FAIL("--message goes with --warn");
-	if ((o->warn || o->force) && o->mode != LO_CLI_LOGOFF)
-		FAIL("--warn and --force go with a logoff, not --list, --status or --gc");
-	return 0;
-#undef FAIL
+	if ((r = cli_check_values(&s)) < 0)
+		return r;
+	return cli_check_modes(&s);
 }
 
 int lo_cli_may_logoff(uid_t caller, const struct lo_record *rec, const char *protected,

@@ -72,8 +72,15 @@ int lo_cli_remote_args(const struct lo_cli_opts *opts, char ***ret_argv, size_t 
  * SESSION, PROVIDER as lo_plugin_name_valid says; --json only with --list/--status,
  * --message only with --warn, one SESSION at most, SESSION valid as
  * lo_cli_session_valid says, HOST as lo_cli_host_valid says).
+ * Options may come before or after SESSION and short ones may be grouped
+ * ("-lv"); a long option's value is "--name=VALUE" or the next word; a
+ * long option must be spelled in full (no abbreviations); after "--"
+ * every word is a SESSION. Parsed with getopt_long(3): its globals
+ * (optind, optarg, optopt) are reset (optind = 0) and changed, so it is
+ * not for threads; it may be called again for another ARGV.
  * Returns 0, or -EINVAL with a malloc'd message naming the argument in
- * *RET_ERROR. ARGV is not modified; OPTS points into it.
+ * *RET_ERROR (*RET_ERROR NULL when that message could not be allocated).
+ * ARGV is not modified (never permuted); OPTS points into it.
  */
 int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *opts, char **ret_error);
 

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,144 +334,198 @@ static char *strip_comment(const char *value)
 	return v;
 }
 
+/* The checks of core_keys beyond the key's type: 0, or -EINVAL with why
+ * in *RET_WHY. */
+
+static int check_timeout(struct lo_config *c, const char *v, const char **ret_why)
+{
+	/* A zero deadline would time out every logoff. */
+	if (strspn(v, "0") != strlen(v))
+		return 0;
+	*ret_why = "a logoff needs at least 1 second";
+	return -EINVAL;
+}
+
+/* Parses into c->retries too: store_parsed has nothing left to do. */
+static int check_retries(struct lo_config *c, const char *v, const char **ret_why)
+{
+	if (parse_count(v, 100, &c->retries) == 0)
+		return 0;
+	*ret_why = "expected a whole number from 0 to 100";
+	return -EINVAL;
+}
+
+/* The stores of core_keys: each takes V (malloc'd, checked) into the
+ * config, and owns it; OFF is the key's field in struct lo_config. */
+
+static void store_string(struct parse_state *st, const char *name, char *v, size_t off)
+{
+	char **field = (char **)((char *)st->config + off);
+
+	free(*field);
+	*field = v;
+}
+
+static void store_seconds(struct parse_state *st, const char *name, char *v, size_t off)
+{
+	lo_parse_seconds(v, (unsigned *)((char *)st->config + off));
+	free(v);
+}
+
+static void store_parsed(struct parse_state *st, const char *name, char *v, size_t off)
+{
+	free(v);
+}
+
+/* providers, required: the words of V, each once. */
+static void store_list(struct parse_state *st, const char *name, char *v, size_t off)
+{
+	struct lo_config *c = st->config;
+	bool prov = strcmp(name, "providers") == 0;
+	char **list = prov ? c->providers : c->required;
+	size_t *n = prov ? &c->n_providers : &c->n_required;
+	int r;
+
+	if (prov) {
+		free(c->providers_where);
+		c->providers_where = lo_strdupf("%s:%d", st->file, st->line);
+	}
+	while (*n > 0)
+		free(list[--*n]);
+	r = lo_split_list(v, list, LO_MAX_PROVIDERS);
+	if (r < 0) {
+		set_error(st, r, "%s:%d: [logoff] %s = '%s': %s", st->file, st->line, name, v,
+			  r == -E2BIG ? "too many providers" : strerror(-r));
+		free(v);
+		return;
+	}
+	*n = (size_t)r;
+	for (size_t i = 0; i < *n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(list[i], list[j]) == 0) {
+				set_error(st, -EINVAL, "%s:%d: [logoff] %s = '%s': '%s' is "
+					  "listed twice", st->file, st->line, name, v, list[i]);
+				i = *n;
+				break;
+			}
+	free(v);
+}
+
+/* A key of a provider's (or a plugin's) section, kept as it is given for
+ * lo_config_value. */
+static void store_entry(struct parse_state *st, const char *section, const char *name, char *v)
+{
+	struct lo_config *c = st->config;
+	struct lo_config_entry *e = realloc(c->entries, (c->n_entries + 1) * sizeof(*e));
+
+	if (!e) {
+		free(v);
+		set_error(st, -ENOMEM, "out of memory");
+		return;
+	}
+	c->entries = e;
+	e = &c->entries[c->n_entries];
+	e->section = strdup(section);
+	e->key = strdup(name);
+	e->value = v;
+	if (!e->section || !e->key) {
+		free(e->section);
+		free(e->key);
+		free(v);
+		set_error(st, -ENOMEM, "out of memory");
+		return;
+	}
+	c->n_entries++;
+}
+
+/* The keys the core reads into struct lo_config, by section and name:
+ * CHECK (or NULL) after the key's type is checked, then STORE with OFF.
+ * A key not here (a provider's) is kept by store_entry. */
+static const struct core_key {
+	const char *section;
+	const char *name;
+	int (*check)(struct lo_config *c, const char *v, const char **ret_why);
+	void (*store)(struct parse_state *st, const char *name, char *v, size_t off);
+	size_t off;
+} core_keys[] = {
+	{ "logoff", "registry", NULL, store_string, offsetof(struct lo_config, registry) },
+	{ "logoff", "plugin_dir", NULL, store_string, offsetof(struct lo_config, plugin_dir) },
+	{ "logoff", "protected_ttys", NULL, store_string,
+	  offsetof(struct lo_config, protected_ttys) },
+	{ "logoff", "timeout", check_timeout, store_seconds, offsetof(struct lo_config, timeout) },
+	{ "logoff", "provider_timeout", NULL, store_seconds,
+	  offsetof(struct lo_config, provider_timeout) },
+	{ "logoff", "gc_interval", NULL, store_seconds, offsetof(struct lo_config, gc_interval) },
+	{ "logoff", "retries", check_retries, store_parsed, 0 },
+	{ "logoff", "providers", NULL, store_list, 0 },
+	{ "logoff", "required", NULL, store_list, 0 },
+};
+
+static const struct core_key *find_core_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < sizeof(core_keys) / sizeof(core_keys[0]); i++)
+		if (strcmp(core_keys[i].section, section) == 0 &&
+		    strcmp(core_keys[i].name, name) == 0)
+			return &core_keys[i];
+	return NULL;
+}
+
+/* The declared key NAME of SECTION in *RET_KEY; NULL in a plugin's
+ * section: its keys are checked by logoff-helper, the only process that
+ * loads the plugin, when it is loaded. Returns 0, or -EINVAL with the
+ * error (file, line, section, key) set for an unknown section or key. */
+static int declared_key(struct parse_state *st, const char *section, const char *name,
+			const struct logoff_config_key **ret_key)
+{
+	bool known;
+	const struct logoff_config_key *keys = section_keys(st->config, section, &known);
+
+	*ret_key = NULL;
+	if (!known && !lo_plugin_name_valid(section)) {
+		set_error(st, -EINVAL, "%s:%d: unknown section [%s]", st->file, st->line, section);
+		return -EINVAL;
+	}
+	if (!known)
+		return 0;
+	*ret_key = find_key(keys, name);
+	if (!*ret_key) {
+		set_error(st, -EINVAL, "%s:%d: unknown key '%s' in [%s]", st->file, st->line, name,
+			  section);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *st = user;
-	struct lo_config *c = st->config;
-	const struct logoff_config_key *keys, *key;
+	const struct logoff_config_key *key;
+	const struct core_key *core;
 	const char *why = NULL;
-	bool known;
 	char *v;
 	int r;
 
-	if (st->error)
+	if (st->error || declared_key(st, section, name, &key) < 0)
 		return 1;
-	keys = section_keys(c, section, &known);
-	if (!known && !lo_plugin_name_valid(section)) {
-		set_error(st, -EINVAL, "%s:%d: unknown section [%s]", st->file, st->line, section);
-		return 1;
-	}
-	key = find_key(keys, name);
-	if (!known) {
-		/* A plugin's section: its keys are checked by logoff-helper,
-		 * the only process that loads the plugin, when it is loaded. */
-		key = NULL;
-	} else if (!key) {
-		set_error(st, -EINVAL, "%s:%d: unknown key '%s' in [%s]", st->file, st->line, name,
-			  section);
-		return 1;
-	}
 	v = strip_comment(value);
 	if (!v) {
 		set_error(st, -ENOMEM, "out of memory");
 		return 1;
 	}
-	r = key ? check_value(c, section, key, v, &why) : 0;
-	if (r == 0 && strcmp(section, "logoff") == 0 && strcmp(name, "timeout") == 0 &&
-	    strspn(v, "0") == strlen(v)) {
-		/* A zero deadline would time out every logoff. */
-		why = "a logoff needs at least 1 second";
-		r = -EINVAL;
-	}
-	if (r == 0 && strcmp(section, "logoff") == 0 && strcmp(name, "retries") == 0 &&
-	    parse_count(v, 100, &c->retries) < 0) {
-		why = "expected a whole number from 0 to 100";
-		r = -EINVAL;
-	}
+	core = find_core_key(section, name);
+	r = key ? check_value(st->config, section, key, v, &why) : 0;
+	if (r == 0 && core && core->check)
+		r = core->check(st->config, v, &why);
 	if (r < 0) {
 		set_error(st, r, "%s:%d: [%s] %s = '%s': %s", st->file, st->line, section, name, v,
 			  why);
 		free(v);
 		return 1;
 	}
-
-	if (strcmp(section, "logoff") == 0 && strcmp(name, "registry") == 0) {
-		free(c->registry);
-		c->registry = v;
-		return 1;
-	}
-	if (strcmp(section, "logoff") == 0 && strcmp(name, "plugin_dir") == 0) {
-		free(c->plugin_dir);
-		c->plugin_dir = v;
-		return 1;
-	}
-	if (strcmp(section, "logoff") == 0 && strcmp(name, "timeout") == 0) {
-		lo_parse_seconds(v, &c->timeout);
-		free(v);
-		return 1;
-	}
-	if (strcmp(section, "logoff") == 0 && strcmp(name, "provider_timeout") == 0) {
-		lo_parse_seconds(v, &c->provider_timeout);
-		free(v);
-		return 1;
-	}
-	if (strcmp(section, "logoff") == 0 && strcmp(name, "retries") == 0) {
-		free(v);	/* parsed into c->retries above */
-		return 1;
-	}
-	if (strcmp(section, "logoff") == 0 && strcmp(name, "gc_interval") == 0) {
-		lo_parse_seconds(v, &c->gc_interval);
-		free(v);
-		return 1;
-	}
-	if (strcmp(section, "logoff") == 0 && strcmp(name, "protected_ttys") == 0) {
-		free(c->protected_ttys);
-		c->protected_ttys = v;
-		return 1;
-	}
-	if (strcmp(section, "logoff") == 0) {
-		bool prov = strcmp(name, "providers") == 0;
-
-		if (prov) {
-			free(c->providers_where);
-			c->providers_where = lo_strdupf("%s:%d", st->file, st->line);
-		}
-		char **list = prov ? c->providers : c->required;
-		size_t *n = prov ? &c->n_providers : &c->n_required;
-
-		while (*n > 0)
-			free(list[--*n]);
-		r = lo_split_list(v, list, LO_MAX_PROVIDERS);
-		if (r < 0) {
-			set_error(st, r, "%s:%d: [logoff] %s = '%s': %s", st->file, st->line, name, v,
-				  r == -E2BIG ? "too many providers" : strerror(-r));
-			free(v);
-			return 1;
-		}
-		*n = (size_t)r;
-		for (size_t i = 0; i < *n; i++)
-			for (size_t j = 0; j < i; j++)
-				if (strcmp(list[i], list[j]) == 0) {
-					set_error(st, -EINVAL, "%s:%d: [logoff] %s = '%s': '%s' is "
-						  "listed twice", st->file, st->line, name, v, list[i]);
-					i = *n;
-					break;
-				}
-		free(v);
-		return 1;
-	}
-
-	{
-		struct lo_config_entry *e = realloc(c->entries, (c->n_entries + 1) * sizeof(*e));
-		if (!e) {
-			free(v);
-			set_error(st, -ENOMEM, "out of memory");
-			return 1;
-		}
-		c->entries = e;
-		e = &c->entries[c->n_entries];
-		e->section = strdup(section);
-		e->key = strdup(name);
-		e->value = v;
-		if (!e->section || !e->key) {
-			free(e->section);
-			free(e->key);
-			free(v);
-			set_error(st, -ENOMEM, "out of memory");
-			return 1;
-		}
-		c->n_entries++;
-	}
+	if (core)
+		core->store(st, name, v, core->off);
+	else
+		store_entry(st, section, name, v);
 	return 1;
 }
 

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,170 +502,289 @@ static int dup_field(char **field, char *tok)
 	return *field ? 0 : -ENOMEM;
 }
 
-static int record_parse(char *text, struct lo_record **ret, const char **ret_why)
+/* What record_parse has read of a record after its header line. */
+struct parse_ctx {
+	struct lo_record *r;
+	bool ended;	/* the "end" line */
+	bool have_ids;	/* the "uid" line */
+};
+
+/* The parsers of record_keys: TOK holds the line's tokens, the key first
+ * and as many as the key's entry says; OFF is the entry's field offset.
+ * Each returns 0, -EBADMSG for a line it refuses or -ENOMEM. */
+
+static int key_end(struct parse_ctx *c, char **tok, size_t off)
 {
-	struct lo_record *r = calloc(1, sizeof(*r));
-	char *save = NULL, *line;
-	bool header = false, ended = false, have_ids = false;
+	c->ended = true;
+	return 0;
+}
+
+static int key_id(struct parse_ctx *c, char **tok, size_t off)
+{
+	if (c->r->id[0] || token_decode(tok[1]) < 0 || !lo_id_valid(tok[1]))
+		return -EBADMSG;
+	strcpy(c->r->id, tok[1]);
+	return 0;
+}
+
+/* user, home, service, tty, rhost: the string at OFF, given once. */
+static int key_fact(struct parse_ctx *c, char **tok, size_t off)
+{
+	return dup_field((char **)((char *)c->r + off), tok[1]);
+}
+
+static int key_name(struct parse_ctx *c, char **tok, size_t off)
+{
+	if (c->r->name || token_decode(tok[1]) < 0 || !lo_session_name_valid(tok[1]))
+		return -EBADMSG;
+	c->r->name = strdup(tok[1]);
+	return c->r->name ? 0 : -ENOMEM;
+}
+
+static int key_closer(struct parse_ctx *c, char **tok, size_t off)
+{
+	unsigned long long u;
+
+	if (parse_ull(tok[1], INT_MAX, &u) < 0 || u == 0 ||
+	    parse_ull(tok[2], ULLONG_MAX, &c->r->closer_start) < 0)
+		return -EBADMSG;
+	c->r->closer_pid = (pid_t)u;
+	return 0;
+}
+
+/* uid, gid: an id below 2^32 - 1 (that is "no id") in the field at OFF;
+ * the uid line must be given. uid_t and gid_t are both unsigned int. */
+_Static_assert(sizeof(uid_t) == sizeof(gid_t), "uid_t and gid_t differ");
+static int key_ugid(struct parse_ctx *c, char **tok, size_t off)
+{
+	unsigned long long u;
+
+	if (parse_ull(tok[1], UINT32_MAX - 1, &u) < 0)
+		return -EBADMSG;
+	*(uid_t *)((char *)c->r + off) = (uid_t)u;
+	if (off == offsetof(struct lo_record, uid))
+		c->have_ids = true;
+	return 0;
+}
+
+static int key_leader(struct parse_ctx *c, char **tok, size_t off)
+{
+	unsigned long long u;
+
+	if (parse_ull(tok[1], INT_MAX, &u) < 0)
+		return -EBADMSG;
+	c->r->leader_pid = (pid_t)u;
+	return parse_ull(tok[2], ULLONG_MAX, &c->r->leader_start);
+}
+
+static int key_audit(struct parse_ctx *c, char **tok, size_t off)
+{
+	unsigned long long u;
+
+	if (parse_ull(tok[1], 1, &u) < 0)
+		return -EBADMSG;
+	c->r->audit = u == 1;
+	return 0;
+}
+
+static int key_created(struct parse_ctx *c, char **tok, size_t off)
+{
+	long long ll;
+
+	if (parse_ll(tok[1], &ll) < 0)
+		return -EBADMSG;
+	c->r->created = (time_t)ll;
+	return 0;
+}
+
+static int key_state(struct parse_ctx *c, char **tok, size_t off)
+{
+	int s = lookup(session_states, 5, tok[1]);
+
+	if (s < 0)
+		return -EBADMSG;
+	c->r->state = s;
+	return 0;
+}
+
+/* provider NAME STATE RESULT FAULTS SINCE MESSAGE */
+static int key_provider(struct parse_ctx *c, char **tok, size_t off)
+{
+	struct lo_record *r = c->r;
+	struct lo_status *s, *ns;
+	int st = lookup(provider_states, 7, tok[2]);
 	unsigned long long u;
 	long long ll;
-	int res = -EBADMSG;
 
-	if (!r)
+	if (st < 0 || token_decode(tok[1]) < 0 || token_decode(tok[6]) < 0 ||
+	    strlen(tok[6]) >= sizeof(s->message) || !*tok[1])
+		return -EBADMSG;
+	ns = realloc(r->status, (r->n_status + 1) * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	r->status = ns;
+	s = &ns[r->n_status];
+	memset(s, 0, sizeof(*s));
+	if (parse_ll(tok[3], &ll) < 0 || ll < -4096 || ll > 0 ||
+	    parse_ull(tok[4], UINT32_MAX, &u) < 0)
+		return -EBADMSG;
+	s->result = (int)ll;
+	s->faults = (unsigned)u;
+	if (parse_ll(tok[5], &ll) < 0)
+		return -EBADMSG;
+	s->since = (time_t)ll;
+	s->state = st;
+	strcpy(s->message, tok[6]);
+	s->name = strdup(tok[1]);
+	if (!s->name)
+		return -ENOMEM;
+	r->n_status++;
+	return 0;
+}
+
+/* retries NAME N: follows its provider's line; given once, never 0. */
+static int key_retries(struct parse_ctx *c, char **tok, size_t off)
+{
+	struct lo_status *s;
+	unsigned long long u;
+
+	if (token_decode(tok[1]) < 0 || !(s = lo_record_status(c->r, tok[1])) || s->retries ||
+	    parse_ull(tok[2], 1000000, &u) < 0 || u == 0)
+		return -EBADMSG;
+	s->retries = (unsigned)u;
+	return 0;
+}
+
+static int key_data(struct parse_ctx *c, char **tok, size_t off)
+{
+	int res;
+
+	if (token_decode(tok[1]) < 0 || token_decode(tok[2]) < 0 || token_decode(tok[3]) < 0 ||
+	    !*tok[1] || lo_record_get_data(c->r, tok[1], tok[2]))
+		return -EBADMSG;
+	res = lo_record_set_data(c->r, tok[1], tok[2], tok[3]);
+	if (res < 0 && res != -ENOMEM)
+		return -EBADMSG;
+	return res < 0 ? res : 0;
+}
+
+static int key_subobject(struct parse_ctx *c, char **tok, size_t off)
+{
+	int kind = lookup(kind_names, 6, tok[2]), res;
+
+	if (kind <= 0 || token_decode(tok[1]) < 0 || token_decode(tok[3]) < 0 || !*tok[3])
+		return -EBADMSG;
+	res = lo_record_add_sub(c->r, tok[1], kind, tok[3]);
+	return res < 0 ? res : 0;
+}
+
+/* The lines of a record after its header: KEY with NTOK tokens (the key
+ * included), read by PARSE; OFF is the field of a shared parser. A line
+ * whose key is not here, or that has another number of tokens, is
+ * malformed. */
+static const struct record_key {
+	const char *key;
+	size_t ntok;
+	int (*parse)(struct parse_ctx *c, char **tok, size_t off);
+	size_t off;
+} record_keys[] = {
+	{ "end", 1, key_end, 0 },
+	{ "id", 2, key_id, 0 },
+	{ "user", 2, key_fact, offsetof(struct lo_record, user) },
+	{ "home", 2, key_fact, offsetof(struct lo_record, home) },
+	{ "service", 2, key_fact, offsetof(struct lo_record, service) },
+	{ "tty", 2, key_fact, offsetof(struct lo_record, tty) },
+	{ "rhost", 2, key_fact, offsetof(struct lo_record, rhost) },
+	{ "name", 2, key_name, 0 },
+	{ "closer", 3, key_closer, 0 },
+	{ "uid", 2, key_ugid, offsetof(struct lo_record, uid) },
+	{ "gid", 2, key_ugid, offsetof(struct lo_record, gid) },
+	{ "leader", 3, key_leader, 0 },
+	{ "audit", 2, key_audit, 0 },
+	{ "created", 2, key_created, 0 },
+	{ "state", 2, key_state, 0 },
+	{ "provider", 7, key_provider, 0 },
+	{ "retries", 3, key_retries, 0 },
+	{ "data", 4, key_data, 0 },
+	{ "subobject", 4, key_subobject, 0 },
+};
+
+/* The first line: "logoff-record FORMAT". */
+static int record_header(char **tok, size_t n, const char **ret_why)
+{
+	unsigned long long u;
+
+	if (n != 2 || strcmp(tok[0], "logoff-record") != 0) {
+		*ret_why = "not a session record";
+		return -EBADMSG;
+	}
+	if (parse_ull(tok[1], INT_MAX, &u) < 0)
+		return -EBADMSG;
+	if (u != LO_RECORD_FORMAT) {
+		*ret_why = "record format version not supported";
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int record_line(struct parse_ctx *c, char **tok, size_t n)
+{
+	for (size_t i = 0; i < sizeof(record_keys) / sizeof(record_keys[0]); i++)
+		if (record_keys[i].ntok == n && strcmp(record_keys[i].key, tok[0]) == 0)
+			return record_keys[i].parse(c, tok, record_keys[i].off);
+	return -EBADMSG;
+}
+
+/* After the last line: the facts every record has, and "" (not NULL)
+ * for the ones that were "-" or not given. */
+static int record_complete(struct parse_ctx *c, bool header, const char **ret_why)
+{
+	struct lo_record *r = c->r;
+	char **facts[] = { &r->home, &r->service, &r->tty, &r->rhost };
+
+	if (!header || !c->ended || !r->id[0] || !r->user || !c->have_ids) {
+		*ret_why = "record is truncated or incomplete";
+		return -EBADMSG;
+	}
+	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++)
+		if (!*facts[i] && !(*facts[i] = strdup("")))
+			return -ENOMEM;
+	if (!r->name && !(r->name = strdup(r->id)))
+		return -ENOMEM;
+	return 0;
+}
+
+static int record_parse(char *text, struct lo_record **ret, const char **ret_why)
+{
+	struct parse_ctx c = { .r = calloc(1, sizeof(*c.r)) };
+	bool header = false;
+	char *save = NULL;
+	int res = 0;
+
+	if (!c.r)
 		return -ENOMEM;
 	*ret_why = "malformed line";
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = strtok_r(text, "\n", &save); line && res == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *tok[8];
 		size_t n = split(line, tok, 7);
 
-		if (ended || n == 0 || n > 7)
-			goto out;
-		if (!header) {
-			if (n != 2 || strcmp(tok[0], "logoff-record") != 0) {
-				*ret_why = "not a session record";
-				goto out;
-			}
-			if (parse_ull(tok[1], INT_MAX, &u) < 0)
-				goto out;
-			if (u != LO_RECORD_FORMAT) {
-				*ret_why = "record format version not supported";
-				res = -EPROTO;
-				goto out;
-			}
-			header = true;
-			continue;
-		}
-		if (strcmp(tok[0], "end") == 0 && n == 1) {
-			ended = true;
-		} else if (strcmp(tok[0], "id") == 0 && n == 2) {
-			if (r->id[0] || token_decode(tok[1]) < 0 || !lo_id_valid(tok[1]))
-				goto out;
-			strcpy(r->id, tok[1]);
-		} else if (n == 2 && (strcmp(tok[0], "user") == 0 || strcmp(tok[0], "home") == 0 ||
-				      strcmp(tok[0], "service") == 0 || strcmp(tok[0], "tty") == 0 ||
-				      strcmp(tok[0], "rhost") == 0)) {
-			char **f = tok[0][0] == 'u' ? &r->user : tok[0][0] == 'h' ? &r->home :
-				   tok[0][0] == 's' ? &r->service : tok[0][0] == 't' ? &r->tty :
-				   &r->rhost;
-			if ((res = dup_field(f, tok[1])) < 0)
-				goto out;
+		if (c.ended || n == 0 || n > 7)
 			res = -EBADMSG;
-		} else if (strcmp(tok[0], "name") == 0 && n == 2) {
-			if (r->name || token_decode(tok[1]) < 0 || !lo_session_name_valid(tok[1]))
-				goto out;
-			if (!(r->name = strdup(tok[1]))) {
-				res = -ENOMEM;
-				goto out;
-			}
-		} else if (strcmp(tok[0], "closer") == 0 && n == 3) {
-			if (parse_ull(tok[1], INT_MAX, &u) < 0 || u == 0 ||
-			    parse_ull(tok[2], ULLONG_MAX, &r->closer_start) < 0)
-				goto out;
-			r->closer_pid = (pid_t)u;
-		} else if (strcmp(tok[0], "uid") == 0 && n == 2) {
-			if (parse_ull(tok[1], UINT32_MAX - 1, &u) < 0)
-				goto out;
-			r->uid = (uid_t)u;
-			have_ids = true;
-		} else if (strcmp(tok[0], "gid") == 0 && n == 2) {
-			if (parse_ull(tok[1], UINT32_MAX - 1, &u) < 0)
-				goto out;
-			r->gid = (gid_t)u;
-		} else if (strcmp(tok[0], "leader") == 0 && n == 3) {
-			if (parse_ull(tok[1], INT_MAX, &u) < 0)
-				goto out;
-			r->leader_pid = (pid_t)u;
-			if (parse_ull(tok[2], ULLONG_MAX, &r->leader_start) < 0)
-				goto out;
-		} else if (strcmp(tok[0], "audit") == 0 && n == 2) {
-			if (parse_ull(tok[1], 1, &u) < 0)
-				goto out;
-			r->audit = u == 1;
-		} else if (strcmp(tok[0], "created") == 0 && n == 2) {
-			if (parse_ll(tok[1], &ll) < 0)
-				goto out;
-			r->created = (time_t)ll;
-		} else if (strcmp(tok[0], "state") == 0 && n == 2) {
-			int s = lookup(session_states, 5, tok[1]);
-			if (s < 0)
-				goto out;
-			r->state = s;
-		} else if (strcmp(tok[0], "provider") == 0 && n == 7) {
-			struct lo_status *s, *ns;
-			int st = lookup(provider_states, 7, tok[2]);
-			if (st < 0 || token_decode(tok[1]) < 0 || token_decode(tok[6]) < 0 ||
-			    strlen(tok[6]) >= sizeof(s->message) || !*tok[1])
-				goto out;
-			ns = realloc(r->status, (r->n_status + 1) * sizeof(*ns));
-			if (!ns) {
-				res = -ENOMEM;
-				goto out;
-			}
-			r->status = ns;
-			s = &ns[r->n_status];
-			memset(s, 0, sizeof(*s));
-			if (parse_ll(tok[3], &ll) < 0 || ll < -4096 || ll > 0 ||
-			    parse_ull(tok[4], UINT32_MAX, &u) < 0)
-				goto out;
-			s->result = (int)ll;
-			s->faults = (unsigned)u;
-			if (parse_ll(tok[5], &ll) < 0)
-				goto out;
-			s->since = (time_t)ll;
-			s->state = st;
-			strcpy(s->message, tok[6]);
-			s->name = strdup(tok[1]);
-			if (!s->name) {
-				res = -ENOMEM;
-				goto out;
-			}
-			r->n_status++;
-		} else if (strcmp(tok[0], "retries") == 0 && n == 3) {
-			/* Follows its provider's line; given once, never 0. */
-			struct lo_status *s;
-			if (token_decode(tok[1]) < 0 || !(s = lo_record_status(r, tok[1])) ||
-			    s->retries || parse_ull(tok[2], 1000000, &u) < 0 || u == 0)
-				goto out;
-			s->retries = (unsigned)u;
-		} else if (strcmp(tok[0], "data") == 0 && n == 4) {
-			if (token_decode(tok[1]) < 0 || token_decode(tok[2]) < 0 ||
-			    token_decode(tok[3]) < 0 || !*tok[1] || lo_record_get_data(r, tok[1], tok[2]))
-				goto out;
-			res = lo_record_set_data(r, tok[1], tok[2], tok[3]);
-			if (res < 0) {
-				if (res != -ENOMEM)
-					res = -EBADMSG;
-				goto out;
-			}
-			res = -EBADMSG;
-		} else if (strcmp(tok[0], "subobject") == 0 && n == 4) {
-			int kind = lookup(kind_names, 6, tok[2]);
-			if (kind <= 0 || token_decode(tok[1]) < 0 || token_decode(tok[3]) < 0 ||
-			    !*tok[3])
-				goto out;
-			if ((res = lo_record_add_sub(r, tok[1], kind, tok[3])) < 0)
-				goto out;
-			res = -EBADMSG;
-		} else {
-			goto out;
-		}
+		else if (header)
+			res = record_line(&c, tok, n);
+		else
+			res = record_header(tok, n, ret_why);
+		header = true;	/* the loop ends at the first line refused */
 	}
-	if (!header || !ended || !r->id[0] || !r->user || !have_ids) {
-		*ret_why = "record is truncated or incomplete";
-		goto out;
+	if (res == 0)
+		res = record_complete(&c, header, ret_why);
+	if (res < 0) {
+		lo_record_free(c.r);
+		return res;
 	}
-	/* Facts that were "-" (empty) are allowed; make them "" not NULL. */
-	if ((!r->home && !(r->home = strdup(""))) || (!r->service && !(r->service = strdup(""))) ||
-	    (!r->tty && !(r->tty = strdup(""))) || (!r->rhost && !(r->rhost = strdup(""))) ||
-	    (!r->name && !(r->name = strdup(r->id)))) {
-		res = -ENOMEM;
-		goto out;
-	}
-	*ret = r;
+	*ret = c.r;
 	return 0;
-out:
-	lo_record_free(r);
-	return res;
 }
 
 int lo_record_parse(const char *data, size_t len, struct lo_record **ret_record,

@@ -27,14 +27,19 @@
  *    control character at all (C0, DEL, C1 in UTF-8 or raw) and only
  *    valid UTF-8, changes nothing but the bytes it replaces by '?' (tab
  *    by ' '), keeps every character the oracle below calls printable,
- *    and fits its buffer, also in place.
+ *    and fits its buffer, also in place. The oracle decodes UTF-8 with
+ *    libc's mbrtowc (C.UTF-8), not with a copy of lo_text_char, and is
+ *    checked at startup against every code point and table 3-7 of
+ *    Unicode's well-formed byte sequences.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <locale.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "cli/cli.h"
 #include "core/core.h"
@@ -117,24 +122,42 @@ static void check_host(const char *s)
 		FUZZ_ASSERT(*p > 0x20 && *p < 0x7f && !strchr("'\"\\`$;&|<>()*?! ", *p));
 }
 
-/* Length of the UTF-8 sequence at S if it is one (a code point of at
- * least U+00A0, shortest form, not a surrogate, not a bidirectional or
- * invisible format character), else 0. Written out case by case, not
- * as lo_text_char's ranges, so the two check each other. */
+/* The oracle's UTF-8 is libc's: C.UTF-8's mbrtowc, under uselocale so
+ * that the code under test keeps running in the "C" locale. It shares no
+ * code with lo_text_char; LLVMFuzzerInitialize checks it against Unicode
+ * itself before any input is run. */
+static locale_t utf8_locale;
+
+/* The character of the UTF-8 sequence at S (NUL-terminated) as libc
+ * decodes it: its length, with its code point in *RET_CP; 0 when there
+ * is none (malformed, overlong, a surrogate, cut by the NUL) or it is
+ * past U+10FFFF, which glibc decodes from F4 90.. and F5..F7. */
+static size_t libc_decode(const unsigned char *s, unsigned *ret_cp)
+{
+	locale_t old = uselocale(utf8_locale);
+	mbstate_t st;
+	wchar_t wc;
+	size_t n;
+
+	memset(&st, 0, sizeof(st));
+	/* Never more than 4 bytes, and none past the NUL. */
+	n = mbrtowc(&wc, (const char *)s, strnlen((const char *)s, 4), &st);
+	uselocale(old);
+	if (n == 0 || n > 4 || (unsigned long)wc > 0x10ffff)	/* (size_t)-1, -2 */
+		return 0;
+	*ret_cp = (unsigned)wc;
+	return n;
+}
+
+/* Length of the UTF-8 sequence at S if it is a printable character past
+ * ASCII (a code point of at least U+00A0, not a bidirectional or
+ * invisible format character), else 0. */
 static size_t utf8_len(const unsigned char *s)
 {
-	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	unsigned cp = s[0] & (0x7f >> n);
+	unsigned cp;
+	size_t n = libc_decode(s, &cp);
 
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
+	if (n < 2 || cp < 0xa0)
 		return 0;
 	/* Format characters that reorder or hide text (UAX #9). */
 	switch (cp) {
@@ -145,6 +168,82 @@ static size_t utf8_len(const unsigned char *s)
 		return 0;
 	}
 	return n;
+}
+
+/* CP (1..U+10FFFF) encoded as UTF-8 into BUF, NUL-terminated; its
+ * length. Surrogates are encoded too, for the self-check to refuse. */
+static size_t utf8_encode(unsigned cp, unsigned char *buf)
+{
+	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+	static const unsigned char lead[] = { 0, 0, 0xc0, 0xe0, 0xf0 };
+
+	for (size_t i = n - 1; i > 0; i--, cp >>= 6)
+		buf[i] = (unsigned char)(0x80 | (cp & 0x3f));
+	buf[0] = (unsigned char)(lead[n] | cp);
+	buf[n] = '\0';
+	return n;
+}
+
+/* Unicode's table 3-7 of well-formed UTF-8 byte sequences: the length of
+ * the multi-byte one at S, or 0. */
+static size_t well_formed_len(const unsigned char *s)
+{
+	static const struct {
+		unsigned char first_lo, first_hi, second_lo, second_hi;
+		size_t len;
+	} rows[] = {
+		{ 0xc2, 0xdf, 0x80, 0xbf, 2 }, { 0xe0, 0xe0, 0xa0, 0xbf, 3 },
+		{ 0xe1, 0xec, 0x80, 0xbf, 3 }, { 0xed, 0xed, 0x80, 0x9f, 3 },
+		{ 0xee, 0xef, 0x80, 0xbf, 3 }, { 0xf0, 0xf0, 0x90, 0xbf, 4 },
+		{ 0xf1, 0xf3, 0x80, 0xbf, 4 }, { 0xf4, 0xf4, 0x80, 0x8f, 4 },
+	};
+
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		if (s[0] < rows[r].first_lo || s[0] > rows[r].first_hi)
+			continue;
+		if (s[1] < rows[r].second_lo || s[1] > rows[r].second_hi)
+			return 0;
+		for (size_t i = 2; i < rows[r].len; i++)
+			if (s[i] < 0x80 || s[i] > 0xbf)
+				return 0;
+		return rows[r].len;
+	}
+	return 0;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* Before any input: the oracle's decoder decodes every code point but
+ * the surrogates from its encoding, and takes exactly the byte sequences
+ * of table 3-7 (every first and second byte, the third and fourth at
+ * the bounds of a continuation byte and past them). */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static const unsigned char tails[] = { 0x00, 0x01, 0x7f, 0x80, 0x81, 0x8f, 0x90,
+					       0x9f, 0xa0, 0xbf, 0xc0, 0xff };
+	unsigned char buf[5];
+	unsigned cp;
+
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	FUZZ_ASSERT(utf8_locale != (locale_t)0);
+	for (unsigned c = 1; c <= 0x10ffff; c++) {
+		size_t n = utf8_encode(c, buf);
+		if (c >= 0xd800 && c <= 0xdfff)
+			FUZZ_ASSERT(libc_decode(buf, &cp) == 0);
+		else
+			FUZZ_ASSERT(libc_decode(buf, &cp) == n && cp == c);
+	}
+	for (unsigned b0 = 0x80; b0 <= 0xff; b0++)
+		for (unsigned b1 = 0; b1 <= 0xff; b1++)
+			for (size_t i = 0; i < sizeof(tails) * sizeof(tails); i++) {
+				buf[0] = (unsigned char)b0;
+				buf[1] = (unsigned char)b1;
+				buf[2] = tails[i / sizeof(tails)];
+				buf[3] = tails[i % sizeof(tails)];
+				buf[4] = '\0';
+				FUZZ_ASSERT(libc_decode(buf, &cp) == well_formed_len(buf));
+			}
+	return 0;
 }
 
 static void check_sanitize(const char *s, size_t bufsize)
