@@ -43,9 +43,33 @@ else
 	FOREIGN_ASAN="${ASAN_OPTIONS:-}"
 fi
 
+# at_exit CMD...: run CMD (its words joined and evaluated, as trap does)
+# when the test exits, however it exits. One EXIT trap runs the whole
+# list, the last registered first, each command even when one before it
+# failed, and exits with the script's own status (77, a skip, stays 77).
+# Nothing else sets an EXIT trap: a second trap would drop the first's
+# cleanup. A signal becomes exit 1, so the list runs then too.
+_AT_EXIT_N=0
+at_exit() {
+	_AT_EXIT_N=$((_AT_EXIT_N + 1))
+	eval "_AT_EXIT_$_AT_EXIT_N=\$*"
+}
+# at_exit_run: run the list now and empty it. Each command runs in a
+# subshell, so that not even an exit in one keeps the rest from running.
+at_exit_run() {
+	while [ "$_AT_EXIT_N" -gt 0 ]; do
+		eval "_at_exit_cmd=\$_AT_EXIT_$_AT_EXIT_N"
+		unset "_AT_EXIT_$_AT_EXIT_N"
+		_AT_EXIT_N=$((_AT_EXIT_N - 1))
+		(eval "$_at_exit_cmd") || :
+	done
+}
+trap '_at_exit_rc=$?; at_exit_run; exit $_at_exit_rc' EXIT
+trap 'exit 1' HUP INT TERM
+
 T=$(mktemp -d /tmp/lo-test.XXXXXX)
 chmod 0755 "$T"
-trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"' EXIT
+at_exit '[ "$FAILED" -eq 0 ] && rm -rf "$T"'
 mkdir -p "$T/pam.d" "$T/out" "$T/logon.d" "$T/logoff.d"
 # pam_wrapper asks for "other" when it reads a service dir.
 printf 'auth required pam_deny.so\naccount required pam_deny.so\nsession required pam_deny.so\n' > "$T/pam.d/other"
@@ -95,8 +119,18 @@ make_user() {
 	E2E_USER="lo-e2e-$$"
 	useradd -m -s /bin/sh "$E2E_USER" >/dev/null 2>&1 || skip "useradd failed"
 	usermod -p '*' "$E2E_USER" >/dev/null 2>&1
-	trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+	at_exit 'end_user "$E2E_USER"'
 }
+# end_user USER: kill every process of USER, wait until none is left (a
+# killed process may take a moment to exit, and userdel refuses a user
+# with processes), and remove USER.
+end_user() {
+	pkill -KILL -u "$1" 2>/dev/null
+	wait_for 5 user_idle "$1"
+	userdel -r "$1" >/dev/null 2>&1
+}
+# user_idle USER: no live (not zombie) process runs as USER.
+user_idle() { ! ps -u "$1" -o stat= 2>/dev/null | grep -qv '^Z'; }
 
 # wait_for SECONDS CMD...: poll CMD until it succeeds or time runs out.
 wait_for() {
@@ -157,7 +191,7 @@ CFG
 	ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
 		"$T/ssh/$1" -D -e -f "$T/ssh/sshd_config" > "$T/out/sshd.log" 2>&1 &
 	SSHD_PID=$!
-	trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $SSHD_PID 2>/dev/null; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+	at_exit 'kill $SSHD_PID 2>/dev/null'
 	wait_for 10 grep -q "Server listening" "$T/out/sshd.log" || { fail "sshd did not start: $(cat "$T/out/sshd.log")"; finish; }
 }
 
@@ -175,8 +209,9 @@ ssh_user() {
 in_private_mounts() {
 	[ -n "${LO_PRIVATE_MOUNTS:-}" ] && return 0
 	[ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null || return 1
+	# The run in the namespace (same pid, so same user name) starts over.
+	at_exit_run
 	rm -rf "$T"
-	trap - EXIT
 	LO_PRIVATE_MOUNTS=1 exec unshare -m --propagation private sh "$0" "$@"
 }
 
@@ -213,9 +248,9 @@ with open(sys.argv[2], "a") as f:
         pass
 PY
 	SYSLOG_PID=$!
+	at_exit 'kill $SYSLOG_PID 2>/dev/null'
 	wait_for 5 test -S "$T/devlog" || return 1
 	ln -s "$T/devlog" /dev/log
-	trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $SYSLOG_PID 2>/dev/null' EXIT
 }
 
 # group_alive PGID: the live (not zombie) processes of process group PGID,

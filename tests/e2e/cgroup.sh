@@ -25,10 +25,8 @@ cleanup() {
 	sleep 0.2
 	rmdir "$scope"/* "$scope" 2>/dev/null
 	[ "${mounted:-}" = yes ] && umount "$T/cg"
-	[ -n "${E2E_USER:-}" ] && { pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1; }
-	[ "$FAILED" -eq 0 ] && rm -rf "$T"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # match = cgroup, not auto: if no session cgroup were found, auto would
 # fall back to match = user, and with root not excluded (the session's
@@ -80,7 +78,6 @@ kill "$outside"
 # (for a throwaway user, with root excluded again).
 LO_MATCH=auto LO_PROVIDERS=processes write_conf
 make_user
-trap cleanup EXIT
 PAM_TEST_USER=$E2E_USER in_scope "$T/out/s3" "'$LOGOFF' --config '$T/logoff.conf' --status \$LOGOFF_SESSION_ID"
 wait "$LEADER"
 assert_grep "match=cgroup: /.*session-lo$$.scope" "$T/out/s3"

@@ -31,10 +31,8 @@ cleanup() {
 	[ -n "${outside:-}" ] && kill -KILL "$outside" 2>/dev/null
 	sleep 0.2
 	find "$ROOT" -depth -type d -exec rmdir {} \; 2>/dev/null
-	pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1
-	[ "$FAILED" -eq 0 ] && rm -rf "$T"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 LO_MATCH=auto LO_PROVIDERS=processes write_conf "exclude_users = nobody"
 write_service lt

@@ -32,7 +32,7 @@ cleanup_keep() {
 	pkill -KILL -u "$E2E_USER" 2>/dev/null
 	rm -rf "$K" "$F"
 }
-trap 'cleanup_keep; [ "$FAILED" -eq 0 ] && rm -rf "$T"; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+at_exit cleanup_keep
 
 LO_MATCH=user LO_TIMEOUT=4 LO_PROVIDERS="processes" write_conf \
 	"exclude_users = root" "keep_commands = $K/keeper"

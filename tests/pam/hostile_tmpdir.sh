@@ -22,7 +22,7 @@ cleanup() {
 	done
 	pkill -KILL -u "$U" 2>/dev/null
 }
-trap 'cleanup; [ "$FAILED" -eq 0 ] && rm -rf "$T"; userdel -r "$U" >/dev/null 2>&1' EXIT
+at_exit cleanup
 
 as_user() { setpriv --reuid="$U" --regid="$(id -g "$U")" --init-groups "$@"; }
 

@@ -14,8 +14,6 @@
 in_private_mounts "$@" || skip "no private mount namespace"
 capture_syslog || skip "cannot set up a private /dev/log"
 make_user
-# make_user's cleanup replaced capture_syslog's: both.
-trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $SYSLOG_PID 2>/dev/null; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
 LO_MATCH=user write_conf
 write_service inproc
 
