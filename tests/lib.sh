@@ -27,8 +27,10 @@ assert_exists() { if [ -e "$1" ]; then ok "exists: $1"; else fail "missing: $1";
 assert_gone() { if [ -e "$1" ] || [ -L "$1" ]; then fail "still there: $1"; else ok "gone: $1"; fi; }
 assert_grep() { if grep -q -- "$1" "$2" 2>/dev/null; then ok "'$1' in $2"; else fail "'$1' not in $2: $(head -c 2000 "$2" 2>/dev/null)"; fi; }
 assert_no_grep() { if grep -q -- "$1" "$2" 2>/dev/null; then fail "'$1' in $2"; else ok "'$1' not in $2"; fi; }
-assert_dead() { if kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" != Z ]; then fail "process $1 ($2) still alive"; else ok "process $1 ($2) dead"; fi; }
+assert_dead() { if pid_alive "$1"; then fail "process $1 ($2) still alive"; else ok "process $1 ($2) dead"; fi; }
 assert_alive() { if kill -0 "$1" 2>/dev/null; then ok "process $1 ($2) alive"; else fail "process $1 ($2) dead"; fi; }
+# pid_alive PID: PID is a live process; a zombie is dead.
+pid_alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" != Z ]; }
 records() { find "$T/reg/sessions" -mindepth 1 -maxdepth 1 ! -name '.*' 2>/dev/null | wc -l; }
 
 [ -f "$MODULE" ] || { echo "FAIL: $MODULE not built"; exit 1; }
@@ -74,6 +76,16 @@ mkdir -p "$T/pam.d" "$T/out" "$T/logon.d" "$T/logoff.d"
 # pam_wrapper asks for "other" when it reads a service dir.
 printf 'auth required pam_deny.so\naccount required pam_deny.so\nsession required pam_deny.so\n' > "$T/pam.d/other"
 chmod 0777 "$T/out"
+# $WAIT_FOR SECONDS CMD...: wait_for as a program, for the shells that a
+# session, a hook or another user runs (they do not source lib.sh).
+WAIT_FOR="$T/wait_for"
+cat > "$WAIT_FOR" <<'SH'
+#!/bin/sh
+n=$(( $1 * 10 )); shift
+while [ "$n" -gt 0 ]; do "$@" && exit 0; sleep 0.1; n=$((n - 1)); done
+"$@"
+SH
+chmod 0755 "$WAIT_FOR"
 TEST_USER=$(id -un)
 
 # Sessions of this test that get a cgroup of their own get it below
@@ -133,11 +145,29 @@ end_user() {
 user_idle() { ! ps -u "$1" -o stat= 2>/dev/null | grep -qv '^Z'; }
 
 # wait_for SECONDS CMD...: poll CMD until it succeeds or time runs out.
+# The one place that sleeps between looks: every wait on an event of the
+# tests is a wait_for with a deadline, never a fixed sleep.
 wait_for() {
-	n=$(( $1 * 10 )); shift
-	while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
+	_wf_n=$(( $1 * 10 )); shift
+	while [ "$_wf_n" -gt 0 ]; do "$@" && return 0; sleep 0.1; _wf_n=$((_wf_n - 1)); done
+	"$@"
 }
+
+# pids_dead PID...: none of PIDs is alive (pid_alive).
+pids_dead() {
+	for _p in "$@"; do pid_alive "$_p" && return 1; done
+	return 0
+}
+# wait_for_gone PID...: wait, up to 10 s, until none of PIDs is alive:
+# before assert_dead, which then fails for a process that stays.
+wait_for_gone() { wait_for 10 pids_dead "$@"; }
+
+# runs PID COMM: PID runs the program COMM (it has exec'd it, not only
+# forked).
+runs() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+
+# cg_empty DIR: no process in cgroup DIR or below it (or no DIR at all).
+cg_empty() { [ ! -d "$1" ] || grep -qx 'populated 0' "$1/cgroup.events" 2>/dev/null; }
 
 # write_service NAME [MODULE-ARGS]: a session-only PAM service file.
 write_service() {
@@ -251,6 +281,16 @@ PY
 	at_exit 'kill $SYSLOG_PID 2>/dev/null'
 	wait_for 5 test -S "$T/devlog" || return 1
 	ln -s "$T/devlog" /dev/log
+}
+
+# syslog_sync: wait until everything logged so far is in $T/out/syslog:
+# a marker sent now through /dev/log comes after it (one socket, read in
+# order), so once the marker is there, what was logged before is too,
+# and what is not there was not logged.
+syslog_sync() {
+	_mark="lo-test-sync-$$-$(date +%s%N)"
+	logger -t lo-test -- "$_mark" 2>/dev/null || { fail "logger: cannot log to /dev/log"; return 1; }
+	wait_for 10 grep -q -- "$_mark" "$T/out/syslog" || { fail "syslog marker $_mark did not arrive"; return 1; }
 }
 
 # group_alive PGID: the live (not zombie) processes of process group PGID,

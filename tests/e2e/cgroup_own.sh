@@ -29,7 +29,7 @@ make_user
 cleanup() {
 	for p in $(cat $(find "$ROOT" -name cgroup.procs 2>/dev/null) 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 	[ -n "${outside:-}" ] && kill -KILL "$outside" 2>/dev/null
-	sleep 0.2
+	wait_for 5 cg_empty "$ROOT"
 	find "$ROOT" -depth -type d -exec rmdir {} \; 2>/dev/null
 }
 at_exit cleanup
@@ -106,7 +106,7 @@ LO_MATCH=auto LO_PROVIDERS=processes write_conf "exclude_users = nobody" "keep_c
 "$top_builddir/tests/pam/pam_session_test" "$T/pam.d" lt "$E2E_USER" '
 	"'"$T"'/keepme" 1000 & echo $! > "'"$O"'/kept"
 	sleep 1000 & echo $! > "'"$O"'/notkept"
-	sleep 0.1' > "$O/s3" 2>&1 || fail "session 3: $(cat "$O/s3")"
+	"'"$WAIT_FOR"'" 5 grep -qx keepme /proc/$(cat "'"$O"'/kept")/comm' > "$O/s3" 2>&1 || fail "session 3: $(cat "$O/s3")"
 SID3=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$O/s3")
 kept=$(cat "$O/kept")
 assert_alive "$kept" "kept program"

@@ -92,7 +92,7 @@ assert_grep "^$id  *$display  *$E2E_USER .*xrdp-sesman.*active" "$T/out/list"
 lo "$display" -v > "$T/out/logoff" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "logoff $display exits 0" || fail "logoff $display exit $rc: $(cat "$T/out/logoff")"
-wait_for 10 sh -c "! kill -0 $xvnc 2>/dev/null" || true
+wait_for_gone "$xvnc" || true
 assert_dead "$xvnc" "Xvnc"
 assert_dead "$wm" "the window manager"
 assert_dead "$left" "the process the window manager left"

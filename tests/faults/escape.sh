@@ -314,7 +314,7 @@ n=0; while [ ! -e $c/go ] && [ \$n -lt 600 ]; do sleep 0.05; n=\$((n+1)); done"
 	touch "$c/go"
 	wait "$client"; rc=$?
 	if [ "$lm" = sshd ] && [ -n "$leader" ]; then
-		wait_for 30 sh -c "! kill -0 $leader 2>/dev/null" \
+		wait_for 30 pids_dead "$leader" \
 			|| case_fail "sshd's login manager $leader did not finish close_session in 30 s"
 	fi
 	t1=$(date +%s%N)

@@ -90,7 +90,7 @@ assert_grep "$T/mnt/$U/net busy, left" "$T/out/status"
 assert_grep "mount .*$T/mnt/$U/net" "$T/out/status"
 # Once the process is gone the sweep unmounts it (the core's releaser).
 kill -KILL "$(cat "$T/out/busy.pid")"
-wait_for 5 sh -c "! kill -0 $(cat "$T/out/busy.pid") 2>/dev/null"
+wait_for_gone "$(cat "$T/out/busy.pid")"
 "$LOGOFF" --config "$T/logoff.conf" --gc > "$T/out/gc" 2>&1
 assert_unmounted "$T/mnt/$U/net"
 assert_gone "$T/reg/sessions/$id"
