@@ -54,9 +54,9 @@ O="$T/out"
 	cg=$(sed -n "s/^0:://p" /proc/$$/cgroup)
 	mkdir "'"$CGM"'$cg/sub" && sh -c "echo \$\$ > '"$CGM"'$cg/sub/cgroup.procs; exec sleep 1000" & echo $! > "'"$O"'/sub"
 	setpriv --reuid=nobody --regid='"$NOBODY_GID"' --clear-groups sleep 1000 & echo $! > "'"$O"'/excl"
-	for f in plain setsid nohup sub excl; do while ! test -s "'"$O"'/$f"; do sleep 0.05; done; done
+	for f in plain setsid nohup sub excl; do "'"$WAIT_FOR"'" 5 test -s "'"$O"'/$f"; done
 	# setpriv runs as root until it has changed its uid: wait for nobody.
-	while [ "$(awk "/^Uid:/ { print \$2 }" /proc/$(cat "'"$O"'/excl")/status)" != '"$(id -u nobody)"' ]; do sleep 0.05; done
+	"'"$WAIT_FOR"'" 5 grep -q "^Uid:[[:space:]]*'"$(id -u nobody)"'[[:space:]]" /proc/$(cat "'"$O"'/excl")/status
 	' > "$O/s1" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "session opened and closed" || fail "pam_session_test exit $rc: $(cat "$O/s1")"
@@ -146,7 +146,7 @@ assert_alive "$outside" "same user's process outside the session"
 	echo $PPID > "'"$CGM"'/cgroup.procs"; echo $$ > "'"$CGM"'/cgroup.procs"
 	rmdir "$cg" && mkdir "$cg" && echo "$cg" > "'"$O"'/remade"
 	sh -c "echo \$\$ > $cg/cgroup.procs; exec sleep 1000" & echo $! > "'"$O"'/impostor"
-	while ! grep -q . "$cg/cgroup.procs"; do sleep 0.05; done' > "$O/s5" 2>&1 || fail "session 5: $(cat "$O/s5")"
+	"'"$WAIT_FOR"'" 5 grep -q . "$cg/cgroup.procs"' > "$O/s5" 2>&1 || fail "session 5: $(cat "$O/s5")"
 assert_exists "$O/remade"
 assert_alive "$(cat "$O/impostor")" "process in the remade cgroup"
 assert_exists "$(cat "$O/remade")"

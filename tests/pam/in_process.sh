@@ -23,6 +23,7 @@ session() {
 	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" inproc "$E2E_USER" \
 		"echo \"tmp=\$TMPDIR\"; $2" > "$T/out/$1" 2> "$T/out/$1.err"
 	RC=$?
+	syslog_sync
 	ID=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/$1")
 	TMP=$(sed -n 's/^tmp=//p' "$T/out/$1")
 	[ -n "$ID" ] && [ -n "$TMP" ] || fail "$1: no session: $(cat "$T/out/$1" "$T/out/$1.err")"
