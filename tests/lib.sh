@@ -27,8 +27,10 @@ assert_exists() { if [ -e "$1" ]; then ok "exists: $1"; else fail "missing: $1";
 assert_gone() { if [ -e "$1" ] || [ -L "$1" ]; then fail "still there: $1"; else ok "gone: $1"; fi; }
 assert_grep() { if grep -q -- "$1" "$2" 2>/dev/null; then ok "'$1' in $2"; else fail "'$1' not in $2: $(head -c 2000 "$2" 2>/dev/null)"; fi; }
 assert_no_grep() { if grep -q -- "$1" "$2" 2>/dev/null; then fail "'$1' in $2"; else ok "'$1' not in $2"; fi; }
-assert_dead() { if kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" != Z ]; then fail "process $1 ($2) still alive"; else ok "process $1 ($2) dead"; fi; }
+assert_dead() { if pid_alive "$1"; then fail "process $1 ($2) still alive"; else ok "process $1 ($2) dead"; fi; }
 assert_alive() { if kill -0 "$1" 2>/dev/null; then ok "process $1 ($2) alive"; else fail "process $1 ($2) dead"; fi; }
+# pid_alive PID: PID is a live process; a zombie is dead.
+pid_alive() { kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" != Z ]; }
 records() { find "$T/reg/sessions" -mindepth 1 -maxdepth 1 ! -name '.*' 2>/dev/null | wc -l; }
 
 [ -f "$MODULE" ] || { echo "FAIL: $MODULE not built"; exit 1; }
@@ -43,13 +45,47 @@ else
 	FOREIGN_ASAN="${ASAN_OPTIONS:-}"
 fi
 
+# at_exit CMD...: run CMD (its words joined and evaluated, as trap does)
+# when the test exits, however it exits. One EXIT trap runs the whole
+# list, the last registered first, each command even when one before it
+# failed, and exits with the script's own status (77, a skip, stays 77).
+# Nothing else sets an EXIT trap: a second trap would drop the first's
+# cleanup. A signal becomes exit 1, so the list runs then too.
+_AT_EXIT_N=0
+at_exit() {
+	_AT_EXIT_N=$((_AT_EXIT_N + 1))
+	eval "_AT_EXIT_$_AT_EXIT_N=\$*"
+}
+# at_exit_run: run the list now and empty it. Each command runs in a
+# subshell, so that not even an exit in one keeps the rest from running.
+at_exit_run() {
+	while [ "$_AT_EXIT_N" -gt 0 ]; do
+		eval "_at_exit_cmd=\$_AT_EXIT_$_AT_EXIT_N"
+		unset "_AT_EXIT_$_AT_EXIT_N"
+		_AT_EXIT_N=$((_AT_EXIT_N - 1))
+		(eval "$_at_exit_cmd") || :
+	done
+}
+trap '_at_exit_rc=$?; at_exit_run; exit $_at_exit_rc' EXIT
+trap 'exit 1' HUP INT TERM
+
 T=$(mktemp -d /tmp/lo-test.XXXXXX)
 chmod 0755 "$T"
-trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"' EXIT
+at_exit '[ "$FAILED" -eq 0 ] && rm -rf "$T"'
 mkdir -p "$T/pam.d" "$T/out" "$T/logon.d" "$T/logoff.d"
 # pam_wrapper asks for "other" when it reads a service dir.
 printf 'auth required pam_deny.so\naccount required pam_deny.so\nsession required pam_deny.so\n' > "$T/pam.d/other"
 chmod 0777 "$T/out"
+# $WAIT_FOR SECONDS CMD...: wait_for as a program, for the shells that a
+# session, a hook or another user runs (they do not source lib.sh).
+WAIT_FOR="$T/wait_for"
+cat > "$WAIT_FOR" <<'SH'
+#!/bin/sh
+n=$(( $1 * 10 )); shift
+while [ "$n" -gt 0 ]; do "$@" && exit 0; sleep 0.1; n=$((n - 1)); done
+"$@"
+SH
+chmod 0755 "$WAIT_FOR"
 TEST_USER=$(id -un)
 
 # Sessions of this test that get a cgroup of their own get it below
@@ -95,15 +131,43 @@ make_user() {
 	E2E_USER="lo-e2e-$$"
 	useradd -m -s /bin/sh "$E2E_USER" >/dev/null 2>&1 || skip "useradd failed"
 	usermod -p '*' "$E2E_USER" >/dev/null 2>&1
-	trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+	at_exit 'end_user "$E2E_USER"'
 }
+# end_user USER: kill every process of USER, wait until none is left (a
+# killed process may take a moment to exit, and userdel refuses a user
+# with processes), and remove USER.
+end_user() {
+	pkill -KILL -u "$1" 2>/dev/null
+	wait_for 5 user_idle "$1"
+	userdel -r "$1" >/dev/null 2>&1
+}
+# user_idle USER: no live (not zombie) process runs as USER.
+user_idle() { ! ps -u "$1" -o stat= 2>/dev/null | grep -qv '^Z'; }
 
 # wait_for SECONDS CMD...: poll CMD until it succeeds or time runs out.
+# The one place that sleeps between looks: every wait on an event of the
+# tests is a wait_for with a deadline, never a fixed sleep.
 wait_for() {
-	n=$(( $1 * 10 )); shift
-	while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
+	_wf_n=$(( $1 * 10 )); shift
+	while [ "$_wf_n" -gt 0 ]; do "$@" && return 0; sleep 0.1; _wf_n=$((_wf_n - 1)); done
+	"$@"
 }
+
+# pids_dead PID...: none of PIDs is alive (pid_alive).
+pids_dead() {
+	for _p in "$@"; do pid_alive "$_p" && return 1; done
+	return 0
+}
+# wait_for_gone PID...: wait, up to 10 s, until none of PIDs is alive:
+# before assert_dead, which then fails for a process that stays.
+wait_for_gone() { wait_for 10 pids_dead "$@"; }
+
+# runs PID COMM: PID runs the program COMM (it has exec'd it, not only
+# forked).
+runs() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+
+# cg_empty DIR: no process in cgroup DIR or below it (or no DIR at all).
+cg_empty() { [ ! -d "$1" ] || grep -qx 'populated 0' "$1/cgroup.events" 2>/dev/null; }
 
 # write_service NAME [MODULE-ARGS]: a session-only PAM service file.
 write_service() {
@@ -157,7 +221,7 @@ CFG
 	ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
 		"$T/ssh/$1" -D -e -f "$T/ssh/sshd_config" > "$T/out/sshd.log" 2>&1 &
 	SSHD_PID=$!
-	trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $SSHD_PID 2>/dev/null; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+	at_exit 'kill $SSHD_PID 2>/dev/null'
 	wait_for 10 grep -q "Server listening" "$T/out/sshd.log" || { fail "sshd did not start: $(cat "$T/out/sshd.log")"; finish; }
 }
 
@@ -175,8 +239,9 @@ ssh_user() {
 in_private_mounts() {
 	[ -n "${LO_PRIVATE_MOUNTS:-}" ] && return 0
 	[ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null || return 1
+	# The run in the namespace (same pid, so same user name) starts over.
+	at_exit_run
 	rm -rf "$T"
-	trap - EXIT
 	LO_PRIVATE_MOUNTS=1 exec unshare -m --propagation private sh "$0" "$@"
 }
 
@@ -213,9 +278,19 @@ with open(sys.argv[2], "a") as f:
         pass
 PY
 	SYSLOG_PID=$!
+	at_exit 'kill $SYSLOG_PID 2>/dev/null'
 	wait_for 5 test -S "$T/devlog" || return 1
 	ln -s "$T/devlog" /dev/log
-	trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $SYSLOG_PID 2>/dev/null' EXIT
+}
+
+# syslog_sync: wait until everything logged so far is in $T/out/syslog:
+# a marker sent now through /dev/log comes after it (one socket, read in
+# order), so once the marker is there, what was logged before is too,
+# and what is not there was not logged.
+syslog_sync() {
+	_mark="lo-test-sync-$$-$(date +%s%N)"
+	logger -t lo-test -- "$_mark" 2>/dev/null || { fail "logger: cannot log to /dev/log"; return 1; }
+	wait_for 10 grep -q -- "$_mark" "$T/out/syslog" || { fail "syslog marker $_mark did not arrive"; return 1; }
 }
 
 # group_alive PGID: the live (not zombie) processes of process group PGID,

@@ -38,7 +38,7 @@ kill -KILL "$leader"
 wait "$leader" 2>/dev/null
 # The session's sleep outlives its login manager (that is what makes the
 # session stale); it is this test's to end, whatever the logoff did.
-trap 'kill -KILL "$(cat "$T/out/sleep.pid" 2>/dev/null)" 2>/dev/null; [ "$FAILED" -eq 0 ] && rm -rf "$T"' EXIT
+at_exit 'kill -KILL "$(cat "$T/out/sleep.pid" 2>/dev/null)" 2>/dev/null'
 
 # refused DESC DIR: DIR/logoff --gc refuses the helper beside it (exit 3,
 # the path named), it did not run, and S is still there.

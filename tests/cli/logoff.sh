@@ -14,6 +14,8 @@ LOGOFF="$top_builddir/logoff"
 # logoff SESSION keeps exclude_users as close_session does.
 LO_TIMEOUT=10 write_conf "exclude_users ="
 write_service lt
+# The hook's sleep is its work: it keeps a logoff going long enough for a
+# second, concurrent one to meet it (5.).
 hook logoff.d 10-count 'echo "$LOGOFF_SESSION_ID" >> "'"$T"'/out/logoff.count"; sleep 1'
 
 lo() { "$LOGOFF" --config "$T/logoff.conf" "$@"; }
@@ -85,7 +87,7 @@ assert_grep "signal SIGHUP, SIGTERM to process .*(sleep)" "$T/out/last.out"
 assert_grep "Session $s1 (lt-$s1) of $TEST_USER logged off" "$T/out/last.out"
 assert_gone "$T/reg/sessions/$s1"
 assert_gone "$T/tmpbase/$s1"
-wait_for 5 sh -c "! kill -0 $l1 2>/dev/null"
+wait_for_gone "$l1"
 assert_dead "$l1" "session 1's login manager exited after closing"
 [ "$(grep -c "^$s1\$" "$T/out/logoff.count")" -eq 1 ] && ok "logoff hook ran once" || fail "logoff hook ran $(grep -c "^$s1\$" "$T/out/logoff.count") times"
 # A second logoff of it: gone.
@@ -170,7 +172,7 @@ please log out" "$name" > "$T/out/cancel.out" 2>&1 & w=$!
 	lo --list | grep -q "^[^ ]* *$name " && ok "cancelled session $name still there" || fail "cancelled session gone"
 	exit_is 0 "--warn 1 $name" lo --warn 1 "$name"
 	assert_grep "will be logged off" "$T/out/typescript"
-	wait_for 10 sh -c "! kill -0 $sc 2>/dev/null" && ok "the session's terminal closed" || fail "script still running"
+	wait_for_gone "$sc" && ok "the session's terminal closed" || fail "script still running"
 	lo --list | grep -q " $name " && fail "$name still listed" || ok "$name gone from the list"
 else
 	echo "skip: no script(1) for the --warn test"
@@ -204,7 +206,7 @@ assert_gone "$T/reg/sessions/$s5"
 open_session 6 "LOGOFF_SESSION_ID=\$LOGOFF_SESSION_ID '$LOGOFF' --config '$T/logoff.conf' > '$T/out/self.out' 2>&1; sleep 300"
 s6=$SID l6=$LEADER
 wait_for 15 test ! -e "$T/reg/sessions/$s6" && ok "own session $s6 logged off" || fail "own session $s6 still there"
-wait_for 5 sh -c "! kill -0 $l6 2>/dev/null"
+wait_for_gone "$l6"
 assert_dead "$l6" "own session's login manager"
 assert_gone "$T/tmpbase/$s6"
 
@@ -291,7 +293,9 @@ if [ "$(id -u)" -eq 0 ]; then
 	s7=$SID l7=$LEADER
 	wait_for 5 test -e "$T/reg/sessions/$s7"
 	kill -KILL "$l7"; wait "$l7" 2>/dev/null
-	sleep 1.2
+	# The sweep is due once gc-stamp (written by session 7's login) is
+	# a whole second old, by the module's clock of whole seconds.
+	wait_for 5 sh -c "[ ! -e '$T/reg/gc-stamp' ] || [ \$(( \$(date +%s) - \$(stat -c %Y '$T/reg/gc-stamp') )) -ge 1 ]"
 	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" lt "$TEST_USER" 'true' > /dev/null 2>&1
 	wait_for 10 test ! -e "$T/reg/sessions/$s7" && ok "the next login's sweep released stale $s7" \
 		|| fail "stale $s7 still there after a login"
@@ -299,13 +303,17 @@ if [ "$(id -u)" -eq 0 ]; then
 	[ -e "$T/reg/gc-stamp" ] && ok "gc-stamp written" || fail "no gc-stamp"
 	# Within the interval no sweep runs: a new stale session stays.
 	LO_LOGOFF_EXTRA="gc_interval = 3600" LO_TIMEOUT=10 write_conf "exclude_users ="
-	touch "$T/reg/gc-stamp"
+	# A login starts the sweep only after writing gc-stamp (lo_gc_due):
+	# an unchanged stamp after the login proves that it started none.
+	touch -d "@$(( $(date +%s) - 10 ))" "$T/reg/gc-stamp"
+	stamp=$(stat -c %Y "$T/reg/gc-stamp")
 	open_session 8 'sleep 300'
 	s8=$SID l8=$LEADER
 	wait_for 5 test -e "$T/reg/sessions/$s8"
 	kill -KILL "$l8"; wait "$l8" 2>/dev/null
 	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" lt "$TEST_USER" 'true' > /dev/null 2>&1
-	sleep 1
+	[ "$(stat -c %Y "$T/reg/gc-stamp")" = "$stamp" ] && ok "no sweep started within gc_interval" \
+		|| fail "gc-stamp rewritten within gc_interval: a sweep was started"
 	assert_exists "$T/reg/sessions/$s8"
 	lo --gc > /dev/null 2>&1
 	assert_gone "$T/reg/sessions/$s8"

@@ -22,13 +22,11 @@ scope="$CG/session-lo$$.scope"
 mkdir "$scope" || skip "cannot create a cgroup in $CG"
 cleanup() {
 	for p in $(cat "$scope"/*/cgroup.procs "$scope/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-	sleep 0.2
+	wait_for 5 cg_empty "$scope"
 	rmdir "$scope"/* "$scope" 2>/dev/null
 	[ "${mounted:-}" = yes ] && umount "$T/cg"
-	[ -n "${E2E_USER:-}" ] && { pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1; }
-	[ "$FAILED" -eq 0 ] && rm -rf "$T"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # match = cgroup, not auto: if no session cgroup were found, auto would
 # fall back to match = user, and with root not excluded (the session's
@@ -49,7 +47,7 @@ in_scope() {
 
 # 1. close_session ends the cgroup's processes, nothing outside.
 sleep 1000 & outside=$!
-in_scope "$T/out/s1" '"'$LOGOFF'" --config "'"$T"'/logoff.conf" --status $LOGOFF_SESSION_ID; mkdir "'"$scope"'/sub" && sh -c "echo \$\$ > '"$scope"'/sub/cgroup.procs; exec setsid sleep 1000" & setsid sleep 1000 & echo $! > "'"$T"'/out/in1"; sleep 0.5'
+in_scope "$T/out/s1" '"'$LOGOFF'" --config "'"$T"'/logoff.conf" --status $LOGOFF_SESSION_ID; mkdir "'"$scope"'/sub" && sh -c "echo \$\$ > '"$scope"'/sub/cgroup.procs; exec setsid sleep 1000" & setsid sleep 1000 & echo $! > "'"$T"'/out/in1"; "'"$WAIT_FOR"'" 5 grep -q . "'"$scope"'/sub/cgroup.procs"'
 s1=$SID
 wait "$LEADER"; rc=$?
 [ "$rc" -eq 0 ] && ok "session in $scope opened and closed" || fail "pam_session_test exit $rc: $(cat "$T/out/s1")"
@@ -68,7 +66,7 @@ in2=$(cat "$T/out/in2")
 kill -KILL "$LEADER"; wait "$LEADER" 2>/dev/null
 "$LOGOFF" --config "$T/logoff.conf" --gc -v > "$T/out/gc" 2>&1
 assert_grep "ended [0-9]* process.* with cgroup.kill" "$T/out/gc"
-wait_for 5 sh -c "! kill -0 $in2 2>/dev/null"
+wait_for_gone "$in2"
 assert_dead "$in2" "stale session's process"
 wait_for 5 sh -c "! grep -q . '$scope/cgroup.procs'" && ok "the session cgroup is empty" || fail "left: $(cat "$scope/cgroup.procs")"
 assert_alive "$outside" "same user's process outside the cgroup"
@@ -80,7 +78,6 @@ kill "$outside"
 # (for a throwaway user, with root excluded again).
 LO_MATCH=auto LO_PROVIDERS=processes write_conf
 make_user
-trap cleanup EXIT
 PAM_TEST_USER=$E2E_USER in_scope "$T/out/s3" "'$LOGOFF' --config '$T/logoff.conf' --status \$LOGOFF_SESSION_ID"
 wait "$LEADER"
 assert_grep "match=cgroup: /.*session-lo$$.scope" "$T/out/s3"

@@ -29,12 +29,10 @@ make_user
 cleanup() {
 	for p in $(cat $(find "$ROOT" -name cgroup.procs 2>/dev/null) 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 	[ -n "${outside:-}" ] && kill -KILL "$outside" 2>/dev/null
-	sleep 0.2
+	wait_for 5 cg_empty "$ROOT"
 	find "$ROOT" -depth -type d -exec rmdir {} \; 2>/dev/null
-	pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1
-	[ "$FAILED" -eq 0 ] && rm -rf "$T"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 LO_MATCH=auto LO_PROVIDERS=processes write_conf "exclude_users = nobody"
 write_service lt
@@ -56,9 +54,9 @@ O="$T/out"
 	cg=$(sed -n "s/^0:://p" /proc/$$/cgroup)
 	mkdir "'"$CGM"'$cg/sub" && sh -c "echo \$\$ > '"$CGM"'$cg/sub/cgroup.procs; exec sleep 1000" & echo $! > "'"$O"'/sub"
 	setpriv --reuid=nobody --regid='"$NOBODY_GID"' --clear-groups sleep 1000 & echo $! > "'"$O"'/excl"
-	for f in plain setsid nohup sub excl; do while ! test -s "'"$O"'/$f"; do sleep 0.05; done; done
+	for f in plain setsid nohup sub excl; do "'"$WAIT_FOR"'" 5 test -s "'"$O"'/$f"; done
 	# setpriv runs as root until it has changed its uid: wait for nobody.
-	while [ "$(awk "/^Uid:/ { print \$2 }" /proc/$(cat "'"$O"'/excl")/status)" != '"$(id -u nobody)"' ]; do sleep 0.05; done
+	"'"$WAIT_FOR"'" 5 grep -q "^Uid:[[:space:]]*'"$(id -u nobody)"'[[:space:]]" /proc/$(cat "'"$O"'/excl")/status
 	' > "$O/s1" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "session opened and closed" || fail "pam_session_test exit $rc: $(cat "$O/s1")"
@@ -108,7 +106,7 @@ LO_MATCH=auto LO_PROVIDERS=processes write_conf "exclude_users = nobody" "keep_c
 "$top_builddir/tests/pam/pam_session_test" "$T/pam.d" lt "$E2E_USER" '
 	"'"$T"'/keepme" 1000 & echo $! > "'"$O"'/kept"
 	sleep 1000 & echo $! > "'"$O"'/notkept"
-	sleep 0.1' > "$O/s3" 2>&1 || fail "session 3: $(cat "$O/s3")"
+	"'"$WAIT_FOR"'" 5 grep -qx keepme /proc/$(cat "'"$O"'/kept")/comm' > "$O/s3" 2>&1 || fail "session 3: $(cat "$O/s3")"
 SID3=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$O/s3")
 kept=$(cat "$O/kept")
 assert_alive "$kept" "kept program"
@@ -148,7 +146,7 @@ assert_alive "$outside" "same user's process outside the session"
 	echo $PPID > "'"$CGM"'/cgroup.procs"; echo $$ > "'"$CGM"'/cgroup.procs"
 	rmdir "$cg" && mkdir "$cg" && echo "$cg" > "'"$O"'/remade"
 	sh -c "echo \$\$ > $cg/cgroup.procs; exec sleep 1000" & echo $! > "'"$O"'/impostor"
-	while ! grep -q . "$cg/cgroup.procs"; do sleep 0.05; done' > "$O/s5" 2>&1 || fail "session 5: $(cat "$O/s5")"
+	"'"$WAIT_FOR"'" 5 grep -q . "$cg/cgroup.procs"' > "$O/s5" 2>&1 || fail "session 5: $(cat "$O/s5")"
 assert_exists "$O/remade"
 assert_alive "$(cat "$O/impostor")" "process in the remade cgroup"
 assert_exists "$(cat "$O/remade")"

@@ -80,7 +80,7 @@ run_cron A "mount --bind '$T/A/pam.d' /etc/pam.d
 pidA=$!
 run_cron B "mount --bind '$T/B/cron' /etc/pam.d/cron"
 pidB=$!
-trap 'kill $pidA $pidB 2>/dev/null; [ "$FAILED" -eq 0 ] && rm -rf "$T"; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+at_exit 'kill $pidA $pidB 2>/dev/null'
 
 # The jobs run at the start of the next minute.
 wait_for 130 sh -c "[ \$(cat '$T/out/jobsB' 2>/dev/null | wc -l) -ge 100 ] && [ \$(cat '$T/out/jobsA' 2>/dev/null | wc -l) -ge 5 ]" \

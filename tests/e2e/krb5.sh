@@ -28,11 +28,9 @@ DEFAULT_CC="/tmp/krb5cc_$UID_U"
 # The user's persistent keyring outlives the account (it expires on its
 # own, after days, and the next account with this uid would see it): its
 # caches are destroyed on the way out.
-trap '[ -n "$KDC_PID" ] && kill "$KDC_PID" 2>/dev/null; rm -f "$DEFAULT_CC"
+at_exit '[ -n "$KDC_PID" ] && kill "$KDC_PID" 2>/dev/null; rm -f "$DEFAULT_CC"
 	command -v kdestroy >/dev/null && setpriv --reuid="$UID_U" --regid="$GID_U" --clear-groups \
-		kdestroy -A -q -c "KEYRING:persistent:$UID_U" 2>/dev/null
-	[ "$FAILED" -eq 0 ] && rm -rf "$T"
-	pkill -KILL -u "$U" 2>/dev/null; userdel -r "$U" >/dev/null 2>&1' EXIT
+		kdestroy -A -q -c "KEYRING:persistent:$UID_U" 2>/dev/null'
 
 # ----------------------------------------------------------- the realm
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

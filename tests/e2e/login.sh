@@ -53,6 +53,6 @@ bg=$(cat "$T/out/bg" 2>/dev/null)
 name=${tty#/dev/}
 assert_grep "^$id  *$name  *$E2E_USER .*login .*active" "$T/out/list"
 wait_for 10 test ! -e "$T/reg/sessions/$id" && ok "record gone" || fail "record $id still there"
-[ -n "$bg" ] && { wait_for 5 sh -c "! kill -0 $bg 2>/dev/null"; assert_dead "$bg" "setsid sleep left by the login shell"; }
+[ -n "$bg" ] && { wait_for_gone "$bg"; assert_dead "$bg" "setsid sleep left by the login shell"; }
 assert_gone "$tmpdir"
 finish

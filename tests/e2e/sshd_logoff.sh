@@ -92,7 +92,7 @@ end=$(date +%s)
 [ $((end - start)) -ge 2 ] && ok "waited the warning time" || fail "returned after $((end - start)) s"
 assert_grep "logoff test: save your work" "$T/out/ssh1.out"
 assert_grep "warned /dev/pts/" "$T/out/logoff1.out"
-wait_for 10 sh -c "! kill -0 $c1 2>/dev/null" && ok "ssh client saw the connection close" || fail "ssh client still connected"
+wait_for_gone "$c1" && ok "ssh client saw the connection close" || fail "ssh client still connected"
 assert_gone "$T/reg/sessions/$s1"
 assert_gone "$tmp1"
 assert_dead "$bg1" "the session's setsid sleep"
@@ -116,7 +116,7 @@ rc=$?
 assert_grep "$s2 (.*user $E2E_USER): its login manager is gone: logged off" "$T/out/gc.out"
 assert_gone "$T/reg/sessions/$s2"
 assert_gone "$tmp2"
-wait_for 5 sh -c "! kill -0 $bg2 2>/dev/null"
+wait_for_gone "$bg2"
 assert_dead "$bg2" "stale session's setsid sleep"
 kill "$c2" 2>/dev/null
 

@@ -31,7 +31,9 @@ echo \$\$ > "$T/out/root-shell.pid"
 ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \\
 	$SU -l "$E2E_USER" -c 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo \$! > "$T/out/user-bg.pid"; echo data > "\$TMPDIR/file"; echo "\$TMPDIR" > "$T/out/tmpdir"; stat -c "%U %a" "\$TMPDIR" > "$T/out/tmpdir.stat"; echo "\$LOGOFF_SESSION_ID" > "$T/out/id"'
 echo "$SU exit \$?" > "$T/out/su.rc"
-sleep 1
+# Alive once the logoff is over (the record goes last), when whatever it
+# would wrongly have ended is ended.
+"$WAIT_FOR" 10 test ! -e "$T/reg/sessions/\$(cat "$T/out/id" 2>/dev/null)"
 echo alive > "$T/out/root-shell-after"
 SH
 sh "$T/rootshell.sh" > "$T/out/rootshell.log" 2>&1 &

@@ -57,7 +57,7 @@ sed -e "s|^ListenAddress=.*|ListenAddress=::ffff:127.0.0.1|" -e "s|^ListenPort=.
 ASAN_OPTIONS="$FOREIGN_ASAN" LD_PRELOAD="$WRAP_PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
 	"$SESMAN" --nodaemon --config "$T/sesman.ini" > "$T/out/sesman.out" 2>&1 &
 sesman=$!
-trap 'kill $sesman 2>/dev/null; [ "$FAILED" -eq 0 ] && rm -rf "$T"; pkill -KILL -u "$E2E_USER" 2>/dev/null; sleep 0.5; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+at_exit 'kill $sesman 2>/dev/null'
 wait_for 10 sh -c "ss -ltn | grep -q ':$port '" || { fail "xrdp-sesman did not listen: $(cat "$T/out/sesman.out")"; finish; }
 
 # A wrong password is refused by pam_unix: no session, no record.
@@ -92,7 +92,7 @@ assert_grep "^$id  *$display  *$E2E_USER .*xrdp-sesman.*active" "$T/out/list"
 lo "$display" -v > "$T/out/logoff" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "logoff $display exits 0" || fail "logoff $display exit $rc: $(cat "$T/out/logoff")"
-wait_for 10 sh -c "! kill -0 $xvnc 2>/dev/null" || true
+wait_for_gone "$xvnc" || true
 assert_dead "$xvnc" "Xvnc"
 assert_dead "$wm" "the window manager"
 assert_dead "$left" "the process the window manager left"

@@ -29,7 +29,7 @@ session() {
 		> "$T/out/$1.env" 2> "$T/out/$1.err"
 	RC=$?
 	ID=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/$1.env")
-	sleep 0.3
+	syslog_sync
 	LOG="$T/out/log-$1"
 	tail -n +"$((lines + 1))" "$T/out/syslog" > "$LOG"
 }

@@ -78,8 +78,7 @@ ESCAPEE="$top_builddir/tests/faults/escapee"
 # zombies a second to whoever adopts them, and a PID 1 that reaps slowly
 # would let them fill the machine's pid space (pid_max may be 32768).
 if [ -z "${LO_ESCAPE_REAPED:-}" ]; then
-	rm -rf "$T"
-	trap - EXIT
+	at_exit_run
 	LO_ESCAPE_REAPED=1 exec "$ESCAPEE" reaper sh "$0" "$@"
 fi
 
@@ -191,17 +190,14 @@ kill_user() {
 	return 1
 }
 
+# On exit (start_sshd's cleanup stops the sshd before this runs, and
+# make_user's removes the user after).
 CONTROL_PID=
-SSHD_PID=
 cleanup() {
 	[ -n "$CONTROL_PID" ] && kill -KILL "$CONTROL_PID" 2>/dev/null
-	[ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null
 	kill_user
-	userdel -r "$E2E_USER" >/dev/null 2>&1
-	[ "$FAILED" -eq 0 ] && rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+at_exit cleanup
 
 # The control heartbeat, root's, beside the test for its whole run.
 mkdir -p "$T/control"
@@ -236,9 +232,7 @@ session  required   $MODULE config=$T/logoff.conf helper=$HELPER debug
 SVC
 if command -v sshd >/dev/null || [ -x /usr/sbin/sshd ]; then
 	if command -v ssh >/dev/null; then
-		# start_sshd sets a trap of its own; ours comes back after.
 		start_sshd "$svc"
-		trap cleanup EXIT
 		SSHD_OK=yes
 	fi
 fi
@@ -320,7 +314,7 @@ n=0; while [ ! -e $c/go ] && [ \$n -lt 600 ]; do sleep 0.05; n=\$((n+1)); done"
 	touch "$c/go"
 	wait "$client"; rc=$?
 	if [ "$lm" = sshd ] && [ -n "$leader" ]; then
-		wait_for 30 sh -c "! kill -0 $leader 2>/dev/null" \
+		wait_for 30 pids_dead "$leader" \
 			|| case_fail "sshd's login manager $leader did not finish close_session in 30 s"
 	fi
 	t1=$(date +%s%N)

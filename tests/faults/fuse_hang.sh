@@ -28,7 +28,7 @@ cleanup_fuse() {
 	[ -s "$T/out/server" ] && kill -CONT "$(cat "$T/out/server")" 2>/dev/null
 	grep " $T/tmpbase/" /proc/self/mountinfo | awk '{print $5}' | while read -r m; do umount -l "$m"; done
 }
-trap 'cleanup_fuse; [ "$FAILED" -eq 0 ] && rm -rf "$T"; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+at_exit cleanup_fuse
 
 # The session's work: mount, check it answers, stop its server, and let
 # the kernel's cached attributes of the mount expire (1 s), so that a

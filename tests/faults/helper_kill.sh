@@ -76,7 +76,7 @@ rec="$T/reg/sessions/$id"
 sleep 301 & mine=$!
 sleep 302 & other=$!
 sleep 303 & third=$!
-sleep 0.1
+for p in $mine $other $third; do wait_for 5 runs "$p" sleep; done
 start_of() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat"; }
 kill -KILL "$leader"; wait "$leader" 2>/dev/null
 st_mine=$(start_of "$mine"); st_other=$(start_of "$other"); st_third=$(start_of "$third")

@@ -32,7 +32,7 @@ cleanup_keep() {
 	pkill -KILL -u "$E2E_USER" 2>/dev/null
 	rm -rf "$K" "$F"
 }
-trap 'cleanup_keep; [ "$FAILED" -eq 0 ] && rm -rf "$T"; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
+at_exit cleanup_keep
 
 LO_MATCH=user LO_TIMEOUT=4 LO_PROVIDERS="processes" write_conf \
 	"exclude_users = root" "keep_commands = $K/keeper"
@@ -54,11 +54,16 @@ asuser "'"$K"'/keeper 300 >/dev/null 2>&1 & echo \$! > '"$T"'/out/kept"
 asuser "'"$UHOME"'/mine 300 >/dev/null 2>&1 & echo \$! > '"$T"'/out/copy"
 if [ '"$spoof"' = yes ]; then
 	asuser "unshare -Urm sh -c '"'"'mount --bind /bin/sleep '"$K"'/keeper && echo \$\$ > '"$T"'/out/spoof && exec '"$K"'/keeper 300'"'"' >/dev/null 2>&1 &"
-	n=0; while [ ! -s '"$T"'/out/spoof ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n+1)); done
+	"'"$WAIT_FOR"'" 5 test -s '"$T"'/out/spoof
+	runs_wait '"$T"'/out/spoof keeper
 fi
-sleep 0.3'
+runs_wait '"$T"'/out/kept keeper
+runs_wait '"$T"'/out/copy mine'
 cat > "$T/asuser.sh" <<EOF
 asuser() { setpriv --reuid="$E2E_USER" --regid="$E2E_USER" --init-groups sh -c "\$1"; }
+# runs_wait PIDFILE COMM: wait, up to 5 s, until the process in PIDFILE has
+# exec'd COMM: only then is it what the logoff must keep or end.
+runs_wait() { "$WAIT_FOR" 5 grep -qx "\$2" "/proc/\$(cat "\$1")/comm"; }
 EOF
 "$top_builddir/tests/pam/pam_session_test" "$T/pam.d" keep "$E2E_USER" "$work" > "$T/out/s1" 2> "$T/out/e1"
 rc=$?
@@ -66,12 +71,12 @@ rc=$?
 kept=$(cat "$T/out/kept" 2>/dev/null)
 [ -n "$kept" ] && assert_alive "$kept" "the kept program after close_session" || fail "no kept program started"
 copy=$(cat "$T/out/copy" 2>/dev/null)
-[ -n "$copy" ] && { wait_for 5 sh -c "! kill -0 $copy 2>/dev/null"; assert_dead "$copy" "a user's copy of the kept program"; } ||
+[ -n "$copy" ] && { wait_for_gone "$copy"; assert_dead "$copy" "a user's copy of the kept program"; } ||
 	fail "no copy started"
 if [ "$spoof" = yes ]; then
 	sp=$(cat "$T/out/spoof" 2>/dev/null)
 	if [ -n "$sp" ]; then
-		wait_for 5 sh -c "! kill -0 $sp 2>/dev/null"
+		wait_for_gone "$sp"
 		assert_dead "$sp" "/bin/sleep bind-mounted over the kept path (unshare -Urm)"
 	else
 		fail "the spoofed program did not start: $(cat "$T/out/e1")"
@@ -98,7 +103,7 @@ rc=$?
 [ "$rc" -eq 0 ] && ok "logoff $id: exit 0" || fail "logoff $id: exit $rc: $(cat "$T/out/lo")"
 assert_grep "signal SIGHUP, SIGTERM to process .*(sleep)" "$T/out/lo"
 assert_no_grep "signal .* to process $kept2 " "$T/out/lo"
-wait_for 10 sh -c "! kill -0 $leader 2>/dev/null"
+wait_for_gone "$leader"
 assert_dead "$leader" "the login manager, after it closed the session"
 [ -n "$kept2" ] && assert_alive "$kept2" "the kept program after logoff SESSION" || fail "no kept program in session 2"
 assert_gone "$T/reg/sessions/$id"
@@ -106,12 +111,15 @@ kill "$kept2" 2>/dev/null
 
 # 3. A program on a FUSE mount whose server is stopped: with keep_commands
 # set, close_session still returns within [logoff] timeout + 1 s, and the
-# process is ended (it cannot be shown to be a kept program).
+# process is ended (it cannot be shown to be a kept program). The work's
+# sleep 1.5 lets the kernel's cached attributes of the mount expire (1 s):
+# a clock, not an event, so that a look at the program must ask the
+# stopped server.
 bindfs -o allow_other "$F/src" "$F/m" 2>"$T/out/bindfs" || skip "bindfs cannot mount: $(cat "$T/out/bindfs")"
 pgrep -n -x bindfs > "$T/out/server"
 work3='. '"$T"'/asuser.sh
 asuser "'"$F"'/m/fprog 300 >/dev/null 2>&1 & echo \$! > '"$T"'/out/fprog"
-sleep 0.3
+runs_wait '"$T"'/out/fprog fprog
 kill -STOP '"$(cat "$T/out/server")"'
 sleep 1.5
 date +%s%N > '"$T"'/out/t0'
@@ -126,7 +134,7 @@ limit=$([ -n "${LO_PRELOAD:-}" ] && echo 6000 || echo 5000)
 echo "measured: close_session $ms ms, keep_commands set, a program on a stopped FUSE server"
 fp=$(cat "$T/out/fprog" 2>/dev/null)
 if [ -n "$fp" ]; then
-	wait_for 5 sh -c "! kill -0 $fp 2>/dev/null"
+	wait_for_gone "$fp"
 	assert_dead "$fp" "the program on the hung FUSE mount"
 else
 	fail "the program on the FUSE mount did not start: $(cat "$T/out/e3")"

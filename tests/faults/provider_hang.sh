@@ -60,7 +60,9 @@ assert_no_grep "abandoned" "$T/out/gc1"
 "$LOGOFF" --config "$T/logoff.conf" --gc -v > "$T/out/gc2" 2>&1
 assert_grep "session $id (user $TEST_USER): provider crashy abandoned (timed out 3 times)" "$T/out/gc2"
 assert_gone "$rec"
-# Nothing of the hung plugin is left running.
+# Nothing of the hung plugin is left running: the sweep that abandoned it
+# ended its helper, which may take a moment to exit.
+wait_for 10 sh -c "! pgrep -f -- '--session $id ' >/dev/null"
 if pgrep -f -- "--session $id " > "$T/out/left1"; then fail "processes of session $id's helper left: $(cat "$T/out/left1")"; else ok "no helper process of session $id left"; fi
 
 # 4. --abandon at once, for a second session.

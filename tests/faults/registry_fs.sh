@@ -37,7 +37,7 @@ refused() {
 	rc=$?
 	[ "$rc" -eq 1 ] && ok "$1: open_session refused (exit 1)" || fail "$1: exit $rc, expected 1: $(cat "$T/out/$1")"
 	assert_gone "$T/out/ran-$1"
-	sleep 0.2
+	syslog_sync
 	tail -n +"$((lines + 1))" "$T/out/syslog" > "$T/out/log-$1"
 	assert_grep "cannot create the session record in $T/reg: $2" "$T/out/log-$1"
 	[ "$(records)" -eq 2 ] && ok "$1: only the two earlier records" || fail "$1: $(records) records: $(ls -a "$T/reg/sessions")"

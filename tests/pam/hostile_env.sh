@@ -139,7 +139,7 @@ make_user
 U=$E2E_USER
 UHOME=$(getent passwd "$U" | cut -d: -f6)
 groupadd "lo-e2e-g$$" && usermod -a -G "lo-e2e-g$$" "$U" || fail "cannot give $U a supplementary group"
-trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; pkill -KILL -u "$U" 2>/dev/null; userdel -r "$U" >/dev/null 2>&1; groupdel "lo-e2e-g$$" 2>/dev/null' EXIT
+at_exit 'groupdel "lo-e2e-g$$" 2>/dev/null'
 printf '%s\n' "$HOSTILE" | sed 's/^\([^=]*\)=\(.*\)$/\1 DEFAULT="\2"/' > "$UHOME/.pam_environment"
 chown "$U:" "$UHOME/.pam_environment"
 cat > "$T/pam.d/hostile" <<SVC

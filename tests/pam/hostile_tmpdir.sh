@@ -22,7 +22,7 @@ cleanup() {
 	done
 	pkill -KILL -u "$U" 2>/dev/null
 }
-trap 'cleanup; [ "$FAILED" -eq 0 ] && rm -rf "$T"; userdel -r "$U" >/dev/null 2>&1' EXIT
+at_exit cleanup
 
 as_user() { setpriv --reuid="$U" --regid="$(id -g "$U")" --init-groups "$@"; }
 
@@ -142,12 +142,13 @@ while :; do
 	mv a/b/c a/c.moved 2>/dev/null; ln -s "'"$T"'/fs/canary/sub" a/b/c 2>/dev/null
 	rm -f a/b/c 2>/dev/null; mv a/c.moved a/b/c 2>/dev/null
 	mkdir -p a/b 2>/dev/null; ln -s "'"$T"'/fs/canary" a/b/x 2>/dev/null
+	[ -e "'"$T"'/out/racer.ran" ] || : > "'"$T"'/out/racer.ran"
 done
 EOF
 chmod 0755 "'"$T"'/racer.sh"
 TMPDIR="$TMPDIR" setsid setpriv --reuid='"$U"' --regid='"$(id -g "$U")"' --init-groups sh "'"$T"'/racer.sh" < /dev/null > /dev/null 2>&1 &
 echo $! > "'"$T"'/out/racer.pid"
-sleep 0.3'
+"'"$WAIT_FOR"'" 5 test -e "'"$T"'/out/racer.ran"'
 [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || fail "s3: exit $rc: $(cat "$T/out/s3.err")"
 kill -KILL "$(cat "$T/out/racer.pid")" 2>/dev/null && ok "s3: the racer ran through the release" \
 	|| fail "s3: the racer was not running at the end"

@@ -14,8 +14,6 @@
 in_private_mounts "$@" || skip "no private mount namespace"
 capture_syslog || skip "cannot set up a private /dev/log"
 make_user
-# make_user's cleanup replaced capture_syslog's: both.
-trap '[ "$FAILED" -eq 0 ] && rm -rf "$T"; kill $SYSLOG_PID 2>/dev/null; pkill -KILL -u "$E2E_USER" 2>/dev/null; userdel -r "$E2E_USER" >/dev/null 2>&1' EXIT
 LO_MATCH=user write_conf
 write_service inproc
 
@@ -25,6 +23,7 @@ session() {
 	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" inproc "$E2E_USER" \
 		"echo \"tmp=\$TMPDIR\"; $2" > "$T/out/$1" 2> "$T/out/$1.err"
 	RC=$?
+	syslog_sync
 	ID=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/$1")
 	TMP=$(sed -n 's/^tmp=//p' "$T/out/$1")
 	[ -n "$ID" ] && [ -n "$TMP" ] || fail "$1: no session: $(cat "$T/out/$1" "$T/out/$1.err")"

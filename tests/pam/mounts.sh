@@ -16,7 +16,7 @@ OTHER=nobody
 LOGOFF="$top_builddir/logoff"
 
 # Lazily unmount everything below $T, deepest first, until nothing is
-# left; then what make_user's trap did.
+# left (make_user's cleanup, which removes the user, runs after).
 cleanup() {
 	for _round in 1 2 3 4; do
 		awk -v t="$T" '$5 == t || index($5, t "/") == 1 { print $5 }' /proc/self/mountinfo |
@@ -25,7 +25,7 @@ cleanup() {
 	[ -s "$T/out/busy.pid" ] && kill -KILL "$(cat "$T/out/busy.pid")" 2>/dev/null
 	pkill -KILL -u "$U" 2>/dev/null
 }
-trap 'cleanup; [ "$FAILED" -eq 0 ] && rm -rf "$T"; userdel -r "$U" >/dev/null 2>&1' EXIT
+at_exit cleanup
 
 mkdir -p "$T/mnt/$U/net" "$T/mnt/$U/bind" "$T/mnt/$OTHER/net" "$T/src" "$T/victim"
 chown "$U" "$T/mnt/$U"
@@ -90,7 +90,7 @@ assert_grep "$T/mnt/$U/net busy, left" "$T/out/status"
 assert_grep "mount .*$T/mnt/$U/net" "$T/out/status"
 # Once the process is gone the sweep unmounts it (the core's releaser).
 kill -KILL "$(cat "$T/out/busy.pid")"
-wait_for 5 sh -c "! kill -0 $(cat "$T/out/busy.pid") 2>/dev/null"
+wait_for_gone "$(cat "$T/out/busy.pid")"
 "$LOGOFF" --config "$T/logoff.conf" --gc > "$T/out/gc" 2>&1
 assert_unmounted "$T/mnt/$U/net"
 assert_gone "$T/reg/sessions/$id"

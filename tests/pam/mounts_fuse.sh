@@ -25,7 +25,7 @@ cleanup() {
 	done
 	pkill -KILL -u "$U" 2>/dev/null
 }
-trap 'cleanup; [ "$FAILED" -eq 0 ] && rm -rf "$T"; userdel -r "$U" >/dev/null 2>&1' EXIT
+at_exit cleanup
 
 mkdir -p "$T/fuse/src" "$T/fuse/before" "$T/fuse/during" "$T/fuse/second" "$T/fuse/other"
 echo data > "$T/fuse/src/file"

@@ -64,7 +64,7 @@ timed_close() {
 timed_close "hung hook" 'echo $$ > "'"$T"'/out/hang.pid"; exec sleep 300'
 assert_grep "^state timed-out\$" "$T/reg/sessions/$id"
 assert_grep "^provider hooks timed-out" "$T/reg/sessions/$id"
-sleep 0.2
+[ -s "$T/out/hang.pid" ] && wait_for_gone "$(cat "$T/out/hang.pid")"
 [ -s "$T/out/hang.pid" ] && assert_dead "$(cat "$T/out/hang.pid")" "hung hook"
 "$HELPER" --session "$id" --config "$T/logoff.conf" && ok "helper completed the timed-out session" \
 	|| fail "helper could not complete session $id"
