@@ -31,7 +31,12 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
-#include "core/core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
+#include "core/spawn.h"
+#include "core/chain.h"
+#include "core/logoff.h"
 #include "providers/providers.h"
 
 /* The core is built with -fvisibility=hidden; the version script then

@@ -18,7 +18,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "core/core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
+#include "core/proc.h"
+#include "core/chain.h"
+#include "core/logoff.h"
 
 /* Exit statuses of logoff(1), documented in logoff(1). */
 enum {

@@ -41,7 +41,12 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
-#include "core/core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
+#include "core/proc.h"
+#include "core/chain.h"
+#include "core/logoff.h"
 #include "providers/providers.h"
 
 #define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"

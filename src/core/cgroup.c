@@ -20,7 +20,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/util.h"
+#include "core/proc.h"
 #include "cgroup.h"
 
 #define MAX_DEPTH 64

@@ -12,7 +12,7 @@
  * O_NOFOLLOW, so a path that came from a session record can reach no
  * file outside cgroupfs.
  *
- * Conventions of core.h: 0 or a negative errno, ret_* out-parameters,
+ * Conventions of util.h: 0 or a negative errno, ret_* out-parameters,
  * times in ms where a name says _ms (CLOCK_MONOTONIC, lo_now_ms).
  *
  * SPDX-License-Identifier: BSD-3-Clause

@@ -19,7 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
+#include "core/proc.h"
+#include "core/release.h"
+#include "core/chain.h"
 
 #include "chain_impl.h"
 

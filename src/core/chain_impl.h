@@ -8,7 +8,13 @@
 #ifndef LO_CHAIN_IMPL_H
 #define LO_CHAIN_IMPL_H
 
-#include "core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
+#include "core/proc.h"
+#include "core/release.h"
+#include "core/support.h"
+#include "core/chain.h"
 
 struct chain;
 

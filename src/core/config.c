@@ -19,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
 
 const struct logoff_config_key lo_core_config_keys[] = {
 	{ "registry", LOGOFF_CONFIG_PATH, LO_REGISTRY_DEFAULT, NULL },

@@ -18,7 +18,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
+#include "core/spawn.h"
+#include "core/chain.h"
+#include "core/logoff.h"
 
 /* SIGTERM to SIGKILL for a closer past [logoff] timeout: the call returns
  * by timeout + 1.5 x this (lo_spawn_wait), within timeout + 1 s. */

@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/proc.h"
 
 static int read_small(const char *path, char *buf, size_t size)
 {

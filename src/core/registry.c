@@ -25,7 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/util.h"
+#include "core/registry.h"
+#include "core/logoff.h"
 
 
 static const char *const session_states[] = { "opening", "active", "closing", "failed",

@@ -24,7 +24,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/util.h"
+#include "core/proc.h"
+#include "core/release.h"
 
 /* Deeper trees than this are left in place (and reported) rather than
  * risking the fd limit of the login manager's process. */

@@ -36,7 +36,10 @@
 
 #include <krb5.h>
 
-#include "core.h"
+#include "core/util.h"
+#include "core/registry.h"
+#include "core/release.h"
+#include "core/spawn.h"
 
 /* How long the child may take. Destroying a cache is local work (a file
  * or a few keys), but a FILE or DIR cache can sit on a hung network file

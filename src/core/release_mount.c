@@ -28,7 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/util.h"
+#include "core/release.h"
 
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID 0x00001000U

@@ -16,7 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
+#include "core/proc.h"
+#include "core/chain.h"
+#include "core/logoff.h"
 
 bool lo_config_logoff_in_process(const struct lo_config *config)
 {

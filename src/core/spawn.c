@@ -26,7 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/util.h"
+#include "core/spawn.h"
 
 void lo_close_from(int lowfd)
 {

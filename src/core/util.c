@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "core/util.h"
 
 void lo_logv(const struct lo_log *log, int priority, const char *fmt, va_list ap)
 {

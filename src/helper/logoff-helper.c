@@ -56,7 +56,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "core/core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
+#include "core/spawn.h"
+#include "core/chain.h"
+#include "core/logoff.h"
 #include "providers/providers.h"
 #include "helper/plugins.h"
 

@@ -8,7 +8,12 @@
 #ifndef LO_PLUGINS_H
 #define LO_PLUGINS_H
 
-#include "core/core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
+#include "core/spawn.h"
+#include "core/chain.h"
+#include "core/logoff.h"
 
 /*
  * Load the plugin providers CONFIG names (those not built in) from

@@ -7,7 +7,7 @@
  */
 #include "config.h"
 
-#include "core/core.h"
+#include "providers/support.h"
 #include "providers/providers.h"
 
 /* tmpdir's logoff is rmdir of an empty directory in the login manager's

@@ -19,7 +19,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "core/core.h"
+#include "providers/support.h"
 #include "providers/providers.h"
 
 static const char *const run_as_choices[] = { "root", "user", NULL };

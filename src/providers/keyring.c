@@ -25,7 +25,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "core/core.h"
+#include "providers/support.h"
 #include "providers/providers.h"
 
 static const struct logoff_config_key keys[] = {

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "core/core.h"
+#include "providers/support.h"
 #include "providers/providers.h"
 
 static const struct logoff_config_key keys[] = {

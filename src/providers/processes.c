@@ -47,7 +47,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "core/core.h"
+#include "providers/support.h"
 #include "core/cgroup.h"
 #include "providers/providers.h"
 

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "core/core.h"
+#include "providers/support.h"
 #include "logoff/provider.h"
 
 /* A private per-session TMPDIR under [tmpdir] base (src/providers/tmpdir.c). */

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/core.h"
+#include "providers/support.h"
 #include "providers/providers.h"
 
 static const struct logoff_config_key keys[] = {
