@@ -384,7 +384,7 @@ int lo_spawn_run(const struct lo_spawn *spawn, int64_t deadline_ms, int64_t grac
 		 void (*line_fn)(void *ctx, const char *line), void *ctx, int *ret_status)
 {
 	pid_t pid;
-	int pidfd, outfd, r;
+	int pidfd = -1, outfd = -1, r;
 
 	*ret_status = -1;
 	r = start(spawn, &pid, &pidfd, spawn->capture ? &outfd : NULL);

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "core/core.h"
+#include "core/conf.h"
 #include "providers/providers.h"
 
 int main(void)

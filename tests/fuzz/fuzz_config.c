@@ -19,7 +19,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "core/conf.h"
 #include "providers/providers.h"
 #include "fuzz.h"
 

@@ -42,7 +42,9 @@
 #include <wchar.h>
 
 #include "cli/cli.h"
-#include "core/core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
 #include "fuzz.h"
 
 static bool only(const char *s, const char *extra)

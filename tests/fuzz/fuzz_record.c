@@ -17,7 +17,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/core.h"
+#include "core/registry.h"
 #include "fuzz.h"
 
 static int str_eq(const char *a, const char *b)

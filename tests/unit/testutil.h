@@ -17,7 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/core.h"
+#include "core/util.h"
+#include "core/conf.h"
+#include "core/registry.h"
+#include "core/proc.h"
+#include "core/release.h"
+#include "core/spawn.h"
+#include "core/chain.h"
+#include "core/logoff.h"
 #include "providers/providers.h"
 
 static char tu_dir[256];
