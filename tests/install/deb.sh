@@ -16,8 +16,9 @@
 # whatever happens. Not in TESTS: tools/test runs it after distcheck.
 #
 #   sh tests/install/deb.sh       from the top of the source tree
-# LO_DEB_BUILD_OPTIONS (default "nocheck": tools/test has just run
-# make check on the same tree) goes into DEB_BUILD_OPTIONS.
+# The packages are built by tests/install/build-debs.sh (which reads
+# LO_DEB_BUILD_OPTIONS); with LO_DEB_OUT set, the .debs are copied there
+# for the booted hosts of tests/hosts/.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 TESTNAME=deb
@@ -116,23 +117,14 @@ finish() {
 }
 
 # ---------------------------------------------------------------- build
-# The tree's files (tracked, and new ones not ignored), without build
-# products; in a dist tree (no git) everything.
-mkdir "$T/src"
-if git -C "$top_srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	(cd "$top_srcdir" && git ls-files -z -c -o --exclude-standard |
-		tar --null --ignore-failed-read -cf - -T - 2>/dev/null) | tar -xf - -C "$T/src"
-else
-	(cd "$top_srcdir" && tar --exclude='./_build*' -cf - .) | tar -xf - -C "$T/src"
-fi
 echo "building the packages in $T ($(elapsed))"
-(cd "$T/src" && DEB_BUILD_OPTIONS="${LO_DEB_BUILD_OPTIONS:-nocheck} parallel=$(nproc 2>/dev/null || echo 2)" \
-	dpkg-buildpackage -us -uc -b) > "$T/out/build.log" 2>&1 ||
-	{ fail "dpkg-buildpackage failed:"; tail -40 "$T/out/build.log"; finish; }
+sh "$top_srcdir/tests/install/build-debs.sh" "$T" ||
+	{ fail "dpkg-buildpackage failed:"; tail -40 "$T/build.log"; finish; }
 deb=$(ls "$T"/libpam-logoff_*.deb 2>/dev/null | head -1)
 devdeb=$(ls "$T"/libpam-logoff-dev_*.deb 2>/dev/null | head -1)
 [ -f "$deb" ] && [ -f "$devdeb" ] || { fail "no .debs: $(ls "$T")"; finish; }
 ok "built $(cd "$T" && ls ./*.deb | tr '\n' ' ')($(elapsed))"
+[ -n "${LO_DEB_OUT:-}" ] && mkdir -p "$LO_DEB_OUT" && cp "$deb" "$devdeb" "$LO_DEB_OUT/"
 
 if command -v lintian >/dev/null; then
 	if lintian --fail-on error "$T"/*.changes > "$T/out/lintian" 2>&1; then

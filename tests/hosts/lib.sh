@@ -1,0 +1,142 @@
+# tests/hosts/lib.sh - the test bed of real hosts: a Debian 12 booted by
+# systemd-nspawn from a cached root file system (tests/hosts/rootfs.sh),
+# pam_logoff installed in it from the project's own Debian packages with
+# apt-get as an admin would, and logins through the host's real sshd.
+# Sourced by tests/hosts/*.sh; root only, exit 77 where a host cannot be
+# booted. It sets T (a work dir under /var/tmp, kept when a test fails)
+# and, after host_boot: H_ROOT (the host's root directory seen from
+# here), H_PID (its PID 1 in our pid namespace), H_PORT (its sshd's port
+# on 127.0.0.1). Each booted host is stopped, every process of it ended
+# and its tree removed when the test exits.
+#
+# The container shares this machine's network namespace (nspawn without
+# --private-network), so its sshd listens on 127.0.0.1 only, on a port of
+# its own; its processes are visible here in its own pid namespace.
+
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$top_srcdir/tests/assert.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (boots a container with systemd-nspawn)"
+for _c in systemd-nspawn debootstrap nsenter ssh ssh-keygen flock; do
+	command -v "$_c" >/dev/null || skip "$_c missing (tools/deps installs it)"
+done
+[ -f /etc/debian_version ] || skip "not a Debian machine (the hosts are Debian 12 from its mirror)"
+
+T=$(mktemp -d /var/tmp/lo-host.XXXXXX)
+at_exit '[ "$FAILED" -eq 0 ] && rm -rf "$T"'
+H_PID="" H_NSPAWN="" H_ROOT="" H_PORT="" H_KIND=""
+HOST_USER=lotest
+HOST_UID=4711
+
+# host_debs: DEB is the libpam-logoff package to install; taken from
+# LO_DEB_OUT (tools/test puts the packages tests/install/deb.sh built
+# there), else built once into $top_srcdir/_build/debs.
+host_debs() {
+	_out=${LO_DEB_OUT:-$top_srcdir/_build/debs}
+	DEB=$(ls "$_out"/libpam-logoff_*.deb 2>/dev/null | head -1)
+	[ -n "$DEB" ] && return 0
+	command -v dpkg-buildpackage >/dev/null || skip "dpkg-buildpackage missing (tools/deps installs dpkg-dev)"
+	echo "building the packages into $_out"
+	mkdir -p "$_out"
+	_tmp=$(mktemp -d /var/tmp/lo-debs.XXXXXX)
+	if ! sh "$top_srcdir/tests/install/build-debs.sh" "$_tmp"; then
+		tail -30 "$_tmp/build.log"; rm -rf "$_tmp"; echo "FAIL: $TESTNAME: dpkg-buildpackage failed"; exit 1
+	fi
+	cp "$_tmp"/*.deb "$_out/"; rm -rf "$_tmp"
+	DEB=$(ls "$_out"/libpam-logoff_*.deb | head -1)
+}
+
+# free_port: a TCP port nothing listens on at 127.0.0.1.
+free_port() {
+	_p=$(( 20000 + $$ % 20000 ))
+	while ss -Htln "sport = :$_p" 2>/dev/null | grep -q .; do _p=$((_p + 1)); done
+	echo "$_p"
+}
+
+# host_sh CMD: run the shell command CMD as root inside the booted host,
+# in all its namespaces, with a clean environment.
+host_sh() {
+	nsenter -t "$H_PID" -a -- /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		LANG=C.UTF-8 /bin/sh -c "$*"
+}
+
+# ssh_in USER [CMD]: log in to the host through its sshd as USER, with the
+# test's key, running CMD (a login shell without CMD).
+ssh_in() {
+	_u=$1; shift
+	ssh -i "$T/key" -p "$H_PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10 "$_u@127.0.0.1" "$@"
+}
+
+# host_boot KIND: copy the cached root file system of KIND (systemd or
+# elogind), make its sshd listen on 127.0.0.1:H_PORT with the test's key
+# for root and HOST_USER (uid HOST_UID), boot it, and wait until it has
+# booted and sshd answers.
+host_boot() {
+	H_KIND=$1
+	_rc=0; sh "$top_srcdir/tests/hosts/rootfs.sh" "$H_KIND" || _rc=$?
+	[ $_rc -eq 77 ] && skip "no root file system for a $H_KIND host"
+	[ $_rc -eq 0 ] || { echo "FAIL: $TESTNAME: tests/hosts/rootfs.sh $H_KIND failed"; exit 1; }
+	H_ROOT="$T/root"
+	cp -a --reflink=auto "${LO_HOSTS_CACHE:-/var/cache/pam-logoff-hosts}/$H_KIND" "$H_ROOT"
+	at_exit host_stop
+	H_PORT=$(free_port)
+	echo "lohost-$H_KIND" > "$H_ROOT/etc/hostname"
+	printf 'Port %s\nListenAddress 127.0.0.1\nPasswordAuthentication no\nUseDNS no\n' "$H_PORT" \
+		> "$H_ROOT/etc/ssh/sshd_config.d/lo-test.conf"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/key"
+	chroot "$H_ROOT" useradd -m -u "$HOST_UID" -s /bin/bash "$HOST_USER"
+	for _h in "$H_ROOT/root" "$H_ROOT/home/$HOST_USER"; do
+		mkdir -p "$_h/.ssh"; cp "$T/key.pub" "$_h/.ssh/authorized_keys"
+	done
+	chroot "$H_ROOT" chown -R "$HOST_USER:" "/home/$HOST_USER/.ssh"
+	host_debs
+	mkdir -p "$H_ROOT/root/debs"; cp "$DEB" "$H_ROOT/root/debs/"
+	_env=""
+	# elogind cannot mount its cgroups under nspawn's read-only hybrid
+	# /sys/fs/cgroup; a unified hierarchy it can use.
+	[ "$H_KIND" = elogind ] && _env=SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1
+	env $_env setsid systemd-nspawn -q -D "$H_ROOT" -b --register=no --keep-unit \
+		-M "lohost$$" < /dev/null > "$T/console.log" 2>&1 &
+	H_NSPAWN=$!
+	wait_for 30 _host_pid || { cat "$T/console.log"; echo "FAIL: $TESTNAME: the $H_KIND host did not start"; exit 1; }
+	if [ "$H_KIND" = systemd ]; then
+		wait_for 30 host_sh 'test -S /run/systemd/private' || :
+		_st=$(host_sh 'timeout 60 systemctl is-system-running --wait' 2>&1) || :
+		case $_st in running|degraded) ;; *) echo "FAIL: $TESTNAME: boot: $_st"; tail -30 "$T/console.log"; exit 1 ;; esac
+	fi
+	wait_for 60 ssh_in root true ||
+		{ tail -30 "$T/console.log"; echo "FAIL: $TESTNAME: no ssh into the $H_KIND host"; exit 1; }
+	ok "booted a $H_KIND host (pid $H_PID, sshd on 127.0.0.1:$H_PORT)"
+}
+_host_pid() { H_PID=$(pgrep -P "$H_NSPAWN" | head -1); [ -n "$H_PID" ]; }
+
+# host_stop: power the host off (systemd) or end its PID 1 (sysvinit, which
+# ignores SIGTERM from outside); SIGKILL to its PID 1 ends every process
+# of its pid namespace. Then check that none is left and remove its tree.
+host_stop() {
+	[ -n "$H_NSPAWN" ] || return 0
+	if [ "$H_KIND" = systemd ] && [ -n "$H_PID" ]; then
+		host_sh 'systemctl poweroff' >/dev/null 2>&1
+		wait_for 20 pids_dead "$H_NSPAWN" >/dev/null
+	fi
+	[ -n "$H_PID" ] && kill -KILL "$H_PID" 2>/dev/null
+	wait_for 10 pids_dead "$H_NSPAWN" || kill -KILL "$H_NSPAWN" 2>/dev/null
+	wait "$H_NSPAWN" 2>/dev/null
+	_left=$(ps -eo pid=,args= | while read -r _p _a; do
+		[ "$(readlink "/proc/$_p/root" 2>/dev/null)" = "$H_ROOT" ] && echo "$_p $_a"; done)
+	[ -z "$_left" ] || { echo "FAIL: $TESTNAME: processes of the host left: $_left"; FAILED=1; kill -KILL $(echo "$_left" | cut -d' ' -f1) 2>/dev/null; }
+	H_NSPAWN=""
+	[ "$FAILED" -eq 0 ] && rm -rf "$H_ROOT"
+}
+
+# host_install: install libpam-logoff in the host with apt-get, as an admin
+# would; pam-auth-update puts it into common-session.
+host_install() {
+	if host_sh "DEBIAN_FRONTEND=noninteractive apt-get install -y -q /root/debs/${DEB##*/}" > "$T/apt.log" 2>&1; then
+		ok "apt-get install ./${DEB##*/} in the host"
+	else
+		tail -20 "$T/apt.log"; echo "FAIL: $TESTNAME: apt-get install in the host failed"; exit 1
+	fi
+}
