@@ -446,6 +446,7 @@ LO_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const
 			.gid = pwr->pw_gid,
 			.home = pwr->pw_dir,
 			.leader_pid = getpid(),
+			.logind = pam_getenv(pamh, "XDG_SESSION_ID"),
 		};
 
 		r = lo_chain_logon(&ctx, &login, id);

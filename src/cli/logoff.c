@@ -136,6 +136,7 @@ static void usage(FILE *f)
 		"caller's own session is logged off.\n"
 		"\n"
 		"  -l, --list          list sessions: ID NAME USER TTY SERVICE RHOST STATE SINCE IDLE\n"
+		"                      LOGIND (logind's id of the same session, - if none)\n"
 		"      --status SESSION  each provider's status object and tracked subobjects\n"
 		"      --json          machine-readable output of --list and --status\n"
 		"  -v, --verbose       print each action as it happens\n"
@@ -336,6 +337,7 @@ static json_object *session_json(const struct lo_record *rec)
 	json_object_object_add(j, "tty", json_text(rec->tty));
 	json_object_object_add(j, "service", json_text(rec->service));
 	json_object_object_add(j, "rhost", json_text(rec->rhost));
+	json_object_object_add(j, "logind_session", rec->logind && *rec->logind ? json_text(rec->logind) : NULL);
 	json_object_object_add(j, "state", json_object_new_string(view));
 	json_object_object_add(j, "reason", why && *why ? json_text(why) : NULL);
 	json_object_object_add(j, "since", json_object_new_int64(rec->created));
@@ -382,8 +384,8 @@ static int cmd_list(struct app *a)
 		arr = json_object_new_array();
 		json_object_object_add(top, "sessions", arr);
 	} else {
-		printf("%-10s %-14s %-12s %-12s %-10s %-16s %-8s %-16s %s\n", "ID", "NAME", "USER",
-		       "TTY", "SERVICE", "RHOST", "STATE", "SINCE", "IDLE");
+		printf("%-10s %-14s %-12s %-12s %-10s %-16s %-8s %-16s %-6s %s\n", "ID", "NAME",
+		       "USER", "TTY", "SERVICE", "RHOST", "STATE", "SINCE", "IDLE", "LOGIND");
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct lo_record *rec = NULL;
@@ -404,10 +406,10 @@ static int cmd_list(struct app *a)
 			char u[SAFE_MAX], t[SAFE_MAX], sv[SAFE_MAX], rh[SAFE_MAX];
 			format_time(rec->created, since, sizeof(since));
 			format_idle(idle_seconds(rec), idle, sizeof(idle));
-			printf("%-10s %-14s %-12s %-12s %-10s %-16s %-8s %-16s %s\n", rec->id,
+			printf("%-10s %-14s %-12s %-12s %-10s %-16s %-8s %-16s %-6s %s\n", rec->id,
 			       rec->name, safe(rec->user, u), or_dash(safe(rec->tty, t)),
 			       or_dash(safe(rec->service, sv)), or_dash(safe(rec->rhost, rh)),
-			       lo_session_view(rec, NULL), since, idle);
+			       lo_session_view(rec, NULL), since, idle, or_dash(rec->logind));
 		}
 		lo_record_free(rec);
 	}
@@ -463,6 +465,8 @@ static int cmd_status(struct app *a, const struct lo_record *rec)
 	printf("Session %s (%s): user %s (uid %u), service %s, tty %s, from %s\n", rec->id,
 	       rec->name, safe(rec->user, b1), (unsigned)rec->uid, or_dash(safe(rec->service, b2)),
 	       or_dash(safe(rec->tty, b3)), or_dash(safe(rec->rhost, b4)));
+	if (rec->logind && *rec->logind)
+		printf("logind:  session %s\n", rec->logind);
 	printf("State:   %s%s%s%s, since %s; login manager pid %d\n", view, why && *why ? " (" : "",
 	       why && *why ? why : "", why && *why ? ")" : "", since, (int)rec->leader_pid);
 	printf("Providers (logon order):\n");

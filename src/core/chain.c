@@ -652,12 +652,24 @@ static void abandon(struct support_impl *si, const char *why)
  * stopped at its bound keeps what it tracked (its releaser would hang
  * on it the same way) and is retried by the sweep, up to [logoff]
  * retries times; then it is abandoned. */
+/* " (logind ID)" when logind's id of the session is known, else "": for
+ * the one line per provider that logon and logoff log, so the journal
+ * lines of both sides of one session can be matched. */
+static const char *logind_note(const struct lo_record *r, char *buf, size_t size)
+{
+	if (!r->logind || !*r->logind)
+		return "";
+	snprintf(buf, size, " (logind %s)", r->logind);
+	return buf;
+}
+
 static int logoff_one(struct support_impl *si)
 {
 	struct chain *c = si->chain;
 	struct lo_status *st = status_of(si);
 	int r, state = st->state;
 	unsigned left;
+	char note[LO_LOGIND_ID_MAX + 16];
 
 	if (c->ctx->abandon && strcmp(c->ctx->abandon, si->name) == 0 &&
 	    state != LO_PROVIDER_ABANDONED) {
@@ -713,9 +725,10 @@ static int logoff_one(struct support_impl *si)
 		set_state(si, r < 0 || left ? LO_PROVIDER_FAILED : LO_PROVIDER_LOGGED_OFF, r);
 		/* Something it ends may live on: the record stays. */
 		c->busy |= r == -EBUSY;
-		lo_log(&c->ctx->log, r < 0 || left ? LOG_ERR : LOG_INFO, "session %s: %s: %s%s%s",
-		       c->rec->id, si->name, r < 0 || left ? "logoff failed" : "logged off",
-		       st->message[0] ? ": " : "", st->message);
+		lo_log(&c->ctx->log, r < 0 || left ? LOG_ERR : LOG_INFO, "session %s%s: %s: %s%s%s",
+		       c->rec->id, logind_note(c->rec, note, sizeof(note)), si->name,
+		       r < 0 || left ? "logoff failed" : "logged off", st->message[0] ? ": " : "",
+		       st->message);
 	} else {
 		/* Never logged on, or failed: nothing to log off, but nothing
 		 * it tracked may outlive the session either. */
@@ -811,8 +824,10 @@ static int new_record(const struct lo_ctx *ctx, const struct lo_login *login,
 	rec->service = strdup(login->service ? login->service : "");
 	rec->tty = strdup(login->tty ? login->tty : "");
 	rec->rhost = strdup(login->rhost ? login->rhost : "");
+	rec->logind = strdup(lo_logind_id_valid(login->logind) ? login->logind : "");
 	rec->status = calloc(cfg->n_providers ? cfg->n_providers : 1, sizeof(*rec->status));
-	if (!rec->user || !rec->home || !rec->service || !rec->tty || !rec->rhost || !rec->status)
+	if (!rec->user || !rec->home || !rec->service || !rec->tty || !rec->rhost || !rec->logind ||
+	    !rec->status)
 		return -ENOMEM;
 	rec->uid = login->uid;
 	rec->gid = login->gid;
@@ -835,6 +850,7 @@ static int new_record(const struct lo_ctx *ctx, const struct lo_login *login,
 static size_t logon_each(struct chain *c, bool *ret_failed_required)
 {
 	const struct lo_ctx *ctx = c->ctx;
+	char note[LO_LOGIND_ID_MAX + 16];
 	size_t i;
 
 	*ret_failed_required = false;
@@ -848,9 +864,9 @@ static size_t logon_each(struct chain *c, bool *ret_failed_required)
 			si->refs = 1;
 			c->refs++;
 			set_state(si, LO_PROVIDER_LOGGED_ON, 0);
-			lo_log(&ctx->log, LOG_INFO, "session %s: %s: logged on%s%s", c->rec->id,
-			       si->name, status_of(si)->message[0] ? ": " : "",
-			       status_of(si)->message);
+			lo_log(&ctx->log, LOG_INFO, "session %s%s: %s: logged on%s%s", c->rec->id,
+			       logind_note(c->rec, note, sizeof(note)), si->name,
+			       status_of(si)->message[0] ? ": " : "", status_of(si)->message);
 		} else {
 			set_state(si, LO_PROVIDER_FAILED, r);
 			lo_log(&ctx->log, LOG_ERR, "%s: logon failed: %s", si->name, strerror(-r));

@@ -102,6 +102,10 @@ struct lo_login {
 	gid_t gid;
 	const char *home;
 	pid_t leader_pid;	/* getpid() of the PAM application */
+	/* XDG_SESSION_ID from the PAM environment: the session id that
+	 * pam_systemd or pam_elogind, earlier in the stack, got from logind
+	 * (pam_systemd(8)); NULL or not lo_logind_id_valid: none recorded. */
+	const char *logind;
 };
 
 /*

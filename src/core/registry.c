@@ -374,6 +374,8 @@ char *lo_record_format(const struct lo_record *r)
 	buf_add(&b, "rhost", 5), buf_token(&b, r->rhost), buf_add(&b, "\n", 1);
 	if (r->name && *r->name)
 		buf_add(&b, "name", 4), buf_token(&b, r->name), buf_add(&b, "\n", 1);
+	if (r->logind && *r->logind)
+		buf_add(&b, "logind", 6), buf_token(&b, r->logind), buf_add(&b, "\n", 1);
 	buf_printf(&b, "leader %d %llu\naudit %d\ncreated %lld\nstate %s\n", (int)r->leader_pid,
 		   r->leader_start, r->audit ? 1 : 0, (long long)r->created,
 		   lo_session_state_name(r->state));
@@ -543,6 +545,14 @@ static int key_name(struct parse_ctx *c, char **tok, size_t off)
 	return c->r->name ? 0 : -ENOMEM;
 }
 
+static int key_logind(struct parse_ctx *c, char **tok, size_t off)
+{
+	if (c->r->logind || token_decode(tok[1]) < 0 || !lo_logind_id_valid(tok[1]))
+		return -EBADMSG;
+	c->r->logind = strdup(tok[1]);
+	return c->r->logind ? 0 : -ENOMEM;
+}
+
 static int key_closer(struct parse_ctx *c, char **tok, size_t off)
 {
 	unsigned long long u;
@@ -698,6 +708,7 @@ static const struct record_key {
 	{ "tty", 2, key_fact, offsetof(struct lo_record, tty) },
 	{ "rhost", 2, key_fact, offsetof(struct lo_record, rhost) },
 	{ "name", 2, key_name, 0 },
+	{ "logind", 2, key_logind, 0 },
 	{ "closer", 3, key_closer, 0 },
 	{ "uid", 2, key_ugid, offsetof(struct lo_record, uid) },
 	{ "gid", 2, key_ugid, offsetof(struct lo_record, gid) },
@@ -742,7 +753,7 @@ static int record_line(struct parse_ctx *c, char **tok, size_t n)
 static int record_complete(struct parse_ctx *c, bool header, const char **ret_why)
 {
 	struct lo_record *r = c->r;
-	char **facts[] = { &r->home, &r->service, &r->tty, &r->rhost };
+	char **facts[] = { &r->home, &r->service, &r->tty, &r->rhost, &r->logind };
 
 	if (!header || !c->ended || !r->id[0] || !r->user || !c->have_ids) {
 		*ret_why = "record is truncated or incomplete";
@@ -906,6 +917,19 @@ bool lo_session_name_valid(const char *name)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (!isalnum((unsigned char)name[i]) && !strchr("_.:/-", name[i]))
+			return false;
+	return true;
+}
+
+bool lo_logind_id_valid(const char *id)
+{
+	size_t len = id ? strlen(id) : 0;
+
+	if (len == 0 || len > LO_LOGIND_ID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(id[i] >= '0' && id[i] <= '9') && !(id[i] >= 'a' && id[i] <= 'z') &&
+		    !(id[i] >= 'A' && id[i] <= 'Z'))
 			return false;
 	return true;
 }
@@ -1362,6 +1386,7 @@ void lo_record_free(struct lo_record *record)
 	free(record->service);
 	free(record->tty);
 	free(record->rhost);
+	free(record->logind);
 	free(record->name);
 	for (size_t i = 0; i < record->n_status; i++)
 		free(record->status[i].name);

@@ -83,6 +83,7 @@ struct lo_record {
 	char id[LO_ID_MAX + 1];
 	char *user, *home, *service, *tty, *rhost;
 	char *name;		/* unique session name (lo_session_name_valid) */
+	char *logind;		/* logind's (elogind's) id of the same session, "" if none */
 	uid_t uid;
 	gid_t gid;
 	pid_t leader_pid;
@@ -220,6 +221,15 @@ int lo_record_delete(struct lo_registry *registry, const char *id);
  * "//". So neither a name nor an id can name a path outside the registry.
  */
 bool lo_session_name_valid(const char *name);
+
+/*
+ * True when ID can be a logind (or elogind) session id: 1 to
+ * LO_LOGIND_ID_MAX ASCII letters and digits, the ids logind gives ("42",
+ * "c3"; systemd's session_id_valid() takes letters and digits only).
+ * pam_logoff records it beside its own id and never acts on it.
+ */
+#define LO_LOGIND_ID_MAX 64
+bool lo_logind_id_valid(const char *id);
 
 /*
  * Resolve SESSION, a session id or name, into RET_ID (LO_ID_MAX+1 bytes).
