@@ -61,7 +61,7 @@ struct app {
 	char caller[64];		/* the caller's user name */
 	const char *helper;		/* HELPER_PATH, or the checked one beside us */
 	char *helper_checked;		/* its canonical path (malloc'd) */
-	struct lo_log log;		/* errors to stderr; debug lines with -v */
+	struct lo_log log;		/* syslog up to info; errors to stderr; the rest with -v */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -108,6 +108,11 @@ static void cli_log(void *ctx, int priority, const char *msg)
 	char buf[1024];
 
 	lo_text_safe(buf, sizeof(buf), msg);
+	/* The chain's lines (one per provider logged off, and every error)
+	 * reach syslog as the module's do, wherever the chain ran: here, in
+	 * a forked closer, or in logoff-helper (helper_line). */
+	if (priority <= LOG_INFO)
+		syslog(priority, "%s", buf);
 	if (priority <= LOG_WARNING)
 		fprintf(stderr, "logoff: %s\n", buf);
 	else if (a->o.verbose)
