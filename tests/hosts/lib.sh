@@ -106,7 +106,7 @@ host_boot() {
 		_st=$(host_sh 'timeout 60 systemctl is-system-running --wait' 2>&1) || :
 		case $_st in running|degraded) ;; *) echo "FAIL: $TESTNAME: boot: $_st"; tail -30 "$T/console.log"; exit 1 ;; esac
 	fi
-	wait_for 60 ssh_in root true ||
+	wait_for 60 ssh_in root true 2>/dev/null ||
 		{ tail -30 "$T/console.log"; echo "FAIL: $TESTNAME: no ssh into the $H_KIND host"; exit 1; }
 	ok "booted a $H_KIND host (pid $H_PID, sshd on 127.0.0.1:$H_PORT)"
 }
@@ -140,3 +140,29 @@ host_install() {
 		tail -20 "$T/apt.log"; echo "FAIL: $TESTNAME: apt-get install in the host failed"; exit 1
 	fi
 }
+
+# hdead PID...: none of the host's PIDs lives (a zombie is dead).
+hdead() {
+	for _p in "$@"; do
+		host_sh "s=\$(awk '{print \$3}' /proc/$_p/stat 2>/dev/null) && [ \"\$s\" != Z ]" && return 1
+	done
+	return 0
+}
+# no_logind_session ID: logind has no session ID (not even closing).
+no_logind_session() { ! host_sh "loginctl show-session $1" >/dev/null 2>&1; }
+# no_record ID: pam_logoff has no record ID.
+no_record() { [ -z "$(host_sh "ls /run/logoff/sessions/ 2>/dev/null | grep -x '$1'")" ]; }
+logind_state() { host_sh "loginctl show-session -p State --value $1" 2>/dev/null; }
+
+# leave: log in as HOST_USER, leave a setsid and a nohup process and a file in
+# TMPDIR, log out. Sets ID (pam_logoff's and logind's), TMP, PIDS.
+leave() {
+	set -- $(ssh_in "$HOST_USER" 'echo "$LOGOFF_SESSION_ID $XDG_SESSION_ID $TMPDIR"
+		setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo $!
+		nohup sleep 1001 </dev/null >/dev/null 2>&1 & echo $!
+		touch "$TMPDIR/left"')
+	ID=$1 LOGIND=$2 TMP=$3; shift 3; PIDS="$*"
+	[ -n "$ID" ] && [ "$ID" = "$LOGIND" ] && [ -n "$TMP" ] && [ -n "$PIDS" ] ||
+		fail "login: id '$ID', logind '$LOGIND', TMPDIR '$TMP', pids '$PIDS'"
+}
+

@@ -51,34 +51,10 @@ ok "50 cron jobs of $U scheduled for $(host_sh 'date -d "+1 min" +%H:%M')"
 jmark() { host_sh 'journalctl -n 0 --show-cursor --no-pager' | sed -n 's/^-- cursor: //p'; }
 # jsince CURSOR [ARGS]: the journal after CURSOR.
 jsince() { host_sh "journalctl --no-pager -o short --after-cursor='$1' ${2:-}"; }
-# hdead PID...: none of the host's PIDs lives (a zombie is dead).
-hdead() {
-	for _p in "$@"; do
-		host_sh "s=\$(awk '{print \$3}' /proc/$_p/stat 2>/dev/null) && [ \"\$s\" != Z ]" && return 1
-	done
-	return 0
-}
-# no_logind_session ID: logind has no session ID (not even closing).
-no_logind_session() { ! host_sh "loginctl show-session $1" >/dev/null 2>&1; }
-no_record() { [ -z "$(host_sh "ls /run/logoff/sessions/ 2>/dev/null | grep -x '$1'")" ]; }
 scope_empty() {
 	host_sh "p=/sys/fs/cgroup/unified/user.slice/user-$HOST_UID.slice/session-$1.scope;
 		[ ! -d \$p ] || grep -qx 'populated 0' \$p/cgroup.events"
 }
-logind_state() { host_sh "loginctl show-session -p State --value $1" 2>/dev/null; }
-
-# leave: log in as U, leave a setsid and a nohup process and a file in
-# TMPDIR, log out. Sets ID (pam_logoff's and logind's), TMP, PIDS.
-leave() {
-	set -- $(ssh_in "$U" 'echo "$LOGOFF_SESSION_ID $XDG_SESSION_ID $TMPDIR"
-		setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo $!
-		nohup sleep 1001 </dev/null >/dev/null 2>&1 & echo $!
-		touch "$TMPDIR/left"')
-	ID=$1 LOGIND=$2 TMP=$3; shift 3; PIDS="$*"
-	[ -n "$ID" ] && [ "$ID" = "$LOGIND" ] && [ -n "$TMP" ] && [ -n "$PIDS" ] ||
-		fail "login: id '$ID', logind '$LOGIND', TMPDIR '$TMP', pids '$PIDS'"
-}
-
 # after_logout WHAT CURSOR: what a logout must leave behind: nothing.
 after_logout() {
 	if wait_for 10 hdead $PIDS; then ok "$1: setsid and nohup processes ($PIDS) ended"
