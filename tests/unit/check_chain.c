@@ -225,11 +225,13 @@ static struct lo_ctx make_ctx(const char *conf)
 	return make_ctx_with(conf, table);
 }
 
+static const char *logind_id;	/* XDG_SESSION_ID of the next logon() */
+
 static int logon(struct lo_ctx *ctx, char *id)
 {
 	struct lo_login login = { .user = "tester", .service = "check", .tty = "pts/9",
 				  .rhost = "", .uid = getuid(), .gid = getgid(), .home = "/",
-				  .leader_pid = getpid() };
+				  .leader_pid = getpid(), .logind = logind_id };
 	int r = lo_chain_logon(ctx, &login, id);
 
 	if (r == 0)
@@ -253,6 +255,32 @@ START_TEST(test_order_and_reverse_order)
 	ck_assert(!record_missing_during_logoff);
 	ck_assert(!tu_exists(record_path));
 	ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), -ENOENT);
+}
+END_TEST
+
+/* logind's id (XDG_SESSION_ID, from pam_systemd earlier in the stack)
+ * is recorded as given when it is one; anything else, such as a value a
+ * module before us put into the PAM environment to reach a path or a log
+ * line, is not recorded at all. */
+START_TEST(test_logind_id_recorded_only_when_valid)
+{
+	const char *given[] = { "c7", "../../etc", "c7\nstate closed", "" };
+	const char *recorded[] = { "c7", "", "", "" };
+	struct lo_ctx ctx = make_ctx("[logoff]\nproviders = a\n");
+
+	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
+		struct lo_record *rec = NULL;
+		char id[LO_ID_MAX + 1];
+
+		logind_id = given[i];
+		ck_assert_int_eq(logon(&ctx, id), 0);
+		logind_id = NULL;
+		ck_assert_int_eq(lo_record_read(tu_reg, id, &rec, NULL), 0);
+		ck_assert_str_eq(rec->logind, recorded[i]);
+		ck_assert_int_eq(rec->state, LO_SESSION_ACTIVE);
+		lo_record_free(rec);
+		ck_assert_int_eq(lo_chain_logoff(&ctx, id, 0), 0);
+	}
 }
 END_TEST
 
@@ -682,6 +710,7 @@ static Suite *chain_suite(void)
 	tcase_add_checked_fixture(tc, setup, tu_reg_teardown);
 	tcase_add_test(tc, test_order_and_reverse_order);
 	tcase_add_test(tc, test_failed_logon_not_logged_off);
+	tcase_add_test(tc, test_logind_id_recorded_only_when_valid);
 	tcase_add_test(tc, test_failure_isolated);
 	tcase_add_test(tc, test_required_rollback);
 	tcase_add_test(tc, test_rollback_clears_environment);

@@ -23,6 +23,7 @@ static struct lo_record *sample(const char *id)
 	r->service = strdup("sshd");
 	r->tty = strdup("");
 	r->rhost = strdup("::1%eth0");
+	r->logind = strdup("c42");
 	r->uid = 1000;
 	r->gid = 100;
 	r->leader_pid = 4242;
@@ -75,6 +76,7 @@ START_TEST(test_round_trip)
 	ck_assert_str_eq(r->home, "/home/alice smith");
 	ck_assert_str_eq(r->tty, "");
 	ck_assert_str_eq(r->rhost, "::1%eth0");
+	ck_assert_str_eq(r->logind, "c42");
 	ck_assert_uint_eq(r->uid, 1000);
 	ck_assert_uint_eq(r->gid, 100);
 	ck_assert_int_eq(r->leader_pid, 4242);
@@ -224,6 +226,30 @@ START_TEST(test_corrupt_records_refused)
 		       -EBADMSG, "malformed");
 	expect_refused("9", "logoff-record 1\nid 9\nuser a\nuid 1\ngid 1\ndata p k v\ndata p k w\nend\n",
 		       -EBADMSG, "malformed");
+	/* logind's id: letters and digits only, given once; a record
+	 * without one reads as "" (every record written before it). */
+	expect_refused("9", "logoff-record 1\nid 9\nuser a\nuid 1\ngid 1\nlogind ../x\nend\n",
+		       -EBADMSG, "malformed");
+	expect_refused("9", "logoff-record 1\nid 9\nuser a\nuid 1\ngid 1\nlogind c1%0a\nend\n",
+		       -EBADMSG, "malformed");
+	expect_refused("9", "logoff-record 1\nid 9\nuser a\nuid 1\ngid 1\nlogind 1\nlogind 2\nend\n",
+		       -EBADMSG, "malformed");
+	{
+		struct lo_record *r = NULL;
+		tu_write(tu_path("reg/sessions/9"), "logoff-record 1\nid 9\nuser a\nuid 1\ngid 1\nend\n",
+			 0644);
+		ck_assert_int_eq(lo_record_read(tu_reg, "9", &r, NULL), 0);
+		ck_assert_str_eq(r->logind, "");
+		lo_record_free(r);
+	}
+	ck_assert(!lo_logind_id_valid(NULL));
+	ck_assert(!lo_logind_id_valid(""));
+	ck_assert(!lo_logind_id_valid("c-1"));
+	ck_assert(!lo_logind_id_valid("1 2"));
+	ck_assert(!lo_logind_id_valid("\xc3\xa9"));
+	ck_assert(!lo_logind_id_valid("0123456789012345678901234567890123456789012345678901234567890123x"));
+	ck_assert(lo_logind_id_valid("0123456789012345678901234567890123456789012345678901234567890123"));
+	ck_assert(lo_logind_id_valid("c3"));
 	free(good);
 	lo_record_free(w);
 }
