@@ -21,7 +21,10 @@
 #   7. pam_logoff added by an admin to the systemd-user stack: (sd-pam)
 #      closes as the user without an error, and the sweep logs the record
 #      off;
-#   8. cron with pam_systemd and pam_logoff (providers=tmpdir) in
+#   8. `su -l` from a root shell with no audit session: logind names the
+#      session cN, pam_logoff allocates its own id and records logind's
+#      beside it; the leftovers, TMPDIR and both sessions are gone after;
+#   9. cron with pam_systemd and pam_logoff (providers=tmpdir) in
 #      /etc/pam.d/cron: 50 jobs leave no record, no TMPDIR, no logind
 #      session and no scope.
 . "$(dirname "$0")/lib.sh"
@@ -36,7 +39,7 @@ else
 	fail "common-session: $(cat "$T/cs")"
 fi
 
-# The cron jobs of case 8 fire at the next full minute, while the other
+# The cron jobs of case 9 fire at the next full minute, while the other
 # cases run; they are checked at the end.
 host_sh "sed -i 's/^@include common-session-noninteractive/&\\nsession optional pam_systemd.so\\nsession optional pam_logoff.so providers=tmpdir/' /etc/pam.d/cron"
 i=0
@@ -205,7 +208,25 @@ else
 fi
 host_sh 'rm /etc/pam.d/systemd-user'
 
-# ------------------------------------------------------------- 8. cron
+# ------------------------------------------------------------ 8. su -l
+# host_sh's shell has no audit session (nsenter from outside any login),
+# so su's session is not an audit session: logind calls it cN.
+c=$(jmark)
+set -- $(host_sh "su -l $U -c 'echo \$LOGOFF_SESSION_ID \$XDG_SESSION_ID \$TMPDIR; setsid sleep 1008 </dev/null >/dev/null 2>&1 & echo \$!'")
+ID=$1 LOGIND=$2 TMP=$3 PIDS=$4
+case $LOGIND in
+c[0-9]*) [ "$ID" != "$LOGIND" ] && ok "su -l: pam_logoff's id $ID, logind's $LOGIND" || fail "su -l: ids $ID $LOGIND" ;;
+*) fail "su -l: logind id '$LOGIND' (pam_logoff's '$ID')" ;;
+esac
+if wait_for 10 hdead $PIDS; then ok "su -l: the setsid process ended"; else fail "su -l: $PIDS alive"; fi
+if host_sh "test -e '$TMP'"; then fail "su -l: $TMP left"; else ok "su -l: TMPDIR gone"; fi
+if no_record "$ID"; then ok "su -l: record $ID gone"; else fail "su -l: record $ID left"; fi
+if wait_for 10 no_logind_session "$LOGIND"; then ok "su -l: logind session $LOGIND gone"
+else fail "su -l: logind session $LOGIND left ($(logind_state "$LOGIND"))"; fi
+n=$(jsince "$c" | grep -c "pam_logoff(su-l:session): session $ID (logind $LOGIND): [a-z]*: logged off")
+[ "$n" -eq 3 ] && ok "su -l: three journal lines naming both ids" || fail "su -l: $n lines: $(jsince "$c" | grep pam_logoff)"
+
+# ------------------------------------------------------------- 9. cron
 done50() { [ "$(host_sh 'ls /var/tmp/cron-out | wc -l')" -eq 50 ]; }
 if wait_for 90 done50; then ok "cron: 50 jobs ran"; else fail "cron: $(host_sh 'ls /var/tmp/cron-out | wc -l') of 50 jobs ran"; fi
 host_sh "crontab -r -u $U"
