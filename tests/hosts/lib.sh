@@ -50,7 +50,9 @@ host_debs() {
 # free_port: a TCP port nothing listens on at 127.0.0.1.
 free_port() {
 	_p=$(( 20000 + $$ % 20000 ))
-	while ss -Htln "sport = :$_p" 2>/dev/null | grep -q .; do _p=$((_p + 1)); done
+	while grep -qi "^ *[0-9]*: [0-9A-F]*:$(printf %04X "$_p") " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+		_p=$((_p + 1))
+	done
 	echo "$_p"
 }
 

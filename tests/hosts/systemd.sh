@@ -144,6 +144,7 @@ if [ "$(grep -c "logoff\[[0-9]*\]: sweep: session $ID (sshd-$ID, user $U): its l
 else
 	fail "SIGKILL: no line of logoff-gc.service on session $ID: $(cat "$T/journal4")"
 fi
+echo "--- the sweep's journal:"; grep 'logoff\[' "$T/journal4"; echo "---"
 for p in hooks processes tmpdir; do
 	n=$(grep -c "logoff\[[0-9]*\]: session $ID (logind $ID): $p: logged off" "$T/journal4")
 	[ "$n" -eq 1 ] && ok "SIGKILL: the sweep's journal line for $p" || fail "SIGKILL: $n sweep lines for $p"
