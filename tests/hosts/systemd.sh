@@ -229,7 +229,7 @@ n=$(jsince "$c" | grep -c "pam_logoff(su-l:session): session $ID (logind $LOGIND
 
 # ------------------------------------------------------------- 9. cron
 done50() { [ "$(host_sh 'ls /var/tmp/cron-out | wc -l')" -eq 50 ]; }
-if wait_for 90 done50; then ok "cron: 50 jobs ran"; else fail "cron: $(host_sh 'ls /var/tmp/cron-out | wc -l') of 50 jobs ran"; fi
+if wait_for 130 done50; then ok "cron: 50 jobs ran"; else fail "cron: $(host_sh 'ls /var/tmp/cron-out | wc -l') of 50 jobs ran"; fi
 host_sh "crontab -r -u $U"
 no_cron_left() {
 	[ -z "$(host_sh "pgrep -u $U -f 'sleep 1\$'")" ] &&
