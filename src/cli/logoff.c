@@ -62,6 +62,7 @@ struct app {
 	const char *helper;		/* HELPER_PATH, or the checked one beside us */
 	char *helper_checked;		/* its canonical path (malloc'd) */
 	struct lo_log log;		/* syslog up to info; errors to stderr; the rest with -v */
+	bool stderr_is_journal;		/* stderr is systemd's journal stream (JOURNAL_STREAM) */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -113,10 +114,30 @@ static void cli_log(void *ctx, int priority, const char *msg)
 	 * a forked closer, or in logoff-helper (helper_line). */
 	if (priority <= LOG_INFO)
 		syslog(priority, "%s", buf);
-	if (priority <= LOG_WARNING)
+	if (priority <= LOG_WARNING && !a->stderr_is_journal)
 		fprintf(stderr, "logoff: %s\n", buf);
 	else if (a->o.verbose)
 		printf("  %s\n", buf), fflush(stdout);
+}
+
+/*
+ * True when standard error is the journal's stream: systemd sets
+ * JOURNAL_STREAM to "DEVICE:INODE" of the stream it connected to stderr
+ * (systemd.exec(5), "Environment variables in spawned processes"). Then
+ * a warning or error that cli_log has sent to syslog is not written to
+ * stderr too, which would put it into the journal twice.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int n = 0;
+
+	if (!js || sscanf(js, "%llu:%llu%n", &dev, &ino, &n) != 2 || js[n] != '\0' ||
+	    fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
 /* logoff-helper's lines ("<N>message") as they come. */
@@ -1139,6 +1160,7 @@ int main(int argc, char **argv)
 	else
 		snprintf(a.caller, sizeof(a.caller), "uid %u", (unsigned)a.uid);
 	openlog("logoff", LOG_PID, LOG_AUTHPRIV);
+	a.stderr_is_journal = stderr_is_journal();
 	lo_nofile_raise();
 
 	r = lo_config_load(a.o.config, lo_builtin_providers, &a.config, &err);

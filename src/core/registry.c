@@ -374,7 +374,7 @@ char *lo_record_format(const struct lo_record *r)
 	buf_add(&b, "rhost", 5), buf_token(&b, r->rhost), buf_add(&b, "\n", 1);
 	if (r->name && *r->name)
 		buf_add(&b, "name", 4), buf_token(&b, r->name), buf_add(&b, "\n", 1);
-	if (r->logind && *r->logind)
+	if (lo_logind_id_valid(r->logind))
 		buf_add(&b, "logind", 6), buf_token(&b, r->logind), buf_add(&b, "\n", 1);
 	buf_printf(&b, "leader %d %llu\naudit %d\ncreated %lld\nstate %s\n", (int)r->leader_pid,
 		   r->leader_start, r->audit ? 1 : 0, (long long)r->created,

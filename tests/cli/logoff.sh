@@ -249,7 +249,8 @@ else
 fi
 
 # 14. Every action goes to syslog (authpriv) with who asked: /dev/log is
-# the test's own socket in a private mount namespace.
+# the test's own socket in a private mount namespace (a tmpfs on /dev
+# with only /dev/null and /dev/log).
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
 	python3 - "$T/devlog" "$T/out/syslog" <<'PY' &
 import os, socket, sys
@@ -269,12 +270,35 @@ PY
 	wait_for 5 test -S "$T/devlog"
 	open_session 11 'sleep 300'
 	s11=$SID
-	unshare -m sh -c "mount -t tmpfs lo-dev /dev && ln -s '$T/devlog' /dev/log && \
+	# A stale session whose logoff fails (a mount in its TMPDIR), with
+	# logind's id from pam_systemd: the sweep's provider lines and its
+	# error reach syslog naming both ids; the error reaches stderr too,
+	# unless stderr is the journal's stream (JOURNAL_STREAM).
+	export PAM_TEST_PUTENV="XDG_SESSION_ID=c3"
+	open_session 12 'mkdir "$TMPDIR/m" && mount -t tmpfs lo-test "$TMPDIR/m" && echo m > "'"$T"'/out/mounted12"; sleep 300'
+	unset PAM_TEST_PUTENV
+	s12=$SID l12=$LEADER
+	wait_for 5 test -s "$T/out/mounted12" || fail "no mount in session $s12's TMPDIR"
+	lo --list | grep -q "^$s12 .* c3\$" && ok "--list: LOGIND c3 last" || fail "--list: $(lo --list)"
+	lo --list --json | grep -q '"logind_session":"c3"' && ok "--json: logind_session c3" || fail "--json: no logind_session"
+	lo --status "$s12" | grep -q '^logind:  session c3$' && ok "--status: logind session c3" || fail "--status: $(lo --status "$s12")"
+	kill -KILL "$l12"; wait "$l12" 2>/dev/null
+	: > "$T/out/gc12.err"
+	unshare -m sh -c "mount -t tmpfs lo-dev /dev && mknod -m 666 /dev/null c 1 3 && ln -s '$T/devlog' /dev/log && \
 		'$LOGOFF' --config '$T/logoff.conf' '$s11' > '$T/out/sl.out' 2>&1; \
 		'$LOGOFF' --config '$T/logoff.conf' nosuch-session >> '$T/out/sl.out' 2>&1; \
-		'$LOGOFF' --config '$T/logoff.conf' --gc >> '$T/out/sl.out' 2>&1"
-	wait_for 5 grep -q "sweep of stale" "$T/out/syslog"
+		'$LOGOFF' --config '$T/logoff.conf' --gc >> '$T/out/sl.out' 2>&1; \
+		JOURNAL_STREAM=\$(stat -c %d:%i '$T/out/gc12.err') '$LOGOFF' --config '$T/logoff.conf' --gc > /dev/null 2>> '$T/out/gc12.err'"
+	wait_for 5 sh -c "[ \$(grep -c 'session $s12 (logind c3): tmpdir: logoff failed' '$T/out/syslog') -ge 2 ]"
 	kill "$listener" 2>/dev/null
+	assert_grep "logoff\[[0-9]*\]: session $s12 (logind c3): hooks: logged off" "$T/out/syslog"
+	[ "$(grep -c "logoff\[[0-9]*\]: session $s12 (logind c3): tmpdir: logoff failed" "$T/out/syslog")" -eq 2 ] &&
+		ok "both sweeps' tmpdir errors in syslog" || fail "tmpdir errors in syslog: $(grep "$s12" "$T/out/syslog")"
+	assert_grep "session $s12 (logind c3): tmpdir: logoff failed" "$T/out/sl.out"
+	assert_no_grep "tmpdir" "$T/out/gc12.err"
+	umount "$T/tmpbase/$s12/m"
+	lo --gc > /dev/null 2>&1
+	assert_gone "$T/reg/sessions/$s12"
 	assert_grep "logoff\[[0-9]*\]: logoff of session $s11 (lt-$s11, user $TEST_USER, service lt) (requested by $TEST_USER, uid 0)" "$T/out/syslog"
 	assert_grep "session $s11 (lt-$s11, user $TEST_USER) logged off (requested by" "$T/out/syslog"
 	assert_grep "sweep of stale sessions (requested by" "$T/out/syslog"

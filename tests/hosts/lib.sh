@@ -23,19 +23,24 @@ for _c in systemd-nspawn debootstrap nsenter ssh ssh-keygen flock; do
 done
 [ -f /etc/debian_version ] || skip "not a Debian machine (the hosts are Debian 12 from its mirror)"
 
-T=$(mktemp -d /var/tmp/lo-host.XXXXXX)
+T=$(mktemp -d /var/tmp/lo-host.XXXXXX) && [ -d "$T" ] || { echo "FAIL: $TESTNAME: mktemp -d in /var/tmp"; exit 1; }
 at_exit '[ "$FAILED" -eq 0 ] && rm -rf "$T"'
-H_PID="" H_NSPAWN="" H_ROOT="" H_PORT="" H_KIND=""
+H_PID="" H_PIDNS="" H_NSPAWN="" H_ROOT="" H_PORT="" H_KIND=""
 HOST_USER=lotest
 HOST_UID=4711
 
 # host_debs: DEB is the libpam-logoff package to install; taken from
 # LO_DEB_OUT (tools/test puts the packages tests/install/deb.sh built
-# there), else built once into $top_srcdir/_build/debs.
+# there), else built into $top_srcdir/_build/debs, again whenever a file
+# of the tree is newer than the package there.
 host_debs() {
 	_out=${LO_DEB_OUT:-$top_srcdir/_build/debs}
-	DEB=$(ls "$_out"/libpam-logoff_*.deb 2>/dev/null | head -1)
-	[ -n "$DEB" ] && return 0
+	DEB=$(ls -t "$_out"/libpam-logoff_*.deb 2>/dev/null | head -1)
+	[ -n "$DEB" ] && [ -n "${LO_DEB_OUT:-}" ] && return 0
+	[ -n "$DEB" ] && [ -z "$(cd "$top_srcdir" && git ls-files -z src pam include etc man debian configure.ac Makefile.am 2>/dev/null |
+		xargs -0 -r sh -c 'find "$@" -maxdepth 0 -newer "$0" -print -quit' "$DEB" 2>/dev/null | head -1)" ] &&
+		return 0
+	rm -f "$_out"/*.deb
 	command -v dpkg-buildpackage >/dev/null || skip "dpkg-buildpackage missing (tools/deps installs dpkg-dev)"
 	echo "building the packages into $_out"
 	mkdir -p "$_out"
@@ -71,10 +76,10 @@ ssh_in() {
 		-o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10 "$_u@127.0.0.1" "$@"
 }
 
-# host_boot KIND: copy the cached root file system of KIND (systemd or
-# elogind), make its sshd listen on 127.0.0.1:H_PORT with the test's key
-# for root and HOST_USER (uid HOST_UID), boot it, and wait until it has
-# booted and sshd answers.
+# host_boot KIND: copy the cached root file system of KIND (systemd,
+# elogind, or lightdm: systemd's plus lightdm), make its sshd listen on
+# 127.0.0.1:H_PORT with the test's key for root and HOST_USER (uid
+# HOST_UID), boot it, and wait until it has booted and sshd answers.
 host_boot() {
 	H_KIND=$1
 	_rc=0; sh "$top_srcdir/tests/hosts/rootfs.sh" "$H_KIND" || _rc=$?
@@ -102,35 +107,66 @@ host_boot() {
 	env $_env setsid systemd-nspawn -q -D "$H_ROOT" -b --register=no --keep-unit \
 		-M "lohost$$" < /dev/null > "$T/console.log" 2>&1 &
 	H_NSPAWN=$!
-	wait_for 30 _host_pid || { cat "$T/console.log"; echo "FAIL: $TESTNAME: the $H_KIND host did not start"; exit 1; }
-	if [ "$H_KIND" = systemd ]; then
+	wait_for 30 _host_pid || { cat "$T/console.log"; echo "FAIL: $TESTNAME: the $H_KIND host did not start"; FAILED=1; exit 1; }
+	if [ "$H_KIND" != elogind ]; then
 		wait_for 30 host_sh 'test -S /run/systemd/private' || :
 		_st=$(host_sh 'timeout 60 systemctl is-system-running --wait' 2>&1) || :
-		case $_st in running|degraded) ;; *) echo "FAIL: $TESTNAME: boot: $_st"; tail -30 "$T/console.log"; exit 1 ;; esac
+		case $_st in running|degraded) ;; *) fail "boot: $_st"; tail -30 "$T/console.log"; exit 1 ;; esac
 	fi
 	wait_for 60 ssh_in root true 2>/dev/null ||
-		{ tail -30 "$T/console.log"; echo "FAIL: $TESTNAME: no ssh into the $H_KIND host"; exit 1; }
+		{ tail -30 "$T/console.log"; fail "no ssh into the $H_KIND host"; exit 1; }
 	ok "booted a $H_KIND host (pid $H_PID, sshd on 127.0.0.1:$H_PORT)"
 }
-_host_pid() { H_PID=$(pgrep -P "$H_NSPAWN" | head -1); [ -n "$H_PID" ]; }
+# _host_pid: H_PID is nspawn's child in a pid namespace of its own (the
+# host's PID 1, not a setup child that nspawn runs in ours); H_PIDNS that
+# namespace, by which host_stop finds every process of the host.
+_host_pid() {
+	H_PID=""
+	for _c in $(pgrep -P "$H_NSPAWN"); do
+		_ns=$(readlink "/proc/$_c/ns/pid" 2>/dev/null) || continue
+		[ "$_ns" != "$(readlink /proc/self/ns/pid)" ] && H_PID=$_c H_PIDNS=$_ns && return 0
+	done
+	return 1
+}
+# host_procs: the processes of the host's pid namespace, "PID ARGS" each.
+host_procs() {
+	for _d in /proc/[0-9]*; do
+		[ "$(readlink "$_d/ns/pid" 2>/dev/null)" = "$H_PIDNS" ] &&
+			echo "${_d#/proc/} $(tr '\0' ' ' < "$_d/cmdline" 2>/dev/null)"
+	done
+}
 
-# host_stop: power the host off (systemd) or end its PID 1 (sysvinit, which
-# ignores SIGTERM from outside); SIGKILL to its PID 1 ends every process
-# of its pid namespace. Then check that none is left and remove its tree.
+# host_stop: power the host off (systemd as PID 1: every kind but
+# elogind) or end its PID 1 (sysvinit, which ignores SIGTERM from
+# outside); SIGKILL to its PID 1 ends every process of its pid namespace.
+# Then check that none is left and remove its tree.
 host_stop() {
 	[ -n "$H_NSPAWN" ] || return 0
-	if [ "$H_KIND" = systemd ] && [ -n "$H_PID" ]; then
+	if [ "$H_KIND" != elogind ] && [ -n "$H_PID" ]; then
 		host_sh 'systemctl poweroff' >/dev/null 2>&1
 		wait_for 20 pids_dead "$H_NSPAWN" >/dev/null
 	fi
-	[ -n "$H_PID" ] && kill -KILL "$H_PID" 2>/dev/null
+	# Only while nspawn lives is H_PID surely the host's PID 1.
+	pid_alive "$H_NSPAWN" && [ -n "$H_PID" ] && kill -KILL "$H_PID" 2>/dev/null
 	wait_for 10 pids_dead "$H_NSPAWN" || kill -KILL "$H_NSPAWN" 2>/dev/null
 	wait "$H_NSPAWN" 2>/dev/null
-	_left=$(ps -eo pid=,args= | while read -r _p _a; do
-		[ "$(readlink "/proc/$_p/root" 2>/dev/null)" = "$H_ROOT" ] && echo "$_p $_a"; done)
-	[ -z "$_left" ] || { echo "FAIL: $TESTNAME: processes of the host left: $_left"; FAILED=1; kill -KILL $(echo "$_left" | cut -d' ' -f1) 2>/dev/null; }
 	H_NSPAWN=""
-	[ "$FAILED" -eq 0 ] && rm -rf "$H_ROOT"
+	if [ -n "$H_PIDNS" ] && ! wait_for 10 _no_host_procs; then
+		fail "processes of the host left: $(host_procs)"
+		host_procs | while read -r _p _a; do kill -KILL "$_p"; done
+	fi
+	case $H_ROOT in
+	/var/tmp/lo-host.*/root) [ "$FAILED" -eq 0 ] && rm -rf "$H_ROOT" ;;
+	esac
+}
+
+_no_host_procs() { [ -z "$(host_procs)" ]; }
+
+# host_finish: stop the host (host_stop, which fails the test when a
+# process of it is left), then finish.
+host_finish() {
+	host_stop
+	finish
 }
 
 # host_install: install libpam-logoff in the host with apt-get, as an admin
@@ -139,7 +175,7 @@ host_install() {
 	if host_sh "DEBIAN_FRONTEND=noninteractive apt-get install -y -q /root/debs/${DEB##*/}" > "$T/apt.log" 2>&1; then
 		ok "apt-get install ./${DEB##*/} in the host"
 	else
-		tail -20 "$T/apt.log"; echo "FAIL: $TESTNAME: apt-get install in the host failed"; exit 1
+		tail -20 "$T/apt.log"; fail "apt-get install in the host failed"; exit 1
 	fi
 }
 
@@ -156,15 +192,22 @@ no_logind_session() { ! host_sh "loginctl show-session $1" >/dev/null 2>&1; }
 no_record() { [ -z "$(host_sh "ls /run/logoff/sessions/ 2>/dev/null | grep -x '$1'")" ]; }
 logind_state() { host_sh "loginctl show-session -p State --value $1" 2>/dev/null; }
 
-# leave: log in as HOST_USER, leave a setsid and a nohup process and a file in
-# TMPDIR, log out. Sets ID (pam_logoff's and logind's), TMP, PIDS.
+# leave: log in as HOST_USER, leave a setsid and a nohup process and a file
+# in TMPDIR, log out. Sets ID (pam_logoff's and logind's), TMP, PIDS, and
+# CGDIR, the session's cgroup directory on the host's cgroup v2 hierarchy
+# (checked to exist while the session ran; "" when the login had none).
 leave() {
 	set -- $(ssh_in "$HOST_USER" 'echo "$LOGOFF_SESSION_ID $XDG_SESSION_ID $TMPDIR"
+		cg=$(awk '"'"'$9 == "cgroup2" { print $5; exit }'"'"' /proc/self/mountinfo)$(sed -n "s/^0:://p" /proc/self/cgroup)
+		test -d "$cg/" && echo "$cg" || echo -
 		setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo $!
 		nohup sleep 1001 </dev/null >/dev/null 2>&1 & echo $!
 		touch "$TMPDIR/left"')
-	ID=$1 LOGIND=$2 TMP=$3; shift 3; PIDS="$*"
+	ID=$1 LOGIND=$2 TMP=$3 CGDIR=$4; shift 4; PIDS="$*"
+	[ "$CGDIR" = - ] && CGDIR=""
 	[ -n "$ID" ] && [ "$ID" = "$LOGIND" ] && [ -n "$TMP" ] && [ -n "$PIDS" ] ||
 		fail "login: id '$ID', logind '$LOGIND', TMPDIR '$TMP', pids '$PIDS'"
 }
 
+# cg_empty_in DIR: the host's cgroup DIR is gone or has no process.
+cg_empty_in() { host_sh "[ ! -d '$1' ] || grep -qx 'populated 0' '$1/cgroup.events'"; }

@@ -11,8 +11,8 @@
 # on the same tree) goes into DEB_BUILD_OPTIONS.
 set -eu
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-out=$1
-mkdir -p "$out/src"
+mkdir -p "$1/src"
+out=$(cd "$1" && pwd)
 if git -C "$top_srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	(cd "$top_srcdir" && git ls-files -z -c -o --exclude-standard |
 		tar --null --ignore-failed-read -cf - -T - 2>/dev/null) | tar -xf - -C "$out/src"
