@@ -28,6 +28,7 @@
 #include "core/util.h"
 #include "core/registry.h"
 #include "core/logoff.h"
+#include "core/proc.h"
 
 
 static const char *const session_states[] = { "opening", "active", "closing", "failed",
@@ -1043,9 +1044,42 @@ static int name_write(struct lo_registry *reg, const char *file, const char *id,
 }
 
 /*
+ * True when the name at names/FILE may be taken over: the record it
+ * points at is gone, or is stale because its login manager died without
+ * closing it (a display manager restarted with a session open, a
+ * SIGKILLed sshd). A stale holder keeps its record, for the sweep, and
+ * is renamed to its id, so no two records show one name. A holder whose
+ * logoff runs (closing) keeps its name.
+ */
+static bool name_free(struct lo_registry *reg, const char *file)
+{
+	char holder[LO_ID_MAX + 1];
+	struct lo_record *rec = NULL;
+	bool stale;
+
+	if (name_read(reg, file, holder) < 0 ||
+	    faccessat(reg->sessfd, holder, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return true;
+	if (lo_record_read(reg, holder, &rec, NULL) < 0)
+		return false;
+	stale = (rec->state == LO_SESSION_ACTIVE || rec->state == LO_SESSION_OPENING) &&
+		!lo_proc_alive(rec->leader_pid, rec->leader_start);
+	if (stale) {
+		char *id = strdup(rec->id);
+
+		free(rec->name);
+		rec->name = id;
+		stale = id && lo_record_write(reg, rec) == 0;
+	}
+	lo_record_free(rec);
+	return stale;
+}
+
+/*
  * Give RECORD the first free name of: its tty's, "<service>-<id>", its
- * id. A name is taken while the record it points at exists; a name left
- * by a record that is gone is taken over. Called with the lock held.
+ * id. A name is taken while the record it points at exists and is not
+ * stale (name_free); otherwise it is taken over. Called with the lock
+ * held.
  */
 static int name_claim(struct lo_registry *reg, struct lo_record *rec)
 {
@@ -1056,16 +1090,14 @@ static int name_claim(struct lo_registry *reg, struct lo_record *rec)
 	service_name(rec->service, rec->id, cand[1], sizeof(cand[1]));
 	snprintf(cand[2], sizeof(cand[2]), "%s", rec->id);
 	for (int i = 0; i < 3; i++) {
-		char file[3 * LO_NAME_MAX + 1], holder[LO_ID_MAX + 1];
+		char file[3 * LO_NAME_MAX + 1];
 
 		if (!cand[i][0] || !lo_session_name_valid(cand[i]))
 			continue;
 		if (reg->namesfd >= 0) {
 			name_file(cand[i], file, sizeof(file));
 			r = name_write(reg, file, rec->id, false);
-			if (r == -EEXIST && (name_read(reg, file, holder) < 0 ||
-					     faccessat(reg->sessfd, holder, F_OK,
-						       AT_SYMLINK_NOFOLLOW) < 0))
+			if (r == -EEXIST && name_free(reg, file))
 				r = name_write(reg, file, rec->id, true);
 			if (r == -EEXIST)
 				continue;

@@ -316,10 +316,15 @@ START_TEST(test_alloc_ids_unique)
 END_TEST
 
 /* Create a record for ID on TTY for SERVICE; returns its name. */
+/* A record of ID on TTY by SERVICE whose login manager is this process
+ * (live), named by lo_record_create; returns its name. */
 static char *create_named(const char *id, const char *tty, const char *service)
 {
 	struct lo_record *w = sample(id);
 	char *name;
+
+	w->leader_pid = getpid();
+	ck_assert_int_eq(lo_proc_starttime(getpid(), &w->leader_start), 0);
 
 	free(w->tty);
 	w->tty = strdup(tty);
@@ -369,6 +374,53 @@ START_TEST(test_session_names)
 	ck_assert_str_eq(n1, "null");
 	ck_assert_int_eq(lo_registry_find(tu_reg, "null", id), 0);
 	ck_assert_str_eq(id, "9");
+
+	/* A holder whose login manager died without closing it (a display
+	 * manager restarted with a session open) is stale: the next session
+	 * on its display takes the name over, the stale record keeps its
+	 * place for the sweep under its id. A closing holder keeps it. */
+	{
+		struct lo_record *w = sample("r20");
+		pid_t dead = fork();
+		char *n5, *n6, *n7;
+
+		if (dead == 0)
+			_exit(0);
+		ck_assert_int_eq(lo_proc_starttime(dead, &w->leader_start), 0);
+		ck_assert_int_eq(waitpid(dead, NULL, 0), dead);
+		w->leader_pid = dead;
+		free(w->tty);
+		w->tty = strdup(":1");
+		ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
+		ck_assert_str_eq(w->name, ":1");
+		lo_record_free(w);
+		n5 = create_named("r21", ":1", "lightdm");
+		ck_assert_str_eq(n5, ":1");
+		ck_assert_int_eq(lo_registry_find(tu_reg, ":1", id), 0);
+		ck_assert_str_eq(id, "r21");
+		ck_assert_int_eq(lo_record_read(tu_reg, "r20", &r, NULL), 0);
+		ck_assert_str_eq(r->name, "r20");
+		lo_record_free(r);
+		/* Its sweep leaves the new holder's name alone. */
+		ck_assert_int_eq(lo_record_delete(tu_reg, "r20"), 0);
+		ck_assert_int_eq(lo_registry_find(tu_reg, ":1", id), 0);
+		ck_assert_str_eq(id, "r21");
+		/* r21's login manager (this process) lives: a second session
+		 * there is named after its service. */
+		n6 = create_named("r22", ":1", "lightdm");
+		ck_assert_str_eq(n6, "lightdm-r22");
+		/* A closing holder keeps its name even with its opener gone. */
+		ck_assert_int_eq(lo_record_read(tu_reg, "r21", &r, NULL), 0);
+		r->state = LO_SESSION_CLOSING;
+		r->leader_pid = dead;
+		ck_assert_int_eq(lo_record_write(tu_reg, r), 0);
+		lo_record_free(r);
+		n7 = create_named("r23", ":1", "lightdm");
+		ck_assert_str_eq(n7, "lightdm-r23");
+		free(n5);
+		free(n6);
+		free(n7);
+	}
 
 	/* Nothing that could leave the registry reaches a path. */
 	ck_assert_int_eq(lo_registry_find(tu_reg, "../../etc/passwd", id), -EINVAL);
