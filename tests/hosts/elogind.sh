@@ -13,12 +13,7 @@
 U=$HOST_USER
 host_boot elogind
 host_install
-host_sh 'grep -n -E "pam_(elogind|logoff)" /etc/pam.d/common-session' > "$T/cs"
-if [ "$(grep -c . "$T/cs")" -eq 2 ] && head -1 "$T/cs" | grep -q pam_elogind; then
-	ok "common-session: pam_logoff after pam_elogind"
-else
-	fail "common-session: $(cat "$T/cs")"
-fi
+assert_after_in_common_session pam_elogind
 
 for kill in no yes; do
 	host_sh "sed -i '/^KillUserProcesses=/d' /etc/elogind/logind.conf

@@ -179,6 +179,39 @@ host_install() {
 	fi
 }
 
+# assert_after_in_common_session MODULE: the host's common-session has
+# MODULE (pam_systemd, pam_elogind) and then pam_logoff, once each, as
+# pam-auth-update put them.
+assert_after_in_common_session() {
+	host_sh "grep -n -E 'pam_(${1#pam_}|logoff)\.so' /etc/pam.d/common-session" > "$T/cs"
+	if [ "$(grep -c . "$T/cs")" -eq 2 ] && head -1 "$T/cs" | grep -q "$1"; then
+		ok "common-session: pam_logoff after $1"
+	else
+		fail "common-session: $(cat "$T/cs")"
+	fi
+}
+
+# jmark: a cursor at the end of the host's journal now.
+jmark() { host_sh 'journalctl -n 0 --show-cursor --no-pager' | sed -n 's/^-- cursor: //p'; }
+# jsince CURSOR [ARGS]: the host's journal after CURSOR.
+jsince() { host_sh "journalctl --no-pager -o short --after-cursor='$1' ${2:-}"; }
+
+# journal_logoff WHAT CURSOR SOURCE WHO ERE: since CURSOR, one journal
+# line "SOURCE: session WHO: PROVIDER: logged off" for each built-in
+# provider (WHO: "ID (logind N)"), and no line of priority warning or
+# worse matching ERE (the programs whose warnings count).
+journal_logoff() {
+	jsince "$2" > "$T/journal"
+	for _pv in hooks processes tmpdir; do
+		_n=$(grep -c "$3: session $4: $_pv: logged off" "$T/journal")
+		if [ "$_n" -eq 1 ]; then ok "$1: one journal line for $_pv's logoff"
+		else fail "$1: $_n journal lines for $_pv's logoff: $(grep -E 'pam_logoff|logoff\[' "$T/journal")"; fi
+	done
+	host_sh "journalctl --no-pager -o short -p warning --after-cursor='$2'" | grep -E "$5" > "$T/warn"
+	if [ -s "$T/warn" ]; then fail "$1: warnings in the journal: $(cat "$T/warn")"
+	else ok "$1: no warning matching $5"; fi
+}
+
 # hdead PID...: none of the host's PIDs lives (a zombie is dead).
 hdead() {
 	for _p in "$@"; do

@@ -88,10 +88,6 @@ else
 	fail "lightdm-autologin: $(host_sh 'grep -n -E "pam_env|common-session" /etc/pam.d/lightdm-autologin')"
 fi
 
-# jmark: a cursor at the end of the host's journal now.
-jmark() { host_sh 'journalctl -n 0 --show-cursor --no-pager' | sed -n 's/^-- cursor: //p'; }
-# jsince CURSOR: the journal after CURSOR.
-jsince() { host_sh "journalctl --no-pager -o short --after-cursor='$1'"; }
 # nsessions N: N sessions have started (lines in /var/tmp/lo-x/sessions).
 nsessions() { [ "$(host_sh 'cat /var/tmp/lo-x/sessions 2>/dev/null' | grep -c .)" -eq "$1" ]; }
 # session N: ID LOGIND TMP DISPLAY SCRIPT BG of the Nth session.
@@ -128,15 +124,8 @@ gone() {
 # journal WHAT CURSOR: one line of pam_logoff per provider's logoff in the
 # lightdm-autologin stack, and no warning of pam_logoff or logoff.
 journal() {
-	jsince "$2" > "$T/journal"
-	for p in hooks processes tmpdir; do
-		n=$(grep -c "lightdm\[[0-9]*\]: pam_logoff(lightdm-autologin:session): session $ID (logind $LOGIND): $p: logged off" "$T/journal")
-		if [ "$n" -eq 1 ]; then ok "$1: one journal line for $p's logoff"
-		else fail "$1: $n journal lines for $p's logoff: $(grep -E 'pam_logoff|logoff\[' "$T/journal")"; fi
-	done
-	host_sh "journalctl --no-pager -o short -p warning --after-cursor='$2'" | grep -E 'pam_logoff|logoff\[' > "$T/warn"
-	if [ -s "$T/warn" ]; then fail "$1: warnings in the journal: $(cat "$T/warn")"
-	else ok "$1: no warning from pam_logoff or logoff"; fi
+	journal_logoff "$1" "$2" "lightdm\[[0-9]*\]: pam_logoff(lightdm-autologin:session)" \
+		"$ID (logind $LOGIND)" 'pam_logoff|logoff\['
 }
 
 # ------------------------------- 1. the autologin session, named ":0"

@@ -32,12 +32,7 @@
 U=$HOST_USER
 host_boot systemd
 host_install
-host_sh 'grep -n -E "pam_(systemd|logoff)" /etc/pam.d/common-session' > "$T/cs"
-if [ "$(grep -c . "$T/cs")" -eq 2 ] && head -1 "$T/cs" | grep -q pam_systemd; then
-	ok "common-session: pam_logoff after pam_systemd"
-else
-	fail "common-session: $(cat "$T/cs")"
-fi
+assert_after_in_common_session pam_systemd
 
 # Only the sweeps the test means: logoff-gc.timer in case 4, and none
 # started by an open_session (gc_interval), which could log case 4's
@@ -58,10 +53,6 @@ at=$(host_sh "mkdir -m 1777 /var/tmp/cron-out
 	sed -i \"s/^MIN HOUR /\$1 \$2 /\" /var/tmp/crontab && crontab -u $U /var/tmp/crontab && echo \$2:\$1")
 ok "50 cron jobs of $U scheduled once, for $at"
 
-# jmark: a cursor at the end of the host's journal now.
-jmark() { host_sh 'journalctl -n 0 --show-cursor --no-pager' | sed -n 's/^-- cursor: //p'; }
-# jsince CURSOR [ARGS]: the journal after CURSOR.
-jsince() { host_sh "journalctl --no-pager -o short --after-cursor='$1' ${2:-}"; }
 # scope_dir ID: the directory of logind's session-ID.scope on the host's
 # cgroup v2 hierarchy, while the session is open; "" when there is none.
 scope_dir() {
@@ -82,16 +73,8 @@ after_logout() {
 	esac
 	if wait_for 10 cg_empty_in "$CGDIR"; then ok "$1: session-$ID.scope has no process"
 	else fail "$1: session-$ID.scope left with processes"; fi
-	jsince "$2" > "$T/journal"
-	for p in hooks processes tmpdir; do
-		n=$(grep -c "pam_logoff(sshd:session): session $ID (logind $ID): $p: logged off" "$T/journal")
-		if [ "$n" -eq 1 ]; then ok "$1: one journal line for $p's logoff"
-		else fail "$1: $n journal lines for $p's logoff: $(grep pam_logoff "$T/journal")"; fi
-	done
-	host_sh "journalctl --no-pager -o short -p warning --after-cursor='$2'" |
-		grep -E 'pam_logoff|logoff|systemd-logind|session-[0-9]+\.scope' > "$T/warn"
-	if [ -s "$T/warn" ]; then fail "$1: warnings in the journal: $(cat "$T/warn")"
-	else ok "$1: no warning from pam_logoff, logind or the scope"; fi
+	journal_logoff "$1" "$2" "pam_logoff(sshd:session)" "$ID (logind $ID)" \
+		'pam_logoff|logoff|systemd-logind|session-[0-9]+\.scope'
 }
 
 # ------------------------------------------------------------ 1. logout
@@ -127,12 +110,20 @@ else fail "logoff $ID: logind session left ($(logind_state "$ID"))"; fi
 if no_record "$ID"; then ok "logoff $ID: record gone"; else fail "logoff $ID: record left"; fi
 
 # ----------------------------------------- 3. loginctl terminate-session
-ssh_in "$U" 'echo "$LOGOFF_SESSION_ID $TMPDIR" > /tmp/id3
-	setsid sleep 1003 </dev/null >/dev/null 2>&1 & echo $! >> /tmp/id3; exec sleep 1000' > /dev/null 2>&1 &
-client=$!
-wait_for 10 host_sh '[ "$(wc -l 2>/dev/null < /tmp/id3)" = 2 ]' || fail "terminate-session: no session"
-set -- $(host_sh 'cat /tmp/id3'); ID=$1 TMP=$2 PIDS=$3
-CGDIR=$(scope_dir "$ID")
+# open_held WHAT: an ssh login of U that leaves a setsid process and stays
+# connected; sets client (the ssh client here), ID, TMP, PIDS and CGDIR.
+open_held() {
+	host_sh 'rm -f /tmp/held'
+	ssh_in "$U" 'echo "$LOGOFF_SESSION_ID $TMPDIR" > /tmp/held.new
+		setsid sleep 1003 </dev/null >/dev/null 2>&1 & echo $! >> /tmp/held.new
+		mv /tmp/held.new /tmp/held; exec sleep 1000' > /dev/null 2>&1 &
+	client=$!
+	wait_for 10 host_sh 'test -s /tmp/held' || fail "$1: no session"
+	set -- $(host_sh 'cat /tmp/held'); ID=$1 TMP=$2 PIDS=$3
+	CGDIR=$(scope_dir "$ID")
+	[ -n "$CGDIR" ] || fail "$1: no session-$ID.scope"
+}
+open_held "terminate-session"
 c=$(jmark)
 host_sh "loginctl terminate-session $ID"
 wait_for 10 pids_dead "$client" || kill "$client"
@@ -142,13 +133,7 @@ after_logout "loginctl terminate-session" "$c"
 host_sh 'mkdir -p /etc/systemd/system/logoff-gc.timer.d
 	printf "[Timer]\nOnActiveSec=1s\nOnUnitActiveSec=2s\nAccuracySec=100ms\n" > /etc/systemd/system/logoff-gc.timer.d/lo-test.conf
 	systemctl daemon-reload; systemctl restart logoff-gc.timer'
-ssh_in "$U" 'echo "$LOGOFF_SESSION_ID $TMPDIR" > /tmp/id4
-	setsid sleep 1004 </dev/null >/dev/null 2>&1 & echo $! >> /tmp/id4; exec sleep 1000' > /dev/null 2>&1 &
-client=$!
-wait_for 10 host_sh '[ "$(wc -l 2>/dev/null < /tmp/id4)" = 2 ]' || fail "SIGKILL: no session"
-set -- $(host_sh 'cat /tmp/id4'); ID=$1 TMP=$2 PIDS=$3
-CGDIR=$(scope_dir "$ID")
-[ -n "$CGDIR" ] || fail "SIGKILL: no session-$ID.scope"
+open_held "SIGKILL"
 leader=$(host_sh "sed -n 's/^leader \([0-9]*\) .*/\1/p' /run/logoff/sessions/$ID")
 c=$(jmark)
 host_sh "kill -KILL $leader"

@@ -382,7 +382,7 @@ START_TEST(test_session_names)
 	{
 		struct lo_record *w = sample("r20");
 		pid_t dead = fork();
-		char *n5, *n6, *n7;
+		char *n5, *n6, *n7, *n8;
 
 		if (dead == 0)
 			_exit(0);
@@ -417,9 +417,27 @@ START_TEST(test_session_names)
 		lo_record_free(r);
 		n7 = create_named("r23", ":1", "lightdm");
 		ck_assert_str_eq(n7, "lightdm-r23");
+		/* A live process at the leader's pid that is not the leader
+		 * (the pid reused after the login manager died, or any
+		 * process a user starts there) does not keep the name: the
+		 * leader is known by pid and start time. */
+		w = sample("r24");
+		w->leader_pid = getpid();
+		ck_assert_int_eq(lo_proc_starttime(getpid(), &w->leader_start), 0);
+		w->leader_start += 1;
+		free(w->tty);
+		w->tty = strdup(":2");
+		ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
+		ck_assert_str_eq(w->name, ":2");
+		lo_record_free(w);
+		n8 = create_named("r25", ":2", "lightdm");
+		ck_assert_str_eq(n8, ":2");
+		ck_assert_int_eq(lo_registry_find(tu_reg, ":2", id), 0);
+		ck_assert_str_eq(id, "r25");
 		free(n5);
 		free(n6);
 		free(n7);
+		free(n8);
 	}
 
 	/* Nothing that could leave the registry reaches a path. */
