@@ -647,11 +647,6 @@ static void abandon(struct support_impl *si, const char *why)
 	lo_record_write(c->ctx->registry, rec);
 }
 
-/* Log off one provider: its logoff, then the core's releasers for what
- * it left, then the core's reference on its support object. A provider
- * stopped at its bound keeps what it tracked (its releaser would hang
- * on it the same way) and is retried by the sweep, up to [logoff]
- * retries times; then it is abandoned. */
 /* " (logind ID)" when logind's id of the session is known, else "": for
  * the one line per provider that logon and logoff log, so the journal
  * lines of both sides of one session can be matched. */
@@ -663,6 +658,11 @@ static const char *logind_note(const struct lo_record *r, char *buf, size_t size
 	return buf;
 }
 
+/* Log off one provider: its logoff, then the core's releasers for what
+ * it left, then the core's reference on its support object. A provider
+ * stopped at its bound keeps what it tracked (its releaser would hang
+ * on it the same way) and is retried by the sweep, up to [logoff]
+ * retries times; then it is abandoned. */
 static int logoff_one(struct support_impl *si)
 {
 	struct chain *c = si->chain;
