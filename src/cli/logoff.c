@@ -131,11 +131,17 @@ static bool stderr_is_journal(void)
 {
 	const char *js = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
+	char *end = NULL;
 	struct stat st;
-	int n = 0;
 
-	if (!js || sscanf(js, "%llu:%llu%n", &dev, &ino, &n) != 2 || js[n] != '\0' ||
-	    fstat(STDERR_FILENO, &st) < 0)
+	if (!js || js[0] < '0' || js[0] > '9')
+		return false;
+	errno = 0;
+	dev = strtoull(js, &end, 10);
+	if (errno || *end != ':' || end[1] < '0' || end[1] > '9')
+		return false;
+	ino = strtoull(end + 1, &end, 10);
+	if (errno || *end != '\0' || fstat(STDERR_FILENO, &st) < 0)
 		return false;
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
