@@ -62,6 +62,7 @@ struct app {
 	const char *helper;		/* HELPER_PATH, or the checked one beside us */
 	char *helper_checked;		/* its canonical path (malloc'd) */
 	struct lo_log log;		/* syslog up to info; errors to stderr; the rest with -v */
+	struct lo_proc_index *index;	/* one /proc pass for views of many sessions, or NULL */
 	bool stderr_is_journal;		/* stderr is systemd's journal stream (JOURNAL_STREAM) */
 };
 
@@ -345,8 +346,10 @@ static int find_helper(struct app *a)
  * processes provider ends at logoff, under the same config
  * (lo_processes_each: match, exclude_users, keep_commands), so this
  * command and close_session agree on what the session is. Never this
- * process or the session's login manager. */
+ * process or the session's login manager. IX: a view's /proc index
+ * (a->index), NULL to scan /proc now (anything that signals). */
 static void each_session_process(const struct app *a, const struct lo_record *rec,
+				 const struct lo_proc_index *ix,
 				 void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
 {
 	int others = a->registry ? lo_registry_count_user_live(a->registry, rec->uid, rec->id) : 0;
@@ -357,7 +360,7 @@ static void each_session_process(const struct app *a, const struct lo_record *re
 	};
 	int r = lo_processes_each(a->config, &who, rec->leader_start,
 				  lo_record_get_data(rec, "processes", "cgroup"), others,
-				  geteuid() == 0, fn, ctx);
+				  geteuid() == 0, ix, fn, ctx);
 
 	if (r < 0)
 		verbose(a, "cannot list the processes of session %s: %s", rec->id, strerror(-r));
@@ -434,7 +437,7 @@ static void session_terminals(const struct app *a, const struct lo_record *rec,
 	record_tty_path(rec, t->pam_tty, sizeof(t->pam_tty));
 	if (t->pam_tty[0])
 		add_terminal(t, t->pam_tty, 0);
-	each_session_process(a, rec, terminal_of, t);
+	each_session_process(a, rec, a->index, terminal_of, t);
 }
 
 /* Seconds since the last input on any counted terminal of the session
@@ -466,6 +469,20 @@ static const char *terminals_shown(const struct terminals *t)
 	return t->rec->tty;
 }
 
+/* Before a view looks at the processes of N sessions: one pass over
+ * /proc for all of them (lo_proc_index_build), kept until exit. Without
+ * it (one session, or no memory), each scans /proc itself. */
+static void views_index(struct app *a, size_t n)
+{
+	int r;
+
+	if (a->index || n < 2)
+		return;
+	r = lo_proc_index_build(&a->index);
+	if (r < 0)
+		verbose(a, "cannot index /proc (%s): scanning it for each session", strerror(-r));
+}
+
 /* PID's ancestry reaches LEADER, the login manager's process that opened
  * the session (the same process: its start time is the recorded one). */
 static bool descends_from(pid_t pid, pid_t leader, unsigned long long leader_start)
@@ -489,7 +506,7 @@ static bool descends_from(pid_t pid, pid_t leader, unsigned long long leader_sta
  * process of the user in each of the user's sessions), the one whose
  * login manager the holding process descends from. Returns 0, -ENOENT,
  * or -ENOTUNIQ when that still leaves more than one. */
-static int find_by_terminal(const struct app *a, const char *path, char *id)
+static int find_by_terminal(struct app *a, const char *path, char *id)
 {
 	char **ids = NULL, first[LO_ID_MAX + 1] = "";
 	size_t n = 0, found = 0, descended = 0;
@@ -497,6 +514,7 @@ static int find_by_terminal(const struct app *a, const char *path, char *id)
 
 	if (!a->registry || lo_registry_list(a->registry, &ids, &n) < 0)
 		return -ENOENT;
+	views_index(a, n);
 	for (size_t i = 0; i < n; i++) {
 		struct lo_record *rec = NULL;
 		struct terminals t;
@@ -615,6 +633,7 @@ static int cmd_list(struct app *a)
 			return LO_EXIT_USAGE;
 		}
 	}
+	views_index(a, n);
 	if (a->o.json) {
 		top = host_object();
 		arr = json_object_new_array();
@@ -759,7 +778,7 @@ static void print_close_matches(const struct app *a, const char *wanted)
 
 /* The caller's own session: LOGOFF_SESSION_ID, else the audit session of
  * this process, else its terminal. */
-static int find_own(const struct app *a, char *id)
+static int find_own(struct app *a, char *id)
 {
 	const char *env = getenv("LOGOFF_SESSION_ID");
 	char buf[32];
@@ -1149,7 +1168,7 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	if (strcmp(view, "active") == 0 || strcmp(view, "opening") == 0) {
 		struct signaller sg = { .a = a };
 
-		each_session_process(a, rec, signal_one, &sg);
+		each_session_process(a, rec, NULL, signal_one, &sg);
 		if (sg.sent > 0) {
 			verbose(a, "waiting up to %u s for the login manager (pid %d, %s) to close "
 				"session %s", a->config->timeout, (int)rec->leader_pid,
@@ -1394,6 +1413,7 @@ out:
 	lo_record_free(rec);
 	lo_registry_close(a.registry);
 	lo_config_free(a.config);
+	lo_proc_index_free(a.index);
 	free(a.helper_checked);
 	closelog();
 	return ret;

@@ -11,6 +11,9 @@
 #  - a pty the session's user does not own (chown'd to root by the test)
 #    is not counted: not for idle, not for `logoff pts/N`;
 #  - `logoff pts/N` (the second channel's pty) logs the whole session off.
+# A second ssh login (no pty) stays open throughout, so the views look at
+# more than one session: through one /proc index (lo_proc_index_build),
+# not a scan per session; the other login must not get the ptys.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (sshd, a throwaway user)"
@@ -36,6 +39,12 @@ s=[s for s in json.load(sys.stdin)["sessions"] if s["id"]==sys.argv[1]]
 print(json.dumps(s[0][sys.argv[2]]) if s else "missing")' "$1" "$2"
 }
 
+ssh_user 127.0.0.1 'echo "id=$LOGOFF_SESSION_ID"; exec sleep 1000' \
+	> "$T/out/other.out" 2> "$T/out/other.err" < /dev/null &
+other=$!
+wait_for 15 grep -q '^id=' "$T/out/other.out" || fail "other login did not start: $(cat "$T/out/other.err")"
+osid=$(sed -n 's/^id=//p' "$T/out/other.out")
+
 # 1. A master connection with a pty.
 ssh_user -tt -M -S "$ctl" -o ControlPersist=no 127.0.0.1 \
 	'echo "id=$LOGOFF_SESSION_ID tty=$(tty)"; exec sleep 1000' \
@@ -52,6 +61,9 @@ assert_grep "^$sid .* ${pty1#/dev/} .* active .*[0-9:] [.0-9]" "$T/out/list1.txt
 [ "$(field "$sid" terminals)" = "[\"${pty1#/dev/}\"]" ] && ok "terminals [${pty1#/dev/}]" || fail "terminals $(field "$sid" terminals)"
 idle=$(field "$sid" idle)
 case "$idle" in [0-9]*) ok "idle $idle s" ;; *) fail "idle '$idle'" ;; esac
+[ "$(field "$osid" terminals)" = "[]" ] && ok "login $osid without a pty has no terminal" \
+	|| fail "login $osid terminals $(field "$osid" terminals)"
+[ "$(field "$osid" idle)" = "null" ] && ok "login $osid idle unknown" || fail "login $osid idle $(field "$osid" idle)"
 
 # 2. A second channel over the master: same session, a second pty.
 ssh_user -tt -S "$ctl" 127.0.0.1 'echo "id=$LOGOFF_SESSION_ID tty=$(tty)"; exec sleep 1000' \
@@ -93,5 +105,7 @@ rc=$?
 [ "$rc" -eq 0 ] && ok "logoff ${pty2#/dev/}: exit 0" || fail "logoff ${pty2#/dev/}: exit $rc: $(cat "$T/out/logoff.out")"
 wait_for 10 test ! -e "$T/reg/sessions/$sid" && ok "session $sid logged off" || fail "record $sid still there"
 wait_for_gone "$master" "$chan" && ok "both ssh clients saw the connection close" || fail "ssh clients still connected"
+assert_exists "$T/reg/sessions/$osid"
+kill "$other" 2>/dev/null
 assert_alive "$SSHD_PID" "sshd listener"
 finish
