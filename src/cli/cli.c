@@ -56,6 +56,36 @@ bool lo_cli_host_valid(const char *host)
 	return true;
 }
 
+bool lo_cli_server_is_nodeset(const char *server)
+{
+	return server && (server[0] == '@' || strpbrk(server, ",["));
+}
+
+bool lo_cli_nodeset_valid(const char *nodeset)
+{
+	size_t len = nodeset ? strlen(nodeset) : 0;
+
+	if (len == 0 || len > LO_NODESET_MAX || nodeset[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)nodeset[i]) && !strchr("._:@%[],-", nodeset[i]))
+			return false;
+	return true;
+}
+
+bool lo_cli_user_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > LO_USER_MAX || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._@-", name[i]) &&
+		    !(name[i] == '$' && i == len - 1))
+			return false;
+	return true;
+}
+
 static int parse_warn(const char *v, unsigned *ret)
 {
 	char *end;
@@ -89,6 +119,7 @@ enum {
 	OPT_SERVER,
 	OPT_CONFIG,
 	OPT_ABANDON,
+	OPT_USER,
 };
 
 /* "-" first: every word that is no option comes back, in order, as 1
@@ -110,6 +141,7 @@ static const struct option long_options[] = {
 	{ "server", required_argument, NULL, OPT_SERVER },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "abandon", required_argument, NULL, OPT_ABANDON },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -183,6 +215,11 @@ static int cli_value(struct cli_state *s, int opt, const char *v)
 	case OPT_SERVER:
 		o->server = v;
 		return 0;
+	case OPT_USER:
+		if (!lo_cli_user_valid(v))
+			FAIL(s->error, "--user '%.80s': not a user name", v);
+		o->user = v;
+		return 0;
 	case OPT_CONFIG:
 		if (v[0] != '/')
 			FAIL(s->error, "--config '%s': expected an absolute path", v);
@@ -211,6 +248,8 @@ static int cli_missing(struct cli_state *s, int opt)
 		FAIL(s->error, "--server needs a HOST");
 	case OPT_CONFIG:
 		FAIL(s->error, "--config '': expected an absolute path");
+	case OPT_USER:
+		FAIL(s->error, "--user needs a NAME");
 	default: /* OPT_ABANDON */
 		FAIL(s->error, "--abandon needs a PROVIDER: logoff --gc --abandon PROVIDER SESSION");
 	}
@@ -266,8 +305,9 @@ static int cli_check_values(const struct cli_state *s)
 		if (why)
 			FAIL(s->error, "session '%.80s': %s", o->session, why);
 	}
-	if (o->server && !lo_cli_host_valid(o->server))
-		FAIL(s->error, "--server '%.80s': not a host name", o->server);
+	if (o->server && !(lo_cli_server_is_nodeset(o->server) ?
+			   lo_cli_nodeset_valid(o->server) : lo_cli_host_valid(o->server)))
+		FAIL(s->error, "--server '%.80s': not a host name or node set", o->server);
 	if (o->server && s->config_given)
 		FAIL(s->error, "--config names a local file; it does not go with --server");
 	return 0;
@@ -288,6 +328,9 @@ static int cli_check_modes(const struct cli_state *s)
 		FAIL(s->error, "--list and --gc take no SESSION ('%s')", o->session);
 	if (o->message && !o->warn)
 		FAIL(s->error, "--message goes with --warn");
+	if (o->user && (o->mode != LO_CLI_LOGOFF || o->session))
+		FAIL(s->error, "--user NAME logs off every session of NAME: no SESSION, --list, "
+		     "--status or --gc with it");
 	if ((o->warn || o->force) && o->mode != LO_CLI_LOGOFF)
 		FAIL(s->error, "--warn and --force go with a logoff, not --list, --status or --gc");
 	return 0;
@@ -413,7 +456,7 @@ char *lo_cli_shell_quote(const char *arg)
 
 int lo_cli_remote_args(const struct lo_cli_opts *o, char ***ret_argv, size_t *ret_n)
 {
-	const char *words[12];
+	const char *words[14];
 	char warn[16], **v;
 	size_t n = 0;
 
@@ -433,6 +476,10 @@ int lo_cli_remote_args(const struct lo_cli_opts *o, char ***ret_argv, size_t *re
 		snprintf(warn, sizeof(warn), "%u", o->warn_seconds);
 		words[n++] = "--warn";
 		words[n++] = warn;
+	}
+	if (o->user) {
+		words[n++] = "--user";
+		words[n++] = o->user;
 	}
 	if (o->message) {
 		words[n++] = "--message";

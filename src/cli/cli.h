@@ -48,6 +48,8 @@ enum lo_cli_mode {
 #define LO_WARN_MAX 86400	/* seconds */
 #define LO_MESSAGE_MAX 1024	/* bytes */
 #define LO_HOST_MAX 255		/* bytes */
+#define LO_NODESET_MAX 1024	/* bytes of a --server node set */
+#define LO_USER_MAX 256		/* bytes of a --user NAME */
 
 struct lo_cli_opts {
 	int mode;		/* enum lo_cli_mode */
@@ -58,7 +60,8 @@ struct lo_cli_opts {
 	bool warn;		/* --warn given */
 	unsigned warn_seconds;	/* --warn SECONDS, 0..LO_WARN_MAX */
 	const char *message;	/* --message TEXT */
-	const char *server;	/* --server HOST, /server:HOST */
+	const char *server;	/* --server HOST or NODESET, /server:HOST */
+	const char *user;	/* --user NAME: every session of NAME */
 	const char *config;	/* --config PATH (default LO_CONFIG_PATH) */
 	const char *abandon;	/* --gc --abandon PROVIDER SESSION (root) */
 };
@@ -101,6 +104,29 @@ const char *lo_cli_session_invalid(const char *s, size_t len);
 /* True when HOST may be passed to ssh: 1..LO_HOST_MAX of
  * [A-Za-z0-9._:@%[]-], not starting with '-'. */
 bool lo_cli_host_valid(const char *host);
+
+/*
+ * True when SERVER (a --server value) is a ClusterShell node set rather
+ * than one ssh destination: it starts with '@' (a group: "@login") or
+ * holds ',' or '[' ("a,b", "node[1-4]"). "alice@host" stays one host.
+ * The set itself is expanded by ClusterShell (NodeSet, as `nodeset -e`
+ * does), never here. Source: ClusterShell docs, "Node sets handling".
+ */
+bool lo_cli_server_is_nodeset(const char *server);
+
+/*
+ * True when NODESET may be handed to ClusterShell for expansion:
+ * 1..LO_NODESET_MAX bytes of [A-Za-z0-9._:@%[],-], not starting with
+ * '-'. Every host it expands to must still pass lo_cli_host_valid.
+ */
+bool lo_cli_nodeset_valid(const char *nodeset);
+
+/*
+ * True when NAME may be given to --user: 1..LO_USER_MAX bytes of
+ * [A-Za-z0-9._@-] (and a final '$', as Samba machine accounts end),
+ * not starting with '-'. Nothing of a shell or an option can pass.
+ */
+bool lo_cli_user_valid(const char *name);
 
 /*
  * The permission rules of logoff(1) for a caller of uid CALLER and REC:

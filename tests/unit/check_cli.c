@@ -316,6 +316,55 @@ START_TEST(test_shell_quote_and_remote_args)
 }
 END_TEST
 
+/* --server NODESET and --user NAME: what ClusterShell may expand, and
+ * nothing that a shell or ssh would read as code or an option. */
+START_TEST(test_nodeset_and_user)
+{
+	struct lo_cli_opts o;
+	char *err, **v = NULL;
+	size_t n = 0;
+
+	ck_assert(lo_cli_server_is_nodeset("node[1-4]"));
+	ck_assert(lo_cli_server_is_nodeset("a,b"));
+	ck_assert(lo_cli_server_is_nodeset("@login"));
+	ck_assert(!lo_cli_server_is_nodeset("alice@host"));
+	ck_assert(!lo_cli_server_is_nodeset("host.example"));
+	ck_assert(lo_cli_nodeset_valid("node[1-4],login[01-08],@gpu"));
+	ck_assert(!lo_cli_nodeset_valid("-oProxyCommand=sh,a"));
+	ck_assert(!lo_cli_nodeset_valid("a,b;id"));
+	ck_assert(!lo_cli_nodeset_valid("a, b"));
+	ck_assert(!lo_cli_nodeset_valid("a,$(id)"));
+	ck_assert(!lo_cli_nodeset_valid(""));
+	ck_assert(lo_cli_user_valid("alice"));
+	ck_assert(lo_cli_user_valid("alice@EXAMPLE.COM"));
+	ck_assert(lo_cli_user_valid("host1$"));
+	ck_assert(!lo_cli_user_valid("-root"));
+	ck_assert(!lo_cli_user_valid("a$b"));
+	ck_assert(!lo_cli_user_valid("a b"));
+	ck_assert(!lo_cli_user_valid("a;id"));
+	ck_assert(!lo_cli_user_valid(""));
+
+	REFUSED("not a host name or node set", "--server", "-n[1-2]", "--list");
+	REFUSED("not a host name or node set", "--server", "n[1-2];id", "--list");
+	REFUSED("not a user name", "--user", "-oProxyCommand=x");
+	REFUSED("not a user name", "--user", "a`id`");
+	REFUSED("--user needs a NAME", "--user");
+	REFUSED("--user NAME logs off", "--user", "alice", "r1");
+	REFUSED("--user NAME logs off", "--user", "alice", "--list");
+
+	ck_assert_int_eq(parse(&o, &err, "--server", "node[1-4]", "--user", "alice", "--warn",
+			       "2", "--message", "a'b; $(id)", NULL), 0);
+	ck_assert_str_eq(o.server, "node[1-4]");
+	ck_assert_str_eq(o.user, "alice");
+	ck_assert_int_eq(lo_cli_remote_args(&o, &v, &n), 0);
+	ck_assert_uint_eq(n, 6);
+	ck_assert_str_eq(v[2], "'--user'");
+	ck_assert_str_eq(v[3], "'alice'");
+	ck_assert_str_eq(v[5], "'a'\\''b; $(id)'");
+	lo_strv_free(v, n);
+}
+END_TEST
+
 START_TEST(test_close_matches)
 {
 	ck_assert_uint_eq(lo_cli_distance("pts/3", "pts/3"), 0);
@@ -342,6 +391,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_sanitize);
 	tcase_add_test(tc, test_text_safe);
 	tcase_add_test(tc, test_shell_quote_and_remote_args);
+	tcase_add_test(tc, test_nodeset_and_user);
 	tcase_add_test(tc, test_close_matches);
 	suite_add_tcase(s, tc);
 	return s;
