@@ -41,6 +41,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "cli/fleet.h"
 #include "core/util.h"
 #include "core/conf.h"
 #include "core/registry.h"
@@ -159,11 +160,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: logoff [SESSION] [-v] [--warn SECONDS [--message TEXT]] [--force]\n"
+		"       logoff --user NAME [-v] [--warn SECONDS [--message TEXT]] [--force]\n"
 		"       logoff -l | --list [--json]\n"
 		"       logoff --status SESSION [--json]\n"
 		"       logoff --gc [-v]\n"
 		"       logoff --gc --abandon PROVIDER SESSION [-v]\n"
-		"       (each also with --server HOST; /v and /server:HOST are accepted)\n"
+		"       (each also with --server HOST|NODESET; /v and /server:HOST are accepted)\n"
 		"\n"
 		"SESSION is a session id or name as --list shows them; without one, the\n"
 		"caller's own session is logged off.\n"
@@ -176,7 +178,9 @@ static void usage(FILE *f)
 		"      --warn SECONDS  write a message to the session's terminals, then wait\n"
 		"      --message TEXT  the message for --warn\n"
 		"      --force         (root) log off a session on a protected tty\n"
-		"      --server HOST   run the same command on HOST over ssh (BatchMode)\n"
+		"      --server HOST   run the same command on HOST over ssh (BatchMode), or on\n"
+		"                      every host of a ClusterShell node set (node[1-4], a,b, @group)\n"
+		"      --user NAME     log off every session of user NAME (root for another user's)\n"
 		"      --gc            log off every stale or failed session (root)\n"
 		"      --abandon PROVIDER  with --gc and SESSION: give up on PROVIDER (what it\n"
 		"                      tracks is left unreleased) and log the rest off (root)\n"
@@ -191,7 +195,7 @@ static void usage(FILE *f)
 
 /* ------------------------------------------------------------- server */
 
-static int run_remote(const struct app *a)
+static int run_remote(const struct app *a, const char *host)
 {
 	const char *ssh = getenv("LOGOFF_SSH");
 	char **words = NULL, **argv;
@@ -210,7 +214,7 @@ static int run_remote(const struct app *a)
 	argv[k++] = (char *)"-o";
 	argv[k++] = (char *)"BatchMode=yes";
 	argv[k++] = (char *)"--";
-	argv[k++] = (char *)a->o.server;
+	argv[k++] = (char *)host;
 	argv[k++] = (char *)"logoff";
 	for (size_t i = 0; i < n; i++)
 		argv[k++] = words[i];
@@ -221,6 +225,29 @@ static int run_remote(const struct app *a)
 	free(argv);
 	lo_strv_free(words, n);
 	return LO_EXIT_USAGE;
+}
+
+/* --server NODESET: expanded by ClusterShell; one host (not a @group)
+ * keeps the ssh path above, several go through ClusterShell (fleet.c). */
+static int run_server(const struct app *a)
+{
+	char **hosts = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!lo_cli_server_is_nodeset(a->o.server))
+		return run_remote(a, a->o.server);
+	r = lo_fleet_expand(a->o.server, &hosts, &n);
+	if (r == -ENOMEM)
+		fprintf(stderr, "logoff: %s\n", strerror(-r));
+	if (r < 0)
+		return LO_EXIT_USAGE;
+	if (n == 1 && a->o.server[0] != '@')
+		r = run_remote(a, hosts[0]);	/* execs ssh; returns on failure */
+	else
+		r = lo_fleet_run(&a->o, hosts, n);
+	lo_strv_free(hosts, n);
+	return r;
 }
 
 /* ------------------------------------------------------------ records */
@@ -888,15 +915,11 @@ static int warn_terminal(const char *path, const char *text)
 	return r;
 }
 
-/* Warn the session's terminals and wait; LO_EXIT_CANCELLED on Ctrl-C. */
-static int warn_and_wait(struct app *a, const struct lo_record *rec)
+/* The text of --warn for REC into TEXT (SIZE bytes). */
+static void warn_text(const struct app *a, const struct lo_record *rec, char *text, size_t size)
 {
-	char now[32], text[LO_MESSAGE_MAX * 2 + 512];
-	char body[LO_MESSAGE_MAX * 2 + 8];
-	struct sigaction sa = { .sa_handler = on_interrupt };
-	struct terminals t;
+	char now[32], body[LO_MESSAGE_MAX * 2 + 8];
 	size_t len;
-	int64_t deadline;
 
 	format_time(time(NULL), now, sizeof(now));
 	if (a->o.message)
@@ -904,30 +927,52 @@ static int warn_and_wait(struct app *a, const struct lo_record *rec)
 	else
 		snprintf(body, sizeof(body), "Session %s of %s will be logged off. Save your work.",
 			 rec->name, rec->user);
-	len = (size_t)snprintf(text, sizeof(text),
+	len = (size_t)snprintf(text, size,
 			       "\r\n\a*** Message from %s (logoff) at %s ***\r\n", a->caller, now);
-	len += lo_cli_sanitize(body, text + len, sizeof(text) - len);
-	snprintf(text + len, sizeof(text) - len, "\r\n(logoff in %u second%s)\r\n",
+	len += lo_cli_sanitize(body, text + len, size - len);
+	snprintf(text + len, size - len, "\r\n(logoff in %u second%s)\r\n",
 		 a->o.warn_seconds, a->o.warn_seconds == 1 ? "" : "s");
+}
 
+/* Warn the terminals of each of the N sessions RECS, then wait once (a
+ * --user logoff warns all of the user's sessions at the same time);
+ * LO_EXIT_CANCELLED on Ctrl-C. */
+static int warn_and_wait(struct app *a, const struct lo_record *const *recs, size_t n)
+{
+	char text[LO_MESSAGE_MAX * 2 + 512];
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	struct terminals *ts = calloc(n ? n : 1, sizeof(*ts));
+	int64_t deadline;
+
+	if (!ts) {
+		fprintf(stderr, "logoff: %s\n", strerror(ENOMEM));
+		return LO_EXIT_USAGE;
+	}
 	/* Cancellable from before the first terminal is warned: a Ctrl-C
 	 * as soon as the message shows must cancel, not kill us with the
 	 * warning out and no "cancelled" after it. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	session_terminals(a, rec, &t);
-	if (t.n == 0)
-		verbose(a, "session %s has no terminal to warn", rec->id);
-	for (size_t i = 0; i < t.n; i++) {
-		int r = warn_terminal(t.t[i].path, text);
-		if (r < 0)
-			fprintf(stderr, "logoff: cannot warn %s: %s\n", t.t[i].path, strerror(-r));
-		else
-			verbose(a, "warned %s", t.t[i].path);
+	for (size_t k = 0; k < n; k++) {
+		const struct lo_record *rec = recs[k];
+		struct terminals *t = &ts[k];
+
+		warn_text(a, rec, text, sizeof(text));
+		session_terminals(a, rec, t);
+		if (t->n == 0)
+			verbose(a, "session %s has no terminal to warn", rec->id);
+		for (size_t i = 0; i < t->n; i++) {
+			int r = warn_terminal(t->t[i].path, text);
+			if (r < 0)
+				fprintf(stderr, "logoff: cannot warn %s: %s\n", t->t[i].path,
+					strerror(-r));
+			else
+				verbose(a, "warned %s", t->t[i].path);
+		}
+		audit(a, LOG_NOTICE, "warned session %s (%s, user %s): logoff in %u s", rec->id,
+		      rec->name, rec->user, a->o.warn_seconds);
 	}
-	audit(a, LOG_NOTICE, "warned session %s (%s, user %s): logoff in %u s", rec->id, rec->name,
-	      rec->user, a->o.warn_seconds);
 
 	deadline = lo_now_ms() + (int64_t)a->o.warn_seconds * 1000;
 	while (!interrupted && lo_now_ms() < deadline) {
@@ -938,12 +983,18 @@ static int warn_and_wait(struct app *a, const struct lo_record *rec)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (interrupted) {
-		fprintf(stderr, "logoff: cancelled; session %s was not logged off\n", rec->id);
-		audit(a, LOG_NOTICE, "logoff of session %s (%s) cancelled", rec->id, rec->name);
-		for (size_t i = 0; i < t.n; i++)
-			warn_terminal(t.t[i].path, "\r\n*** logoff cancelled ***\r\n");
+		for (size_t k = 0; k < n; k++) {
+			fprintf(stderr, "logoff: cancelled; session %s was not logged off\n",
+				recs[k]->id);
+			audit(a, LOG_NOTICE, "logoff of session %s (%s) cancelled", recs[k]->id,
+			      recs[k]->name);
+			for (size_t i = 0; i < ts[k].n; i++)
+				warn_terminal(ts[k].t[i].path, "\r\n*** logoff cancelled ***\r\n");
+		}
+		free(ts);
 		return LO_EXIT_CANCELLED;
 	}
+	free(ts);
 	return LO_EXIT_OK;
 }
 
@@ -1161,7 +1212,7 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	audit(a, LOG_NOTICE, "logoff of session %s (%s, user %s, service %s)", id, name, user,
 	      or_dash(rec->service));
 	if (a->o.warn) {
-		ret = warn_and_wait(a, rec);
+		ret = warn_and_wait(a, (const struct lo_record *const *)&rec, 1);
 		if (ret != LO_EXIT_OK)
 			return ret;
 	}
@@ -1242,6 +1293,97 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 done:
 	ret = report(a, id, name, user);
 	unlock_session(a, id, lock);
+	return ret;
+}
+
+/* ------------------------------------------------------------- --user */
+
+/* Whether the caller may log off NAME's sessions: root, or NAME is the
+ * caller (by uid when NAME resolves, else by name). */
+static bool user_is_caller(const struct app *a, const char *name)
+{
+	struct passwd pw, *pwr = NULL;
+	char buf[4096];
+
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &pwr) == 0 && pwr)
+		return pwr->pw_uid == a->uid;
+	return strcmp(name, a->caller) == 0;
+}
+
+/* `logoff --user NAME`: every session of NAME, each as `logoff SESSION`
+ * logs it off, under the same rules (another user's sessions need root;
+ * a protected tty needs root's --force). With --warn all of them are
+ * warned at once, then each is logged off. No session is no error. The
+ * exit status is the first failure's, or 0. */
+static int cmd_user(struct app *a)
+{
+	struct lo_record **recs = NULL;
+	char **ids = NULL, u[SAFE_MAX];
+	size_t n = 0, m = 0;
+	int ret = LO_EXIT_OK, r;
+
+	if (a->uid != 0 && !user_is_caller(a, a->o.user)) {
+		fprintf(stderr, "logoff: permission denied: only root may log off another user's "
+			"sessions (--user %s)\n", a->o.user);
+		audit(a, LOG_WARNING, "denied: logoff --user %s", a->o.user);
+		return LO_EXIT_DENIED;
+	}
+	if (a->registry && (r = lo_registry_list(a->registry, &ids, &n)) < 0) {
+		fprintf(stderr, "logoff: %s: cannot list sessions: %s\n", a->registry->path,
+			strerror(-r));
+		return LO_EXIT_USAGE;
+	}
+	recs = calloc(n ? n : 1, sizeof(*recs));
+	if (!recs) {
+		lo_strv_free(ids, n);
+		return LO_EXIT_USAGE;
+	}
+	views_index(a, n);
+	for (size_t i = 0; i < n; i++) {
+		struct lo_record *rec = NULL;
+
+		if (lo_record_read(a->registry, ids[i], &rec, NULL) < 0)
+			continue;
+		if (!rec->user || strcmp(rec->user, a->o.user) != 0) {
+			lo_record_free(rec);
+			continue;
+		}
+		/* A refused one is refused (and said) by cmd_logoff now, and
+		 * its terminals get no warning. */
+		if (lo_cli_may_logoff(a->uid, rec, a->config->protected_ttys, a->o.force) !=
+		    LO_EXIT_OK) {
+			bool warn = a->o.warn;
+			a->o.warn = false;
+			r = cmd_logoff(a, rec);
+			a->o.warn = warn;
+			if (ret == LO_EXIT_OK)
+				ret = r;
+			lo_record_free(rec);
+			continue;
+		}
+		recs[m++] = rec;
+	}
+	lo_strv_free(ids, n);
+	if (m == 0 && ret == LO_EXIT_OK)
+		printf("No sessions of %s.\n", safe(a->o.user, u));
+	audit(a, LOG_NOTICE, "logoff --user %s: %zu session%s", a->o.user, m, m == 1 ? "" : "s");
+	if (m > 0 && a->o.warn) {
+		r = warn_and_wait(a, (const struct lo_record *const *)recs, m);
+		if (r != LO_EXIT_OK) {
+			ret = r;
+			goto out;
+		}
+		a->o.warn = false;
+	}
+	for (size_t i = 0; i < m; i++) {
+		r = cmd_logoff(a, recs[i]);
+		if (ret == LO_EXIT_OK)
+			ret = r;
+	}
+out:
+	for (size_t i = 0; i < m; i++)
+		lo_record_free(recs[i]);
+	free(recs);
 	return ret;
 }
 
@@ -1353,7 +1495,7 @@ int main(int argc, char **argv)
 		return LO_EXIT_OK;
 	}
 	if (a.o.server)
-		return run_remote(&a);
+		return run_server(&a);
 
 	if (getpwuid_r(a.uid, &pw, pwbuf, sizeof(pwbuf), &pwr) == 0 && pwr)
 		/* A name from NSS (LDAP, sssd) reaches syslog and the
@@ -1414,6 +1556,10 @@ int main(int argc, char **argv)
 			ret = cmd_status(&a, rec);
 		break;
 	default:
+		if (a.o.user) {
+			ret = cmd_user(&a);
+			break;
+		}
 		ret = resolve(&a, a.o.session, &rec);
 		if (ret == LO_EXIT_OK)
 			ret = cmd_logoff(&a, rec);
