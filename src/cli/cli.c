@@ -464,8 +464,12 @@ int lo_cli_remote_args(const struct lo_cli_opts *o, char ***ret_argv, size_t *re
 		words[n++] = "--list";
 	else if (o->mode == LO_CLI_GC)
 		words[n++] = "--gc";
-	else if (o->mode == LO_CLI_STATUS)
+	else if (o->mode == LO_CLI_STATUS) {
+		/* Its SESSION right after it: "--status --json" would make
+		 * "--json" the session. */
 		words[n++] = "--status";
+		words[n++] = o->session;
+	}
 	if (o->verbose)
 		words[n++] = "-v";
 	if (o->json)
@@ -485,9 +489,8 @@ int lo_cli_remote_args(const struct lo_cli_opts *o, char ***ret_argv, size_t *re
 		words[n++] = "--message";
 		words[n++] = o->message;
 	}
-	if (o->session) {
-		if (o->mode != LO_CLI_STATUS)
-			words[n++] = "--";
+	if (o->session && o->mode != LO_CLI_STATUS) {
+		words[n++] = "--";
 		words[n++] = o->session;
 	}
 	v = calloc(n + 1, sizeof(*v));

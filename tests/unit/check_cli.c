@@ -362,6 +362,15 @@ START_TEST(test_nodeset_and_user)
 	ck_assert_str_eq(v[3], "'alice'");
 	ck_assert_str_eq(v[5], "'a'\\''b; $(id)'");
 	lo_strv_free(v, n);
+
+	/* --status's SESSION stays its value on the remote side. */
+	ck_assert_int_eq(parse(&o, &err, "--server", "a,b", "--status", "r1", "--json", NULL), 0);
+	ck_assert_int_eq(lo_cli_remote_args(&o, &v, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(v[0], "'--status'");
+	ck_assert_str_eq(v[1], "'r1'");
+	ck_assert_str_eq(v[2], "'--json'");
+	lo_strv_free(v, n);
 }
 END_TEST
 
