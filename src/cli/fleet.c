@@ -183,9 +183,12 @@ static void fleet_line(void *ctx, const char *line)
 		buf_add(&h->err, t2 + 1, strlen(t2 + 1));
 		buf_add(&h->err, "\n", 1);
 		break;
-	case 'x':
-		h->status = atoi(t2 + 1);
+	case 'x': {
+		char *end;
+		long st = strtol(t2 + 1, &end, 10);
+		h->status = *end || st < 0 || st > 255 ? 255 : (int)st;
 		break;
+	}
 	case 't':
 		h->timed_out = true;
 		break;
@@ -237,7 +240,7 @@ int lo_fleet_expand(const char *nodeset, char ***ret_hosts, size_t *ret_n)
 
 	if (!lo_cli_nodeset_valid(nodeset))
 		return -EINVAL;
-	r = fleet_spawn(&f, argv, lo_now_ms() + 60 * 1000);
+	r = fleet_spawn(&f, argv, lo_now_ms() + (int64_t)60 * 1000);
 	if (r < 0) {
 		ret = r;
 		goto out;

@@ -1333,7 +1333,7 @@ static int cmd_user(struct app *a)
 			strerror(-r));
 		return LO_EXIT_USAGE;
 	}
-	recs = calloc(n ? n : 1, sizeof(*recs));
+	recs = calloc(n ? n : 1, sizeof(struct lo_record *));
 	if (!recs) {
 		lo_strv_free(ids, n);
 		return LO_EXIT_USAGE;
