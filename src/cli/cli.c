@@ -490,3 +490,17 @@ bool lo_cli_close_match(const char *wanted, const char *candidate)
 	       (strlen(wanted) >= 2 && strstr(candidate, wanted)) ||
 	       (strlen(candidate) >= 2 && strstr(wanted, candidate));
 }
+
+bool lo_cli_display_local(const char *display)
+{
+	const char *p;
+
+	if (!display || display[0] != ':' || !display[1])
+		return false;
+	p = display + 1 + strspn(display + 1, "0123456789");
+	if (p == display + 1 || p - display > 8)
+		return false;
+	if (*p == '.')
+		p++, p += strspn(p, "0123456789");
+	return *p == '\0' && p[-1] != '.';
+}

@@ -141,4 +141,28 @@ unsigned lo_cli_distance(const char *a, const char *b);
  * distance of at most 2, or one contains the other. */
 bool lo_cli_close_match(const char *wanted, const char *candidate);
 
+/*
+ * True for a local X display name, ":N" or ":N.S" (N and S digits, N at
+ * most 7 of them): the only displays whose idle time logoff asks for. A
+ * "host:N" display would make the child connect elsewhere.
+ */
+bool lo_cli_display_local(const char *display);
+
+/* How long lo_cli_x_idle waits for the X server's answer (ms). */
+#define LO_CLI_X_IDLE_MS 2000
+
+/*
+ * The idle time of X display DISPLAY (lo_cli_display_local) in seconds,
+ * as its X server counts it: XScreenSaverQueryInfo's idle (MIT-SCREEN-
+ * SAVER extension, libXss(3)), the time since the last input event.
+ * Asked in a child that has become USER (UID, GID; never root: -EINVAL)
+ * with XAUTHORITY (or HOME/.Xauthority when NULL) as its only
+ * environment, libX11 and libXss loaded with dlopen there. Waits up to
+ * LO_CLI_X_IDLE_MS. Returns 0 with *RET_SECONDS, -EINVAL, -ETIMEDOUT,
+ * -EIO (no answer: no library, display refused, no extension; why in ERR,
+ * ERR_SIZE bytes) or lo_spawn_run's -errno.
+ */
+int lo_cli_x_idle(const char *display, const char *xauthority, const char *user, uid_t uid,
+		  gid_t gid, const char *home, long *ret_seconds, char *err, size_t err_size);
+
 #endif /* LO_CLI_H */

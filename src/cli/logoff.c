@@ -466,6 +466,69 @@ static long terminals_idle(const struct terminals *t)
 	return last < now ? (long)(now - last) : 0;
 }
 
+/* A graphical session's X authority: XAUTHORITY from the environment
+ * of a process of the session whose DISPLAY is the session's. */
+struct x_env {
+	const char *display;
+	char xauthority[PATH_MAX];
+	bool found;
+};
+
+static void x_env_of(void *ctx, const struct lo_proc_handle *h)
+{
+	struct x_env *x = ctx;
+	char path[64], buf[32768];
+	const char *xa = NULL;
+	bool ours = false;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (x->found)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)h->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	for (const char *e = buf; e < buf + len; e += strlen(e) + 1) {
+		if (strncmp(e, "DISPLAY=", 8) == 0)
+			ours = strcmp(e + 8, x->display) == 0;
+		else if (strncmp(e, "XAUTHORITY=", 11) == 0 && e[11] == '/')
+			xa = e + 11;
+	}
+	if (ours && xa && strlen(xa) < sizeof(x->xauthority)) {
+		strcpy(x->xauthority, xa);
+		x->found = true;
+	}
+}
+
+/* The session's idle time in seconds: its terminals' (terminals_idle),
+ * else, for a session on a local X display, the X server's own count
+ * (lo_cli_x_idle, as the session's user), else -1: unknown. */
+static long session_idle(const struct app *a, const struct lo_record *rec,
+			 const struct terminals *t)
+{
+	struct x_env x = { .display = rec->tty };
+	long idle = terminals_idle(t), xi = -1;
+	char err[128];
+
+	if (idle >= 0 || !lo_cli_display_local(rec->tty) || rec->uid == 0)
+		return idle;
+	each_session_process(a, rec, a->index, x_env_of, &x);
+	if (lo_cli_x_idle(rec->tty, x.found ? x.xauthority : NULL, rec->user, rec->uid, rec->gid,
+			  rec->home, &xi, err, sizeof(err)) < 0) {
+		if (a->o.verbose)
+			fprintf(stderr, "logoff: session %s: idle time of display %s unknown: %s\n",
+				rec->id, rec->tty, err);
+		return -1;
+	}
+	return xi;
+}
+
 /* The terminal to show for a session: its PAM_TTY when that is one,
  * else its first counted terminal ("pts/3"), else the PAM_TTY as
  * recorded ("ssh"), or NULL. */
@@ -588,7 +651,7 @@ static json_object *session_json(const struct app *a, const struct lo_record *re
 	long idle;
 
 	session_terminals(a, rec, &t);
-	idle = terminals_idle(&t);
+	idle = session_idle(a, rec, &t);
 	for (size_t i = 0; i < t.n; i++)
 		if (t.t[i].counted)
 			json_object_array_add(terms, json_object_new_string(t.t[i].path + 5));
@@ -673,7 +736,7 @@ static int cmd_list(struct app *a)
 
 			session_terminals(a, rec, &t);
 			format_time(rec->created, since, sizeof(since));
-			format_idle(terminals_idle(&t), idle, sizeof(idle));
+			format_idle(session_idle(a, rec, &t), idle, sizeof(idle));
 			printf("%-10s %-14s %-12s %-12s %-10s %-16s %-8s %-16s %-6s %s\n", rec->id,
 			       rec->name, safe(rec->user, u), or_dash(safe(terminals_shown(&t), tt)),
 			       or_dash(safe(rec->service, sv)), or_dash(safe(rec->rhost, rh)),
@@ -733,7 +796,7 @@ static int cmd_status(struct app *a, const struct lo_record *rec)
 
 	session_terminals(a, rec, &t);
 	format_time(rec->created, since, sizeof(since));
-	format_idle(terminals_idle(&t), idle, sizeof(idle));
+	format_idle(session_idle(a, rec, &t), idle, sizeof(idle));
 	printf("Session %s (%s): user %s (uid %u), service %s, tty %s, from %s\n", rec->id,
 	       rec->name, safe(rec->user, b1), (unsigned)rec->uid, or_dash(safe(rec->service, b2)),
 	       or_dash(safe(rec->tty, b3)), or_dash(safe(rec->rhost, b4)));

@@ -41,6 +41,7 @@ SVC
 cat > "$T/wm.sh" <<WM
 #!/bin/sh
 echo "wm=\$\$ display=\$DISPLAY tmp=\$TMPDIR id=\$LOGOFF_SESSION_ID" > "$T/out/wm"
+echo "xauthority=\$XAUTHORITY" >> "$T/out/wm"
 setsid sleep 600 </dev/null >/dev/null 2>&1 &
 echo "left=\$!" >> "$T/out/wm"
 exec sleep 1000
@@ -88,6 +89,31 @@ assert_exists "$T/reg/sessions/$id"
 
 lo --list > "$T/out/list" 2>&1
 assert_grep "^$id  *$display  *$E2E_USER .*xrdp-sesman.*active" "$T/out/list"
+
+# IDLE is the X server's own count (MIT-SCREEN-SAVER, asked as the
+# user): it grows while nothing happens, and input (an XTEST pointer
+# motion through xdotool, as the user) resets it. The sequence is
+# ordered by the idle values themselves, not by sleeping.
+x_idle() {
+	lo --list --json | python3 -c 'import json,sys
+s=[s for s in json.load(sys.stdin)["sessions"] if s["id"]==sys.argv[1]]
+print(s[0]["idle"] if s and s[0]["idle"] is not None else "null")' "$id"
+}
+xidle_ge() { i=$(x_idle); [ "$i" != null ] && [ "$i" -ge "$1" ]; }
+wait_for 20 xidle_ge 3 && ok "X idle time counts: $(x_idle) s" || fail "X idle time: $(x_idle): $(cat "$T/out/wm"; ps -o args= -p "$xvnc"; "$LOGOFF" --config "$T/logoff.conf" -v --list 2>&1 | tail -3)"
+if command -v xdotool > /dev/null; then
+	# sesman starts Xvnc with -auth .Xauthority in the user's home and
+	# sets no XAUTHORITY.
+	xauth=$(sed -n 's/^xauthority=//p' "$T/out/wm")
+	[ -n "$xauth" ] || xauth="$(getent passwd "$E2E_USER" | cut -d: -f6)/.Xauthority"
+	runuser -u "$E2E_USER" -- env DISPLAY="$display" XAUTHORITY="$xauth" xdotool mousemove_relative 5 5 \
+		> "$T/out/xdotool" 2>&1 || fail "xdotool: $(cat "$T/out/xdotool")"
+	i=$(x_idle)
+	[ "$i" != null ] && [ "$i" -lt 3 ] && ok "input reset the X idle time: $i s" || fail "after input, X idle $i"
+else
+	skip_note="xdotool missing: input not driven"
+	echo "note: $skip_note"
+fi
 
 lo "$display" -v > "$T/out/logoff" 2>&1
 rc=$?

@@ -328,6 +328,29 @@ START_TEST(test_close_matches)
 }
 END_TEST
 
+/* Only local displays: a "host:0" would have the child connect elsewhere. */
+START_TEST(test_display_local)
+{
+	ck_assert(lo_cli_display_local(":0"));
+	ck_assert(lo_cli_display_local(":10"));
+	ck_assert(lo_cli_display_local(":10.0"));
+	ck_assert(lo_cli_display_local(":1234567"));
+	ck_assert(!lo_cli_display_local(NULL));
+	ck_assert(!lo_cli_display_local(""));
+	ck_assert(!lo_cli_display_local(":"));
+	ck_assert(!lo_cli_display_local("::0"));
+	ck_assert(!lo_cli_display_local("host:0"));
+	ck_assert(!lo_cli_display_local("localhost:10.0"));
+	ck_assert(!lo_cli_display_local(":0."));
+	ck_assert(!lo_cli_display_local(":0.0.0"));
+	ck_assert(!lo_cli_display_local(":12345678"));
+	ck_assert(!lo_cli_display_local(":0/../x"));
+	ck_assert(!lo_cli_display_local(":0 "));
+	ck_assert(!lo_cli_display_local("pts/3"));
+	ck_assert(!lo_cli_display_local("/tmp/.X11-unix/X0"));
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -343,6 +366,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_text_safe);
 	tcase_add_test(tc, test_shell_quote_and_remote_args);
 	tcase_add_test(tc, test_close_matches);
+	tcase_add_test(tc, test_display_local);
 	suite_add_tcase(s, tc);
 	return s;
 }
