@@ -47,6 +47,7 @@
 #include "core/proc.h"
 #include "core/chain.h"
 #include "core/logoff.h"
+#include "core/audit.h"
 #include "providers/providers.h"
 
 #define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
@@ -55,6 +56,7 @@
 
 struct app {
 	struct lo_cli_opts o;
+	char reason[32];		/* "logoff by uid N": this command's audit reason */
 	struct lo_config *config;
 	struct lo_registry *registry;	/* NULL: no registry yet, so no sessions */
 	uid_t uid;
@@ -911,6 +913,7 @@ static struct lo_logoff_request request(struct app *a, const char *id)
 		.helper = a->helper, .check_uid = a->uid != 0, .uid = a->uid,
 		.debug = a->o.verbose, .abandon = a->o.abandon, .log = &a->log,
 		.line_fn = helper_line, .line_ctx = a, .registry = a->registry,
+		.reason = a->reason,
 	};
 }
 
@@ -975,6 +978,16 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	lock = lock_session(a, id, &waited);
 	if (waited)
 		return report(a, id, name, user);
+	/* Whichever process runs the chain (close_session once the login
+	 * manager sees its session end, or logoff-helper below) names this
+	 * command as the reason in its audit line. A user facing root's
+	 * registry cannot write it (-EROFS): close_session says "logout". */
+	if (!a->registry->readonly) {
+		int rr = lo_logoff_set_reason(a->registry, id, a->reason);
+		if (rr < 0 && rr != -ENOENT)
+			verbose(a, "cannot record the reason of the logoff of session %s: %s", id,
+				strerror(-rr));
+	}
 
 	/* 1. Ask the login manager: its session's processes go, it sees the
 	 * session end and runs close_session as usual. */
@@ -1071,6 +1084,8 @@ static int cmd_gc(struct app *a)
 	unsigned swept = 0, failed = 0;
 	int r;
 
+	proto.reason = LO_REASON_STALE;
+
 	if (a->registry ? a->registry->readonly : geteuid() != 0) {
 		fprintf(stderr, "logoff: permission denied: --gc needs root\n");
 		audit(a, LOG_WARNING, "denied: --gc");
@@ -1142,6 +1157,7 @@ int main(int argc, char **argv)
 	int r, ret;
 
 	a.log = (struct lo_log){ .fn = cli_log, .ctx = &a };
+	snprintf(a.reason, sizeof(a.reason), "logoff by uid %u", (unsigned)a.uid);
 	if (lo_cli_parse(argc, argv, &a.o, &err) < 0) {
 		fprintf(stderr, "logoff: %s\nTry 'logoff --help'.\n", err ? err : "bad arguments");
 		free(err);
