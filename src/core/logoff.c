@@ -375,9 +375,16 @@ int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcom
 		*ret = LO_LOGOFF_ERROR;
 	if (*ret == LO_LOGOFF_DONE || *ret == LO_LOGOFF_PARTIAL || *ret == LO_LOGOFF_TIMED_OUT ||
 	    *ret == LO_LOGOFF_ERROR) {
+		enum lo_logoff_outcome said = *ret;
+
 		if (*ret != LO_LOGOFF_DONE)
 			after = record_now(&copy, copy.registry);
-		lo_audit_logoff(req->session, before, lo_logoff_reason(before, req->reason), *ret,
+		/* A chain that stopped at its own deadline exits as an error
+		 * (the helper's exit codes have none for it); the record it
+		 * kept says timed-out. */
+		if (said == LO_LOGOFF_ERROR && after && after->state == LO_SESSION_TIMED_OUT)
+			said = LO_LOGOFF_TIMED_OUT;
+		lo_audit_logoff(req->session, before, lo_logoff_reason(before, req->reason), said,
 				after);
 	}
 	lo_record_free(after);

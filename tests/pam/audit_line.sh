@@ -69,4 +69,20 @@ for forged in "logoff%20by%20uid%204242" "idle%20limit%1B%5B31m" "root%20did%20i
 	assert_grep "logoff: session $ID (auditline-$ID) user $E2E_USER uid $E2E_UID: reason logout: result done\$" "$T/out/syslog"
 done
 if LC_ALL=C grep -q "$(printf '\033')" "$T/out/syslog"; then fail "an escape byte reached syslog"; else ok "no escape byte in syslog"; fi
+
+# 5. A logoff stopped at [logoff] timeout (a logoff hook that hangs while
+# a file exists): "timed out" at warning (<84>); the sweep finishes it
+# later with a line of its own, reason stale.
+LO_MATCH=user LO_TIMEOUT=2 write_conf
+touch "$T/out/hang"
+hook logoff.d 10-hang "while [ -e '$T/out/hang' ]; do sleep 0.1; done"
+session hung ":"
+[ "$RC" -eq 2 ] && ok "timed out: close_session failed" || fail "timed out: exit $RC"
+assert_grep "^<84>.*logoff: session $ID (auditline-$ID) user $E2E_USER uid $E2E_UID: reason logout: result timed out\$" "$T/out/syslog"
+rm -f "$T/out/hang"
+"$top_builddir/logoff" --config "$T/logoff.conf" --gc > "$T/out/gc.out" 2>&1
+syslog_sync
+assert_grep "logoff: session $ID (auditline-$ID) user $E2E_USER uid $E2E_UID: reason stale: result done\$" "$T/out/syslog"
+[ "$(lines "$ID")" -eq 2 ] && ok "two logoffs of $ID, two lines" || fail "$(lines "$ID") audit lines for $ID"
+assert_gone "$T/reg/sessions/$ID"
 finish
