@@ -57,12 +57,16 @@ assert_grep "logoff: session $ID (auditline-$ID) user $E2E_USER uid $E2E_UID: re
 
 # 4. Forged reasons are not taken: another uid's logoff, and one with an
 # escape sequence. The line says logout, and no control byte reaches it.
+# (One output file per session: a file written by the one before could
+# be read before the next one's shell truncates it.)
+n=0
 for forged in "logoff%20by%20uid%204242" "idle%20limit%1B%5B31m" "root%20did%20it"; do
+	n=$((n + 1))
 	"$top_builddir/tests/pam/pam_session_test" "$T/pam.d" auditline "$E2E_USER" \
-		"$WAIT_FOR 10 test -e '$T/out/go.forged'" > "$T/out/forged" 2>&1 &
+		"$WAIT_FOR 10 test -e '$T/out/go.forged'" > "$T/out/forged$n" 2>&1 &
 	s=$!
-	wait_for 10 grep -q '^LOGOFF_SESSION_ID=' "$T/out/forged"
-	ID=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/forged")
+	wait_for 10 grep -q '^LOGOFF_SESSION_ID=' "$T/out/forged$n"
+	ID=$(sed -n 's/^LOGOFF_SESSION_ID=//p' "$T/out/forged$n")
 	set_reason "$ID" "$forged"
 	touch "$T/out/go.forged"; wait "$s"; rm -f "$T/out/go.forged"
 	syslog_sync
