@@ -123,6 +123,13 @@ assert_grep "no session or user 'nosuch-user'" "$T/out/last.err"
 exit_is 2 "--query with an escape sequence" lo --query "$(printf 'a\033[2Jb')"
 if LC_ALL=C grep -q "$(printf '\033')" "$T/out/last.err"; then fail "escape echoed"; else ok "escape not echoed"; fi
 
+# Any user may query, as any may list: root's registry is read only.
+if id nobody >/dev/null 2>&1; then
+	exit_is 0 "nobody: --query" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env TZ=UTC "$LOGOFF" --config "$T/logoff.conf" --query
+	assert_grep "^ $E2E_USER  *$n3  *$s3  *Active  *2:05 " "$T/out/last.out"
+fi
+
 # 3. --json: valid against the schema, with the fields in seconds.
 LOGOFF_SESSION_ID=$s2 lo --query --json > "$T/out/q.json" || fail "--query --json"
 if python3 -c 'import jsonschema' 2>/dev/null; then
