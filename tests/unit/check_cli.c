@@ -351,6 +351,20 @@ START_TEST(test_parse_query_and_help)
 	ck_assert_str_eq(o.session, "CORP\\alice");
 	ck_assert_int_eq(parse(&o, &err, "--query", "j\xc3\xa9r\xc3\xb4me", NULL), 0);
 
+	/* --server runs the same query there. */
+	{
+		char **w = NULL;
+		size_t n = 0;
+		ck_assert_int_eq(parse(&o, &err, "--query", "alice", "--json", "/server:h1", NULL), 0);
+		ck_assert_int_eq(lo_cli_remote_args(&o, &w, &n), 0);
+		ck_assert_uint_eq(n, 4);
+		ck_assert_str_eq(w[0], "'--query'");
+		ck_assert_str_eq(w[1], "'--json'");
+		ck_assert_str_eq(w[2], "'--'");
+		ck_assert_str_eq(w[3], "'alice'");
+		lo_strv_free(w, n);
+	}
+
 	REFUSED("control character", "--query", "al\033[31mice");
 	REFUSED("contains a space", "--query", "al ice");
 	REFUSED("starts with '-'", "--query", "--", "-x");
