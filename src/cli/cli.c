@@ -89,6 +89,7 @@ enum {
 	OPT_SERVER,
 	OPT_CONFIG,
 	OPT_ABANDON,
+	OPT_QUERY,
 };
 
 /* "-" first: every word that is no option comes back, in order, as 1
@@ -110,6 +111,7 @@ static const struct option long_options[] = {
 	{ "server", required_argument, NULL, OPT_SERVER },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "abandon", required_argument, NULL, OPT_ABANDON },
+	{ "query", no_argument, NULL, OPT_QUERY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -133,10 +135,20 @@ static bool long_option_whole(const char *arg)
 	return false;
 }
 
+static void cli_mode(struct cli_state *s, int mode)
+{
+	s->o->mode = mode;
+	s->mode_count++;
+}
+
 /* A word that is no option: /v, /server:HOST (Windows' logoff, any
- * case) unless after "--", else the SESSION. */
+ * case), /? (its help) unless after "--", else the SESSION. */
 static int cli_word(struct cli_state *s, const char *a, bool only_args)
 {
+	if (!only_args && strcmp(a, "/?") == 0) {
+		cli_mode(s, LO_CLI_HELP);
+		return 0;
+	}
 	if (!only_args && strcasecmp(a, "/v") == 0) {
 		s->o->verbose = true;
 		return 0;
@@ -149,12 +161,6 @@ static int cli_word(struct cli_state *s, const char *a, bool only_args)
 		FAIL(s->error, "more than one session given: '%s' and '%s'", s->o->session, a);
 	s->o->session = a;
 	return 0;
-}
-
-static void cli_mode(struct cli_state *s, int mode)
-{
-	s->o->mode = mode;
-	s->mode_count++;
 }
 
 /* An option with its value V, which getopt_long found given. */
@@ -251,6 +257,9 @@ static int cli_option(struct cli_state *s, int c, const char *arg)
 	case OPT_FORCE:
 		s->o->force = true;
 		return 0;
+	case OPT_QUERY:
+		cli_mode(s, LO_CLI_QUERY);
+		return 0;
 	default:
 		return cli_value(s, c, optarg);
 	}
@@ -261,7 +270,14 @@ static int cli_check_values(const struct cli_state *s)
 {
 	const struct lo_cli_opts *o = s->o;
 
-	if (o->session) {
+	if (o->session && o->mode == LO_CLI_QUERY) {
+		const char *why = lo_cli_query_arg_invalid(o->session);
+		if (why) {
+			char shown[LO_NAME_MAX + 1];
+			lo_text_safe(shown, sizeof(shown), o->session);
+			FAIL(s->error, "--query '%s': %s", shown, why);
+		}
+	} else if (o->session) {
 		const char *why = lo_cli_session_invalid(o->session, strlen(o->session));
 		if (why)
 			FAIL(s->error, "session '%.80s': %s", o->session, why);
@@ -278,8 +294,9 @@ static int cli_check_modes(const struct cli_state *s)
 {
 	const struct lo_cli_opts *o = s->o;
 
-	if (o->json && o->mode != LO_CLI_LIST && o->mode != LO_CLI_STATUS)
-		FAIL(s->error, "--json goes with --list or --status");
+	if (o->json && o->mode != LO_CLI_LIST && o->mode != LO_CLI_STATUS &&
+	    o->mode != LO_CLI_QUERY)
+		FAIL(s->error, "--json goes with --list, --status or --query");
 	if (o->abandon && o->mode != LO_CLI_GC)
 		FAIL(s->error, "--abandon goes with --gc: logoff --gc --abandon PROVIDER SESSION");
 	if (o->abandon && !o->session)
@@ -318,7 +335,8 @@ int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *o, char **ret_
 		if ((r = cli_word(&s, argv[i], true)) < 0)
 			return r;
 	if (s.mode_count > 1)
-		FAIL(ret_error, "--list, --status, --gc, --help and --version exclude each other");
+		FAIL(ret_error, "--list, --status, --query, --gc, --help and --version exclude each "
+		     "other");
 	if (o->mode == LO_CLI_HELP || o->mode == LO_CLI_VERSION)
 		return 0;
 	if ((r = cli_check_values(&s)) < 0)
@@ -423,6 +441,8 @@ int lo_cli_remote_args(const struct lo_cli_opts *o, char ***ret_argv, size_t *re
 		words[n++] = "--gc";
 	else if (o->mode == LO_CLI_STATUS)
 		words[n++] = "--status";
+	else if (o->mode == LO_CLI_QUERY)
+		words[n++] = "--query";
 	if (o->verbose)
 		words[n++] = "-v";
 	if (o->json)
@@ -503,4 +523,53 @@ bool lo_cli_display_local(const char *display)
 	if (*p == '.')
 		p++, p += strspn(p, "0123456789");
 	return *p == '\0' && p[-1] != '.';
+}
+
+const char *lo_cli_query_arg_invalid(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (len == 0)
+		return "empty";
+	if (!lo_cli_session_invalid(s, len))
+		return NULL;
+	if (len > LO_NAME_MAX)
+		return "longer than 64 bytes";
+	if (s[0] == '-')
+		return "starts with '-'";
+	for (const char *p = s; *p;) {
+		size_t u = lo_text_char(p);
+		if (u == 0)
+			return "contains a control character or invalid UTF-8";
+		if (*p == ' ')
+			return "contains a space";
+		p += u;
+	}
+	return NULL;
+}
+
+void lo_cli_quser_idle(long idle, char *buf, size_t size)
+{
+	if (idle < 0)
+		snprintf(buf, size, "-");
+	else if (idle < 60)
+		snprintf(buf, size, ".");
+	else if (idle < 3600)
+		snprintf(buf, size, "%ld", idle / 60);
+	else if (idle < 86400)
+		snprintf(buf, size, "%ld:%02ld", idle / 3600, idle / 60 % 60);
+	else
+		snprintf(buf, size, "%ld+%02ld:%02ld", idle / 86400, idle / 3600 % 24,
+			 idle / 60 % 60);
+}
+
+const char *lo_cli_quser_state(const char *view, bool disconnected, bool lower)
+{
+	if (strcmp(view, "closing") == 0)
+		return lower ? "closing" : "Closing";
+	if (strcmp(view, "stale") == 0 || strcmp(view, "failed") == 0)
+		return lower ? "stale" : "Stale";
+	if (disconnected)
+		return lower ? "disc" : "Disc";
+	return lower ? "active" : "Active";
 }

@@ -43,6 +43,7 @@ enum lo_cli_mode {
 	LO_CLI_GC,		/* --gc */
 	LO_CLI_HELP,		/* -h, --help */
 	LO_CLI_VERSION,		/* --version */
+	LO_CLI_QUERY,		/* --query [USER|SESSION]: Windows' quser */
 };
 
 #define LO_WARN_MAX 86400	/* seconds */
@@ -51,9 +52,10 @@ enum lo_cli_mode {
 
 struct lo_cli_opts {
 	int mode;		/* enum lo_cli_mode */
-	const char *session;	/* SESSION argument, NULL: the caller's own */
+	const char *session;	/* SESSION argument, NULL: the caller's own; with
+				 * --query, USER or SESSION, NULL: every session */
 	bool verbose;		/* -v, /v */
-	bool json;		/* --json (with --list or --status) */
+	bool json;		/* --json (with --list, --status or --query) */
 	bool force;		/* --force: root overrides protected_ttys */
 	bool warn;		/* --warn given */
 	unsigned warn_seconds;	/* --warn SECONDS, 0..LO_WARN_MAX */
@@ -164,5 +166,34 @@ bool lo_cli_display_local(const char *display);
  */
 int lo_cli_x_idle(const char *display, const char *xauthority, const char *user, uid_t uid,
 		  gid_t gid, const char *home, long *ret_seconds, char *err, size_t err_size);
+
+/*
+ * NULL when S may be the argument of --query (USER or SESSION), else why
+ * not: a SESSION as lo_cli_session_invalid says, or a user name: 1 to
+ * LO_NAME_MAX bytes of printable characters (lo_text_char: UTF-8 and
+ * NSS names such as "DOMAIN\user" included), no space, not starting
+ * with '-'. A user name is only ever compared with records' user
+ * lines, never used as a path.
+ */
+const char *lo_cli_query_arg_invalid(const char *s);
+
+/*
+ * The IDLE TIME column of `logoff --query`, as Windows' quser (query
+ * user) prints it: "." under a minute, whole minutes ("5") under an
+ * hour, "H:MM" under a day, "D+HH:MM" from a day on; "-" for IDLE < 0
+ * (unknown: no terminal of the session's own, nor an X display that
+ * reports it). IDLE is in seconds; BUF of SIZE bytes (16 is enough).
+ */
+void lo_cli_quser_idle(long idle, char *buf, size_t size);
+
+/*
+ * The STATE column of `logoff --query` for VIEW (lo_session_view):
+ * quser's "Active" for active and opening, "Disc" when DISCONNECTED (a
+ * remote graphical session known to have no client attached), "Closing"
+ * while a logoff runs, "Stale" for stale and failed (the sweep's to
+ * finish). LOWER gives the --json spelling: "active", "disc",
+ * "closing", "stale" (schema 1 of docs/logoff-query.schema.json).
+ */
+const char *lo_cli_quser_state(const char *view, bool disconnected, bool lower);
 
 #endif /* LO_CLI_H */

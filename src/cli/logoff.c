@@ -47,6 +47,7 @@
 #include "core/proc.h"
 #include "core/chain.h"
 #include "core/logoff.h"
+#include "core/audit.h"
 #include "providers/providers.h"
 
 #define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
@@ -55,6 +56,7 @@
 
 struct app {
 	struct lo_cli_opts o;
+	char reason[32];		/* "logoff by uid N": this command's audit reason */
 	struct lo_config *config;
 	struct lo_registry *registry;	/* NULL: no registry yet, so no sessions */
 	uid_t uid;
@@ -161,6 +163,7 @@ static void usage(FILE *f)
 		"usage: logoff [SESSION] [-v] [--warn SECONDS [--message TEXT]] [--force]\n"
 		"       logoff -l | --list [--json]\n"
 		"       logoff --status SESSION [--json]\n"
+		"       logoff --query [USER | SESSION] [--json]\n"
 		"       logoff --gc [-v]\n"
 		"       logoff --gc --abandon PROVIDER SESSION [-v]\n"
 		"       (each also with --server HOST; /v and /server:HOST are accepted)\n"
@@ -171,7 +174,11 @@ static void usage(FILE *f)
 		"  -l, --list          list sessions: ID NAME USER TTY SERVICE RHOST STATE SINCE IDLE\n"
 		"                      LOGIND (logind's id of the same session, - if none)\n"
 		"      --status SESSION  each provider's status object and tracked subobjects\n"
-		"      --json          machine-readable output of --list and --status\n"
+		"      --query [USER | SESSION]  sessions as Windows' quser shows them:\n"
+		"                      USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME\n"
+		"                      NEXT LIMIT; '>' marks the caller's own session\n"
+		"      --json          machine-readable output of --list, --status and --query\n"
+		"                      (--query: schema 1, docs/logoff-query.schema.json)\n"
 		"  -v, --verbose       print each action as it happens\n"
 		"      --warn SECONDS  write a message to the session's terminals, then wait\n"
 		"      --message TEXT  the message for --warn\n"
@@ -181,7 +188,7 @@ static void usage(FILE *f)
 		"      --abandon PROVIDER  with --gc and SESSION: give up on PROVIDER (what it\n"
 		"                      tracks is left unreleased) and log the rest off (root)\n"
 		"      --config PATH   logoff.conf to read (default %s)\n"
-		"  -h, --help          this text\n"
+		"  -h, --help, /?      this text\n"
 		"      --version       the version\n"
 		"\n"
 		"Exit status: 0 done, 1 partly released, 2 usage or registry error,\n"
@@ -932,6 +939,194 @@ static int resolve(struct app *a, const char *session, struct lo_record **ret)
 	return LO_EXIT_OK;
 }
 
+/* ------------------------------------------------------------ --query */
+
+/*
+ * The limit that acts next on a session, for --query's NEXT LIMIT
+ * column and "next_limit" in its JSON: which one ("idle", "active",
+ * "disconnected"), what it does ("logoff", "disconnect") and when
+ * (epoch seconds).
+ */
+struct next_limit {
+	const char *limit;
+	const char *action;
+	time_t at;
+};
+
+/*
+ * The point where the limits sweep's decision plugs in: it will fill
+ * RET for REC from [limits] and return true. No limit is evaluated yet,
+ * so there is none to show: false, and --query prints "-" (JSON null).
+ */
+static bool next_limit_of(const struct app *a, const struct lo_record *rec,
+			  struct next_limit *ret)
+{
+	(void)a;
+	(void)rec;
+	(void)ret;
+	return false;
+}
+
+/*
+ * True when REC is a remote graphical session known to have no client
+ * attached (quser's "Disc"). Nothing records that yet: false, so no
+ * session is shown disconnected before it is known to be.
+ */
+static bool session_disconnected(const struct lo_record *rec)
+{
+	(void)rec;
+	return false;
+}
+
+/* T as ISO 8601 with the local offset: "2026-12-06T02:30:00+01:00". */
+static void format_iso(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+	char z[8];
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) ||
+	    !strftime(z, sizeof(z), "%z", &tm) || strlen(z) != 5) {
+		snprintf(buf, size, "1970-01-01T00:00:00+00:00");
+		return;
+	}
+	snprintf(buf + strlen(buf), size - strlen(buf), "%.3s:%s", z, z + 3);
+}
+
+static json_object *query_json(const struct app *a, const struct lo_record *rec, long idle,
+			       bool own)
+{
+	json_object *j = json_object_new_object();
+	const char *view = lo_session_view(rec, NULL);
+	struct next_limit nl;
+	char when[40];
+
+	format_iso(rec->created, when, sizeof(when));
+	json_object_object_add(j, "user", json_text(rec->user));
+	json_object_object_add(j, "uid", json_object_new_int64(rec->uid));
+	json_object_object_add(j, "session_name", json_text(rec->name ? rec->name : rec->id));
+	json_object_object_add(j, "id", json_text(rec->id));
+	json_object_object_add(j, "state", json_object_new_string(
+		lo_cli_quser_state(view, session_disconnected(rec), true)));
+	json_object_object_add(j, "idle_seconds", idle < 0 ? NULL : json_object_new_int64(idle));
+	json_object_object_add(j, "logon_time", json_object_new_string(when));
+	json_object_object_add(j, "logon_epoch", json_object_new_int64(rec->created));
+	json_object_object_add(j, "own", json_object_new_boolean(own));
+	json_object_object_add(j, "logind_session",
+			       rec->logind && *rec->logind ? json_text(rec->logind) : NULL);
+	if (next_limit_of(a, rec, &nl)) {
+		json_object *l = json_object_new_object();
+		format_iso(nl.at, when, sizeof(when));
+		json_object_object_add(l, "limit", json_object_new_string(nl.limit));
+		json_object_object_add(l, "action", json_object_new_string(nl.action));
+		json_object_object_add(l, "at", json_object_new_string(when));
+		json_object_object_add(l, "at_epoch", json_object_new_int64(nl.at));
+		json_object_object_add(j, "next_limit", l);
+	} else {
+		json_object_object_add(j, "next_limit", NULL);
+	}
+	return j;
+}
+
+static void query_line(const struct app *a, const struct lo_record *rec, long idle, bool own)
+{
+	char u[SAFE_MAX], n[SAFE_MAX], idle_s[16], logon[32], limit[64] = "-";
+	struct next_limit nl;
+
+	lo_cli_quser_idle(idle, idle_s, sizeof(idle_s));
+	format_time(rec->created, logon, sizeof(logon));
+	if (next_limit_of(a, rec, &nl)) {
+		struct tm tm;
+		char at[16] = "?";
+		if (localtime_r(&nl.at, &tm))
+			strftime(at, sizeof(at), "%H:%M", &tm);
+		snprintf(limit, sizeof(limit), "%s %s at %s", nl.limit, nl.action, at);
+	}
+	printf("%c%-20s %-18s %5s  %-7s %9s  %-16s  %s\n", own ? '>' : ' ', safe(rec->user, u),
+	       safe(rec->name ? rec->name : rec->id, n), rec->id,
+	       lo_cli_quser_state(lo_session_view(rec, NULL), session_disconnected(rec), false),
+	       idle_s, logon, limit);
+}
+
+/*
+ * `logoff --query [USER | SESSION]`: one line per session, as Windows'
+ * `query user` (quser) prints them, '>' before the caller's own. The
+ * argument is a session (id or name) when one matches, else a user; one
+ * that names neither is an unknown session (LO_EXIT_UNKNOWN). With
+ * --json, schema 1 of docs/logoff-query.schema.json.
+ */
+static int cmd_query(struct app *a)
+{
+	const char *arg = a->o.session;
+	json_object *top = NULL, *arr = NULL;
+	char **ids = NULL, own[LO_ID_MAX + 1] = "", only[LO_ID_MAX + 1] = "";
+	size_t n = 0, shown = 0;
+	int ret = LO_EXIT_OK;
+
+	if (a->registry) {
+		int r = lo_registry_list(a->registry, &ids, &n);
+		if (r < 0) {
+			fprintf(stderr, "logoff: %s: cannot list sessions: %s\n", a->registry->path,
+				strerror(-r));
+			return LO_EXIT_USAGE;
+		}
+		if (arg && lo_registry_find(a->registry, arg, only) < 0)
+			only[0] = '\0';
+	}
+	views_index(a, n);
+	if (find_own(a, own) < 0)
+		own[0] = '\0';
+	if (a->o.json) {
+		top = host_object();
+		json_object_object_add(top, "schema", json_object_new_int(1));
+		arr = json_object_new_array();
+		json_object_object_add(top, "sessions", arr);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lo_record *rec = NULL;
+		struct terminals t;
+		char *err = NULL;
+		long idle;
+		int r = lo_record_read(a->registry, ids[i], &rec, &err);
+
+		if (r == -ENOENT)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
+			free(err);
+			ret = LO_EXIT_PARTIAL;
+			continue;
+		}
+		if (arg && (only[0] ? strcmp(rec->id, only) != 0 : strcmp(rec->user, arg) != 0)) {
+			lo_record_free(rec);
+			continue;
+		}
+		session_terminals(a, rec, &t);
+		idle = session_idle(a, rec, &t);
+		if (!a->o.json && shown == 0)
+			printf(" %-20s %-18s %5s  %-7s %9s  %-16s  %s\n", "USERNAME", "SESSIONNAME",
+			       "ID", "STATE", "IDLE TIME", "LOGON TIME", "NEXT LIMIT");
+		if (a->o.json)
+			json_object_array_add(arr, query_json(a, rec, idle,
+							      strcmp(rec->id, own) == 0));
+		else
+			query_line(a, rec, idle, strcmp(rec->id, own) == 0);
+		shown++;
+		lo_record_free(rec);
+	}
+	lo_strv_free(ids, n);
+	if (arg && shown == 0 && ret == LO_EXIT_OK) {
+		char b[SAFE_MAX];
+		json_object_put(top);
+		fprintf(stderr, "logoff: no session or user '%s'\n", safe(arg, b));
+		return LO_EXIT_UNKNOWN;
+	}
+	if (top)
+		print_json(top);
+	else if (shown == 0)
+		printf("No sessions.\n");
+	return ret;
+}
+
 /* ------------------------------------------------------------- --warn */
 
 static int warn_terminal(const char *path, const char *text)
@@ -1170,6 +1365,7 @@ static struct lo_logoff_request request(struct app *a, const char *id)
 		.helper = a->helper, .check_uid = a->uid != 0, .uid = a->uid,
 		.debug = a->o.verbose, .abandon = a->o.abandon, .log = &a->log,
 		.line_fn = helper_line, .line_ctx = a, .registry = a->registry,
+		.reason = a->reason,
 	};
 }
 
@@ -1234,6 +1430,16 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	lock = lock_session(a, id, &waited);
 	if (waited)
 		return report(a, id, name, user);
+	/* Whichever process runs the chain (close_session once the login
+	 * manager sees its session end, or logoff-helper below) names this
+	 * command as the reason in its audit line. A user facing root's
+	 * registry cannot write it (-EROFS): close_session says "logout". */
+	if (!a->registry->readonly) {
+		int rr = lo_logoff_set_reason(a->registry, id, a->reason);
+		if (rr < 0 && rr != -ENOENT)
+			verbose(a, "cannot record the reason of the logoff of session %s: %s", id,
+				strerror(-rr));
+	}
 
 	/* 1. Ask the login manager: its session's processes go, it sees the
 	 * session end and runs close_session as usual. */
@@ -1330,6 +1536,8 @@ static int cmd_gc(struct app *a)
 	unsigned swept = 0, failed = 0;
 	int r;
 
+	proto.reason = LO_REASON_STALE;
+
 	if (a->registry ? a->registry->readonly : geteuid() != 0) {
 		fprintf(stderr, "logoff: permission denied: --gc needs root\n");
 		audit(a, LOG_WARNING, "denied: --gc");
@@ -1401,6 +1609,7 @@ int main(int argc, char **argv)
 	int r, ret;
 
 	a.log = (struct lo_log){ .fn = cli_log, .ctx = &a };
+	snprintf(a.reason, sizeof(a.reason), "logoff by uid %u", (unsigned)a.uid);
 	if (lo_cli_parse(argc, argv, &a.o, &err) < 0) {
 		fprintf(stderr, "logoff: %s\nTry 'logoff --help'.\n", err ? err : "bad arguments");
 		free(err);
@@ -1470,6 +1679,9 @@ int main(int argc, char **argv)
 			if (ret == LO_EXIT_OK)
 				ret = cmd_abandon(&a, rec);
 		}
+		break;
+	case LO_CLI_QUERY:
+		ret = cmd_query(&a);
 		break;
 	case LO_CLI_STATUS:
 		ret = resolve(&a, a.o.session, &rec);

@@ -159,7 +159,8 @@ assert_no_grep pam_logoff /etc/pam.d/common-session-noninteractive
 for f in /usr/lib/"$MA"/security/pam_logoff.so /usr/libexec/logoff/logoff-helper /usr/bin/logoff \
 	/etc/security/logoff/logon.d /etc/security/logoff/logoff.d "$PLUGINDIR" \
 	/usr/share/pam-configs/logoff /etc/cron.d/logoff-gc /lib/systemd/system/logoff-gc.timer \
-	/etc/systemd/system/timers.target.wants/logoff-gc.timer /usr/include/logoff/provider.h; do
+	/etc/systemd/system/timers.target.wants/logoff-gc.timer /usr/include/logoff/provider.h \
+	/usr/share/doc/libpam-logoff/logoff-query.schema.json; do
 	assert_exists "$f"
 done
 dpkg-query -W -f '${Conffiles}\n' libpam-logoff > "$T/out/conffiles"

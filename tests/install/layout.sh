@@ -27,7 +27,8 @@ for f in security/pam_logoff.so libexec/logoff/logoff-helper bin/logoff \
 	etc/security/logoff.conf etc/cron.d/logoff-gc units/logoff-gc.service units/logoff-gc.timer \
 	include/logoff/provider.h lib/pkgconfig/logoff-provider.pc \
 	share/man/man1/logoff.1 share/man/man3/logoff-provider.3 share/man/man5/logoff.conf.5 \
-	share/man/man8/pam_logoff.8 share/bash-completion/completions/logoff; do
+	share/man/man8/pam_logoff.8 share/bash-completion/completions/logoff \
+	share/doc/pam_logoff/logoff-query.schema.json; do
 	[ -f "$R/$f" ] && ok "$f" || fail "not installed: /opt/lo/$f"
 done
 for d in etc/security/logoff/logon.d etc/security/logoff/logoff.d etc/security/logoff.conf.d \
