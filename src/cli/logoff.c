@@ -9,6 +9,8 @@
  *   logoff -l | --list [--json]
  *   logoff --status SESSION [--json]
  *   logoff --gc [-v]
+ *   logoff --limits [-v]
+ *   logoff --check-config [FILE]
  *   any of them with --server HOST
  *
  * A logoff first signals the session's processes, so that its login
@@ -22,6 +24,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +50,7 @@
 #include "core/proc.h"
 #include "core/chain.h"
 #include "core/logoff.h"
+#include "core/limits.h"
 #include "providers/providers.h"
 
 #define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
@@ -162,6 +166,8 @@ static void usage(FILE *f)
 		"       logoff --status SESSION [--json]\n"
 		"       logoff --gc [-v]\n"
 		"       logoff --gc --abandon PROVIDER SESSION [-v]\n"
+		"       logoff --limits [-v]\n"
+		"       logoff --check-config [FILE]\n"
 		"       (each also with --server HOST; /v and /server:HOST are accepted)\n"
 		"\n"
 		"SESSION is a session id or name as --list shows them; without one, the\n"
@@ -179,6 +185,10 @@ static void usage(FILE *f)
 		"      --gc            log off every stale or failed session (root)\n"
 		"      --abandon PROVIDER  with --gc and SESSION: give up on PROVIDER (what it\n"
 		"                      tracks is left unreleased) and log the rest off (root)\n"
+		"      --limits        enforce [limits]: warn, then log off idle, disconnected\n"
+		"                      or too long sessions (root)\n"
+		"      --check-config [FILE]  check logoff.conf (or FILE) and its drop-ins;\n"
+		"                      print every error\n"
 		"      --config PATH   logoff.conf to read (default %s)\n"
 		"  -h, --help          this text\n"
 		"      --version       the version\n"
@@ -1131,6 +1141,358 @@ static int cmd_abandon(struct app *a, const struct lo_record *rec)
 	return outcome == LO_LOGOFF_PARTIAL ? LO_EXIT_PARTIAL : LO_EXIT_USAGE;
 }
 
+/* ----------------------------------------------------------- --limits */
+
+/*
+ * Seconds since the last input on any terminal of REC's session: the
+ * latest atime of its PAM_TTY and of every controlling terminal its
+ * processes hold (an ssh login's pty is not its PAM_TTY, "ssh", and one
+ * connection can carry several), or -1 when it has none. A terminal's
+ * atime moves when the session reads from it (keystrokes), not when it
+ * writes (output), and the kernel moves it at most every 8 seconds
+ * (tty_update_time), so this is never more than 8 s too long.
+ */
+static long session_idle(const struct app *a, const struct lo_record *rec)
+{
+	struct terminals t;
+	time_t now = time(NULL), latest = 0;
+	bool any = false;
+
+	session_terminals(a, rec, &t);
+	for (size_t i = 0; i < t.n; i++) {
+		struct stat st;
+
+		if (stat(t.path[i], &st) < 0 || !S_ISCHR(st.st_mode))
+			continue;
+		if (!any || st.st_atime > latest)
+			latest = st.st_atime;
+		any = true;
+	}
+	if (!any)
+		return -1;
+	return latest < now ? (long)(now - latest) : 0;
+}
+
+/* The names of the groups of REC's user (primary first) into NAMES, at
+ * most MAX; *RET_N their count. Unresolvable groups are left out. */
+static void session_groups(const struct lo_record *rec, char names[][64], size_t max,
+			   size_t *ret_n)
+{
+	gid_t gids[256];
+	int ng = 256;
+
+	*ret_n = 0;
+	if (!rec->user || getgrouplist(rec->user, rec->gid, gids, &ng) < 0) {
+		gids[0] = rec->gid;
+		ng = 1;
+	}
+	for (int i = 0; i < ng && *ret_n < max; i++) {
+		struct group gr, *grp = NULL;
+		char buf[4096];
+
+		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &grp) == 0 && grp &&
+		    strlen(grp->gr_name) < 64)
+			snprintf(names[(*ret_n)++], 64, "%s", grp->gr_name);
+	}
+}
+
+/* <registry>/limits, root's and closed to others, made on first use;
+ * a directory that is not ours is refused (-EPERM). */
+static int limits_dir(const struct app *a)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(a->registry->dirfd, "limits", 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(a->registry->dirfd, "limits", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+struct limits_count {
+	unsigned checked, warned, cancelled, acted, failed;
+};
+
+/* Write TEXT to every terminal of REC's session, never blocking (a
+ * terminal nobody reads fills and is then skipped). */
+static void tell_terminals(const struct app *a, const struct lo_record *rec, const char *text)
+{
+	struct terminals t;
+
+	session_terminals(a, rec, &t);
+	if (t.n == 0)
+		verbose(a, "  session %s has no terminal to tell", rec->id);
+	for (size_t i = 0; i < t.n; i++) {
+		int r = warn_terminal(t.path[i], text);
+		if (r < 0)
+			verbose(a, "  cannot write to %s: %s", t.path[i], strerror(-r));
+		else
+			verbose(a, "  wrote to %s", t.path[i]);
+	}
+}
+
+static void limits_warn(const struct app *a, const struct lo_record *rec, const char *user,
+			const struct lo_limits_decision *d, int dirfd, struct limits_count *n)
+{
+	struct lo_limits_state state = { .warned_at = time(NULL), .warned_for = d->kind };
+	char now[32], text[512], dur[LO_DURATION_STR_MAX];
+	int r;
+
+	format_time(state.warned_at, now, sizeof(now));
+	lo_format_duration((uint64_t)d->left, dur, sizeof(dur));
+	snprintf(text, sizeof(text),
+		 "\r\n\a*** Message from logoff at %s ***\r\n"
+		 "Session %s of %s will be %s in %s (%s).%s\r\n",
+		 now, rec->name, user,
+		 d->action == LO_LIMIT_ACTION_LOGOFF ? "logged off" : "disconnected", dur,
+		 d->reason, d->kind == LO_LIMIT_IDLE ? " Press a key to stay logged on." :
+		 " Save your work.");
+	/* The state first: a warning shown must be one the next sweep knows. */
+	r = lo_limits_state_write(dirfd, rec->id, &state);
+	if (r < 0) {
+		fprintf(stderr, "logoff: session %s: cannot keep its warning: %s\n", rec->id,
+			strerror(-r));
+		n->failed++;
+		return;
+	}
+	tell_terminals(a, rec, text);
+	syslog(LOG_NOTICE, "session %s (%s, user %s): %s: warned, %s in %ld s", rec->id, rec->name,
+	       user, d->reason, d->action == LO_LIMIT_ACTION_LOGOFF ? "logoff" : "disconnect",
+	       d->left);
+	n->warned++;
+}
+
+static void limits_cancel(const struct app *a, const struct lo_record *rec, const char *user,
+			  const struct lo_limits_decision *d, int dirfd, struct limits_count *n)
+{
+	lo_limits_state_remove(dirfd, rec->id);
+	tell_terminals(a, rec, "\r\n*** logoff cancelled: input received ***\r\n");
+	syslog(LOG_NOTICE, "session %s (%s, user %s): %s: cancelled, input since the warning",
+	       rec->id, rec->name, user, d->reason);
+	n->cancelled++;
+}
+
+static void limits_act(struct app *a, struct lo_record *rec, const char *user,
+		       const struct lo_limits_decision *d, int dirfd, struct limits_count *n)
+{
+	char id[LO_ID_MAX + 1], name[LO_NAME_MAX + 1];
+	int ret;
+
+	snprintf(id, sizeof(id), "%s", rec->id);
+	snprintf(name, sizeof(name), "%s", rec->name);
+	if (d->action == LO_LIMIT_ACTION_DISCONNECT) {
+		/* There is no way yet to end a client's connection and keep
+		 * the session: never log off a session the admin wanted kept. */
+		syslog(LOG_WARNING, "session %s (%s, user %s): %s: action disconnect is not "
+		       "available for this session; left as it is", id, name, user, d->reason);
+		fprintf(stderr, "logoff: session %s: %s: cannot disconnect it; left as it is\n",
+			id, d->reason);
+		n->failed++;
+		return;
+	}
+	/* The one logoff path, as `logoff SESSION` by root. */
+	ret = cmd_logoff(a, rec);
+	lo_limits_state_remove(dirfd, id);
+	syslog(ret == LO_EXIT_OK ? LOG_NOTICE : LOG_ERR, "session %s (%s, user %s): %s: %s", id,
+	       name, user, d->reason, ret == LO_EXIT_OK ? "logged off" : "logoff incomplete");
+	if (ret == LO_EXIT_OK)
+		n->acted++;
+	else
+		n->failed++;
+}
+
+/* Decide for one live session and do what is decided. */
+static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct limits_count *n)
+{
+	struct lo_limits l;
+	struct lo_limits_state state;
+	struct lo_limits_input in = { 0 };
+	struct lo_limits_decision d;
+	char groups[64][64], user[256], dur[LO_DURATION_STR_MAX];
+	const char *gp[64];
+	size_t ng;
+	bool exempt;
+	int r;
+
+	lo_text_safe(user, sizeof(user), rec->user ? rec->user : "");
+	if (lo_cli_may_logoff(0, rec, a->config->protected_ttys, false) == LO_EXIT_PROTECTED) {
+		verbose(a, "%s (%s, user %s): on a protected tty; skipped", rec->id, rec->name, user);
+		lo_limits_state_remove(dirfd, rec->id);
+		return;
+	}
+	session_groups(rec, groups, 64, &ng);
+	for (size_t i = 0; i < ng; i++)
+		gp[i] = groups[i];
+	lo_limits_effective(&a->config->limits, rec->user ? rec->user : "", gp, ng, &l, &exempt);
+	if (exempt) {
+		verbose(a, "%s (%s, user %s): exempt; skipped", rec->id, rec->name, user);
+		lo_limits_state_remove(dirfd, rec->id);
+		return;
+	}
+	n->checked++;
+	r = lo_limits_state_read(dirfd, rec->id, &state);
+	if (r < 0 && r != -ENOENT) {
+		/* Not a file this command wrote: never trusted, replaced. */
+		syslog(LOG_WARNING, "session %s: refusing its limits state file: %s", rec->id,
+		       strerror(-r));
+		fprintf(stderr, "logoff: session %s: refusing its limits state file: %s\n", rec->id,
+			strerror(-r));
+		lo_limits_state_remove(dirfd, rec->id);
+	}
+	in.now = time(NULL);
+	in.logon = rec->created;
+	in.idle = session_idle(a, rec);
+	in.warned_at = state.warned_at;
+	in.warned_for = state.warned_for;
+	if (in.warned_at > in.now) {
+		/* The clock went back: warn anew rather than act on it. */
+		lo_limits_state_remove(dirfd, rec->id);
+		in.warned_at = 0;
+		in.warned_for = LO_LIMIT_NONE;
+	}
+	if (lo_limits_decide(&l, &in, &d) < 0)
+		return;
+	switch (d.verdict) {
+	case LO_LIMITS_NOTHING:
+		if (d.kind == LO_LIMIT_NONE)
+			verbose(a, "%s (%s, user %s): idle %s: no limit", rec->id, rec->name, user,
+				in.idle < 0 ? "unknown" : lo_format_duration((uint64_t)in.idle, dur,
+									     sizeof(dur)));
+		else
+			verbose(a, "%s (%s, user %s): idle %s: %s reached in %ld s", rec->id,
+				rec->name, user, in.idle < 0 ? "unknown" :
+				lo_format_duration((uint64_t)in.idle, dur, sizeof(dur)), d.reason,
+				d.left);
+		break;
+	case LO_LIMITS_WARN:
+		verbose(a, "%s (%s, user %s): %s: warn, %s in %ld s", rec->id, rec->name, user,
+			d.reason, lo_limit_action_names[d.action], d.left);
+		limits_warn(a, rec, user, &d, dirfd, n);
+		break;
+	case LO_LIMITS_WAIT:
+		verbose(a, "%s (%s, user %s): %s: warned, %s in %ld s", rec->id, rec->name, user,
+			d.reason, lo_limit_action_names[d.action], d.left);
+		break;
+	case LO_LIMITS_CANCEL:
+		verbose(a, "%s (%s, user %s): %s: input since the warning: cancel", rec->id,
+			rec->name, user, d.reason);
+		limits_cancel(a, rec, user, &d, dirfd, n);
+		break;
+	case LO_LIMITS_ACT:
+		verbose(a, "%s (%s, user %s): %s: %s", rec->id, rec->name, user, d.reason,
+			lo_limit_action_names[d.action]);
+		limits_act(a, rec, user, &d, dirfd, n);
+		break;
+	}
+}
+
+/* State files of sessions that have no record any more, and temporary
+ * files a crashed sweep left. */
+static void limits_prune(const struct app *a, int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (e->d_name[0] == '.' || !lo_id_valid(e->d_name) ||
+		    !record_exists(a, e->d_name))
+			unlinkat(dirfd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
+/*
+ * `logoff --limits`: every live session against the [limits] of the
+ * config (logoff.conf(5)): warn, cancel a warning when input came, or
+ * log the session off through cmd_logoff, as root's `logoff SESSION`.
+ * Root only; run by logoff-limits.timer or cron.
+ */
+static int cmd_limits(struct app *a)
+{
+	struct limits_count n = { 0 };
+	char **ids = NULL;
+	size_t nids = 0;
+	int dirfd, r;
+
+	if (a->registry ? a->registry->readonly : geteuid() != 0) {
+		fprintf(stderr, "logoff: permission denied: --limits needs root\n");
+		audit(a, LOG_WARNING, "denied: --limits");
+		return LO_EXIT_DENIED;
+	}
+	if (!a->registry) {
+		printf("No sessions.\n");
+		return LO_EXIT_OK;
+	}
+	dirfd = limits_dir(a);
+	if (dirfd < 0) {
+		fprintf(stderr, "logoff: %s/limits: %s\n", a->registry->path,
+			dirfd == -EPERM ? "not a directory of root's closed to others; refused" :
+			strerror(-dirfd));
+		return LO_EXIT_USAGE;
+	}
+	r = lo_registry_list(a->registry, &ids, &nids);
+	if (r < 0) {
+		fprintf(stderr, "logoff: %s: %s\n", a->registry->path, strerror(-r));
+		close(dirfd);
+		return LO_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		struct lo_record *rec = NULL;
+
+		if (lo_record_read(a->registry, ids[i], &rec, NULL) < 0)
+			continue;	/* gone meanwhile, or refused: the sweep's to report */
+		if (strcmp(lo_session_view(rec, NULL), "active") == 0)
+			limits_one(a, rec, dirfd, &n);
+		lo_record_free(rec);
+	}
+	lo_strv_free(ids, nids);
+	limits_prune(a, dirfd);
+	close(dirfd);
+	syslog(n.warned || n.cancelled || n.acted || n.failed ? LOG_NOTICE : LOG_INFO,
+	       "limits: %u session%s checked, %u warned, %u cancelled, %u logged off, %u failed",
+	       n.checked, n.checked == 1 ? "" : "s", n.warned, n.cancelled, n.acted, n.failed);
+	printf("%u session%s checked: %u warned, %u cancelled, %u logged off, %u failed.\n",
+	       n.checked, n.checked == 1 ? "" : "s", n.warned, n.cancelled, n.acted, n.failed);
+	return n.failed ? LO_EXIT_PARTIAL : LO_EXIT_OK;
+}
+
+/* `logoff --check-config [FILE]`: every error of FILE and its drop-ins. */
+static int cmd_check_config(const struct app *a)
+{
+	char *errors = NULL;
+	struct stat st;
+	int r;
+
+	/* A missing logoff.conf means the defaults; a FILE named and
+	 * missing is a mistake. */
+	if (a->o.check_file != a->o.config && lstat(a->o.check_file, &st) < 0) {
+		fprintf(stderr, "%s: %m\n", a->o.check_file);
+		return LO_EXIT_USAGE;
+	}
+	r = lo_config_check(a->o.check_file, lo_builtin_providers, &errors);
+	if (r == 0) {
+		printf("%s: OK\n", a->o.check_file);
+		return LO_EXIT_OK;
+	}
+	fprintf(stderr, "%s\n", errors ? errors : strerror(-r));
+	free(errors);
+	return LO_EXIT_USAGE;
+}
+
 /* --------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -1158,6 +1520,8 @@ int main(int argc, char **argv)
 	}
 	if (a.o.server)
 		return run_remote(&a);
+	if (a.o.mode == LO_CLI_CHECK_CONFIG)
+		return cmd_check_config(&a);
 
 	if (getpwuid_r(a.uid, &pw, pwbuf, sizeof(pwbuf), &pwr) == 0 && pwr)
 		/* A name from NSS (LDAP, sssd) reaches syslog and the
@@ -1197,6 +1561,9 @@ int main(int argc, char **argv)
 	switch (a.o.mode) {
 	case LO_CLI_LIST:
 		ret = cmd_list(&a);
+		break;
+	case LO_CLI_LIMITS:
+		ret = cmd_limits(&a);
 		break;
 	case LO_CLI_GC:
 		if (!a.o.abandon) {
