@@ -1238,9 +1238,11 @@ static void tell_terminals(const struct app *a, const struct lo_record *rec, con
 }
 
 static void limits_warn(const struct app *a, const struct lo_record *rec, const char *user,
-			const struct lo_limits_decision *d, int dirfd, struct limits_count *n)
+			const struct lo_limits_input *in, const struct lo_limits_decision *d,
+			int dirfd, struct limits_count *n)
 {
-	struct lo_limits_state state = { .warned_at = time(NULL), .warned_for = d->kind };
+	struct lo_limits_state state = { .warned_at = in->now, .warned_for = d->kind,
+					 .input_at = in->idle >= 0 ? in->now - in->idle : 0 };
 	char now[32], text[512], dur[LO_DURATION_STR_MAX];
 	int r;
 
@@ -1350,11 +1352,13 @@ static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct l
 	in.idle = session_idle(a, rec);
 	in.warned_at = state.warned_at;
 	in.warned_for = state.warned_for;
+	in.warned_input = state.input_at;
 	if (in.warned_at > in.now) {
 		/* The clock went back: warn anew rather than act on it. */
 		lo_limits_state_remove(dirfd, rec->id);
 		in.warned_at = 0;
 		in.warned_for = LO_LIMIT_NONE;
+		in.warned_input = 0;
 	}
 	if (lo_limits_decide(&l, &in, &d) < 0)
 		return;
@@ -1373,7 +1377,7 @@ static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct l
 	case LO_LIMITS_WARN:
 		verbose(a, "%s (%s, user %s): %s: warn, %s in %ld s", rec->id, rec->name, user,
 			d.reason, lo_limit_action_names[d.action], d.left);
-		limits_warn(a, rec, user, &d, dirfd, n);
+		limits_warn(a, rec, user, &in, &d, dirfd, n);
 		break;
 	case LO_LIMITS_WAIT:
 		verbose(a, "%s (%s, user %s): %s: warned, %s in %ld s", rec->id, rec->name, user,

@@ -370,10 +370,14 @@ static bool still_holds(const struct lo_limits *l, const struct lo_limits_input 
 {
 	switch (in->warned_for) {
 	case LO_LIMIT_IDLE:
-		/* Input after the warning: the last input is later than it.
-		 * An idle time that can no longer be measured cancels too:
+		/* Input after the warning: the last input is later than the
+		 * one seen when warning. An idle time that can no longer be measured cancels too:
 		 * never end a session for an idleness not seen. */
-		return l->idle != 0 && in->idle >= 0 && in->now - (time_t)in->idle <= in->warned_at;
+		if (l->idle == 0 || in->idle < 0)
+			return false;
+		if (in->warned_input > 0)
+			return in->now - (time_t)in->idle <= in->warned_input;
+		return in->now - (time_t)in->idle < in->warned_at;
 	case LO_LIMIT_DISCONNECTED:
 		return l->disconnected != 0 && in->disconnected_since > 0 &&
 		       in->disconnected_since <= in->warned_at;

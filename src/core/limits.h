@@ -163,6 +163,7 @@ struct lo_limits_input {
 	time_t disconnected_since;	/* when its client left; 0: attached or unknown */
 	time_t warned_at;		/* when the user was warned; 0: not warned */
 	enum lo_limit_kind warned_for;	/* the limit of that warning */
+	time_t warned_input;		/* the last input as seen at the warning; 0: unknown */
 };
 
 enum lo_limits_verdict {
@@ -192,9 +193,12 @@ struct lo_limits_decision {
  *   active        logon + L->active (even while input goes on).
  * Not warned: when the earliest one is at most L->warn away, WARN (or,
  * with no warn, ACT once it is reached); else NOTHING with its time.
- * Warned for a limit: CANCEL when it no longer holds (idle: input after
- * warned_at; disconnected: a client attached again; any: its limit was
- * removed from the config); else ACT once it is reached and warn seconds
+ * Warned for a limit: CANCEL when it no longer holds (idle: the last
+ * input is later than warned_input, the one seen when warning, or, that
+ * unknown, not before warned_at: terminal times have whole seconds, and
+ * a key pressed in the second of the warning must keep the session;
+ * disconnected: a client attached again; any: its limit was removed from
+ * the config); else ACT once it is reached and warn seconds
  * have passed since warned_at (the user always gets the whole warning, as
  * Windows' two minutes), else WAIT. Active never cancels.
  * Returns 0 with *RET filled, or -EINVAL for a NULL argument or a now
@@ -207,12 +211,14 @@ int lo_limits_decide(const struct lo_limits *l, const struct lo_limits_input *in
 struct lo_limits_state {
 	time_t warned_at;
 	enum lo_limit_kind warned_for;
+	time_t input_at;	/* the last input seen when warned; 0: unknown */
 };
 
 /*
  * The state of session ID in the directory DIRFD (the registry's
  * "limits" directory, root's, 0700), one file per session named by its
- * id (ID must be lo_id_valid), "warned T KIND\n".
+ * id (ID must be lo_id_valid), "warned T KIND INPUT\n" (INPUT the
+ * state's input_at, 0 when unknown).
  * lo_limits_state_read: opened with O_NOFOLLOW; a file that is not a
  * regular file with one link, owned by the effective uid and closed to
  * group and others, or that does not parse, is refused: -EPERM (not

@@ -23,7 +23,7 @@ int lo_limits_state_read(int dirfd, const char *id, struct lo_limits_state *ret)
 {
 	char buf[128], kind[16];
 	struct stat st;
-	long long at;
+	long long at, input = 0;
 	ssize_t n;
 	int fd, r = -EBADMSG;
 
@@ -49,7 +49,7 @@ int lo_limits_state_read(int dirfd, const char *id, struct lo_limits_state *ret)
 	if (n <= 0)
 		goto out;
 	buf[n] = '\0';
-	if (sscanf(buf, "warned %lld %15s", &at, kind) != 2 || at <= 0)
+	if (sscanf(buf, "warned %lld %15s %lld", &at, kind, &input) < 2 || at <= 0 || input < 0)
 		goto out;
 	if (strcmp(kind, "idle") == 0)
 		ret->warned_for = LO_LIMIT_IDLE;
@@ -60,6 +60,7 @@ int lo_limits_state_read(int dirfd, const char *id, struct lo_limits_state *ret)
 	else
 		goto out;
 	ret->warned_at = (time_t)at;
+	ret->input_at = (time_t)input;
 	r = 0;
 out:
 	close(fd);
@@ -76,8 +77,9 @@ int lo_limits_state_write(int dirfd, const char *id, const struct lo_limits_stat
 	if (!lo_id_valid(id) || state->warned_for == LO_LIMIT_NONE || state->warned_at <= 0)
 		return -EINVAL;
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", id);
-	len = snprintf(buf, sizeof(buf), "warned %lld %s\n", (long long)state->warned_at,
-		       lo_limit_kind_name(state->warned_for));
+	len = snprintf(buf, sizeof(buf), "warned %lld %s %lld\n", (long long)state->warned_at,
+		       lo_limit_kind_name(state->warned_for),
+		       (long long)(state->input_at > 0 ? state->input_at : 0));
 	/* A leftover of a crashed sweep (ours: the directory is root's). */
 	unlinkat(dirfd, tmp, 0);
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -448,7 +448,7 @@ START_TEST(test_idle_input_cancels)
 {
 	struct lo_limits l = mk(900, 0, 0, 120);
 	struct lo_limits_input in = { .logon = T0, .warned_at = T0 + 800,
-				      .warned_for = LO_LIMIT_IDLE };
+				      .warned_for = LO_LIMIT_IDLE, .warned_input = T0 + 20 };
 	struct lo_limits_decision d;
 
 	/* Input at T0+801, after the warning. */
@@ -459,8 +459,19 @@ START_TEST(test_idle_input_cancels)
 	ck_assert_int_eq(d.kind, LO_LIMIT_IDLE);
 	ck_assert_str_eq(d.reason, "idle limit 15min");
 
-	/* Input at the warning's second is not after it. */
+	/* Input in the very second of the warning: terminal times are whole
+	 * seconds, and the key pressed must keep the session. */
 	in.idle = 50;
+	ck_assert_int_eq(decide(&l, &in).verdict, LO_LIMITS_CANCEL);
+	/* The same without the input seen at the warning. */
+	in.warned_input = 0;
+	ck_assert_int_eq(decide(&l, &in).verdict, LO_LIMITS_CANCEL);
+
+	/* No input since the one seen at the warning: it goes on. */
+	in.warned_input = T0 + 20;
+	in.idle = 830;
+	ck_assert_int_eq(decide(&l, &in).verdict, LO_LIMITS_WAIT);
+	in.warned_input = 0;
 	ck_assert_int_eq(decide(&l, &in).verdict, LO_LIMITS_WAIT);
 
 	/* The limit removed from the config meanwhile: cancelled too. */
@@ -576,7 +587,8 @@ static int state_dir(void)
 START_TEST(test_state_round_trip)
 {
 	int dfd = state_dir();
-	struct lo_limits_state s = { .warned_at = T0, .warned_for = LO_LIMIT_ACTIVE }, r;
+	struct lo_limits_state s = { .warned_at = T0, .warned_for = LO_LIMIT_ACTIVE,
+				     .input_at = T0 - 30 }, r;
 	struct stat st;
 
 	ck_assert_int_eq(lo_limits_state_read(dfd, "42", &r), -ENOENT);
@@ -586,6 +598,7 @@ START_TEST(test_state_round_trip)
 	ck_assert_int_eq(lo_limits_state_read(dfd, "42", &r), 0);
 	ck_assert_int_eq(r.warned_at, T0);
 	ck_assert_int_eq(r.warned_for, LO_LIMIT_ACTIVE);
+	ck_assert_int_eq(r.input_at, T0 - 30);
 	ck_assert_int_eq(faccessat(dfd, ".42.tmp", F_OK, AT_SYMLINK_NOFOLLOW), -1);
 	ck_assert_int_eq(lo_limits_state_remove(dfd, "42"), 0);
 	ck_assert_int_eq(lo_limits_state_read(dfd, "42", &r), -ENOENT);
