@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +19,51 @@
 #include "core/limits.h"
 #include "core/registry.h"
 #include "core/util.h"
+
+/* A whole number >= 0 at *P, then one space or the end of the line;
+ * *P moves past it. strtoll, so an overflow is an error, not a wrap. */
+static int parse_number(const char **p, long long *ret)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)**p))
+		return -EBADMSG;
+	errno = 0;
+	*ret = strtoll(*p, &end, 10);
+	if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -EBADMSG;
+	*p = end;
+	return 0;
+}
+
+/* "warned T KIND [INPUT]\n" into *RET_AT, KIND (SIZE bytes), *RET_INPUT
+ * (0 when absent). */
+static int parse_state(const char *buf, long long *ret_at, char *kind, size_t size,
+		       long long *ret_input)
+{
+	const char *p = buf;
+	size_t len;
+
+	*ret_input = 0;
+	if (strncmp(p, "warned ", 7) != 0)
+		return -EBADMSG;
+	p += 7;
+	if (parse_number(&p, ret_at) < 0 || *ret_at <= 0 || *p != ' ')
+		return -EBADMSG;
+	p++;
+	len = strcspn(p, " \n");
+	if (len == 0 || len >= size)
+		return -EBADMSG;
+	memcpy(kind, p, len);
+	kind[len] = '\0';
+	p += len;
+	if (*p == ' ') {
+		p++;
+		if (parse_number(&p, ret_input) < 0)
+			return -EBADMSG;
+	}
+	return *p == '\n' || *p == '\0' ? 0 : -EBADMSG;
+}
 
 int lo_limits_state_read(int dirfd, const char *id, struct lo_limits_state *ret)
 {
@@ -49,7 +95,7 @@ int lo_limits_state_read(int dirfd, const char *id, struct lo_limits_state *ret)
 	if (n <= 0)
 		goto out;
 	buf[n] = '\0';
-	if (sscanf(buf, "warned %lld %15s %lld", &at, kind, &input) < 2 || at <= 0 || input < 0)
+	if (parse_state(buf, &at, kind, sizeof(kind), &input) < 0)
 		goto out;
 	if (strcmp(kind, "idle") == 0)
 		ret->warned_for = LO_LIMIT_IDLE;

@@ -46,7 +46,7 @@ ssh_session() {
 	ssh_user -tt 127.0.0.1 'echo "id=$LOGOFF_SESSION_ID tty=$(tty)"; exec cat' \
 		< "$T/in.$1" > "$T/out/ssh$1.out" 2> "$T/out/ssh$1.err" &
 	CLIENT=$!
-	wait_for 15 grep -q '^id=' "$T/out/ssh$1.out" || fail "ssh session $1 did not start: $(cat "$T/out/ssh$1.err"; tail -5 "$T/out/sshd.log")"
+	wait_for 15 grep -qs '^id=' "$T/out/ssh$1.out" || fail "ssh session $1 did not start: $(cat "$T/out/ssh$1.err"; tail -5 "$T/out/sshd.log")"
 	SID=$(sed -n 's/^id=\([^ ]*\) .*/\1/p' "$T/out/ssh$1.out" | tr -d '\r')
 	[ -n "$SID" ] && [ -e "$T/reg/sessions/$SID" ] && ok "ssh session $1 is $SID" || fail "no record for ssh session $1 ('$SID')"
 }

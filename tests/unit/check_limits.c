@@ -645,6 +645,16 @@ START_TEST(test_state_hostile)
 	ck_assert_int_eq(lo_limits_state_read(dfd, "10", &r), -EBADMSG);
 	tu_write(tu_path("limits/11"), "warned 1700000000 reboot\n", 0600);
 	ck_assert_int_eq(lo_limits_state_read(dfd, "11", &r), -EBADMSG);
+	tu_write(tu_path("limits/11"), "warned 99999999999999999999999 idle\n", 0600);
+	ck_assert_int_eq(lo_limits_state_read(dfd, "11", &r), -EBADMSG);
+	tu_write(tu_path("limits/11"), "warned 1700000000 idle 5 more\n", 0600);
+	ck_assert_int_eq(lo_limits_state_read(dfd, "11", &r), -EBADMSG);
+	tu_write(tu_path("limits/11"), "warned 1700000000 idle -5\n", 0600);
+	ck_assert_int_eq(lo_limits_state_read(dfd, "11", &r), -EBADMSG);
+	/* Without INPUT (0: unknown) it is read. */
+	tu_write(tu_path("limits/11"), "warned 1700000000 idle\n", 0600);
+	ck_assert_int_eq(lo_limits_state_read(dfd, "11", &r), 0);
+	ck_assert_int_eq(r.input_at, 0);
 	/* A FIFO does not hang the reader. */
 	ck_assert_int_eq(mkfifoat(dfd, "12", 0600), 0);
 	ck_assert_int_eq(lo_limits_state_read(dfd, "12", &r), -EPERM);
