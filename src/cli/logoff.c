@@ -66,6 +66,7 @@ struct app {
 	const char *helper;		/* HELPER_PATH, or the checked one beside us */
 	char *helper_checked;		/* its canonical path (malloc'd) */
 	struct lo_log log;		/* syslog up to info; errors to stderr; the rest with -v */
+	struct lo_proc_index *index;	/* one /proc pass for views of many sessions, or NULL */
 	bool stderr_is_journal;		/* stderr is systemd's journal stream (JOURNAL_STREAM) */
 };
 
@@ -251,20 +252,6 @@ static void record_tty_path(const struct lo_record *rec, char *buf, size_t size)
 		buf[0] = '\0';
 }
 
-/* Seconds since the last input on the session's tty (its atime, as w(1)
- * reads it), or -1 without a tty. */
-static long idle_seconds(const struct lo_record *rec)
-{
-	char path[256];
-	struct stat st;
-	time_t now = time(NULL);
-
-	record_tty_path(rec, path, sizeof(path));
-	if (!path[0] || stat(path, &st) < 0)
-		return -1;
-	return st.st_atime < now ? (long)(now - st.st_atime) : 0;
-}
-
 static void format_idle(long idle, char *buf, size_t size)
 {
 	if (idle < 0)
@@ -363,14 +350,248 @@ static int find_helper(struct app *a)
 	return LO_EXIT_OK;
 }
 
+/* ---------------------------------------------- the session's processes */
+
+/* Call FN with a handle on each process of REC's session: the ones the
+ * processes provider ends at logoff, under the same config
+ * (lo_processes_each: match, exclude_users, keep_commands), so this
+ * command and close_session agree on what the session is. Never this
+ * process or the session's login manager. IX: a view's /proc index
+ * (a->index), NULL to scan /proc now (anything that signals). */
+static void each_session_process(const struct app *a, const struct lo_record *rec,
+				 const struct lo_proc_index *ix,
+				 void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
+{
+	int others = a->registry ? lo_registry_count_user_live(a->registry, rec->uid, rec->id) : 0;
+	const struct logoff_identity who = {
+		.session_id = rec->id, .user = rec->user, .uid = rec->uid, .gid = rec->gid,
+		.home = rec->home, .service = rec->service, .tty = rec->tty, .rhost = rec->rhost,
+		.leader_pid = rec->leader_pid, .audit_session = rec->audit,
+	};
+	int r = lo_processes_each(a->config, &who, rec->leader_start,
+				  lo_record_get_data(rec, "processes", "cgroup"), others,
+				  geteuid() == 0, ix, fn, ctx);
+
+	if (r < 0)
+		verbose(a, "cannot list the processes of session %s: %s", rec->id, strerror(-r));
+}
+
+/* ------------------------------------------ the session's terminals */
+
+/*
+ * The terminals a session holds are the controlling terminals of its
+ * processes (as the processes provider matches them), plus its PAM_TTY
+ * when that is a terminal device. sshd sets PAM_TTY to "ssh" at
+ * open_session and allocates the pty afterwards; one ssh connection
+ * multiplexed with ControlMaster carries a pty per channel; so the
+ * record's tty alone names none of them. Nothing is stored: the view is
+ * taken from /proc each time, so it is never out of date.
+ *
+ * A terminal is *counted* for the session (its idle time, and finding
+ * the session by `logoff pts/N`) only when the session's user owns the
+ * device (sshd and login chown it to the user) or it is the PAM_TTY the
+ * login manager gave. A process can only hold a terminal it could open,
+ * but a session of root or of another user that holds the caller's
+ * terminal (su from it) must not make it the caller's session.
+ */
+struct terminal {
+	char path[64];		/* /dev/pts/3 */
+	bool counted;
+	time_t atime;		/* last input: the kernel updates a tty's atime on
+				 * read, at most every 8 seconds (tty_update_time) */
+	pid_t holder;		/* a process that holds it as controlling terminal */
+};
+
+struct terminals {
+	struct terminal t[MAX_TERMINALS];
+	size_t n;
+	const struct lo_record *rec;
+	char pam_tty[64];	/* the record's PAM_TTY as a device, or "" */
+};
+
+static void add_terminal(struct terminals *t, const char *path, pid_t holder)
+{
+	struct terminal *e;
+	struct stat st;
+
+	for (size_t k = 0; k < t->n; k++)
+		if (strcmp(t->t[k].path, path) == 0) {
+			if (!t->t[k].holder)
+				t->t[k].holder = holder;
+			return;
+		}
+	if (t->n >= MAX_TERMINALS || strlen(path) >= sizeof(e->path) ||
+	    stat(path, &st) < 0 || !S_ISCHR(st.st_mode))
+		return;
+	e = &t->t[t->n++];
+	strcpy(e->path, path);
+	e->counted = st.st_uid == t->rec->uid || strcmp(path, t->pam_tty) == 0;
+	e->atime = st.st_atime;
+	e->holder = holder;
+}
+
+static void terminal_of(void *ctx, const struct lo_proc_handle *h)
+{
+	unsigned nr = 0;
+	char path[64];
+
+	if (lo_proc_tty(h->pid, &nr) == 0 && nr != 0 && lo_cli_tty_path(nr, path, sizeof(path)) == 0)
+		add_terminal(ctx, path, h->pid);
+}
+
+static void session_terminals(const struct app *a, const struct lo_record *rec,
+			      struct terminals *t)
+{
+	t->n = 0;
+	t->rec = rec;
+	record_tty_path(rec, t->pam_tty, sizeof(t->pam_tty));
+	if (t->pam_tty[0])
+		add_terminal(t, t->pam_tty, 0);
+	each_session_process(a, rec, a->index, terminal_of, t);
+}
+
+/* Seconds since the last input on any counted terminal of the session
+ * (the most recent atime, as w(1) reads one tty's), or -1 when it has
+ * none: idle unknown. */
+static long terminals_idle(const struct terminals *t)
+{
+	time_t now = time(NULL), last = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->t[i].counted && (!any || t->t[i].atime > last))
+			last = t->t[i].atime, any = true;
+	if (!any)
+		return -1;
+	return last < now ? (long)(now - last) : 0;
+}
+
+/* The terminal to show for a session: its PAM_TTY when that is one,
+ * else its first counted terminal ("pts/3"), else the PAM_TTY as
+ * recorded ("ssh"), or NULL. */
+static const char *terminals_shown(const struct terminals *t)
+{
+	if (t->pam_tty[0])
+		return t->rec->tty;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->t[i].counted)
+			return t->t[i].path + 5;
+	return t->rec->tty;
+}
+
+/* Before a view looks at the processes of N sessions: one pass over
+ * /proc for all of them (lo_proc_index_build), kept until exit. Without
+ * it (one session, or no memory), each scans /proc itself. */
+static void views_index(struct app *a, size_t n)
+{
+	int r;
+
+	if (a->index || n < 2)
+		return;
+	r = lo_proc_index_build(&a->index);
+	if (r < 0)
+		verbose(a, "cannot index /proc (%s): scanning it for each session", strerror(-r));
+}
+
+/* PID's ancestry reaches LEADER, the login manager's process that opened
+ * the session (the same process: its start time is the recorded one). */
+static bool descends_from(pid_t pid, pid_t leader, unsigned long long leader_start)
+{
+	unsigned long long start;
+
+	for (int depth = 0; pid > 1 && leader > 1 && depth < 64; depth++) {
+		pid_t ppid;
+
+		if (pid == leader)
+			return lo_proc_starttime(pid, &start) == 0 && start == leader_start;
+		if (lo_proc_info(pid, &ppid, NULL, NULL, NULL, NULL) < 0)
+			return false;
+		pid = ppid;
+	}
+	return false;
+}
+
+/* The session that holds terminal PATH (/dev/pts/3), counted as its own,
+ * into ID. When several sessions count it (match = user sees every
+ * process of the user in each of the user's sessions), the one whose
+ * login manager the holding process descends from. Returns 0, -ENOENT,
+ * or -ENOTUNIQ when that still leaves more than one. */
+static int find_by_terminal(struct app *a, const char *path, char *id)
+{
+	char **ids = NULL, first[LO_ID_MAX + 1] = "";
+	size_t n = 0, found = 0, descended = 0;
+	int ret = -ENOENT;
+
+	if (!a->registry || lo_registry_list(a->registry, &ids, &n) < 0)
+		return -ENOENT;
+	views_index(a, n);
+	for (size_t i = 0; i < n; i++) {
+		struct lo_record *rec = NULL;
+		struct terminals t;
+
+		if (lo_record_read(a->registry, ids[i], &rec, NULL) < 0)
+			continue;
+		session_terminals(a, rec, &t);
+		for (size_t k = 0; k < t.n; k++) {
+			const struct terminal *e = &t.t[k];
+			bool desc;
+
+			if (!e->counted || strcmp(e->path, path) != 0)
+				continue;
+			desc = e->holder > 0 && descends_from(e->holder, rec->leader_pid,
+							      rec->leader_start);
+			if (!found || (desc && !descended))
+				snprintf(first, sizeof(first), "%s", rec->id);
+			found++;
+			descended += desc;
+			break;
+		}
+		lo_record_free(rec);
+	}
+	if (found == 1 || (found > 1 && descended == 1)) {
+		strcpy(id, first);
+		ret = 0;
+	} else if (found > 1) {
+		ret = -ENOTUNIQ;
+	}
+	lo_strv_free(ids, n);
+	return ret;
+}
+
+/* "pts/3", "tty1", "/dev/pts/3": the device path of a terminal name
+ * into BUF, or false for anything else. */
+static bool terminal_name(const char *name, char *buf, size_t size)
+{
+	const char *t = strncmp(name, "/dev/", 5) == 0 ? name + 5 : name;
+	const char *digits;
+
+	if (strncmp(t, "pts/", 4) == 0)
+		digits = t + 4;
+	else if (strncmp(t, "tty", 3) == 0)
+		digits = t + 3;
+	else
+		return false;
+	if (!*digits || strlen(digits) > 7 || strspn(digits, "0123456789") != strlen(digits))
+		return false;
+	snprintf(buf, size, "/dev/%s", t);
+	return true;
+}
+
 /* ------------------------------------------------------------- --list */
 
-static json_object *session_json(const struct lo_record *rec)
+static json_object *session_json(const struct app *a, const struct lo_record *rec)
 {
-	json_object *j = json_object_new_object();
+	json_object *j = json_object_new_object(), *terms = json_object_new_array();
 	const char *why = NULL;
 	const char *view = lo_session_view(rec, &why);
-	long idle = idle_seconds(rec);
+	struct terminals t;
+	long idle;
+
+	session_terminals(a, rec, &t);
+	idle = terminals_idle(&t);
+	for (size_t i = 0; i < t.n; i++)
+		if (t.t[i].counted)
+			json_object_array_add(terms, json_object_new_string(t.t[i].path + 5));
 
 	json_object_object_add(j, "id", json_text(rec->id));
 	json_object_object_add(j, "name", json_text(rec->name));
@@ -386,6 +607,7 @@ static json_object *session_json(const struct lo_record *rec)
 	json_object_object_add(j, "idle", idle < 0 ? NULL : json_object_new_int64(idle));
 	json_object_object_add(j, "leader_pid", json_object_new_int64(rec->leader_pid));
 	json_object_object_add(j, "audit_session", json_object_new_boolean(rec->audit));
+	json_object_object_add(j, "terminals", terms);
 	return j;
 }
 
@@ -421,6 +643,7 @@ static int cmd_list(struct app *a)
 			return LO_EXIT_USAGE;
 		}
 	}
+	views_index(a, n);
 	if (a->o.json) {
 		top = host_object();
 		arr = json_object_new_array();
@@ -443,13 +666,16 @@ static int cmd_list(struct app *a)
 			continue;
 		}
 		if (a->o.json) {
-			json_object_array_add(arr, session_json(rec));
+			json_object_array_add(arr, session_json(a, rec));
 		} else {
-			char u[SAFE_MAX], t[SAFE_MAX], sv[SAFE_MAX], rh[SAFE_MAX];
+			char u[SAFE_MAX], tt[SAFE_MAX], sv[SAFE_MAX], rh[SAFE_MAX];
+			struct terminals t;
+
+			session_terminals(a, rec, &t);
 			format_time(rec->created, since, sizeof(since));
-			format_idle(idle_seconds(rec), idle, sizeof(idle));
+			format_idle(terminals_idle(&t), idle, sizeof(idle));
 			printf("%-10s %-14s %-12s %-12s %-10s %-16s %-8s %-16s %-6s %s\n", rec->id,
-			       rec->name, safe(rec->user, u), or_dash(safe(rec->tty, t)),
+			       rec->name, safe(rec->user, u), or_dash(safe(terminals_shown(&t), tt)),
 			       or_dash(safe(rec->service, sv)), or_dash(safe(rec->rhost, rh)),
 			       lo_session_view(rec, NULL), since, idle, or_dash(rec->logind));
 		}
@@ -470,7 +696,7 @@ static int cmd_status(struct app *a, const struct lo_record *rec)
 	char since[32];
 
 	if (a->o.json) {
-		json_object *j = session_json(rec), *prov = json_object_new_array(),
+		json_object *j = session_json(a, rec), *prov = json_object_new_array(),
 			    *subs = json_object_new_array();
 
 		for (size_t i = 0; i < rec->n_status; i++) {
@@ -501,12 +727,21 @@ static int cmd_status(struct app *a, const struct lo_record *rec)
 		print_json(j);
 		return LO_EXIT_OK;
 	}
-	char b1[SAFE_MAX], b2[SAFE_MAX], b3[SAFE_MAX], b4[SAFE_MAX];
+	char b1[SAFE_MAX], b2[SAFE_MAX], b3[SAFE_MAX], b4[SAFE_MAX], idle[32];
+	struct terminals t;
+	size_t shown = 0;
 
+	session_terminals(a, rec, &t);
 	format_time(rec->created, since, sizeof(since));
+	format_idle(terminals_idle(&t), idle, sizeof(idle));
 	printf("Session %s (%s): user %s (uid %u), service %s, tty %s, from %s\n", rec->id,
 	       rec->name, safe(rec->user, b1), (unsigned)rec->uid, or_dash(safe(rec->service, b2)),
 	       or_dash(safe(rec->tty, b3)), or_dash(safe(rec->rhost, b4)));
+	printf("Terminals:");
+	for (size_t i = 0; i < t.n; i++)
+		if (t.t[i].counted)
+			printf(" %s", t.t[i].path + 5), shown++;
+	printf("%s; idle %s\n", shown ? "" : " none", idle);
 	if (rec->logind && *rec->logind)
 		printf("logind:  session %s\n", rec->logind);
 	printf("State:   %s%s%s%s, since %s; login manager pid %d\n", view, why && *why ? " (" : "",
@@ -553,7 +788,7 @@ static void print_close_matches(const struct app *a, const char *wanted)
 
 /* The caller's own session: LOGOFF_SESSION_ID, else the audit session of
  * this process, else its terminal. */
-static int find_own(const struct app *a, char *id)
+static int find_own(struct app *a, char *id)
 {
 	const char *env = getenv("LOGOFF_SESSION_ID");
 	char buf[32];
@@ -575,7 +810,8 @@ static int find_own(const struct app *a, char *id)
 	for (int fd = 0; fd <= 2; fd++) {
 		const char *tty = ttyname(fd);
 		if (tty && strncmp(tty, "/dev/", 5) == 0 &&
-		    lo_registry_find(a->registry, tty + 5, id) == 0)
+		    (lo_registry_find(a->registry, tty + 5, id) == 0 ||
+		     find_by_terminal(a, tty, id) == 0))
 			return 0;
 	}
 	return -ENOENT;
@@ -597,7 +833,18 @@ static int resolve(struct app *a, const char *session, struct lo_record **ret)
 			return LO_EXIT_UNKNOWN;
 		}
 	} else {
+		char dev[64];
+
 		r = a->registry ? lo_registry_find(a->registry, session, id) : -ENOENT;
+		/* An ssh session's pty is not its PAM_TTY: found by the
+		 * terminals its processes hold. */
+		if (r == -ENOENT && terminal_name(session, dev, sizeof(dev)))
+			r = find_by_terminal(a, dev, id);
+		if (r == -ENOTUNIQ) {
+			fprintf(stderr, "logoff: terminal '%s' is held by more than one session; "
+				"name one by its id (logoff --list)\n", session);
+			return LO_EXIT_UNKNOWN;
+		}
 		if (r == -EINVAL) {
 			fprintf(stderr, "logoff: session '%s': not a session id or name\n", session);
 			return LO_EXIT_USAGE;
@@ -622,68 +869,7 @@ static int resolve(struct app *a, const char *session, struct lo_record **ret)
 	return LO_EXIT_OK;
 }
 
-/* ---------------------------------------------- the session's processes */
-
-/* Call FN with a handle on each process of REC's session: the ones the
- * processes provider ends at logoff, under the same config
- * (lo_processes_each: match, exclude_users, keep_commands), so this
- * command and close_session agree on what the session is. Never this
- * process or the session's login manager. */
-static void each_session_process(const struct app *a, const struct lo_record *rec,
-				 void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
-{
-	int others = a->registry ? lo_registry_count_user_live(a->registry, rec->uid, rec->id) : 0;
-	const struct logoff_identity who = {
-		.session_id = rec->id, .user = rec->user, .uid = rec->uid, .gid = rec->gid,
-		.home = rec->home, .service = rec->service, .tty = rec->tty, .rhost = rec->rhost,
-		.leader_pid = rec->leader_pid, .audit_session = rec->audit,
-	};
-	int r = lo_processes_each(a->config, &who, rec->leader_start,
-				  lo_record_get_data(rec, "processes", "cgroup"), others,
-				  geteuid() == 0, fn, ctx);
-
-	if (r < 0)
-		verbose(a, "cannot list the processes of session %s: %s", rec->id, strerror(-r));
-}
-
 /* ------------------------------------------------------------- --warn */
-
-struct terminals {
-	char path[MAX_TERMINALS][64];
-	size_t n;
-};
-
-static void add_terminal(struct terminals *t, const char *path)
-{
-	for (size_t k = 0; k < t->n; k++)
-		if (strcmp(t->path[k], path) == 0)
-			return;
-	if (t->n < MAX_TERMINALS && strlen(path) < sizeof(t->path[0]))
-		strcpy(t->path[t->n++], path);
-}
-
-static void terminal_of(void *ctx, const struct lo_proc_handle *h)
-{
-	unsigned nr = 0;
-	char path[64];
-
-	if (lo_proc_tty(h->pid, &nr) == 0 && nr != 0 && lo_cli_tty_path(nr, path, sizeof(path)) == 0)
-		add_terminal(ctx, path);
-}
-
-/* The session's PAM_TTY, when it is a terminal, and the controlling
- * terminals of its processes. */
-static void session_terminals(const struct app *a, const struct lo_record *rec,
-			      struct terminals *t)
-{
-	char path[256];
-
-	t->n = 0;
-	record_tty_path(rec, path, sizeof(path));
-	if (path[0])
-		add_terminal(t, path);
-	each_session_process(a, rec, terminal_of, t);
-}
 
 static int warn_terminal(const char *path, const char *text)
 {
@@ -734,11 +920,11 @@ static int warn_and_wait(struct app *a, const struct lo_record *rec)
 	if (t.n == 0)
 		verbose(a, "session %s has no terminal to warn", rec->id);
 	for (size_t i = 0; i < t.n; i++) {
-		int r = warn_terminal(t.path[i], text);
+		int r = warn_terminal(t.t[i].path, text);
 		if (r < 0)
-			fprintf(stderr, "logoff: cannot warn %s: %s\n", t.path[i], strerror(-r));
+			fprintf(stderr, "logoff: cannot warn %s: %s\n", t.t[i].path, strerror(-r));
 		else
-			verbose(a, "warned %s", t.path[i]);
+			verbose(a, "warned %s", t.t[i].path);
 	}
 	audit(a, LOG_NOTICE, "warned session %s (%s, user %s): logoff in %u s", rec->id, rec->name,
 	      rec->user, a->o.warn_seconds);
@@ -755,7 +941,7 @@ static int warn_and_wait(struct app *a, const struct lo_record *rec)
 		fprintf(stderr, "logoff: cancelled; session %s was not logged off\n", rec->id);
 		audit(a, LOG_NOTICE, "logoff of session %s (%s) cancelled", rec->id, rec->name);
 		for (size_t i = 0; i < t.n; i++)
-			warn_terminal(t.path[i], "\r\n*** logoff cancelled ***\r\n");
+			warn_terminal(t.t[i].path, "\r\n*** logoff cancelled ***\r\n");
 		return LO_EXIT_CANCELLED;
 	}
 	return LO_EXIT_OK;
@@ -992,7 +1178,7 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	if (strcmp(view, "active") == 0 || strcmp(view, "opening") == 0) {
 		struct signaller sg = { .a = a };
 
-		each_session_process(a, rec, signal_one, &sg);
+		each_session_process(a, rec, NULL, signal_one, &sg);
 		if (sg.sent > 0) {
 			verbose(a, "waiting up to %u s for the login manager (pid %d, %s) to close "
 				"session %s", a->config->timeout, (int)rec->leader_pid,
@@ -1143,34 +1329,16 @@ static int cmd_abandon(struct app *a, const struct lo_record *rec)
 
 /* ----------------------------------------------------------- --limits */
 
-/*
- * Seconds since the last input on any terminal of REC's session: the
- * latest atime of its PAM_TTY and of every controlling terminal its
- * processes hold (an ssh login's pty is not its PAM_TTY, "ssh", and one
- * connection can carry several), or -1 when it has none. A terminal's
- * atime moves when the session reads from it (keystrokes), not when it
- * writes (output), and the kernel moves it at most every 8 seconds
- * (tty_update_time), so this is never more than 8 s too long.
- */
+/* Seconds since the last input on any terminal the session counts as its
+ * own (terminals_idle, as --list shows IDLE), or -1: idle unknown. A
+ * terminal's atime moves when the session reads from it (keystrokes), not
+ * when it writes (output). */
 static long session_idle(const struct app *a, const struct lo_record *rec)
 {
 	struct terminals t;
-	time_t now = time(NULL), latest = 0;
-	bool any = false;
 
 	session_terminals(a, rec, &t);
-	for (size_t i = 0; i < t.n; i++) {
-		struct stat st;
-
-		if (stat(t.path[i], &st) < 0 || !S_ISCHR(st.st_mode))
-			continue;
-		if (!any || st.st_atime > latest)
-			latest = st.st_atime;
-		any = true;
-	}
-	if (!any)
-		return -1;
-	return latest < now ? (long)(now - latest) : 0;
+	return terminals_idle(&t);
 }
 
 /* The names of the groups of REC's user (primary first) into NAMES, at
@@ -1229,11 +1397,11 @@ static void tell_terminals(const struct app *a, const struct lo_record *rec, con
 	if (t.n == 0)
 		verbose(a, "  session %s has no terminal to tell", rec->id);
 	for (size_t i = 0; i < t.n; i++) {
-		int r = warn_terminal(t.path[i], text);
+		int r = warn_terminal(t.t[i].path, text);
 		if (r < 0)
-			verbose(a, "  cannot write to %s: %s", t.path[i], strerror(-r));
+			verbose(a, "  cannot write to %s: %s", t.t[i].path, strerror(-r));
 		else
-			verbose(a, "  wrote to %s", t.path[i]);
+			verbose(a, "  wrote to %s", t.t[i].path);
 	}
 }
 
@@ -1454,6 +1622,7 @@ static int cmd_limits(struct app *a)
 		close(dirfd);
 		return LO_EXIT_USAGE;
 	}
+	views_index(a, nids);
 	for (size_t i = 0; i < nids; i++) {
 		struct lo_record *rec = NULL;
 
@@ -1598,6 +1767,7 @@ out:
 	lo_record_free(rec);
 	lo_registry_close(a.registry);
 	lo_config_free(a.config);
+	lo_proc_index_free(a.index);
 	free(a.helper_checked);
 	closelog();
 	return ret;

@@ -1569,12 +1569,193 @@ static int processes_logoff(struct logoff_support *s, unsigned flags)
 	return 0;
 }
 
+/* ------------------------------------------------ the process index */
+
+struct ix_entry {
+	pid_t pid;
+	uid_t uid;
+	uint32_t asid;		/* audit session, UINT32_MAX when unset */
+	char *cgroup;		/* relative to the v2 root, or NULL */
+};
+
+struct lo_proc_index {
+	struct ix_entry *e;	/* by pid, as /proc lists them */
+	size_t n;
+	struct ix_entry **by_uid, **by_asid, **by_cgroup;	/* each by its key, then pid */
+};
+
+static int ix_cmp_uid(const void *a, const void *b)
+{
+	const struct ix_entry *x = *(struct ix_entry *const *)a, *y = *(struct ix_entry *const *)b;
+
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int ix_cmp_asid(const void *a, const void *b)
+{
+	const struct ix_entry *x = *(struct ix_entry *const *)a, *y = *(struct ix_entry *const *)b;
+
+	if (x->asid != y->asid)
+		return x->asid < y->asid ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int ix_cmp_cgroup(const void *a, const void *b)
+{
+	const struct ix_entry *x = *(struct ix_entry *const *)a, *y = *(struct ix_entry *const *)b;
+	int c = strcmp(x->cgroup ? x->cgroup : "", y->cgroup ? y->cgroup : "");
+
+	return c ? c : (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+void lo_proc_index_free(struct lo_proc_index *ix)
+{
+	if (!ix)
+		return;
+	for (size_t i = 0; i < ix->n; i++)
+		free(ix->e[i].cgroup);
+	free(ix->e);
+	free(ix->by_uid);
+	free(ix->by_asid);
+	free(ix->by_cgroup);
+	free(ix);
+}
+
+int lo_proc_index_build(struct lo_proc_index **ret)
+{
+	struct lo_proc_index *ix = calloc(1, sizeof(*ix));
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *d = NULL;
+	int r = -ENOMEM;
+
+	*ret = NULL;
+	if (!ix)
+		return -ENOMEM;
+	d = opendir("/proc");
+	if (!d) {
+		r = -errno;
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		char *end, cg[PATH_MAX];
+		long pid = strtol(de->d_name, &end, 10);
+		struct ix_entry *e;
+
+		if (*end || pid <= 1)
+			continue;
+		if (ix->n == cap) {
+			size_t ncap = cap ? cap * 2 : 1024;
+			struct ix_entry *ne = reallocarray(ix->e, ncap, sizeof(*ne));
+			if (!ne)
+				goto out;
+			ix->e = ne;
+			cap = ncap;
+		}
+		e = &ix->e[ix->n];
+		e->pid = (pid_t)pid;
+		e->asid = UINT32_MAX;
+		e->cgroup = NULL;
+		/* A process gone meanwhile is simply not indexed. */
+		if (lo_proc_info(e->pid, NULL, &e->uid, &e->asid, NULL, NULL) < 0)
+			continue;
+		if (cgroup_of(e->pid, cg, sizeof(cg)) == 0 && !(e->cgroup = strdup(cg)))
+			goto out;
+		ix->n++;
+	}
+	ix->by_uid = calloc(ix->n + 1, sizeof(*ix->by_uid));
+	ix->by_asid = calloc(ix->n + 1, sizeof(*ix->by_asid));
+	ix->by_cgroup = calloc(ix->n + 1, sizeof(*ix->by_cgroup));
+	if (!ix->by_uid || !ix->by_asid || !ix->by_cgroup)
+		goto out;
+	for (size_t i = 0; i < ix->n; i++)
+		ix->by_uid[i] = ix->by_asid[i] = ix->by_cgroup[i] = &ix->e[i];
+	qsort(ix->by_uid, ix->n, sizeof(*ix->by_uid), ix_cmp_uid);
+	qsort(ix->by_asid, ix->n, sizeof(*ix->by_asid), ix_cmp_asid);
+	qsort(ix->by_cgroup, ix->n, sizeof(*ix->by_cgroup), ix_cmp_cgroup);
+	*ret = ix;
+	ix = NULL;
+	r = 0;
+out:
+	if (d)
+		closedir(d);
+	lo_proc_index_free(ix);
+	return r;
+}
+
+/* The first of V (N, sorted by CMP) not below KEY. */
+static size_t ix_lower(struct ix_entry **v, size_t n, const struct ix_entry *key,
+		       int (*cmp)(const void *, const void *))
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp(&v[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* What M could match in IX, a superset of what it does: the processes in
+ * its cgroup or below, in its audit session, of its uid, or (descendants
+ * of any uid) all. Each is then looked at in /proc as a scan would. */
+static int scan_index(struct matcher *m, struct victims *v, const struct lo_proc_index *ix,
+		      size_t max, size_t *ret_new)
+{
+	struct ix_entry key = { .pid = 0 };
+	struct ix_entry **list;
+	size_t i, len = m->cgroup ? strlen(m->cgroup) : 0;
+	int r = 0;
+
+	*ret_new = 0;
+	m->known = v;
+	if (m->cgroup) {
+		key.cgroup = (char *)m->cgroup;
+		list = ix->by_cgroup;
+		i = ix_lower(list, ix->n, &key, ix_cmp_cgroup);
+	} else if (m->audit) {
+		key.asid = m->session;
+		list = ix->by_asid;
+		i = ix_lower(list, ix->n, &key, ix_cmp_asid);
+	} else if (!m->any_uid) {
+		key.uid = m->uid;
+		list = ix->by_uid;
+		i = ix_lower(list, ix->n, &key, ix_cmp_uid);
+	} else {
+		list = ix->by_uid;
+		i = 0;
+	}
+	for (; i < ix->n && v->live < max; i++) {
+		const struct ix_entry *e = list[i];
+		int c;
+
+		if (m->cgroup ? !e->cgroup || strncmp(e->cgroup, m->cgroup, len) != 0 :
+		    m->audit ? e->asid != m->session : !m->any_uid && e->uid != m->uid)
+			break;
+		if (m->cgroup && e->cgroup[len] != '\0' && e->cgroup[len] != '/')
+			continue;
+		c = consider(m, v, e->pid, 0);
+		if (c < 0) {
+			if (!((c == -EMFILE || c == -ENFILE) && v->live))
+				r = c;
+			break;
+		}
+		*ret_new += (size_t)c;
+	}
+	return r;
+}
+
 /* ------------------------------------------- the session's processes */
 
 int lo_processes_each(const struct lo_config *config, const struct logoff_identity *who,
 		      unsigned long long leader_start, const char *cg, int other_sessions,
-		      bool privileged, void (*fn)(void *ctx, const struct lo_proc_handle *h),
-		      void *ctx)
+		      bool privileged, const struct lo_proc_index *index,
+		      void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
 {
 	const char *match = lo_config_value(config, "processes", "match");
 	struct scope sc = {
@@ -1618,7 +1799,7 @@ int lo_processes_each(const struct lo_config *config, const struct logoff_identi
 	/* Every handle is taken before FN runs for any of them: signalling
 	 * a parent first would reparent its children away from the login
 	 * manager. */
-	r = scan(m, &v, 65536, 0, &fresh);
+	r = index ? scan_index(m, &v, index, 65536, &fresh) : scan(m, &v, 65536, 0, &fresh);
 	for (size_t i = 0; r >= 0 && i < v.n; i++)
 		if (v.h[i].pid > 0)
 			fn(ctx, &v.h[i]);

@@ -20,6 +20,7 @@ struct lo_config;
 struct lo_log;
 struct lo_record;
 struct lo_proc_handle;
+struct lo_proc_index;
 /* Its logoff can run in the login manager's process under CONFIG unless
  * [processes] keep_commands is set: that looks at each process's program,
  * which may sit on a file system whose server does not answer. */
@@ -41,15 +42,31 @@ void lo_processes_sweep(const struct lo_config *config,
  * of the user's other live sessions (a negative errno when unknown): with
  * match=user and any other, only the login manager's descendants are the
  * session's. The calling process is never one of them. PRIVILEGED false:
- * only processes of the caller's uid. FN is called with a handle on each,
+ * only processes of the caller's uid. INDEX NULL: /proc is scanned; else
+ * only the processes INDEX (lo_proc_index_build) lists in the session's
+ * cgroup, audit session or uid are looked at (each read again from
+ * /proc, so one gone since is skipped, but one started since is missed:
+ * for views, never for a logoff). FN is called with a handle on each,
  * after all handles are taken; the handles close when this returns.
  * Returns how many there were, or -ENOMEM, -E2BIG (exclude_users too
  * long), -errno reading /proc.
  */
 int lo_processes_each(const struct lo_config *config, const struct logoff_identity *who,
 		      unsigned long long leader_start, const char *cgroup, int other_sessions,
-		      bool privileged, void (*fn)(void *ctx, const struct lo_proc_handle *h),
-		      void *ctx);
+		      bool privileged, const struct lo_proc_index *index,
+		      void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx);
+/*
+ * One pass over /proc for views of many sessions (`logoff --list`, the
+ * limits sweep): each process's uid, audit session and cgroup, sorted
+ * three ways, so finding one session's processes costs a binary search
+ * and its own processes instead of a scan of every process (S sessions
+ * and P processes: P + S log P reads instead of S x P; docs/performance.md,
+ * B7). Into *RET (free with lo_proc_index_free, which accepts NULL).
+ * Returns 0, -ENOMEM, or -errno opening /proc. Processes that exit during
+ * the pass are left out.
+ */
+int lo_proc_index_build(struct lo_proc_index **ret);
+void lo_proc_index_free(struct lo_proc_index *index);
 /* Runs the logon.d and logoff.d hooks (src/providers/hooks.c). */
 extern const struct logoff_provider lo_provider_hooks;
 /* The hooks' logoff can run in the login manager's process under CONFIG

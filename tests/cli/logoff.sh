@@ -48,7 +48,7 @@ python3 - "$T/out/last.out" "$s1" <<'PY' > "$T/out/json.check" 2>&1 && ok "JSON 
 import json, sys
 doc = json.load(open(sys.argv[1]))
 s = [x for x in doc["sessions"] if x["id"] == sys.argv[2]][0]
-for k in ("id", "name", "user", "uid", "tty", "service", "rhost", "state", "reason", "since", "idle", "leader_pid", "audit_session"):
+for k in ("id", "name", "user", "uid", "tty", "service", "rhost", "state", "reason", "since", "idle", "leader_pid", "audit_session", "terminals"):
     assert k in s, k
 assert s["name"] == "lt-" + sys.argv[2] and s["state"] == "active" and s["rhost"] == "192.0.2.7"
 assert isinstance(s["since"], int) and "host" in doc
