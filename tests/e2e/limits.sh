@@ -11,6 +11,7 @@
 #    record gone);
 #  - active: a session that is typed into all along is warned and ended;
 #  - exempt_users: a session of an exempt user is left alone;
+#  - a bad value is refused by --check-config and at open_session;
 #  - a symlink planted as a session's state file is refused, not
 #    followed, and its target left as it was.
 # Idle is a terminal's atime, which Linux moves at most once per 8-second
@@ -150,7 +151,23 @@ assert_grep "^$s3 .*active limit 1s: logoff" "$T/out/control.log"
 wait_for_gone "$c3" && ok "not exempt: logged off" || fail "session 3 still there"
 assert_gone "$T/reg/sessions/$s3"
 
+# 4. A bad [limits] value: --check-config names file, line and key, and
+# open_session refuses the login as for any other bad config.
+limits_conf "idle = 15 minutes" "action = kill"
+lo --check-config > "$T/out/bad.out" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && ok "--check-config of a bad [limits]: exit 2" || fail "--check-config: exit $rc"
+assert_grep "logoff.conf:[0-9]*: \[limits\] idle = '15 minutes': expected a duration" "$T/out/bad.out"
+assert_grep "logoff.conf:[0-9]*: \[limits\] action = 'kill': not one of the allowed values: logoff, disconnect" "$T/out/bad.out"
+n_before=$(records)
+ssh_user -tt 127.0.0.1 'echo opened-$LOGOFF_SESSION_ID' > "$T/out/bad.ssh" 2>&1 < /dev/null
+assert_no_grep "opened-" "$T/out/bad.ssh"
+[ "$(records)" -eq "$n_before" ] && ok "no record for the refused login" || fail "a record was made"
+wait_for 5 grep -q "idle = '15 minutes'" "$T/out/sshd.log" \
+	&& ok "open_session logged the bad value" || fail "no config error in sshd's log: $(tail -5 "$T/out/sshd.log")"
+
 # --limits needs root (the user runs a copy it can reach).
+limits_conf "idle = 15min"
 mkdir -p "$T/bin"
 cp "$top_builddir/logoff" "$T/bin/logoff"
 cp "$HELPER" "$T/bin/logoff-helper"
