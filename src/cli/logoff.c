@@ -1565,8 +1565,9 @@ static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct l
 }
 
 /* State files of sessions that have no record any more, and temporary
- * files a crashed sweep left. */
-static void limits_prune(const struct app *a, int dirfd)
+ * files a crashed sweep left; with ALL, every one (no limit is set: a
+ * warning given under an old config must not count under a new one). */
+static void limits_prune(const struct app *a, int dirfd, bool all)
 {
 	int fd = dup(dirfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -1580,7 +1581,7 @@ static void limits_prune(const struct app *a, int dirfd)
 	while ((e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (e->d_name[0] == '.' || !lo_id_valid(e->d_name) ||
+		if (all || e->d_name[0] == '.' || !lo_id_valid(e->d_name) ||
 		    !record_exists(a, e->d_name))
 			unlinkat(dirfd, e->d_name, 0);
 	}
@@ -1616,6 +1617,12 @@ static int cmd_limits(struct app *a)
 			strerror(-dirfd));
 		return LO_EXIT_USAGE;
 	}
+	if (!lo_limits_any(&a->config->limits)) {
+		limits_prune(a, dirfd, true);
+		close(dirfd);
+		printf("No limits configured.\n");
+		return LO_EXIT_OK;
+	}
 	r = lo_registry_list(a->registry, &ids, &nids);
 	if (r < 0) {
 		fprintf(stderr, "logoff: %s: %s\n", a->registry->path, strerror(-r));
@@ -1633,11 +1640,14 @@ static int cmd_limits(struct app *a)
 		lo_record_free(rec);
 	}
 	lo_strv_free(ids, nids);
-	limits_prune(a, dirfd);
+	limits_prune(a, dirfd, false);
 	close(dirfd);
-	syslog(n.warned || n.cancelled || n.acted || n.failed ? LOG_NOTICE : LOG_INFO,
-	       "limits: %u session%s checked, %u warned, %u cancelled, %u logged off, %u failed",
-	       n.checked, n.checked == 1 ? "" : "s", n.warned, n.cancelled, n.acted, n.failed);
+	/* The count goes to syslog when something was done: a run every 30
+	 * seconds that did nothing is not worth a line. */
+	if (n.warned || n.cancelled || n.acted || n.failed)
+		syslog(LOG_NOTICE, "limits: %u session%s checked, %u warned, %u cancelled, "
+		       "%u logged off, %u failed", n.checked, n.checked == 1 ? "" : "s", n.warned,
+		       n.cancelled, n.acted, n.failed);
 	printf("%u session%s checked: %u warned, %u cancelled, %u logged off, %u failed.\n",
 	       n.checked, n.checked == 1 ? "" : "s", n.warned, n.cancelled, n.acted, n.failed);
 	return n.failed ? LO_EXIT_PARTIAL : LO_EXIT_OK;

@@ -280,6 +280,18 @@ int lo_limits_config_set(struct lo_limits_config *lc, const char *section, const
 	return -EINVAL;
 }
 
+bool lo_limits_any(const struct lo_limits_config *lc)
+{
+	if (lc->base.idle || lc->base.disconnected || lc->base.active)
+		return true;
+	for (size_t i = 0; i < lc->n_overrides; i++) {
+		const struct lo_limits *o = &lc->overrides[i].limits;
+		if (o->idle || o->disconnected || o->active)
+			return true;
+	}
+	return false;
+}
+
 void lo_limits_config_clear(struct lo_limits_config *lc)
 {
 	if (!lc)

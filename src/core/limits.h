@@ -139,6 +139,10 @@ bool lo_limits_section(const char *section, int *ret_kind, const char **ret_name
 int lo_limits_config_set(struct lo_limits_config *lc, const char *section, const char *key,
 			 const char *value, const char **ret_why);
 
+/* True when LC sets any limit at all (idle, disconnected or active in
+ * [limits] or in an override): without one, the sweep has nothing to do. */
+bool lo_limits_any(const struct lo_limits_config *lc);
+
 /* Free what LC holds (not LC itself, which is embedded); NULL is fine. */
 void lo_limits_config_clear(struct lo_limits_config *lc);
 

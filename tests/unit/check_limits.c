@@ -150,6 +150,14 @@ START_TEST(test_config_defaults)
 	ck_assert_uint_eq(c->limits.base.warn, 120);
 	ck_assert_int_eq(c->limits.base.action, LO_LIMIT_ACTION_LOGOFF);
 	ck_assert_uint_eq(c->limits.n_overrides, 0);
+	ck_assert(!lo_limits_any(&c->limits));
+	lo_config_free(c);
+	/* warn and exemptions alone set no limit; one in an override does. */
+	c = load_ok("[limits]\nwarn = 5min\nexempt_users = root\n[limits.user.x]\nwarn = 1s\n");
+	ck_assert(!lo_limits_any(&c->limits));
+	lo_config_free(c);
+	c = load_ok("[limits.group.g]\nactive = 1h\n");
+	ck_assert(lo_limits_any(&c->limits));
 	lo_config_free(c);
 }
 END_TEST
