@@ -3,7 +3,7 @@
  * (pam_start_confdir, pam_open_session, pam_close_session, pam_end)
  * against SERVICE in the private CONFDIR (never /etc/pam.d).
  *
- *   pam_cycle [-n N] [-w WORKERS] [-f NOFILE] [-m AT,...] [-o [-H]] [-s] CONFDIR SERVICE USER
+ *   pam_cycle [-n N] [-w WORKERS] [-f NOFILE] [-m AT,...] [-o [-H] [-C]] [-s] CONFDIR SERVICE USER
  *
  * -n N       cycles per worker (default 100)
  * -w W       W worker processes run their N cycles at once, started
@@ -16,6 +16,10 @@
  *            without close); the LOGOFF_SESSION_ID of each is printed
  * -H         with -o: then hold them live (this process is their login
  *            manager) until stdin reaches EOF
+ * -C         with -o: before each open, move back to the cgroup (v2) this
+ *            process started in, so each session gets a cgroup of its own
+ *            beside the others (as the login managers of separate logins
+ *            do) rather than one inside the last (as su inside a login)
  * -s         spin: each cycle is a fixed loop of arithmetic (SPIN_LOOPS
  *            additions, no system call, no PAM call) instead of a PAM
  *            cycle: what the machine gives W workers in user space alone,
@@ -77,6 +81,48 @@ static long rss_kib(void)
 }
 
 static bool open_only, spin;
+static char home_procs[3200];	/* -C: cgroup.procs of the starting cgroup */
+
+/* -C: where this process starts, as the path of its cgroup.procs. */
+static int find_home_cgroup(void)
+{
+	char line[2048], mnt[1024] = "", cg[2048] = "";
+	FILE *f = fopen("/proc/mounts", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char dev[256], dir[1024], type[64];
+		if (sscanf(line, "%255s %1023s %63s", dev, dir, type) == 3 &&
+		    strcmp(type, "cgroup2") == 0) {
+			snprintf(mnt, sizeof(mnt), "%s", dir);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	f = fopen("/proc/self/cgroup", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(cg, sizeof(cg), "%s", line + 3);
+		}
+	if (f)
+		fclose(f);
+	if (!mnt[0] || !cg[0])
+		return -1;
+	snprintf(home_procs, sizeof(home_procs), "%s%s/cgroup.procs", mnt,
+		 strcmp(cg, "/") == 0 ? "" : cg);
+	return 0;
+}
+
+static void go_home(void)
+{
+	FILE *f;
+
+	if (!home_procs[0] || !(f = fopen(home_procs, "we")))
+		return;
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
 
 /* -s: about as long as a pam_logoff cycle on a small machine (2-3 ms). */
 #define SPIN_LOOPS 3000000UL
@@ -113,6 +159,8 @@ static int cycle(const char *confdir, const char *service, const char *user)
 	}
 	if (open_only) {
 		const char *id = pam_getenv(pamh, "LOGOFF_SESSION_ID");
+
+		go_home();
 		printf("%s\n", id ? id : "");
 		pam_end(pamh, PAM_SUCCESS);
 		return 0;
@@ -126,7 +174,7 @@ static int cycle(const char *confdir, const char *service, const char *user)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: pam_cycle [-n N] [-w WORKERS] [-f NOFILE] [-m AT,...] [-o [-H]] "
+	fprintf(stderr, "usage: pam_cycle [-n N] [-w WORKERS] [-f NOFILE] [-m AT,...] [-o [-H] [-C]] "
 			"[-s] CONFDIR SERVICE USER\n");
 	exit(2);
 }
@@ -138,7 +186,7 @@ int main(int argc, char **argv)
 	bool hold = false;
 	int64_t start, end;
 
-	while ((c = getopt(argc, argv, "n:w:f:m:oHs")) != -1) {
+	while ((c = getopt(argc, argv, "n:w:f:m:oHCs")) != -1) {
 		switch (c) {
 		case 'n':
 			n = atol(optarg);
@@ -159,6 +207,12 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			hold = true;
+			break;
+		case 'C':
+			if (find_home_cgroup() < 0) {
+				fprintf(stderr, "pam_cycle: -C: no cgroup v2\n");
+				return 2;
+			}
 			break;
 		case 's':
 			spin = true;

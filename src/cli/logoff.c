@@ -362,15 +362,25 @@ static void each_session_process(const struct app *a, const struct lo_record *re
 				 const struct lo_proc_index *ix,
 				 void (*fn)(void *ctx, const struct lo_proc_handle *h), void *ctx)
 {
-	int others = a->registry ? lo_registry_count_user_live(a->registry, rec->uid, rec->id) : 0;
+	const char *match = lo_config_value(a->config, "processes", "match");
+	const char *cg = lo_record_get_data(rec, "processes", "cgroup");
+	int others = 0;
 	const struct logoff_identity who = {
 		.session_id = rec->id, .user = rec->user, .uid = rec->uid, .gid = rec->gid,
 		.home = rec->home, .service = rec->service, .tty = rec->tty, .rhost = rec->rhost,
 		.leader_pid = rec->leader_pid, .audit_session = rec->audit,
 	};
-	int r = lo_processes_each(a->config, &who, rec->leader_start,
-				  lo_record_get_data(rec, "processes", "cgroup"), others,
-				  geteuid() == 0, ix, fn, ctx);
+	int r;
+
+	/* The user's other live logins matter only with match = user (as
+	 * lo_processes_each decides auto); counting them reads every record
+	 * of the user, so a view of S sessions does not count per session. */
+	if (!match || strcmp(match, "auto") == 0)
+		match = cg ? "cgroup" : rec->audit ? "audit" : "user";
+	if (strcmp(match, "user") == 0 && a->registry)
+		others = lo_registry_count_user_live(a->registry, rec->uid, rec->id);
+	r = lo_processes_each(a->config, &who, rec->leader_start, cg, others, geteuid() == 0, ix,
+			      fn, ctx);
 
 	if (r < 0)
 		verbose(a, "cannot list the processes of session %s: %s", rec->id, strerror(-r));
