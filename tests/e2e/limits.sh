@@ -10,7 +10,7 @@
 #    input the session is logged off at the limit (client disconnected,
 #    record gone);
 #  - active: a session that is typed into all along is warned and ended;
-#  - exempt_users: a session of an exempt user is left alone;
+#  - exempt_users, protected_ttys: such a session is left alone;
 #  - a bad value is refused by --check-config and at open_session;
 #  - a symlink planted as a session's state file is refused, not
 #    followed, and its target left as it was.
@@ -135,6 +135,12 @@ s3=$SID c3=$CLIENT
 # sleep); had the user not been exempt, this sweep, which returns only
 # after it logged a session off, would have ended it.
 wait_for 10 sh -c "[ \$(date +%s) -ge $((t3 + 3)) ]"
+# On a protected tty (sshd's PAM_TTY is "ssh"): skipped the same way.
+LO_LOGOFF_EXTRA="protected_ttys = console, ssh" limits_conf "active = 1s" "warn = 0"
+lo --limits -v > "$T/out/protected.log" 2>&1
+assert_grep "^$s3 .*on a protected tty; skipped" "$T/out/protected.log"
+assert_alive "$c3" "protected session's ssh client"
+limits_conf "active = 1s" "warn = 0" "exempt_users = root, $E2E_USER"
 lo --limits -v > "$T/out/exempt.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "--limits: exit 0" || fail "--limits: exit $rc: $(cat "$T/out/exempt.log")"
