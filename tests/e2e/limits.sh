@@ -131,6 +131,9 @@ limits_conf "active = 1s" "warn = 0" "exempt_users = root, $E2E_USER"
 t3=$(date +%s)
 ssh_session 3
 s3=$SID c3=$CLIENT
+# A second login: a run over several sessions (one /proc index for all).
+ssh_session 4
+s4=$SID c4=$CLIENT
 # Past its active limit for sure (the clock passes a point: no fixed
 # sleep); had the user not been exempt, this sweep, which returns only
 # after it logged a session off, would have ended it.
@@ -145,6 +148,7 @@ lo --limits -v > "$T/out/exempt.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && ok "--limits: exit 0" || fail "--limits: exit $rc: $(cat "$T/out/exempt.log")"
 assert_grep "^$s3 .*exempt; skipped" "$T/out/exempt.log"
+assert_grep "^$s4 .*exempt; skipped" "$T/out/exempt.log"
 assert_grep "0 sessions checked: 0 warned, 0 cancelled, 0 logged off, 0 failed" "$T/out/exempt.log"
 assert_alive "$c3" "exempt session's ssh client"
 assert_exists "$T/reg/sessions/$s3"
@@ -154,8 +158,11 @@ assert_no_grep "will be logged off" "$T/out/ssh3.out"
 limits_conf "active = 1s" "warn = 0"
 lo --limits -v > "$T/out/control.log" 2>&1
 assert_grep "^$s3 .*active limit 1s: logoff" "$T/out/control.log"
-wait_for_gone "$c3" && ok "not exempt: logged off" || fail "session 3 still there"
+assert_grep "^$s4 .*active limit 1s: logoff" "$T/out/control.log"
+assert_grep "2 sessions checked: 0 warned, 0 cancelled, 2 logged off, 0 failed" "$T/out/control.log"
+wait_for_gone "$c3" "$c4" && ok "not exempt: both logged off" || fail "session 3 or 4 still there"
 assert_gone "$T/reg/sessions/$s3"
+assert_gone "$T/reg/sessions/$s4"
 
 # 4. A bad [limits] value: --check-config names file, line and key, and
 # open_session refuses the login as for any other bad config.
