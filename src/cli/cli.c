@@ -90,6 +90,8 @@ enum {
 	OPT_CONFIG,
 	OPT_ABANDON,
 	OPT_QUERY,
+	OPT_LIMITS,
+	OPT_CHECK_CONFIG,
 };
 
 /* "-" first: every word that is no option comes back, in order, as 1
@@ -112,13 +114,15 @@ static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "abandon", required_argument, NULL, OPT_ABANDON },
 	{ "query", no_argument, NULL, OPT_QUERY },
+	{ "limits", no_argument, NULL, OPT_LIMITS },
+	{ "check-config", optional_argument, NULL, OPT_CHECK_CONFIG },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* What lo_cli_parse gathers beyond OPTS. */
 struct cli_state {
 	struct lo_cli_opts *o;
-	int mode_count;		/* --list, --status, --gc, --help, --version given */
+	int mode_count;		/* --list, --status, --gc, --limits, --check-config, --help, --version */
 	bool config_given;
 	char **error;
 };
@@ -251,6 +255,15 @@ static int cli_option(struct cli_state *s, int c, const char *arg)
 	case OPT_VERSION:
 		cli_mode(s, LO_CLI_VERSION);
 		return 0;
+	case OPT_LIMITS:
+		cli_mode(s, LO_CLI_LIMITS);
+		return 0;
+	case OPT_CHECK_CONFIG:
+		cli_mode(s, LO_CLI_CHECK_CONFIG);
+		if (optarg && optarg[0] != '/')
+			FAIL(s->error, "--check-config '%.80s': expected an absolute path", optarg);
+		s->o->check_file = optarg;
+		return 0;
 	case OPT_JSON:
 		s->o->json = true;
 		return 0;
@@ -268,8 +281,21 @@ static int cli_option(struct cli_state *s, int c, const char *arg)
 /* The SESSION and --server HOST given, each valid. */
 static int cli_check_values(const struct cli_state *s)
 {
-	const struct lo_cli_opts *o = s->o;
+	struct lo_cli_opts *o = s->o;
 
+	/* `logoff --check-config FILE`: the word is the FILE, not a session. */
+	if (o->mode == LO_CLI_CHECK_CONFIG && o->session) {
+		if (o->check_file)
+			FAIL(s->error, "--check-config takes one FILE ('%.80s' and '%.80s')",
+			     o->check_file, o->session);
+		if (o->session[0] != '/')
+			FAIL(s->error, "--check-config '%.80s': expected an absolute path",
+			     o->session);
+		o->check_file = o->session;
+		o->session = NULL;
+	}
+	if (o->mode == LO_CLI_CHECK_CONFIG && !o->check_file)
+		o->check_file = o->config;
 	if (o->session && o->mode == LO_CLI_QUERY) {
 		const char *why = lo_cli_query_arg_invalid(o->session);
 		if (why) {
@@ -301,8 +327,11 @@ static int cli_check_modes(const struct cli_state *s)
 		FAIL(s->error, "--abandon goes with --gc: logoff --gc --abandon PROVIDER SESSION");
 	if (o->abandon && !o->session)
 		FAIL(s->error, "--gc --abandon %s needs a SESSION", o->abandon);
-	if ((o->mode == LO_CLI_LIST || (o->mode == LO_CLI_GC && !o->abandon)) && o->session)
-		FAIL(s->error, "--list and --gc take no SESSION ('%s')", o->session);
+	if ((o->mode == LO_CLI_LIST || o->mode == LO_CLI_LIMITS ||
+	     (o->mode == LO_CLI_GC && !o->abandon)) && o->session)
+		FAIL(s->error, "--list, --gc and --limits take no SESSION ('%s')", o->session);
+	if (o->mode == LO_CLI_CHECK_CONFIG && o->server)
+		FAIL(s->error, "--check-config checks a local file; it does not go with --server");
 	if (o->message && !o->warn)
 		FAIL(s->error, "--message goes with --warn");
 	if ((o->warn || o->force) && o->mode != LO_CLI_LOGOFF)
@@ -335,8 +364,8 @@ int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *o, char **ret_
 		if ((r = cli_word(&s, argv[i], true)) < 0)
 			return r;
 	if (s.mode_count > 1)
-		FAIL(ret_error, "--list, --status, --query, --gc, --help and --version exclude each "
-		     "other");
+		FAIL(ret_error, "--list, --status, --query, --gc, --limits, --check-config, --help "
+		     "and --version exclude each other");
 	if (o->mode == LO_CLI_HELP || o->mode == LO_CLI_VERSION)
 		return 0;
 	if ((r = cli_check_values(&s)) < 0)

@@ -44,6 +44,8 @@ enum lo_cli_mode {
 	LO_CLI_HELP,		/* -h, --help */
 	LO_CLI_VERSION,		/* --version */
 	LO_CLI_QUERY,		/* --query [USER|SESSION]: Windows' quser */
+	LO_CLI_LIMITS,		/* --limits: enforce [limits] on every session */
+	LO_CLI_CHECK_CONFIG,	/* --check-config [FILE] */
 };
 
 #define LO_WARN_MAX 86400	/* seconds */
@@ -63,6 +65,7 @@ struct lo_cli_opts {
 	const char *server;	/* --server HOST, /server:HOST */
 	const char *config;	/* --config PATH (default LO_CONFIG_PATH) */
 	const char *abandon;	/* --gc --abandon PROVIDER SESSION (root) */
+	const char *check_file;	/* --check-config FILE, else the config (--config) */
 };
 
 /*
@@ -77,6 +80,9 @@ int lo_cli_remote_args(const struct lo_cli_opts *opts, char ***ret_argv, size_t 
  * Parse ARGV (ARGC words, argv[0] the program) into OPTS. Checks every
  * value and every combination (--abandon PROVIDER only with --gc and one
  * SESSION, PROVIDER as lo_plugin_name_valid says; --json only with --list/--status,
+ * --limits and --check-config take no SESSION, except that the one word
+ * after --check-config is its FILE, absolute, in opts->check_file (also
+ * as --check-config=FILE; default: opts->config),
  * --message only with --warn, one SESSION at most, SESSION valid as
  * lo_cli_session_valid says, HOST as lo_cli_host_valid says).
  * Options may come before or after SESSION and short ones may be grouped

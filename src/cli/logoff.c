@@ -9,6 +9,8 @@
  *   logoff -l | --list [--json]
  *   logoff --status SESSION [--json]
  *   logoff --gc [-v]
+ *   logoff --limits [-v]
+ *   logoff --check-config [FILE]
  *   any of them with --server HOST
  *
  * A logoff first signals the session's processes, so that its login
@@ -22,6 +24,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +51,7 @@
 #include "core/chain.h"
 #include "core/logoff.h"
 #include "core/audit.h"
+#include "core/limits.h"
 #include "providers/providers.h"
 
 #define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
@@ -56,7 +60,7 @@
 
 struct app {
 	struct lo_cli_opts o;
-	char reason[32];		/* "logoff by uid N": this command's audit reason */
+	char reason[64];		/* "logoff by uid N", or the limit that acted: the audit reason */
 	struct lo_config *config;
 	struct lo_registry *registry;	/* NULL: no registry yet, so no sessions */
 	uid_t uid;
@@ -166,6 +170,8 @@ static void usage(FILE *f)
 		"       logoff --query [USER | SESSION] [--json]\n"
 		"       logoff --gc [-v]\n"
 		"       logoff --gc --abandon PROVIDER SESSION [-v]\n"
+		"       logoff --limits [-v]\n"
+		"       logoff --check-config [FILE]\n"
 		"       (each also with --server HOST; /v and /server:HOST are accepted)\n"
 		"\n"
 		"SESSION is a session id or name as --list shows them; without one, the\n"
@@ -187,6 +193,10 @@ static void usage(FILE *f)
 		"      --gc            log off every stale or failed session (root)\n"
 		"      --abandon PROVIDER  with --gc and SESSION: give up on PROVIDER (what it\n"
 		"                      tracks is left unreleased) and log the rest off (root)\n"
+		"      --limits        enforce [limits]: warn, then log off idle, disconnected\n"
+		"                      or too long sessions (root)\n"
+		"      --check-config [FILE]  check logoff.conf (or FILE) and its drop-ins;\n"
+		"                      print every error\n"
 		"      --config PATH   logoff.conf to read (default %s)\n"
 		"  -h, --help, /?      this text\n"
 		"      --version       the version\n"
@@ -953,18 +963,44 @@ struct next_limit {
 	time_t at;
 };
 
+static void session_groups(const struct lo_record *rec, char names[][64], size_t max,
+			   size_t *ret_n);
+
 /*
- * The point where the limits sweep's decision plugs in: it will fill
- * RET for REC from [limits] and return true. No limit is evaluated yet,
- * so there is none to show: false, and --query prints "-" (JSON null).
+ * The limit of [limits] that acts next on REC (IDLE seconds idle, -1
+ * unknown), as the limits sweep decides it (lo_limits_effective,
+ * lo_limits_decide) from what is known now: a warning already given is
+ * not looked at, so the time is when the limit is reached. False when
+ * none will: no limit set, the user or a group exempt, a protected tty.
  */
-static bool next_limit_of(const struct app *a, const struct lo_record *rec,
+static bool next_limit_of(const struct app *a, const struct lo_record *rec, long idle,
 			  struct next_limit *ret)
 {
-	(void)a;
-	(void)rec;
-	(void)ret;
-	return false;
+	struct lo_limits_input in = { 0 };
+	struct lo_limits_decision d;
+	struct lo_limits l;
+	char groups[64][64];
+	const char *gp[64];
+	size_t ng = 0;
+	bool exempt = false;
+
+	if (lo_cli_may_logoff(0, rec, a->config->protected_ttys, false) == LO_EXIT_PROTECTED)
+		return false;
+	session_groups(rec, groups, 64, &ng);
+	for (size_t i = 0; i < ng; i++)
+		gp[i] = groups[i];
+	lo_limits_effective(&a->config->limits, rec->user ? rec->user : "", gp, ng, &l, &exempt);
+	if (exempt)
+		return false;
+	in.now = time(NULL);
+	in.logon = rec->created;
+	in.idle = idle;
+	if (lo_limits_decide(&l, &in, &d) < 0 || d.kind == LO_LIMIT_NONE || d.at == 0)
+		return false;
+	ret->limit = lo_limit_kind_name(d.kind);
+	ret->action = d.action == LO_LIMIT_ACTION_DISCONNECT ? "disconnect" : "logoff";
+	ret->at = d.at;
+	return true;
 }
 
 /*
@@ -1013,7 +1049,7 @@ static json_object *query_json(const struct app *a, const struct lo_record *rec,
 	json_object_object_add(j, "own", json_object_new_boolean(own));
 	json_object_object_add(j, "logind_session",
 			       rec->logind && *rec->logind ? json_text(rec->logind) : NULL);
-	if (next_limit_of(a, rec, &nl)) {
+	if (next_limit_of(a, rec, idle, &nl)) {
 		json_object *l = json_object_new_object();
 		format_iso(nl.at, when, sizeof(when));
 		json_object_object_add(l, "limit", json_object_new_string(nl.limit));
@@ -1034,7 +1070,7 @@ static void query_line(const struct app *a, const struct lo_record *rec, long id
 
 	lo_cli_quser_idle(idle, idle_s, sizeof(idle_s));
 	format_time(rec->created, logon, sizeof(logon));
-	if (next_limit_of(a, rec, &nl)) {
+	if (next_limit_of(a, rec, idle, &nl)) {
 		struct tm tm;
 		char at[16] = "?";
 		if (localtime_r(&nl.at, &tm))
@@ -1598,6 +1634,349 @@ static int cmd_abandon(struct app *a, const struct lo_record *rec)
 	return outcome == LO_LOGOFF_PARTIAL ? LO_EXIT_PARTIAL : LO_EXIT_USAGE;
 }
 
+/* ----------------------------------------------------------- --limits */
+
+/* The names of the groups of REC's user (primary first) into NAMES, at
+ * most MAX; *RET_N their count. Unresolvable groups are left out. */
+static void session_groups(const struct lo_record *rec, char names[][64], size_t max,
+			   size_t *ret_n)
+{
+	gid_t gids[256];
+	int ng = 256;
+
+	*ret_n = 0;
+	if (!rec->user || getgrouplist(rec->user, rec->gid, gids, &ng) < 0) {
+		gids[0] = rec->gid;
+		ng = 1;
+	}
+	for (int i = 0; i < ng && *ret_n < max; i++) {
+		struct group gr, *grp = NULL;
+		char buf[4096];
+
+		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &grp) == 0 && grp &&
+		    strlen(grp->gr_name) < 64)
+			snprintf(names[(*ret_n)++], 64, "%s", grp->gr_name);
+	}
+}
+
+/* <registry>/limits, root's and closed to others, made on first use;
+ * a directory that is not ours is refused (-EPERM). */
+static int limits_dir(const struct app *a)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(a->registry->dirfd, "limits", 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(a->registry->dirfd, "limits", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+struct limits_count {
+	unsigned checked, warned, cancelled, acted, failed;
+};
+
+/* Write TEXT to every terminal of REC's session, never blocking (a
+ * terminal nobody reads fills and is then skipped). */
+static void tell_terminals(const struct app *a, const struct lo_record *rec, const char *text)
+{
+	struct terminals t;
+
+	session_terminals(a, rec, &t);
+	if (t.n == 0)
+		verbose(a, "  session %s has no terminal to tell", rec->id);
+	for (size_t i = 0; i < t.n; i++) {
+		int r = warn_terminal(t.t[i].path, text);
+		if (r < 0)
+			verbose(a, "  cannot write to %s: %s", t.t[i].path, strerror(-r));
+		else
+			verbose(a, "  wrote to %s", t.t[i].path);
+	}
+}
+
+static void limits_warn(const struct app *a, const struct lo_record *rec, const char *user,
+			const struct lo_limits_input *in, const struct lo_limits_decision *d,
+			int dirfd, struct limits_count *n)
+{
+	struct lo_limits_state state = { .warned_at = in->now, .warned_for = d->kind,
+					 .input_at = in->idle >= 0 ? in->now - in->idle : 0 };
+	char now[32], text[512], dur[LO_DURATION_STR_MAX];
+	int r;
+
+	format_time(state.warned_at, now, sizeof(now));
+	lo_format_duration((uint64_t)d->left, dur, sizeof(dur));
+	snprintf(text, sizeof(text),
+		 "\r\n\a*** Message from logoff at %s ***\r\n"
+		 "Session %s of %s will be %s in %s (%s).%s\r\n",
+		 now, rec->name, user,
+		 d->action == LO_LIMIT_ACTION_LOGOFF ? "logged off" : "disconnected", dur,
+		 d->reason, d->kind == LO_LIMIT_IDLE ? " Press a key to stay logged on." :
+		 " Save your work.");
+	/* The state first: a warning shown must be one the next sweep knows. */
+	r = lo_limits_state_write(dirfd, rec->id, &state);
+	if (r < 0) {
+		fprintf(stderr, "logoff: session %s: cannot keep its warning: %s\n", rec->id,
+			strerror(-r));
+		n->failed++;
+		return;
+	}
+	tell_terminals(a, rec, text);
+	syslog(LOG_NOTICE, "session %s (%s, user %s): %s: warned, %s in %ld s", rec->id, rec->name,
+	       user, d->reason, d->action == LO_LIMIT_ACTION_LOGOFF ? "logoff" : "disconnect",
+	       d->left);
+	n->warned++;
+}
+
+static void limits_cancel(const struct app *a, const struct lo_record *rec, const char *user,
+			  const struct lo_limits_decision *d, int dirfd, struct limits_count *n)
+{
+	lo_limits_state_remove(dirfd, rec->id);
+	tell_terminals(a, rec, "\r\n*** logoff cancelled: input received ***\r\n");
+	syslog(LOG_NOTICE, "session %s (%s, user %s): %s: cancelled, input since the warning",
+	       rec->id, rec->name, user, d->reason);
+	n->cancelled++;
+}
+
+static void limits_act(struct app *a, struct lo_record *rec, const char *user,
+		       const struct lo_limits_decision *d, int dirfd, struct limits_count *n)
+{
+	char id[LO_ID_MAX + 1], name[LO_NAME_MAX + 1], saved[sizeof(a->reason)];
+	int ret;
+
+	snprintf(id, sizeof(id), "%s", rec->id);
+	snprintf(name, sizeof(name), "%s", rec->name);
+	if (d->action == LO_LIMIT_ACTION_DISCONNECT) {
+		/* There is no way yet to end a client's connection and keep
+		 * the session: never log off a session the admin wanted kept. */
+		syslog(LOG_WARNING, "session %s (%s, user %s): %s: action disconnect is not "
+		       "available for this session; left as it is", id, name, user, d->reason);
+		fprintf(stderr, "logoff: session %s: %s: cannot disconnect it; left as it is\n",
+			id, d->reason);
+		n->failed++;
+		return;
+	}
+	/* The one logoff path, as `logoff SESSION` by root, with the limit
+	 * as the reason its audit line gives. */
+	snprintf(saved, sizeof(saved), "%s", a->reason);
+	snprintf(a->reason, sizeof(a->reason), "%s", d->reason);
+	ret = cmd_logoff(a, rec);
+	snprintf(a->reason, sizeof(a->reason), "%s", saved);
+	lo_limits_state_remove(dirfd, id);
+	syslog(ret == LO_EXIT_OK ? LOG_NOTICE : LOG_ERR, "session %s (%s, user %s): %s: %s", id,
+	       name, user, d->reason, ret == LO_EXIT_OK ? "logged off" : "logoff incomplete");
+	if (ret == LO_EXIT_OK)
+		n->acted++;
+	else
+		n->failed++;
+}
+
+/* Decide for one live session and do what is decided. */
+static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct limits_count *n)
+{
+	struct lo_limits l;
+	struct lo_limits_state state;
+	struct lo_limits_input in = { 0 };
+	struct lo_limits_decision d;
+	struct terminals terms;
+	char groups[64][64], user[256], dur[LO_DURATION_STR_MAX];
+	const char *gp[64];
+	size_t ng;
+	bool exempt;
+	int r;
+
+	lo_text_safe(user, sizeof(user), rec->user ? rec->user : "");
+	if (lo_cli_may_logoff(0, rec, a->config->protected_ttys, false) == LO_EXIT_PROTECTED) {
+		verbose(a, "%s (%s, user %s): on a protected tty; skipped", rec->id, rec->name, user);
+		lo_limits_state_remove(dirfd, rec->id);
+		return;
+	}
+	session_groups(rec, groups, 64, &ng);
+	for (size_t i = 0; i < ng; i++)
+		gp[i] = groups[i];
+	lo_limits_effective(&a->config->limits, rec->user ? rec->user : "", gp, ng, &l, &exempt);
+	if (exempt) {
+		verbose(a, "%s (%s, user %s): exempt; skipped", rec->id, rec->name, user);
+		lo_limits_state_remove(dirfd, rec->id);
+		return;
+	}
+	n->checked++;
+	r = lo_limits_state_read(dirfd, rec->id, &state);
+	if (r < 0 && r != -ENOENT) {
+		/* Not a file this command wrote: never trusted, replaced. */
+		syslog(LOG_WARNING, "session %s: refusing its limits state file: %s", rec->id,
+		       strerror(-r));
+		fprintf(stderr, "logoff: session %s: refusing its limits state file: %s\n", rec->id,
+			strerror(-r));
+		lo_limits_state_remove(dirfd, rec->id);
+	}
+	in.now = time(NULL);
+	in.logon = rec->created;
+	session_terminals(a, rec, &terms);
+	in.idle = session_idle(a, rec, &terms);
+	in.warned_at = state.warned_at;
+	in.warned_for = state.warned_for;
+	in.warned_input = state.input_at;
+	if (in.warned_at > in.now) {
+		/* The clock went back: warn anew rather than act on it. */
+		lo_limits_state_remove(dirfd, rec->id);
+		in.warned_at = 0;
+		in.warned_for = LO_LIMIT_NONE;
+		in.warned_input = 0;
+	}
+	if (lo_limits_decide(&l, &in, &d) < 0)
+		return;
+	switch (d.verdict) {
+	case LO_LIMITS_NOTHING:
+		if (d.kind == LO_LIMIT_NONE)
+			verbose(a, "%s (%s, user %s): idle %s: no limit", rec->id, rec->name, user,
+				in.idle < 0 ? "unknown" : lo_format_duration((uint64_t)in.idle, dur,
+									     sizeof(dur)));
+		else
+			verbose(a, "%s (%s, user %s): idle %s: %s reached in %ld s", rec->id,
+				rec->name, user, in.idle < 0 ? "unknown" :
+				lo_format_duration((uint64_t)in.idle, dur, sizeof(dur)), d.reason,
+				d.left);
+		break;
+	case LO_LIMITS_WARN:
+		verbose(a, "%s (%s, user %s): %s: warn, %s in %ld s", rec->id, rec->name, user,
+			d.reason, lo_limit_action_names[d.action], d.left);
+		limits_warn(a, rec, user, &in, &d, dirfd, n);
+		break;
+	case LO_LIMITS_WAIT:
+		verbose(a, "%s (%s, user %s): %s: warned, %s in %ld s", rec->id, rec->name, user,
+			d.reason, lo_limit_action_names[d.action], d.left);
+		break;
+	case LO_LIMITS_CANCEL:
+		verbose(a, "%s (%s, user %s): %s: input since the warning: cancel", rec->id,
+			rec->name, user, d.reason);
+		limits_cancel(a, rec, user, &d, dirfd, n);
+		break;
+	case LO_LIMITS_ACT:
+		verbose(a, "%s (%s, user %s): %s: %s", rec->id, rec->name, user, d.reason,
+			lo_limit_action_names[d.action]);
+		limits_act(a, rec, user, &d, dirfd, n);
+		break;
+	}
+}
+
+/* State files of sessions that have no record any more, and temporary
+ * files a crashed sweep left; with ALL, every one (no limit is set: a
+ * warning given under an old config must not count under a new one). */
+static void limits_prune(const struct app *a, int dirfd, bool all)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (all || e->d_name[0] == '.' || !lo_id_valid(e->d_name) ||
+		    !record_exists(a, e->d_name))
+			unlinkat(dirfd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
+/*
+ * `logoff --limits`: every live session against the [limits] of the
+ * config (logoff.conf(5)): warn, cancel a warning when input came, or
+ * log the session off through cmd_logoff, as root's `logoff SESSION`.
+ * Root only; run by logoff-limits.timer or cron.
+ */
+static int cmd_limits(struct app *a)
+{
+	struct limits_count n = { 0 };
+	char **ids = NULL;
+	size_t nids = 0;
+	int dirfd, r;
+
+	if (a->registry ? a->registry->readonly : geteuid() != 0) {
+		fprintf(stderr, "logoff: permission denied: --limits needs root\n");
+		audit(a, LOG_WARNING, "denied: --limits");
+		return LO_EXIT_DENIED;
+	}
+	if (!a->registry) {
+		printf("No sessions.\n");
+		return LO_EXIT_OK;
+	}
+	dirfd = limits_dir(a);
+	if (dirfd < 0) {
+		fprintf(stderr, "logoff: %s/limits: %s\n", a->registry->path,
+			dirfd == -EPERM ? "not a directory of root's closed to others; refused" :
+			strerror(-dirfd));
+		return LO_EXIT_USAGE;
+	}
+	if (!lo_limits_any(&a->config->limits)) {
+		limits_prune(a, dirfd, true);
+		close(dirfd);
+		printf("No limits configured.\n");
+		return LO_EXIT_OK;
+	}
+	r = lo_registry_list(a->registry, &ids, &nids);
+	if (r < 0) {
+		fprintf(stderr, "logoff: %s: %s\n", a->registry->path, strerror(-r));
+		close(dirfd);
+		return LO_EXIT_USAGE;
+	}
+	views_index(a, nids);
+	for (size_t i = 0; i < nids; i++) {
+		struct lo_record *rec = NULL;
+
+		if (lo_record_read(a->registry, ids[i], &rec, NULL) < 0)
+			continue;	/* gone meanwhile, or refused: the sweep's to report */
+		if (strcmp(lo_session_view(rec, NULL), "active") == 0)
+			limits_one(a, rec, dirfd, &n);
+		lo_record_free(rec);
+	}
+	lo_strv_free(ids, nids);
+	limits_prune(a, dirfd, false);
+	close(dirfd);
+	/* The count goes to syslog when something was done: a run every 30
+	 * seconds that did nothing is not worth a line. */
+	if (n.warned || n.cancelled || n.acted || n.failed)
+		syslog(LOG_NOTICE, "limits: %u session%s checked, %u warned, %u cancelled, "
+		       "%u logged off, %u failed", n.checked, n.checked == 1 ? "" : "s", n.warned,
+		       n.cancelled, n.acted, n.failed);
+	printf("%u session%s checked: %u warned, %u cancelled, %u logged off, %u failed.\n",
+	       n.checked, n.checked == 1 ? "" : "s", n.warned, n.cancelled, n.acted, n.failed);
+	return n.failed ? LO_EXIT_PARTIAL : LO_EXIT_OK;
+}
+
+/* `logoff --check-config [FILE]`: every error of FILE and its drop-ins. */
+static int cmd_check_config(const struct app *a)
+{
+	char *errors = NULL;
+	struct stat st;
+	int r;
+
+	/* A missing logoff.conf means the defaults; a FILE named and
+	 * missing is a mistake. */
+	if (a->o.check_file != a->o.config && lstat(a->o.check_file, &st) < 0) {
+		fprintf(stderr, "%s: %m\n", a->o.check_file);
+		return LO_EXIT_USAGE;
+	}
+	r = lo_config_check(a->o.check_file, lo_builtin_providers, &errors);
+	if (r == 0) {
+		printf("%s: OK\n", a->o.check_file);
+		return LO_EXIT_OK;
+	}
+	fprintf(stderr, "%s\n", errors ? errors : strerror(-r));
+	free(errors);
+	return LO_EXIT_USAGE;
+}
+
 /* --------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -1626,6 +2005,8 @@ int main(int argc, char **argv)
 	}
 	if (a.o.server)
 		return run_remote(&a);
+	if (a.o.mode == LO_CLI_CHECK_CONFIG)
+		return cmd_check_config(&a);
 
 	if (getpwuid_r(a.uid, &pw, pwbuf, sizeof(pwbuf), &pwr) == 0 && pwr)
 		/* A name from NSS (LDAP, sssd) reaches syslog and the
@@ -1665,6 +2046,9 @@ int main(int argc, char **argv)
 	switch (a.o.mode) {
 	case LO_CLI_LIST:
 		ret = cmd_list(&a);
+		break;
+	case LO_CLI_LIMITS:
+		ret = cmd_limits(&a);
 		break;
 	case LO_CLI_GC:
 		if (!a.o.abandon) {

@@ -172,4 +172,30 @@ PY
 else
 	skip "python3-jsonschema is not installed (tools/deps): the JSON is not validated"
 fi
+# 4. NEXT LIMIT: with [limits], the limit that acts next, as the limits
+# sweep decides it; an exempt user's sessions have none. The sessions
+# opened long ago, so the active limit is the next for each of them.
+cat >> "$T/logoff.conf" <<CONF
+[limits]
+active = 8h
+idle = 15min
+exempt_users = $E2E_USER
+CONF
+lo --query --json > "$T/out/l.json" || fail "--query --json with limits"
+python3 - "$T/out/l.json" "$TEST_USER" "$E2E_USER" <<'PY' > "$T/out/l.check" 2>&1 \
+	&& ok "next_limit: active for $TEST_USER, none for exempt $E2E_USER" || fail "next_limit: $(cat "$T/out/l.check")"
+import json, sys, time
+doc = json.load(open(sys.argv[1]))
+mine = [s for s in doc["sessions"] if s["user"] == sys.argv[2] and s["state"] == "active"]
+exempt = [s for s in doc["sessions"] if s["user"] == sys.argv[3]]
+assert mine and exempt, doc
+for s in mine:
+    nl = s["next_limit"]
+    assert nl and nl["limit"] == "active" and nl["action"] == "logoff", s
+    assert nl["at_epoch"] >= int(time.time()) - 5, s
+assert all(s["next_limit"] is None for s in exempt), exempt
+PY
+lo --query "$TEST_USER" > "$T/out/l.txt"
+grep "^.$TEST_USER " "$T/out/l.txt" | grep -q " active " && ok "NEXT LIMIT column names the active limit" \
+	|| fail "NEXT LIMIT: $(cat "$T/out/l.txt")"
 finish

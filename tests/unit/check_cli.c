@@ -103,7 +103,42 @@ START_TEST(test_parse_abandon)
 	REFUSED("--abandon goes with --gc", "--list", "--abandon", "crashy");
 	REFUSED("needs a SESSION", "--gc", "--abandon", "crashy");
 	REFUSED("more than one session", "--gc", "--abandon", "crashy", "42", "43");
-	REFUSED("--gc take no SESSION", "--gc", "42");
+	REFUSED("--gc and --limits take no SESSION", "--gc", "42");
+}
+END_TEST
+
+/* --limits takes no SESSION; --check-config takes one absolute FILE, as
+ * the next word or after '=', else checks --config's file. */
+START_TEST(test_parse_limits_check_config)
+{
+	struct lo_cli_opts o;
+	char *err;
+
+	ck_assert_int_eq(parse(&o, &err, "--limits", "-v", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_LIMITS);
+	ck_assert(o.verbose);
+	ck_assert_ptr_null(o.session);
+
+	ck_assert_int_eq(parse(&o, &err, "--check-config", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_CHECK_CONFIG);
+	ck_assert_str_eq(o.check_file, LO_CONFIG_PATH);
+	ck_assert_int_eq(parse(&o, &err, "--config", "/etc/x.conf", "--check-config", NULL), 0);
+	ck_assert_str_eq(o.check_file, "/etc/x.conf");
+	ck_assert_int_eq(parse(&o, &err, "--check-config", "/tmp/a.conf", NULL), 0);
+	ck_assert_str_eq(o.check_file, "/tmp/a.conf");
+	ck_assert_ptr_null(o.session);
+	ck_assert_int_eq(parse(&o, &err, "--check-config=/tmp/b.conf", NULL), 0);
+	ck_assert_str_eq(o.check_file, "/tmp/b.conf");
+
+	REFUSED("--limits take no SESSION", "--limits", "42");
+	REFUSED("exclude each other", "--limits", "--gc");
+	REFUSED("exclude each other", "--check-config", "--list");
+	REFUSED("expected an absolute path", "--check-config", "logoff.conf");
+	REFUSED("expected an absolute path", "--check-config=logoff.conf");
+	REFUSED("takes one FILE", "--check-config=/a.conf", "/b.conf");
+	REFUSED("does not go with --server", "--check-config", "--server", "h");
+	REFUSED("go with a logoff", "--limits", "--warn", "5");
+	REFUSED("unknown option '--limit'", "--limit");
 }
 END_TEST
 
@@ -440,6 +475,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_parse_modes);
 	tcase_add_test(tc, test_parse_refused);
 	tcase_add_test(tc, test_parse_abandon);
+	tcase_add_test(tc, test_parse_limits_check_config);
 	tcase_add_test(tc, test_session_invalid);
 	tcase_add_test(tc, test_permission_rules);
 	tcase_add_test(tc, test_tty_paths);
