@@ -338,39 +338,40 @@ static int logoff_session(const struct lo_logoff_request *req, enum lo_logoff_ou
 }
 
 /* The record of REQ->session as it is now, NULL when there is none or
- * it cannot be read (the chain says why). */
-static struct lo_record *record_now(const struct lo_logoff_request *req,
-				    struct lo_registry *registry)
+ * it cannot be read (the chain says why). Without REQ->registry, the
+ * registry is opened for this read only: the logoff between the two
+ * reads must have every descriptor the registry would hold (a login
+ * manager under a low RLIMIT_NOFILE, tests/faults/rlimits.sh). */
+static struct lo_record *record_now(const struct lo_logoff_request *req)
 {
+	struct lo_registry *registry = req->registry, *opened = NULL;
 	struct lo_record *rec = NULL;
+	char *err = NULL;
 
-	if (!registry || lo_record_read(registry, req->session, &rec, NULL) < 0)
-		return NULL;
+	if (!registry && lo_registry_open(req->config->registry, 0, &opened, &err) == 0)
+		registry = opened;
+	free(err);
+	if (registry && lo_record_read(registry, req->session, &rec, NULL) < 0)
+		rec = NULL;
+	lo_registry_close(opened);
 	return rec;
 }
 
 /*
  * The one logoff, and its one audit line: the record read before (who
  * the session was, the reason it carries) and after (what lives on),
- * whichever process ran the chain. The registry opened here serves the
- * logoff too.
+ * whichever process ran the chain.
  */
 int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcome *ret)
 {
-	struct lo_logoff_request copy = *req;
-	struct lo_registry *opened = NULL;
 	struct lo_record *before = NULL, *after = NULL;
-	char *err = NULL;
 	int r;
 
 	*ret = LO_LOGOFF_ERROR;
 	if (!lo_id_valid(req->session))
 		return -EINVAL;
-	if (!copy.registry && lo_registry_open(req->config->registry, 0, &opened, &err) == 0)
-		copy.registry = opened;
-	free(err);
-	before = record_now(&copy, copy.registry);
-	r = logoff_session(&copy, ret);
+	before = record_now(req);
+	r = logoff_session(req, ret);
 	if (r < 0)
 		*ret = LO_LOGOFF_ERROR;
 	if (*ret == LO_LOGOFF_DONE || *ret == LO_LOGOFF_PARTIAL || *ret == LO_LOGOFF_TIMED_OUT ||
@@ -378,7 +379,7 @@ int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcom
 		enum lo_logoff_outcome said = *ret;
 
 		if (*ret != LO_LOGOFF_DONE)
-			after = record_now(&copy, copy.registry);
+			after = record_now(req);
 		/* A chain that stopped at its own deadline exits as an error
 		 * (the helper's exit codes have none for it); the record it
 		 * kept says timed-out. */
@@ -389,6 +390,5 @@ int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcom
 	}
 	lo_record_free(after);
 	lo_record_free(before);
-	lo_registry_close(opened);
 	return r;
 }
