@@ -1250,13 +1250,95 @@ static bool record_exists(const struct app *a, const char *id)
 
 /* Wait until the record of ID is gone or DEADLINE_MS; while a live
  * process is logging it off (closing), up to EXTEND_MS longer. */
+/*
+ * While another process logs the session off (its login manager's
+ * close_session, or another logoff), what its record says: with -v,
+ * each provider's state as it changes ("logging-off", then the result
+ * with its status message); on a terminal (stderr, without -v), one
+ * progress line rewritten in place: the time left, the session's
+ * processes left, the provider being logged off. Nothing extra when
+ * stderr is no terminal. The record is read, never syslog: the chain
+ * may run in another process on this host.
+ */
+struct watch {
+	char seen[LO_MAX_PROVIDERS * 4][80];	/* "NAME STATE" already shown */
+	size_t n_seen;
+	bool progress;
+	bool shown;		/* a progress line is on the terminal */
+	int64_t next_ms;	/* when the progress line is next rewritten */
+};
+
+static void count_one(void *ctx, const struct lo_proc_handle *h)
+{
+	(void)h;
+	(*(size_t *)ctx)++;
+}
+
+static void watch_clear(struct watch *w)
+{
+	if (w->shown)
+		fputs("\r\033[K", stderr);
+	w->shown = false;
+}
+
+static void watch_record(const struct app *a, const char *id, int64_t deadline_ms,
+			 struct watch *w)
+{
+	struct lo_record *rec = NULL;
+	const char *current = NULL;
+	char b1[SAFE_MAX], b2[SAFE_MAX];
+
+	if ((!a->o.verbose && !w->progress) || lo_record_read(a->registry, id, &rec, NULL) < 0)
+		return;
+	for (size_t i = 0; i < rec->n_status; i++) {
+		const struct lo_status *st = &rec->status[i];
+		char key[80];
+		bool seen = false;
+
+		if (st->state == LO_PROVIDER_LOGGING_OFF && !current)
+			current = st->name;
+		if (st->state < LO_PROVIDER_LOGGING_OFF)
+			continue;
+		snprintf(key, sizeof(key), "%.60s %d", st->name, st->state);
+		for (size_t k = 0; k < w->n_seen && !seen; k++)
+			seen = strcmp(w->seen[k], key) == 0;
+		if (seen || w->n_seen >= sizeof(w->seen) / sizeof(w->seen[0]))
+			continue;
+		strcpy(w->seen[w->n_seen++], key);
+		if (a->o.verbose) {
+			watch_clear(w);
+			printf("  provider %s: %s%s%s\n", safe(st->name, b1),
+			       lo_provider_state_name(st->state), st->message[0] ? ": " : "",
+			       safe(st->message, b2));
+			fflush(stdout);
+		}
+	}
+	if (w->progress && lo_now_ms() >= w->next_ms) {
+		int64_t left = deadline_ms - lo_now_ms();
+		size_t procs = 0;
+
+		each_session_process(a, rec, NULL, count_one, &procs);
+		fprintf(stderr, "\rlogoff: session %s: %lld s left, %zu process%s, %s%s\033[K", id,
+			(long long)(left > 0 ? (left + 999) / 1000 : 0), procs, procs == 1 ? "" : "es",
+			current ? "logging off " : "waiting for the login manager",
+			current ? safe(current, b1) : "");
+		w->shown = true;
+		w->next_ms = lo_now_ms() + 500;
+	}
+	lo_record_free(rec);
+}
+
 static bool wait_gone(const struct app *a, const char *id, int64_t deadline_ms, int64_t extend_ms)
 {
-	bool extended = false;
+	struct watch w = { .progress = !a->o.verbose && isatty(STDERR_FILENO) };
+	bool extended = false, gone = false;
 
 	for (;;) {
-		if (!record_exists(a, id))
-			return true;
+		if (!record_exists(a, id)) {
+			gone = true;
+			break;
+		}
+		watch_record(a, id, deadline_ms, &w);
 		if (lo_now_ms() >= deadline_ms) {
 			struct lo_record *rec = NULL;
 			bool closing = false;
@@ -1265,13 +1347,16 @@ static bool wait_gone(const struct app *a, const char *id, int64_t deadline_ms, 
 				closing = strcmp(lo_session_view(rec, NULL), "closing") == 0;
 			lo_record_free(rec);
 			if (!closing)
-				return false;
+				break;
+			watch_clear(&w);
 			verbose(a, "session %s is being logged off by process; waiting for it", id);
 			deadline_ms = lo_now_ms() + extend_ms;
 			extended = true;
 		}
 		poll(NULL, 0, POLL_MS);
 	}
+	watch_clear(&w);
+	return gone;
 }
 
 /* Per-session lock (root, or the registry's owner): one logoff runs, a
