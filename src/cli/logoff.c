@@ -488,6 +488,7 @@ static long terminals_idle(const struct terminals *t)
 struct x_env {
 	const char *display;
 	char xauthority[PATH_MAX];
+	char dbus[512];		/* DBUS_SESSION_BUS_ADDRESS of that process, or "" */
 	bool found;
 };
 
@@ -495,7 +496,7 @@ static void x_env_of(void *ctx, const struct lo_proc_handle *h)
 {
 	struct x_env *x = ctx;
 	char path[64], buf[32768];
-	const char *xa = NULL;
+	const char *xa = NULL, *bus = NULL;
 	bool ours = false;
 	size_t len = 0;
 	ssize_t n;
@@ -516,11 +517,15 @@ static void x_env_of(void *ctx, const struct lo_proc_handle *h)
 			ours = strcmp(e + 8, x->display) == 0;
 		else if (strncmp(e, "XAUTHORITY=", 11) == 0 && e[11] == '/')
 			xa = e + 11;
+		else if (strncmp(e, "DBUS_SESSION_BUS_ADDRESS=", 25) == 0)
+			bus = e + 25;
 	}
 	if (ours && xa && strlen(xa) < sizeof(x->xauthority)) {
 		strcpy(x->xauthority, xa);
 		x->found = true;
 	}
+	if (ours && bus && !x->dbus[0] && strlen(bus) < sizeof(x->dbus))
+		strcpy(x->dbus, bus);
 }
 
 /* The session's idle time in seconds: its terminals' (terminals_idle),
@@ -1165,6 +1170,88 @@ static int cmd_query(struct app *a)
 
 /* ------------------------------------------------------------- --warn */
 
+#define NOTIFY_SEND "/usr/bin/notify-send"
+#define XMESSAGE "/usr/bin/xmessage"
+
+/*
+ * A warning to a graphical session on a local X display that has no
+ * terminal of its own: a desktop notification (notify-send, as the
+ * user, on the session's D-Bus) where the session's processes name a
+ * session bus, else an X message window (xmessage, as the user, on the
+ * display, gone after SECONDS or a click). Started detached (never
+ * waited for), as the session's user with only what it needs in its
+ * environment. TEXT may hold the CR, LF and BEL of a terminal warning:
+ * they are dropped or made plain newlines here. Returns 0, -ENOTTY (no
+ * local display, or root's session), -ENOENT (neither program
+ * installed) or lo_spawn_detached's -errno.
+ */
+static int warn_display(const struct app *a, const struct lo_record *rec, const char *text,
+			unsigned seconds)
+{
+	struct x_env x = { .display = rec->tty };
+	char plain[1024], xauth[PATH_MAX + 16], bus[600], home[PATH_MAX + 8], timeout[16];
+	char *env[5], *argv[10];
+	size_t n = 0, e = 0, len = 0;
+	struct lo_spawn sp = { .cwd = "/", .run_as_user = true, .user = rec->user,
+			       .uid = rec->uid, .gid = rec->gid };
+
+	if (!lo_cli_display_local(rec->tty) || rec->uid == 0 || !rec->user)
+		return -ENOTTY;
+	for (const char *p = text; *p && len < sizeof(plain) - 1; p++)
+		if (*p == '\n' ? len > 0 && plain[len - 1] != '\n' : *p != '\r' && *p != '\a')
+			plain[len++] = *p;
+	while (len && plain[len - 1] == '\n')
+		len--;
+	plain[len] = '\0';
+	each_session_process(a, rec, a->index, x_env_of, &x);
+	if (x.found) {
+		snprintf(xauth, sizeof(xauth), "XAUTHORITY=%s", x.xauthority);
+		env[e++] = xauth;
+	}
+	if (rec->home) {
+		snprintf(home, sizeof(home), "HOME=%s", rec->home);
+		env[e++] = home;
+	}
+	if (x.dbus[0] && access(NOTIFY_SEND, X_OK) == 0) {
+		snprintf(bus, sizeof(bus), "DBUS_SESSION_BUS_ADDRESS=%s", x.dbus);
+		env[e++] = bus;
+		argv[n++] = (char *)"notify-send";
+		argv[n++] = (char *)"--urgency=critical";
+		argv[n++] = (char *)"--app-name=logoff";
+		argv[n++] = (char *)"--";
+		argv[n++] = (char *)"logoff";
+		argv[n++] = plain;
+		sp.path = NOTIFY_SEND;
+	} else if (access(XMESSAGE, X_OK) == 0) {
+		snprintf(timeout, sizeof(timeout), "%u", seconds ? seconds : 1);
+		argv[n++] = (char *)"xmessage";
+		argv[n++] = (char *)"-display";
+		argv[n++] = (char *)rec->tty;
+		argv[n++] = (char *)"-center";
+		argv[n++] = (char *)"-timeout";
+		argv[n++] = timeout;
+		argv[n++] = plain;
+		sp.path = XMESSAGE;
+	} else {
+		return -ENOENT;
+	}
+	argv[n] = NULL;
+	env[e] = NULL;
+	sp.argv = argv;
+	sp.envp = env;
+	return lo_spawn_detached(&sp);
+}
+
+/* The session's terminals are all counted ones elsewhere; a graphical
+ * session is warned on its display when it has none of its own. */
+static bool has_own_terminal(const struct terminals *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->t[i].counted)
+			return true;
+	return false;
+}
+
 static int warn_terminal(const char *path, const char *text)
 {
 	struct stat st;
@@ -1219,6 +1306,15 @@ static int warn_and_wait(struct app *a, const struct lo_record *rec)
 			fprintf(stderr, "logoff: cannot warn %s: %s\n", t.t[i].path, strerror(-r));
 		else
 			verbose(a, "warned %s", t.t[i].path);
+	}
+	if (!has_own_terminal(&t) && lo_cli_display_local(rec->tty)) {
+		int r = warn_display(a, rec, text, a->o.warn_seconds);
+		if (r < 0)
+			fprintf(stderr, "logoff: cannot warn display %s: %s\n", rec->tty,
+				r == -ENOENT ? "neither " NOTIFY_SEND " nor " XMESSAGE " is installed"
+					     : strerror(-r));
+		else
+			verbose(a, "warned display %s", rec->tty);
 	}
 	audit(a, LOG_NOTICE, "warned session %s (%s, user %s): logoff in %u s", rec->id, rec->name,
 	      rec->user, a->o.warn_seconds);
@@ -1768,8 +1864,10 @@ struct limits_count {
 };
 
 /* Write TEXT to every terminal of REC's session, never blocking (a
- * terminal nobody reads fills and is then skipped). */
-static void tell_terminals(const struct app *a, const struct lo_record *rec, const char *text)
+ * terminal nobody reads fills and is then skipped); a graphical session
+ * without one gets it on its display for SECONDS (warn_display). */
+static void tell_terminals(const struct app *a, const struct lo_record *rec, const char *text,
+			   unsigned seconds)
 {
 	struct terminals t;
 
@@ -1782,6 +1880,13 @@ static void tell_terminals(const struct app *a, const struct lo_record *rec, con
 			verbose(a, "  cannot write to %s: %s", t.t[i].path, strerror(-r));
 		else
 			verbose(a, "  wrote to %s", t.t[i].path);
+	}
+	if (!has_own_terminal(&t) && lo_cli_display_local(rec->tty)) {
+		int r = warn_display(a, rec, text, seconds);
+		if (r < 0)
+			verbose(a, "  cannot show it on display %s: %s", rec->tty, strerror(-r));
+		else
+			verbose(a, "  shown on display %s", rec->tty);
 	}
 }
 
@@ -1811,7 +1916,7 @@ static void limits_warn(const struct app *a, const struct lo_record *rec, const 
 		n->failed++;
 		return;
 	}
-	tell_terminals(a, rec, text);
+	tell_terminals(a, rec, text, d->left > 0 ? (unsigned)d->left : 1);
 	syslog(LOG_NOTICE, "session %s (%s, user %s): %s: warned, %s in %ld s", rec->id, rec->name,
 	       user, d->reason, d->action == LO_LIMIT_ACTION_LOGOFF ? "logoff" : "disconnect",
 	       d->left);
@@ -1822,7 +1927,7 @@ static void limits_cancel(const struct app *a, const struct lo_record *rec, cons
 			  const struct lo_limits_decision *d, int dirfd, struct limits_count *n)
 {
 	lo_limits_state_remove(dirfd, rec->id);
-	tell_terminals(a, rec, "\r\n*** logoff cancelled: input received ***\r\n");
+	tell_terminals(a, rec, "\r\n*** logoff cancelled: input received ***\r\n", 10);
 	syslog(LOG_NOTICE, "session %s (%s, user %s): %s: cancelled, input since the warning",
 	       rec->id, rec->name, user, d->reason);
 	n->cancelled++;

@@ -115,8 +115,21 @@ else
 	echo "note: $skip_note"
 fi
 
-lo "$display" -v > "$T/out/logoff" 2>&1
+# The warning reaches the display, which has no terminal: an X message
+# window of the user's (no notification service runs in this session),
+# while logoff waits out the warning.
+xauth=$(sed -n 's/^xauthority=//p' "$T/out/wm")
+[ -n "$xauth" ] || xauth="$(getent passwd "$E2E_USER" | cut -d: -f6)/.Xauthority"
+x_windows() { runuser -u "$E2E_USER" -- env DISPLAY="$display" XAUTHORITY="$xauth" xwininfo -root -tree 2>&1; }
+lo "$display" -v --warn 4 --message "xrdp test: save your work" > "$T/out/logoff" 2>&1 &
+lopid=$!
+if command -v xwininfo > /dev/null; then
+	wait_for 4 sh -c "runuser -u '$E2E_USER' -- env DISPLAY='$display' XAUTHORITY='$xauth' xwininfo -root -tree 2>&1 | grep -q '\"xmessage\"'" \
+		&& ok "the warning is an X message window on $display" || fail "no xmessage window: $(x_windows | head -20)"
+fi
+wait "$lopid"
 rc=$?
+assert_grep "warned display $display" "$T/out/logoff"
 [ "$rc" -eq 0 ] && ok "logoff $display exits 0" || fail "logoff $display exit $rc: $(cat "$T/out/logoff")"
 # Done means every process of the session has ended: no wait here.
 assert_dead "$xvnc" "Xvnc when logoff returned"
