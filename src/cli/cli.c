@@ -120,6 +120,9 @@ enum {
 	OPT_CONFIG,
 	OPT_ABANDON,
 	OPT_USER,
+	OPT_QUERY,
+	OPT_LIMITS,
+	OPT_CHECK_CONFIG,
 };
 
 /* "-" first: every word that is no option comes back, in order, as 1
@@ -142,13 +145,16 @@ static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "abandon", required_argument, NULL, OPT_ABANDON },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "query", no_argument, NULL, OPT_QUERY },
+	{ "limits", no_argument, NULL, OPT_LIMITS },
+	{ "check-config", optional_argument, NULL, OPT_CHECK_CONFIG },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* What lo_cli_parse gathers beyond OPTS. */
 struct cli_state {
 	struct lo_cli_opts *o;
-	int mode_count;		/* --list, --status, --gc, --help, --version given */
+	int mode_count;		/* --list, --status, --gc, --limits, --check-config, --help, --version */
 	bool config_given;
 	char **error;
 };
@@ -165,10 +171,20 @@ static bool long_option_whole(const char *arg)
 	return false;
 }
 
+static void cli_mode(struct cli_state *s, int mode)
+{
+	s->o->mode = mode;
+	s->mode_count++;
+}
+
 /* A word that is no option: /v, /server:HOST (Windows' logoff, any
- * case) unless after "--", else the SESSION. */
+ * case), /? (its help) unless after "--", else the SESSION. */
 static int cli_word(struct cli_state *s, const char *a, bool only_args)
 {
+	if (!only_args && strcmp(a, "/?") == 0) {
+		cli_mode(s, LO_CLI_HELP);
+		return 0;
+	}
 	if (!only_args && strcasecmp(a, "/v") == 0) {
 		s->o->verbose = true;
 		return 0;
@@ -181,12 +197,6 @@ static int cli_word(struct cli_state *s, const char *a, bool only_args)
 		FAIL(s->error, "more than one session given: '%s' and '%s'", s->o->session, a);
 	s->o->session = a;
 	return 0;
-}
-
-static void cli_mode(struct cli_state *s, int mode)
-{
-	s->o->mode = mode;
-	s->mode_count++;
 }
 
 /* An option with its value V, which getopt_long found given. */
@@ -284,11 +294,23 @@ static int cli_option(struct cli_state *s, int c, const char *arg)
 	case OPT_VERSION:
 		cli_mode(s, LO_CLI_VERSION);
 		return 0;
+	case OPT_LIMITS:
+		cli_mode(s, LO_CLI_LIMITS);
+		return 0;
+	case OPT_CHECK_CONFIG:
+		cli_mode(s, LO_CLI_CHECK_CONFIG);
+		if (optarg && optarg[0] != '/')
+			FAIL(s->error, "--check-config '%.80s': expected an absolute path", optarg);
+		s->o->check_file = optarg;
+		return 0;
 	case OPT_JSON:
 		s->o->json = true;
 		return 0;
 	case OPT_FORCE:
 		s->o->force = true;
+		return 0;
+	case OPT_QUERY:
+		cli_mode(s, LO_CLI_QUERY);
 		return 0;
 	default:
 		return cli_value(s, c, optarg);
@@ -298,9 +320,29 @@ static int cli_option(struct cli_state *s, int c, const char *arg)
 /* The SESSION and --server HOST given, each valid. */
 static int cli_check_values(const struct cli_state *s)
 {
-	const struct lo_cli_opts *o = s->o;
+	struct lo_cli_opts *o = s->o;
 
-	if (o->session) {
+	/* `logoff --check-config FILE`: the word is the FILE, not a session. */
+	if (o->mode == LO_CLI_CHECK_CONFIG && o->session) {
+		if (o->check_file)
+			FAIL(s->error, "--check-config takes one FILE ('%.80s' and '%.80s')",
+			     o->check_file, o->session);
+		if (o->session[0] != '/')
+			FAIL(s->error, "--check-config '%.80s': expected an absolute path",
+			     o->session);
+		o->check_file = o->session;
+		o->session = NULL;
+	}
+	if (o->mode == LO_CLI_CHECK_CONFIG && !o->check_file)
+		o->check_file = o->config;
+	if (o->session && o->mode == LO_CLI_QUERY) {
+		const char *why = lo_cli_query_arg_invalid(o->session);
+		if (why) {
+			char shown[LO_NAME_MAX + 1];
+			lo_text_safe(shown, sizeof(shown), o->session);
+			FAIL(s->error, "--query '%s': %s", shown, why);
+		}
+	} else if (o->session) {
 		const char *why = lo_cli_session_invalid(o->session, strlen(o->session));
 		if (why)
 			FAIL(s->error, "session '%.80s': %s", o->session, why);
@@ -318,14 +360,18 @@ static int cli_check_modes(const struct cli_state *s)
 {
 	const struct lo_cli_opts *o = s->o;
 
-	if (o->json && o->mode != LO_CLI_LIST && o->mode != LO_CLI_STATUS)
-		FAIL(s->error, "--json goes with --list or --status");
+	if (o->json && o->mode != LO_CLI_LIST && o->mode != LO_CLI_STATUS &&
+	    o->mode != LO_CLI_QUERY)
+		FAIL(s->error, "--json goes with --list, --status or --query");
 	if (o->abandon && o->mode != LO_CLI_GC)
 		FAIL(s->error, "--abandon goes with --gc: logoff --gc --abandon PROVIDER SESSION");
 	if (o->abandon && !o->session)
 		FAIL(s->error, "--gc --abandon %s needs a SESSION", o->abandon);
-	if ((o->mode == LO_CLI_LIST || (o->mode == LO_CLI_GC && !o->abandon)) && o->session)
-		FAIL(s->error, "--list and --gc take no SESSION ('%s')", o->session);
+	if ((o->mode == LO_CLI_LIST || o->mode == LO_CLI_LIMITS ||
+	     (o->mode == LO_CLI_GC && !o->abandon)) && o->session)
+		FAIL(s->error, "--list, --gc and --limits take no SESSION ('%s')", o->session);
+	if (o->mode == LO_CLI_CHECK_CONFIG && o->server)
+		FAIL(s->error, "--check-config checks a local file; it does not go with --server");
 	if (o->message && !o->warn)
 		FAIL(s->error, "--message goes with --warn");
 	if (o->user && (o->mode != LO_CLI_LOGOFF || o->session))
@@ -361,7 +407,8 @@ int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *o, char **ret_
 		if ((r = cli_word(&s, argv[i], true)) < 0)
 			return r;
 	if (s.mode_count > 1)
-		FAIL(ret_error, "--list, --status, --gc, --help and --version exclude each other");
+		FAIL(ret_error, "--list, --status, --query, --gc, --limits, --check-config, --help "
+		     "and --version exclude each other");
 	if (o->mode == LO_CLI_HELP || o->mode == LO_CLI_VERSION)
 		return 0;
 	if ((r = cli_check_values(&s)) < 0)
@@ -469,6 +516,8 @@ int lo_cli_remote_args(const struct lo_cli_opts *o, char ***ret_argv, size_t *re
 		 * "--json" the session. */
 		words[n++] = "--status";
 		words[n++] = o->session;
+	} else if (o->mode == LO_CLI_QUERY) {
+		words[n++] = "--query";
 	}
 	if (o->verbose)
 		words[n++] = "-v";
@@ -539,4 +588,67 @@ bool lo_cli_close_match(const char *wanted, const char *candidate)
 	return lo_cli_distance(wanted, candidate) <= 2 ||
 	       (strlen(wanted) >= 2 && strstr(candidate, wanted)) ||
 	       (strlen(candidate) >= 2 && strstr(wanted, candidate));
+}
+
+bool lo_cli_display_local(const char *display)
+{
+	const char *p;
+
+	if (!display || display[0] != ':' || !display[1])
+		return false;
+	p = display + 1 + strspn(display + 1, "0123456789");
+	if (p == display + 1 || p - display > 8)
+		return false;
+	if (*p == '.')
+		p++, p += strspn(p, "0123456789");
+	return *p == '\0' && p[-1] != '.';
+}
+
+const char *lo_cli_query_arg_invalid(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (len == 0)
+		return "empty";
+	if (!lo_cli_session_invalid(s, len))
+		return NULL;
+	if (len > LO_NAME_MAX)
+		return "longer than 64 bytes";
+	if (s[0] == '-')
+		return "starts with '-'";
+	for (const char *p = s; *p;) {
+		size_t u = lo_text_char(p);
+		if (u == 0)
+			return "contains a control character or invalid UTF-8";
+		if (*p == ' ')
+			return "contains a space";
+		p += u;
+	}
+	return NULL;
+}
+
+void lo_cli_quser_idle(long idle, char *buf, size_t size)
+{
+	if (idle < 0)
+		snprintf(buf, size, "-");
+	else if (idle < 60)
+		snprintf(buf, size, ".");
+	else if (idle < 3600)
+		snprintf(buf, size, "%ld", idle / 60);
+	else if (idle < 86400)
+		snprintf(buf, size, "%ld:%02ld", idle / 3600, idle / 60 % 60);
+	else
+		snprintf(buf, size, "%ld+%02ld:%02ld", idle / 86400, idle / 3600 % 24,
+			 idle / 60 % 60);
+}
+
+const char *lo_cli_quser_state(const char *view, bool disconnected, bool lower)
+{
+	if (strcmp(view, "closing") == 0)
+		return lower ? "closing" : "Closing";
+	if (strcmp(view, "stale") == 0 || strcmp(view, "failed") == 0)
+		return lower ? "stale" : "Stale";
+	if (disconnected)
+		return lower ? "disc" : "Disc";
+	return lower ? "active" : "Active";
 }

@@ -43,6 +43,9 @@ enum lo_cli_mode {
 	LO_CLI_GC,		/* --gc */
 	LO_CLI_HELP,		/* -h, --help */
 	LO_CLI_VERSION,		/* --version */
+	LO_CLI_QUERY,		/* --query [USER|SESSION]: Windows' quser */
+	LO_CLI_LIMITS,		/* --limits: enforce [limits] on every session */
+	LO_CLI_CHECK_CONFIG,	/* --check-config [FILE] */
 };
 
 #define LO_WARN_MAX 86400	/* seconds */
@@ -53,9 +56,10 @@ enum lo_cli_mode {
 
 struct lo_cli_opts {
 	int mode;		/* enum lo_cli_mode */
-	const char *session;	/* SESSION argument, NULL: the caller's own */
+	const char *session;	/* SESSION argument, NULL: the caller's own; with
+				 * --query, USER or SESSION, NULL: every session */
 	bool verbose;		/* -v, /v */
-	bool json;		/* --json (with --list or --status) */
+	bool json;		/* --json (with --list, --status or --query) */
 	bool force;		/* --force: root overrides protected_ttys */
 	bool warn;		/* --warn given */
 	unsigned warn_seconds;	/* --warn SECONDS, 0..LO_WARN_MAX */
@@ -64,6 +68,7 @@ struct lo_cli_opts {
 	const char *user;	/* --user NAME: every session of NAME */
 	const char *config;	/* --config PATH (default LO_CONFIG_PATH) */
 	const char *abandon;	/* --gc --abandon PROVIDER SESSION (root) */
+	const char *check_file;	/* --check-config FILE, else the config (--config) */
 };
 
 /*
@@ -78,6 +83,9 @@ int lo_cli_remote_args(const struct lo_cli_opts *opts, char ***ret_argv, size_t 
  * Parse ARGV (ARGC words, argv[0] the program) into OPTS. Checks every
  * value and every combination (--abandon PROVIDER only with --gc and one
  * SESSION, PROVIDER as lo_plugin_name_valid says; --json only with --list/--status,
+ * --limits and --check-config take no SESSION, except that the one word
+ * after --check-config is its FILE, absolute, in opts->check_file (also
+ * as --check-config=FILE; default: opts->config),
  * --message only with --warn, one SESSION at most, SESSION valid as
  * lo_cli_session_valid says, HOST as lo_cli_host_valid says).
  * Options may come before or after SESSION and short ones may be grouped
@@ -166,5 +174,58 @@ unsigned lo_cli_distance(const char *a, const char *b);
 /* True when CANDIDATE (an id or name) is close to WANTED: an edit
  * distance of at most 2, or one contains the other. */
 bool lo_cli_close_match(const char *wanted, const char *candidate);
+
+/*
+ * True for a local X display name, ":N" or ":N.S" (N and S digits, N at
+ * most 7 of them): the only displays whose idle time logoff asks for. A
+ * "host:N" display would make the child connect elsewhere.
+ */
+bool lo_cli_display_local(const char *display);
+
+/* How long lo_cli_x_idle waits for the X server's answer (ms). */
+#define LO_CLI_X_IDLE_MS 2000
+
+/*
+ * The idle time of X display DISPLAY (lo_cli_display_local) in seconds,
+ * as its X server counts it: XScreenSaverQueryInfo's idle (MIT-SCREEN-
+ * SAVER extension, libXss(3)), the time since the last input event.
+ * Asked in a child that has become USER (UID, GID; never root: -EINVAL)
+ * with XAUTHORITY (or HOME/.Xauthority when NULL) as its only
+ * environment, libX11 and libXss loaded with dlopen there. Waits up to
+ * LO_CLI_X_IDLE_MS. Returns 0 with *RET_SECONDS, -EINVAL, -ETIMEDOUT,
+ * -EIO (no answer: no library, display refused, no extension; why in ERR,
+ * ERR_SIZE bytes) or lo_spawn_run's -errno.
+ */
+int lo_cli_x_idle(const char *display, const char *xauthority, const char *user, uid_t uid,
+		  gid_t gid, const char *home, long *ret_seconds, char *err, size_t err_size);
+
+/*
+ * NULL when S may be the argument of --query (USER or SESSION), else why
+ * not: a SESSION as lo_cli_session_invalid says, or a user name: 1 to
+ * LO_NAME_MAX bytes of printable characters (lo_text_char: UTF-8 and
+ * NSS names such as "DOMAIN\user" included), no space, not starting
+ * with '-'. A user name is only ever compared with records' user
+ * lines, never used as a path.
+ */
+const char *lo_cli_query_arg_invalid(const char *s);
+
+/*
+ * The IDLE TIME column of `logoff --query`, as Windows' quser (query
+ * user) prints it: "." under a minute, whole minutes ("5") under an
+ * hour, "H:MM" under a day, "D+HH:MM" from a day on; "-" for IDLE < 0
+ * (unknown: no terminal of the session's own, nor an X display that
+ * reports it). IDLE is in seconds; BUF of SIZE bytes (16 is enough).
+ */
+void lo_cli_quser_idle(long idle, char *buf, size_t size);
+
+/*
+ * The STATE column of `logoff --query` for VIEW (lo_session_view):
+ * quser's "Active" for active and opening, "Disc" when DISCONNECTED (a
+ * remote graphical session known to have no client attached), "Closing"
+ * while a logoff runs, "Stale" for stale and failed (the sweep's to
+ * finish). LOWER gives the --json spelling: "active", "disc",
+ * "closing", "stale" (schema 1 of docs/logoff-query.schema.json).
+ */
+const char *lo_cli_quser_state(const char *view, bool disconnected, bool lower);
 
 #endif /* LO_CLI_H */

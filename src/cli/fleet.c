@@ -396,13 +396,14 @@ static void print_lines(FILE *out, const char *prefix, const char *text, bool sk
 
 static void print_text(const struct lo_cli_opts *o, struct fleet *f)
 {
+	bool table = o->mode == LO_CLI_LIST || o->mode == LO_CLI_QUERY;
 	size_t width = 4;
 	char prefix[LO_HOST_MAX + 32];
 
 	for (size_t i = 0; i < f->n; i++)
 		if (strlen(f->h[i].name) > width)
 			width = strlen(f->h[i].name);
-	if (o->mode == LO_CLI_LIST) {
+	if (table) {
 		/* One table: the first header a host sent, behind HOST. */
 		for (size_t i = 0; i < f->n; i++)
 			if (f->h[i].out.len) {
@@ -415,11 +416,11 @@ static void print_text(const struct lo_cli_opts *o, struct fleet *f)
 			}
 	}
 	for (size_t i = 0; i < f->n; i++) {
-		if (o->mode == LO_CLI_LIST)
+		if (table)
 			snprintf(prefix, sizeof(prefix), "%-*s ", (int)width, f->h[i].name);
 		else
 			snprintf(prefix, sizeof(prefix), "%s: ", f->h[i].name);
-		print_lines(stdout, prefix, f->h[i].out.p, o->mode == LO_CLI_LIST);
+		print_lines(stdout, prefix, f->h[i].out.p, table);
 	}
 }
 

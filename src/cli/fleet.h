@@ -43,7 +43,8 @@ int lo_fleet_expand(const char *nodeset, char ***ret_hosts, size_t *ret_n);
  * options, each word shell-quoted) on HOSTS (N, as lo_fleet_expand gave
  * them) through ClusterShell's ssh worker (BatchMode; LOGOFF_SSH names
  * another ssh), all at once up to its fan-out, and print the gathered
- * result on stdout: --list as one table with a HOST column, --json as one
+ * result on stdout: --list and --query as one table with a HOST column,
+ * --json (of --list or --query, whose "sessions" are taken) as one
  * object {"schema", "hosts": [{"host", "status", "sessions" | "session" |
  * "error"}]}, anything else as "HOST: line". Every line from a host is
  * made safe for a terminal first. A host that fails (status not 0, or

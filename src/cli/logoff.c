@@ -9,6 +9,8 @@
  *   logoff -l | --list [--json]
  *   logoff --status SESSION [--json]
  *   logoff --gc [-v]
+ *   logoff --limits [-v]
+ *   logoff --check-config [FILE]
  *   any of them with --server HOST
  *
  * A logoff first signals the session's processes, so that its login
@@ -22,6 +24,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +51,8 @@
 #include "core/proc.h"
 #include "core/chain.h"
 #include "core/logoff.h"
+#include "core/audit.h"
+#include "core/limits.h"
 #include "providers/providers.h"
 
 #define HELPER_PATH LIBEXECDIR "/logoff/logoff-helper"
@@ -56,6 +61,7 @@
 
 struct app {
 	struct lo_cli_opts o;
+	char reason[64];		/* "logoff by uid N", or the limit that acted: the audit reason */
 	struct lo_config *config;
 	struct lo_registry *registry;	/* NULL: no registry yet, so no sessions */
 	uid_t uid;
@@ -163,8 +169,11 @@ static void usage(FILE *f)
 		"       logoff --user NAME [-v] [--warn SECONDS [--message TEXT]] [--force]\n"
 		"       logoff -l | --list [--json]\n"
 		"       logoff --status SESSION [--json]\n"
+		"       logoff --query [USER | SESSION] [--json]\n"
 		"       logoff --gc [-v]\n"
 		"       logoff --gc --abandon PROVIDER SESSION [-v]\n"
+		"       logoff --limits [-v]\n"
+		"       logoff --check-config [FILE]\n"
 		"       (each also with --server HOST|NODESET; /v and /server:HOST are accepted)\n"
 		"\n"
 		"SESSION is a session id or name as --list shows them; without one, the\n"
@@ -173,7 +182,11 @@ static void usage(FILE *f)
 		"  -l, --list          list sessions: ID NAME USER TTY SERVICE RHOST STATE SINCE IDLE\n"
 		"                      LOGIND (logind's id of the same session, - if none)\n"
 		"      --status SESSION  each provider's status object and tracked subobjects\n"
-		"      --json          machine-readable output of --list and --status\n"
+		"      --query [USER | SESSION]  sessions as Windows' quser shows them:\n"
+		"                      USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME\n"
+		"                      NEXT LIMIT; '>' marks the caller's own session\n"
+		"      --json          machine-readable output of --list, --status and --query\n"
+		"                      (--query: schema 1, docs/logoff-query.schema.json)\n"
 		"  -v, --verbose       print each action as it happens\n"
 		"      --warn SECONDS  write a message to the session's terminals, then wait\n"
 		"      --message TEXT  the message for --warn\n"
@@ -184,8 +197,12 @@ static void usage(FILE *f)
 		"      --gc            log off every stale or failed session (root)\n"
 		"      --abandon PROVIDER  with --gc and SESSION: give up on PROVIDER (what it\n"
 		"                      tracks is left unreleased) and log the rest off (root)\n"
+		"      --limits        enforce [limits]: warn, then log off idle, disconnected\n"
+		"                      or too long sessions (root)\n"
+		"      --check-config [FILE]  check logoff.conf (or FILE) and its drop-ins;\n"
+		"                      print every error\n"
 		"      --config PATH   logoff.conf to read (default %s)\n"
-		"  -h, --help          this text\n"
+		"  -h, --help, /?      this text\n"
 		"      --version       the version\n"
 		"\n"
 		"Exit status: 0 done, 1 partly released, 2 usage or registry error,\n"
@@ -493,6 +510,74 @@ static long terminals_idle(const struct terminals *t)
 	return last < now ? (long)(now - last) : 0;
 }
 
+/* A graphical session's X authority: XAUTHORITY from the environment
+ * of a process of the session whose DISPLAY is the session's. */
+struct x_env {
+	const char *display;
+	char xauthority[PATH_MAX];
+	char dbus[512];		/* DBUS_SESSION_BUS_ADDRESS of that process, or "" */
+	bool found;
+};
+
+static void x_env_of(void *ctx, const struct lo_proc_handle *h)
+{
+	struct x_env *x = ctx;
+	char path[64], buf[32768];
+	const char *xa = NULL, *bus = NULL;
+	bool ours = false;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (x->found)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)h->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	for (const char *e = buf; e < buf + len; e += strlen(e) + 1) {
+		if (strncmp(e, "DISPLAY=", 8) == 0)
+			ours = strcmp(e + 8, x->display) == 0;
+		else if (strncmp(e, "XAUTHORITY=", 11) == 0 && e[11] == '/')
+			xa = e + 11;
+		else if (strncmp(e, "DBUS_SESSION_BUS_ADDRESS=", 25) == 0)
+			bus = e + 25;
+	}
+	if (ours && xa && strlen(xa) < sizeof(x->xauthority)) {
+		strcpy(x->xauthority, xa);
+		x->found = true;
+	}
+	if (ours && bus && !x->dbus[0] && strlen(bus) < sizeof(x->dbus))
+		strcpy(x->dbus, bus);
+}
+
+/* The session's idle time in seconds: its terminals' (terminals_idle),
+ * else, for a session on a local X display, the X server's own count
+ * (lo_cli_x_idle, as the session's user), else -1: unknown. */
+static long session_idle(const struct app *a, const struct lo_record *rec,
+			 const struct terminals *t)
+{
+	struct x_env x = { .display = rec->tty };
+	long idle = terminals_idle(t), xi = -1;
+	char err[128];
+
+	if (idle >= 0 || !lo_cli_display_local(rec->tty) || rec->uid == 0)
+		return idle;
+	each_session_process(a, rec, a->index, x_env_of, &x);
+	if (lo_cli_x_idle(rec->tty, x.found ? x.xauthority : NULL, rec->user, rec->uid, rec->gid,
+			  rec->home, &xi, err, sizeof(err)) < 0) {
+		if (a->o.verbose)
+			fprintf(stderr, "logoff: session %s: idle time of display %s unknown: %s\n",
+				rec->id, rec->tty, err);
+		return -1;
+	}
+	return xi;
+}
+
 /* The terminal to show for a session: its PAM_TTY when that is one,
  * else its first counted terminal ("pts/3"), else the PAM_TTY as
  * recorded ("ssh"), or NULL. */
@@ -615,7 +700,7 @@ static json_object *session_json(const struct app *a, const struct lo_record *re
 	long idle;
 
 	session_terminals(a, rec, &t);
-	idle = terminals_idle(&t);
+	idle = session_idle(a, rec, &t);
 	for (size_t i = 0; i < t.n; i++)
 		if (t.t[i].counted)
 			json_object_array_add(terms, json_object_new_string(t.t[i].path + 5));
@@ -700,7 +785,7 @@ static int cmd_list(struct app *a)
 
 			session_terminals(a, rec, &t);
 			format_time(rec->created, since, sizeof(since));
-			format_idle(terminals_idle(&t), idle, sizeof(idle));
+			format_idle(session_idle(a, rec, &t), idle, sizeof(idle));
 			printf("%-10s %-14s %-12s %-12s %-10s %-16s %-8s %-16s %-6s %s\n", rec->id,
 			       rec->name, safe(rec->user, u), or_dash(safe(terminals_shown(&t), tt)),
 			       or_dash(safe(rec->service, sv)), or_dash(safe(rec->rhost, rh)),
@@ -760,7 +845,7 @@ static int cmd_status(struct app *a, const struct lo_record *rec)
 
 	session_terminals(a, rec, &t);
 	format_time(rec->created, since, sizeof(since));
-	format_idle(terminals_idle(&t), idle, sizeof(idle));
+	format_idle(session_idle(a, rec, &t), idle, sizeof(idle));
 	printf("Session %s (%s): user %s (uid %u), service %s, tty %s, from %s\n", rec->id,
 	       rec->name, safe(rec->user, b1), (unsigned)rec->uid, or_dash(safe(rec->service, b2)),
 	       or_dash(safe(rec->tty, b3)), or_dash(safe(rec->rhost, b4)));
@@ -896,7 +981,303 @@ static int resolve(struct app *a, const char *session, struct lo_record **ret)
 	return LO_EXIT_OK;
 }
 
+/* ------------------------------------------------------------ --query */
+
+/*
+ * The limit that acts next on a session, for --query's NEXT LIMIT
+ * column and "next_limit" in its JSON: which one ("idle", "active",
+ * "disconnected"), what it does ("logoff", "disconnect") and when
+ * (epoch seconds).
+ */
+struct next_limit {
+	const char *limit;
+	const char *action;
+	time_t at;
+};
+
+static void session_groups(const struct lo_record *rec, char names[][64], size_t max,
+			   size_t *ret_n);
+
+/*
+ * The limit of [limits] that acts next on REC (IDLE seconds idle, -1
+ * unknown), as the limits sweep decides it (lo_limits_effective,
+ * lo_limits_decide) from what is known now: a warning already given is
+ * not looked at, so the time is when the limit is reached. False when
+ * none will: no limit set, the user or a group exempt, a protected tty.
+ */
+static bool next_limit_of(const struct app *a, const struct lo_record *rec, long idle,
+			  struct next_limit *ret)
+{
+	struct lo_limits_input in = { 0 };
+	struct lo_limits_decision d;
+	struct lo_limits l;
+	char groups[64][64];
+	const char *gp[64];
+	size_t ng = 0;
+	bool exempt = false;
+
+	if (lo_cli_may_logoff(0, rec, a->config->protected_ttys, false) == LO_EXIT_PROTECTED)
+		return false;
+	session_groups(rec, groups, 64, &ng);
+	for (size_t i = 0; i < ng; i++)
+		gp[i] = groups[i];
+	lo_limits_effective(&a->config->limits, rec->user ? rec->user : "", gp, ng, &l, &exempt);
+	if (exempt)
+		return false;
+	in.now = time(NULL);
+	in.logon = rec->created;
+	in.idle = idle;
+	if (lo_limits_decide(&l, &in, &d) < 0 || d.kind == LO_LIMIT_NONE || d.at == 0)
+		return false;
+	ret->limit = lo_limit_kind_name(d.kind);
+	ret->action = d.action == LO_LIMIT_ACTION_DISCONNECT ? "disconnect" : "logoff";
+	ret->at = d.at;
+	return true;
+}
+
+/*
+ * True when REC is a remote graphical session known to have no client
+ * attached (quser's "Disc"). Nothing records that yet: false, so no
+ * session is shown disconnected before it is known to be.
+ */
+static bool session_disconnected(const struct lo_record *rec)
+{
+	(void)rec;
+	return false;
+}
+
+/* T as ISO 8601 with the local offset: "2026-12-06T02:30:00+01:00". */
+static void format_iso(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+	char z[8];
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) ||
+	    !strftime(z, sizeof(z), "%z", &tm) || strlen(z) != 5) {
+		snprintf(buf, size, "1970-01-01T00:00:00+00:00");
+		return;
+	}
+	snprintf(buf + strlen(buf), size - strlen(buf), "%.3s:%s", z, z + 3);
+}
+
+static json_object *query_json(const struct app *a, const struct lo_record *rec, long idle,
+			       bool own)
+{
+	json_object *j = json_object_new_object();
+	const char *view = lo_session_view(rec, NULL);
+	struct next_limit nl;
+	char when[40];
+
+	format_iso(rec->created, when, sizeof(when));
+	json_object_object_add(j, "user", json_text(rec->user));
+	json_object_object_add(j, "uid", json_object_new_int64(rec->uid));
+	json_object_object_add(j, "session_name", json_text(rec->name ? rec->name : rec->id));
+	json_object_object_add(j, "id", json_text(rec->id));
+	json_object_object_add(j, "state", json_object_new_string(
+		lo_cli_quser_state(view, session_disconnected(rec), true)));
+	json_object_object_add(j, "idle_seconds", idle < 0 ? NULL : json_object_new_int64(idle));
+	json_object_object_add(j, "logon_time", json_object_new_string(when));
+	json_object_object_add(j, "logon_epoch", json_object_new_int64(rec->created));
+	json_object_object_add(j, "own", json_object_new_boolean(own));
+	json_object_object_add(j, "logind_session",
+			       rec->logind && *rec->logind ? json_text(rec->logind) : NULL);
+	if (next_limit_of(a, rec, idle, &nl)) {
+		json_object *l = json_object_new_object();
+		format_iso(nl.at, when, sizeof(when));
+		json_object_object_add(l, "limit", json_object_new_string(nl.limit));
+		json_object_object_add(l, "action", json_object_new_string(nl.action));
+		json_object_object_add(l, "at", json_object_new_string(when));
+		json_object_object_add(l, "at_epoch", json_object_new_int64(nl.at));
+		json_object_object_add(j, "next_limit", l);
+	} else {
+		json_object_object_add(j, "next_limit", NULL);
+	}
+	return j;
+}
+
+static void query_line(const struct app *a, const struct lo_record *rec, long idle, bool own)
+{
+	char u[SAFE_MAX], n[SAFE_MAX], idle_s[16], logon[32], limit[64] = "-";
+	struct next_limit nl;
+
+	lo_cli_quser_idle(idle, idle_s, sizeof(idle_s));
+	format_time(rec->created, logon, sizeof(logon));
+	if (next_limit_of(a, rec, idle, &nl)) {
+		struct tm tm;
+		char at[16] = "?";
+		if (localtime_r(&nl.at, &tm))
+			strftime(at, sizeof(at), "%H:%M", &tm);
+		snprintf(limit, sizeof(limit), "%s %s at %s", nl.limit, nl.action, at);
+	}
+	printf("%c%-20s %-18s %5s  %-7s %9s  %-16s  %s\n", own ? '>' : ' ', safe(rec->user, u),
+	       safe(rec->name ? rec->name : rec->id, n), rec->id,
+	       lo_cli_quser_state(lo_session_view(rec, NULL), session_disconnected(rec), false),
+	       idle_s, logon, limit);
+}
+
+/*
+ * `logoff --query [USER | SESSION]`: one line per session, as Windows'
+ * `query user` (quser) prints them, '>' before the caller's own. The
+ * argument is a session (id or name) when one matches, else a user; one
+ * that names neither is an unknown session (LO_EXIT_UNKNOWN). With
+ * --json, schema 1 of docs/logoff-query.schema.json.
+ */
+static int cmd_query(struct app *a)
+{
+	const char *arg = a->o.session;
+	json_object *top = NULL, *arr = NULL;
+	char **ids = NULL, own[LO_ID_MAX + 1] = "", only[LO_ID_MAX + 1] = "";
+	size_t n = 0, shown = 0;
+	int ret = LO_EXIT_OK;
+
+	if (a->registry) {
+		int r = lo_registry_list(a->registry, &ids, &n);
+		if (r < 0) {
+			fprintf(stderr, "logoff: %s: cannot list sessions: %s\n", a->registry->path,
+				strerror(-r));
+			return LO_EXIT_USAGE;
+		}
+		if (arg && lo_registry_find(a->registry, arg, only) < 0)
+			only[0] = '\0';
+	}
+	views_index(a, n);
+	if (find_own(a, own) < 0)
+		own[0] = '\0';
+	if (a->o.json) {
+		top = host_object();
+		json_object_object_add(top, "schema", json_object_new_int(1));
+		arr = json_object_new_array();
+		json_object_object_add(top, "sessions", arr);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lo_record *rec = NULL;
+		struct terminals t;
+		char *err = NULL;
+		long idle;
+		int r = lo_record_read(a->registry, ids[i], &rec, &err);
+
+		if (r == -ENOENT)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
+			free(err);
+			ret = LO_EXIT_PARTIAL;
+			continue;
+		}
+		if (arg && (only[0] ? strcmp(rec->id, only) != 0 : strcmp(rec->user, arg) != 0)) {
+			lo_record_free(rec);
+			continue;
+		}
+		session_terminals(a, rec, &t);
+		idle = session_idle(a, rec, &t);
+		if (!a->o.json && shown == 0)
+			printf(" %-20s %-18s %5s  %-7s %9s  %-16s  %s\n", "USERNAME", "SESSIONNAME",
+			       "ID", "STATE", "IDLE TIME", "LOGON TIME", "NEXT LIMIT");
+		if (a->o.json)
+			json_object_array_add(arr, query_json(a, rec, idle,
+							      strcmp(rec->id, own) == 0));
+		else
+			query_line(a, rec, idle, strcmp(rec->id, own) == 0);
+		shown++;
+		lo_record_free(rec);
+	}
+	lo_strv_free(ids, n);
+	if (arg && shown == 0 && ret == LO_EXIT_OK) {
+		char b[SAFE_MAX];
+		json_object_put(top);
+		fprintf(stderr, "logoff: no session or user '%s'\n", safe(arg, b));
+		return LO_EXIT_UNKNOWN;
+	}
+	if (top)
+		print_json(top);
+	else if (shown == 0)
+		printf("No sessions.\n");
+	return ret;
+}
+
 /* ------------------------------------------------------------- --warn */
+
+#define NOTIFY_SEND "/usr/bin/notify-send"
+#define XMESSAGE "/usr/bin/xmessage"
+
+/*
+ * A warning to a graphical session on a local X display that has no
+ * terminal of its own: a desktop notification (notify-send, as the
+ * user, on the session's D-Bus) where the session's processes name a
+ * session bus, else an X message window (xmessage, as the user, on the
+ * display, gone after SECONDS or a click). Started detached (never
+ * waited for), as the session's user with only what it needs in its
+ * environment. TEXT may hold the CR, LF and BEL of a terminal warning:
+ * they are dropped or made plain newlines here. Returns 0, -ENOTTY (no
+ * local display, or root's session), -ENOENT (neither program
+ * installed) or lo_spawn_detached's -errno.
+ */
+static int warn_display(const struct app *a, const struct lo_record *rec, const char *text,
+			unsigned seconds)
+{
+	struct x_env x = { .display = rec->tty };
+	char plain[1024], xauth[PATH_MAX + 16], bus[600], home[PATH_MAX + 8], timeout[16];
+	char *env[5], *argv[10];
+	size_t n = 0, e = 0, len = 0;
+	struct lo_spawn sp = { .cwd = "/", .run_as_user = true, .user = rec->user,
+			       .uid = rec->uid, .gid = rec->gid };
+
+	if (!lo_cli_display_local(rec->tty) || rec->uid == 0 || !rec->user)
+		return -ENOTTY;
+	for (const char *p = text; *p && len < sizeof(plain) - 1; p++)
+		if (*p == '\n' ? len > 0 && plain[len - 1] != '\n' : *p != '\r' && *p != '\a')
+			plain[len++] = *p;
+	while (len && plain[len - 1] == '\n')
+		len--;
+	plain[len] = '\0';
+	each_session_process(a, rec, a->index, x_env_of, &x);
+	if (x.found) {
+		snprintf(xauth, sizeof(xauth), "XAUTHORITY=%s", x.xauthority);
+		env[e++] = xauth;
+	}
+	if (rec->home) {
+		snprintf(home, sizeof(home), "HOME=%s", rec->home);
+		env[e++] = home;
+	}
+	if (x.dbus[0] && access(NOTIFY_SEND, X_OK) == 0) {
+		snprintf(bus, sizeof(bus), "DBUS_SESSION_BUS_ADDRESS=%s", x.dbus);
+		env[e++] = bus;
+		argv[n++] = (char *)"notify-send";
+		argv[n++] = (char *)"--urgency=critical";
+		argv[n++] = (char *)"--app-name=logoff";
+		argv[n++] = (char *)"--";
+		argv[n++] = (char *)"logoff";
+		argv[n++] = plain;
+		sp.path = NOTIFY_SEND;
+	} else if (access(XMESSAGE, X_OK) == 0) {
+		snprintf(timeout, sizeof(timeout), "%u", seconds ? seconds : 1);
+		argv[n++] = (char *)"xmessage";
+		argv[n++] = (char *)"-display";
+		argv[n++] = (char *)rec->tty;
+		argv[n++] = (char *)"-center";
+		argv[n++] = (char *)"-timeout";
+		argv[n++] = timeout;
+		argv[n++] = plain;
+		sp.path = XMESSAGE;
+	} else {
+		return -ENOENT;
+	}
+	argv[n] = NULL;
+	env[e] = NULL;
+	sp.argv = argv;
+	sp.envp = env;
+	return lo_spawn_detached(&sp);
+}
+
+/* The session's terminals are all counted ones elsewhere; a graphical
+ * session is warned on its display when it has none of its own. */
+static bool has_own_terminal(const struct terminals *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->t[i].counted)
+			return true;
+	return false;
+}
 
 static int warn_terminal(const char *path, const char *text)
 {
@@ -970,6 +1351,15 @@ static int warn_and_wait(struct app *a, const struct lo_record *const *recs, siz
 			else
 				verbose(a, "warned %s", t->t[i].path);
 		}
+		if (!has_own_terminal(t) && lo_cli_display_local(rec->tty)) {
+			int r = warn_display(a, rec, text, a->o.warn_seconds);
+			if (r < 0)
+				fprintf(stderr, "logoff: cannot warn display %s: %s\n", rec->tty,
+					r == -ENOENT ? "neither " NOTIFY_SEND " nor " XMESSAGE
+						       " is installed" : strerror(-r));
+			else
+				verbose(a, "warned display %s", rec->tty);
+		}
 		audit(a, LOG_NOTICE, "warned session %s (%s, user %s): logoff in %u s", rec->id,
 		      rec->name, rec->user, a->o.warn_seconds);
 	}
@@ -1007,13 +1397,95 @@ static bool record_exists(const struct app *a, const char *id)
 
 /* Wait until the record of ID is gone or DEADLINE_MS; while a live
  * process is logging it off (closing), up to EXTEND_MS longer. */
+/*
+ * While another process logs the session off (its login manager's
+ * close_session, or another logoff), what its record says: with -v,
+ * each provider's state as it changes ("logging-off", then the result
+ * with its status message); on a terminal (stderr, without -v), one
+ * progress line rewritten in place: the time left, the session's
+ * processes left, the provider being logged off. Nothing extra when
+ * stderr is no terminal. The record is read, never syslog: the chain
+ * may run in another process on this host.
+ */
+struct watch {
+	char seen[LO_MAX_PROVIDERS * 4][80];	/* "NAME STATE" already shown */
+	size_t n_seen;
+	bool progress;
+	bool shown;		/* a progress line is on the terminal */
+	int64_t next_ms;	/* when the progress line is next rewritten */
+};
+
+static void count_one(void *ctx, const struct lo_proc_handle *h)
+{
+	(void)h;
+	(*(size_t *)ctx)++;
+}
+
+static void watch_clear(struct watch *w)
+{
+	if (w->shown)
+		fputs("\r\033[K", stderr);
+	w->shown = false;
+}
+
+static void watch_record(const struct app *a, const char *id, int64_t deadline_ms,
+			 struct watch *w)
+{
+	struct lo_record *rec = NULL;
+	const char *current = NULL;
+	char b1[SAFE_MAX], b2[SAFE_MAX];
+
+	if ((!a->o.verbose && !w->progress) || lo_record_read(a->registry, id, &rec, NULL) < 0)
+		return;
+	for (size_t i = 0; i < rec->n_status; i++) {
+		const struct lo_status *st = &rec->status[i];
+		char key[80];
+		bool seen = false;
+
+		if (st->state == LO_PROVIDER_LOGGING_OFF && !current)
+			current = st->name;
+		if (st->state < LO_PROVIDER_LOGGING_OFF)
+			continue;
+		snprintf(key, sizeof(key), "%.60s %d", st->name, st->state);
+		for (size_t k = 0; k < w->n_seen && !seen; k++)
+			seen = strcmp(w->seen[k], key) == 0;
+		if (seen || w->n_seen >= sizeof(w->seen) / sizeof(w->seen[0]))
+			continue;
+		strcpy(w->seen[w->n_seen++], key);
+		if (a->o.verbose) {
+			watch_clear(w);
+			printf("  provider %s: %s%s%s\n", safe(st->name, b1),
+			       lo_provider_state_name(st->state), st->message[0] ? ": " : "",
+			       safe(st->message, b2));
+			fflush(stdout);
+		}
+	}
+	if (w->progress && lo_now_ms() >= w->next_ms) {
+		int64_t left = deadline_ms - lo_now_ms();
+		size_t procs = 0;
+
+		each_session_process(a, rec, NULL, count_one, &procs);
+		fprintf(stderr, "\rlogoff: session %s: %lld s left, %zu process%s, %s%s\033[K", id,
+			(long long)(left > 0 ? (left + 999) / 1000 : 0), procs, procs == 1 ? "" : "es",
+			current ? "logging off " : "waiting for the login manager",
+			current ? safe(current, b1) : "");
+		w->shown = true;
+		w->next_ms = lo_now_ms() + 500;
+	}
+	lo_record_free(rec);
+}
+
 static bool wait_gone(const struct app *a, const char *id, int64_t deadline_ms, int64_t extend_ms)
 {
-	bool extended = false;
+	struct watch w = { .progress = !a->o.verbose && isatty(STDERR_FILENO) };
+	bool extended = false, gone = false;
 
 	for (;;) {
-		if (!record_exists(a, id))
-			return true;
+		if (!record_exists(a, id)) {
+			gone = true;
+			break;
+		}
+		watch_record(a, id, deadline_ms, &w);
 		if (lo_now_ms() >= deadline_ms) {
 			struct lo_record *rec = NULL;
 			bool closing = false;
@@ -1022,13 +1494,16 @@ static bool wait_gone(const struct app *a, const char *id, int64_t deadline_ms, 
 				closing = strcmp(lo_session_view(rec, NULL), "closing") == 0;
 			lo_record_free(rec);
 			if (!closing)
-				return false;
+				break;
+			watch_clear(&w);
 			verbose(a, "session %s is being logged off by process; waiting for it", id);
 			deadline_ms = lo_now_ms() + extend_ms;
 			extended = true;
 		}
 		poll(NULL, 0, POLL_MS);
 	}
+	watch_clear(&w);
+	return gone;
 }
 
 /* Per-session lock (root, or the registry's owner): one logoff runs, a
@@ -1158,6 +1633,7 @@ static struct lo_logoff_request request(struct app *a, const char *id)
 		.helper = a->helper, .check_uid = a->uid != 0, .uid = a->uid,
 		.debug = a->o.verbose, .abandon = a->o.abandon, .log = &a->log,
 		.line_fn = helper_line, .line_ctx = a, .registry = a->registry,
+		.reason = a->reason,
 	};
 }
 
@@ -1222,6 +1698,16 @@ static int cmd_logoff(struct app *a, struct lo_record *rec)
 	lock = lock_session(a, id, &waited);
 	if (waited)
 		return report(a, id, name, user);
+	/* Whichever process runs the chain (close_session once the login
+	 * manager sees its session end, or logoff-helper below) names this
+	 * command as the reason in its audit line. A user facing root's
+	 * registry cannot write it (-EROFS): close_session says "logout". */
+	if (!a->registry->readonly) {
+		int rr = lo_logoff_set_reason(a->registry, id, a->reason);
+		if (rr < 0 && rr != -ENOENT)
+			verbose(a, "cannot record the reason of the logoff of session %s: %s", id,
+				strerror(-rr));
+	}
 
 	/* 1. Ask the login manager: its session's processes go, it sees the
 	 * session end and runs close_session as usual. */
@@ -1409,6 +1895,8 @@ static int cmd_gc(struct app *a)
 	unsigned swept = 0, failed = 0;
 	int r;
 
+	proto.reason = LO_REASON_STALE;
+
 	if (a->registry ? a->registry->readonly : geteuid() != 0) {
 		fprintf(stderr, "logoff: permission denied: --gc needs root\n");
 		audit(a, LOG_WARNING, "denied: --gc");
@@ -1469,6 +1957,358 @@ static int cmd_abandon(struct app *a, const struct lo_record *rec)
 	return outcome == LO_LOGOFF_PARTIAL ? LO_EXIT_PARTIAL : LO_EXIT_USAGE;
 }
 
+/* ----------------------------------------------------------- --limits */
+
+/* The names of the groups of REC's user (primary first) into NAMES, at
+ * most MAX; *RET_N their count. Unresolvable groups are left out. */
+static void session_groups(const struct lo_record *rec, char names[][64], size_t max,
+			   size_t *ret_n)
+{
+	gid_t gids[256];
+	int ng = 256;
+
+	*ret_n = 0;
+	if (!rec->user || getgrouplist(rec->user, rec->gid, gids, &ng) < 0) {
+		gids[0] = rec->gid;
+		ng = 1;
+	}
+	for (int i = 0; i < ng && *ret_n < max; i++) {
+		struct group gr, *grp = NULL;
+		char buf[4096];
+
+		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &grp) == 0 && grp &&
+		    strlen(grp->gr_name) < 64)
+			snprintf(names[(*ret_n)++], 64, "%s", grp->gr_name);
+	}
+}
+
+/* <registry>/limits, root's and closed to others, made on first use;
+ * a directory that is not ours is refused (-EPERM). */
+static int limits_dir(const struct app *a)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(a->registry->dirfd, "limits", 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(a->registry->dirfd, "limits", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+struct limits_count {
+	unsigned checked, warned, cancelled, acted, failed;
+};
+
+/* Write TEXT to every terminal of REC's session, never blocking (a
+ * terminal nobody reads fills and is then skipped); a graphical session
+ * without one gets it on its display for SECONDS (warn_display). */
+static void tell_terminals(const struct app *a, const struct lo_record *rec, const char *text,
+			   unsigned seconds)
+{
+	struct terminals t;
+
+	session_terminals(a, rec, &t);
+	if (t.n == 0)
+		verbose(a, "  session %s has no terminal to tell", rec->id);
+	for (size_t i = 0; i < t.n; i++) {
+		int r = warn_terminal(t.t[i].path, text);
+		if (r < 0)
+			verbose(a, "  cannot write to %s: %s", t.t[i].path, strerror(-r));
+		else
+			verbose(a, "  wrote to %s", t.t[i].path);
+	}
+	if (!has_own_terminal(&t) && lo_cli_display_local(rec->tty)) {
+		int r = warn_display(a, rec, text, seconds);
+		if (r < 0)
+			verbose(a, "  cannot show it on display %s: %s", rec->tty, strerror(-r));
+		else
+			verbose(a, "  shown on display %s", rec->tty);
+	}
+}
+
+static void limits_warn(const struct app *a, const struct lo_record *rec, const char *user,
+			const struct lo_limits_input *in, const struct lo_limits_decision *d,
+			int dirfd, struct limits_count *n)
+{
+	struct lo_limits_state state = { .warned_at = in->now, .warned_for = d->kind,
+					 .input_at = in->idle >= 0 ? in->now - in->idle : 0 };
+	char now[32], text[512], dur[LO_DURATION_STR_MAX];
+	int r;
+
+	format_time(state.warned_at, now, sizeof(now));
+	lo_format_duration((uint64_t)d->left, dur, sizeof(dur));
+	snprintf(text, sizeof(text),
+		 "\r\n\a*** Message from logoff at %s ***\r\n"
+		 "Session %s of %s will be %s in %s (%s).%s\r\n",
+		 now, rec->name, user,
+		 d->action == LO_LIMIT_ACTION_LOGOFF ? "logged off" : "disconnected", dur,
+		 d->reason, d->kind == LO_LIMIT_IDLE ? " Press a key to stay logged on." :
+		 " Save your work.");
+	/* The state first: a warning shown must be one the next sweep knows. */
+	r = lo_limits_state_write(dirfd, rec->id, &state);
+	if (r < 0) {
+		fprintf(stderr, "logoff: session %s: cannot keep its warning: %s\n", rec->id,
+			strerror(-r));
+		n->failed++;
+		return;
+	}
+	tell_terminals(a, rec, text, d->left > 0 ? (unsigned)d->left : 1);
+	syslog(LOG_NOTICE, "session %s (%s, user %s): %s: warned, %s in %ld s", rec->id, rec->name,
+	       user, d->reason, d->action == LO_LIMIT_ACTION_LOGOFF ? "logoff" : "disconnect",
+	       d->left);
+	n->warned++;
+}
+
+static void limits_cancel(const struct app *a, const struct lo_record *rec, const char *user,
+			  const struct lo_limits_decision *d, int dirfd, struct limits_count *n)
+{
+	lo_limits_state_remove(dirfd, rec->id);
+	tell_terminals(a, rec, "\r\n*** logoff cancelled: input received ***\r\n", 10);
+	syslog(LOG_NOTICE, "session %s (%s, user %s): %s: cancelled, input since the warning",
+	       rec->id, rec->name, user, d->reason);
+	n->cancelled++;
+}
+
+static void limits_act(struct app *a, struct lo_record *rec, const char *user,
+		       const struct lo_limits_decision *d, int dirfd, struct limits_count *n)
+{
+	char id[LO_ID_MAX + 1], name[LO_NAME_MAX + 1], saved[sizeof(a->reason)];
+	int ret;
+
+	snprintf(id, sizeof(id), "%s", rec->id);
+	snprintf(name, sizeof(name), "%s", rec->name);
+	if (d->action == LO_LIMIT_ACTION_DISCONNECT) {
+		/* There is no way yet to end a client's connection and keep
+		 * the session: never log off a session the admin wanted kept. */
+		syslog(LOG_WARNING, "session %s (%s, user %s): %s: action disconnect is not "
+		       "available for this session; left as it is", id, name, user, d->reason);
+		fprintf(stderr, "logoff: session %s: %s: cannot disconnect it; left as it is\n",
+			id, d->reason);
+		n->failed++;
+		return;
+	}
+	/* The one logoff path, as `logoff SESSION` by root, with the limit
+	 * as the reason its audit line gives. */
+	snprintf(saved, sizeof(saved), "%s", a->reason);
+	snprintf(a->reason, sizeof(a->reason), "%s", d->reason);
+	ret = cmd_logoff(a, rec);
+	snprintf(a->reason, sizeof(a->reason), "%s", saved);
+	lo_limits_state_remove(dirfd, id);
+	syslog(ret == LO_EXIT_OK ? LOG_NOTICE : LOG_ERR, "session %s (%s, user %s): %s: %s", id,
+	       name, user, d->reason, ret == LO_EXIT_OK ? "logged off" : "logoff incomplete");
+	if (ret == LO_EXIT_OK)
+		n->acted++;
+	else
+		n->failed++;
+}
+
+/* Decide for one live session and do what is decided. */
+static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct limits_count *n)
+{
+	struct lo_limits l;
+	struct lo_limits_state state;
+	struct lo_limits_input in = { 0 };
+	struct lo_limits_decision d;
+	struct terminals terms;
+	char groups[64][64], user[256], dur[LO_DURATION_STR_MAX];
+	const char *gp[64];
+	size_t ng;
+	bool exempt;
+	int r;
+
+	lo_text_safe(user, sizeof(user), rec->user ? rec->user : "");
+	if (lo_cli_may_logoff(0, rec, a->config->protected_ttys, false) == LO_EXIT_PROTECTED) {
+		verbose(a, "%s (%s, user %s): on a protected tty; skipped", rec->id, rec->name, user);
+		lo_limits_state_remove(dirfd, rec->id);
+		return;
+	}
+	session_groups(rec, groups, 64, &ng);
+	for (size_t i = 0; i < ng; i++)
+		gp[i] = groups[i];
+	lo_limits_effective(&a->config->limits, rec->user ? rec->user : "", gp, ng, &l, &exempt);
+	if (exempt) {
+		verbose(a, "%s (%s, user %s): exempt; skipped", rec->id, rec->name, user);
+		lo_limits_state_remove(dirfd, rec->id);
+		return;
+	}
+	n->checked++;
+	r = lo_limits_state_read(dirfd, rec->id, &state);
+	if (r < 0 && r != -ENOENT) {
+		/* Not a file this command wrote: never trusted, replaced. */
+		syslog(LOG_WARNING, "session %s: refusing its limits state file: %s", rec->id,
+		       strerror(-r));
+		fprintf(stderr, "logoff: session %s: refusing its limits state file: %s\n", rec->id,
+			strerror(-r));
+		lo_limits_state_remove(dirfd, rec->id);
+	}
+	in.now = time(NULL);
+	in.logon = rec->created;
+	session_terminals(a, rec, &terms);
+	in.idle = session_idle(a, rec, &terms);
+	in.warned_at = state.warned_at;
+	in.warned_for = state.warned_for;
+	in.warned_input = state.input_at;
+	if (in.warned_at > in.now) {
+		/* The clock went back: warn anew rather than act on it. */
+		lo_limits_state_remove(dirfd, rec->id);
+		in.warned_at = 0;
+		in.warned_for = LO_LIMIT_NONE;
+		in.warned_input = 0;
+	}
+	if (lo_limits_decide(&l, &in, &d) < 0)
+		return;
+	switch (d.verdict) {
+	case LO_LIMITS_NOTHING:
+		if (d.kind == LO_LIMIT_NONE)
+			verbose(a, "%s (%s, user %s): idle %s: no limit", rec->id, rec->name, user,
+				in.idle < 0 ? "unknown" : lo_format_duration((uint64_t)in.idle, dur,
+									     sizeof(dur)));
+		else
+			verbose(a, "%s (%s, user %s): idle %s: %s reached in %ld s", rec->id,
+				rec->name, user, in.idle < 0 ? "unknown" :
+				lo_format_duration((uint64_t)in.idle, dur, sizeof(dur)), d.reason,
+				d.left);
+		break;
+	case LO_LIMITS_WARN:
+		verbose(a, "%s (%s, user %s): %s: warn, %s in %ld s", rec->id, rec->name, user,
+			d.reason, lo_limit_action_names[d.action], d.left);
+		limits_warn(a, rec, user, &in, &d, dirfd, n);
+		break;
+	case LO_LIMITS_WAIT:
+		verbose(a, "%s (%s, user %s): %s: warned, %s in %ld s", rec->id, rec->name, user,
+			d.reason, lo_limit_action_names[d.action], d.left);
+		break;
+	case LO_LIMITS_CANCEL:
+		verbose(a, "%s (%s, user %s): %s: input since the warning: cancel", rec->id,
+			rec->name, user, d.reason);
+		limits_cancel(a, rec, user, &d, dirfd, n);
+		break;
+	case LO_LIMITS_ACT:
+		verbose(a, "%s (%s, user %s): %s: %s", rec->id, rec->name, user, d.reason,
+			lo_limit_action_names[d.action]);
+		limits_act(a, rec, user, &d, dirfd, n);
+		break;
+	}
+}
+
+/* State files of sessions that have no record any more, and temporary
+ * files a crashed sweep left; with ALL, every one (no limit is set: a
+ * warning given under an old config must not count under a new one). */
+static void limits_prune(const struct app *a, int dirfd, bool all)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (all || e->d_name[0] == '.' || !lo_id_valid(e->d_name) ||
+		    !record_exists(a, e->d_name))
+			unlinkat(dirfd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
+/*
+ * `logoff --limits`: every live session against the [limits] of the
+ * config (logoff.conf(5)): warn, cancel a warning when input came, or
+ * log the session off through cmd_logoff, as root's `logoff SESSION`.
+ * Root only; run by logoff-limits.timer or cron.
+ */
+static int cmd_limits(struct app *a)
+{
+	struct limits_count n = { 0 };
+	char **ids = NULL;
+	size_t nids = 0;
+	int dirfd, r;
+
+	if (a->registry ? a->registry->readonly : geteuid() != 0) {
+		fprintf(stderr, "logoff: permission denied: --limits needs root\n");
+		audit(a, LOG_WARNING, "denied: --limits");
+		return LO_EXIT_DENIED;
+	}
+	if (!a->registry) {
+		printf("No sessions.\n");
+		return LO_EXIT_OK;
+	}
+	dirfd = limits_dir(a);
+	if (dirfd < 0) {
+		fprintf(stderr, "logoff: %s/limits: %s\n", a->registry->path,
+			dirfd == -EPERM ? "not a directory of root's closed to others; refused" :
+			strerror(-dirfd));
+		return LO_EXIT_USAGE;
+	}
+	if (!lo_limits_any(&a->config->limits)) {
+		limits_prune(a, dirfd, true);
+		close(dirfd);
+		printf("No limits configured.\n");
+		return LO_EXIT_OK;
+	}
+	r = lo_registry_list(a->registry, &ids, &nids);
+	if (r < 0) {
+		fprintf(stderr, "logoff: %s: %s\n", a->registry->path, strerror(-r));
+		close(dirfd);
+		return LO_EXIT_USAGE;
+	}
+	views_index(a, nids);
+	for (size_t i = 0; i < nids; i++) {
+		struct lo_record *rec = NULL;
+
+		if (lo_record_read(a->registry, ids[i], &rec, NULL) < 0)
+			continue;	/* gone meanwhile, or refused: the sweep's to report */
+		if (strcmp(lo_session_view(rec, NULL), "active") == 0)
+			limits_one(a, rec, dirfd, &n);
+		lo_record_free(rec);
+	}
+	lo_strv_free(ids, nids);
+	limits_prune(a, dirfd, false);
+	close(dirfd);
+	/* The count goes to syslog when something was done: a run every 30
+	 * seconds that did nothing is not worth a line. */
+	if (n.warned || n.cancelled || n.acted || n.failed)
+		syslog(LOG_NOTICE, "limits: %u session%s checked, %u warned, %u cancelled, "
+		       "%u logged off, %u failed", n.checked, n.checked == 1 ? "" : "s", n.warned,
+		       n.cancelled, n.acted, n.failed);
+	printf("%u session%s checked: %u warned, %u cancelled, %u logged off, %u failed.\n",
+	       n.checked, n.checked == 1 ? "" : "s", n.warned, n.cancelled, n.acted, n.failed);
+	return n.failed ? LO_EXIT_PARTIAL : LO_EXIT_OK;
+}
+
+/* `logoff --check-config [FILE]`: every error of FILE and its drop-ins. */
+static int cmd_check_config(const struct app *a)
+{
+	char *errors = NULL;
+	struct stat st;
+	int r;
+
+	/* A missing logoff.conf means the defaults; a FILE named and
+	 * missing is a mistake. */
+	if (a->o.check_file != a->o.config && lstat(a->o.check_file, &st) < 0) {
+		fprintf(stderr, "%s: %m\n", a->o.check_file);
+		return LO_EXIT_USAGE;
+	}
+	r = lo_config_check(a->o.check_file, lo_builtin_providers, &errors);
+	if (r == 0) {
+		printf("%s: OK\n", a->o.check_file);
+		return LO_EXIT_OK;
+	}
+	fprintf(stderr, "%s\n", errors ? errors : strerror(-r));
+	free(errors);
+	return LO_EXIT_USAGE;
+}
+
 /* --------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -1480,6 +2320,7 @@ int main(int argc, char **argv)
 	int r, ret;
 
 	a.log = (struct lo_log){ .fn = cli_log, .ctx = &a };
+	snprintf(a.reason, sizeof(a.reason), "logoff by uid %u", (unsigned)a.uid);
 	if (lo_cli_parse(argc, argv, &a.o, &err) < 0) {
 		fprintf(stderr, "logoff: %s\nTry 'logoff --help'.\n", err ? err : "bad arguments");
 		free(err);
@@ -1496,6 +2337,8 @@ int main(int argc, char **argv)
 	}
 	if (a.o.server)
 		return run_server(&a);
+	if (a.o.mode == LO_CLI_CHECK_CONFIG)
+		return cmd_check_config(&a);
 
 	if (getpwuid_r(a.uid, &pw, pwbuf, sizeof(pwbuf), &pwr) == 0 && pwr)
 		/* A name from NSS (LDAP, sssd) reaches syslog and the
@@ -1536,6 +2379,9 @@ int main(int argc, char **argv)
 	case LO_CLI_LIST:
 		ret = cmd_list(&a);
 		break;
+	case LO_CLI_LIMITS:
+		ret = cmd_limits(&a);
+		break;
 	case LO_CLI_GC:
 		if (!a.o.abandon) {
 			ret = cmd_gc(&a);
@@ -1549,6 +2395,9 @@ int main(int argc, char **argv)
 			if (ret == LO_EXIT_OK)
 				ret = cmd_abandon(&a, rec);
 		}
+		break;
+	case LO_CLI_QUERY:
+		ret = cmd_query(&a);
 		break;
 	case LO_CLI_STATUS:
 		ret = resolve(&a, a.o.session, &rec);

@@ -18,6 +18,7 @@
 
 #include "logoff/provider.h"
 #include "core/util.h"
+#include "core/limits.h"
 
 #define LO_CONFIG_PATH SYSCONFDIR "/security/logoff.conf"
 #ifndef LO_PLUGIN_DIR
@@ -102,6 +103,10 @@ struct lo_config {
 	struct lo_config_entry *entries; /* provider sections, file order */
 	size_t n_entries;
 	const struct lo_provider_entry *table; /* providers it was checked against */
+	struct lo_limits_config limits;	/* [limits], [limits.user.NAME], [limits.group.NAME] */
+	bool collect;			/* lo_config_check: gather every error, go on */
+	char *errors;			/* its errors, one a line */
+	int first_err;			/* the negative errno of the first of them */
 };
 
 /*
@@ -141,6 +146,17 @@ int lo_config_load(const char *path, const struct lo_provider_entry *table,
 int lo_config_parse_buffer(const char *data, size_t len, const char *name,
 			   const struct lo_provider_entry *table,
 			   struct lo_config **ret_config, char **ret_error);
+
+/*
+ * Check PATH and its drop-ins as lo_config_load reads them, but go on
+ * after an error to find the next: every bad value, unknown key or
+ * section, syntax error and unsafe file, each on a line of its own
+ * naming file, line and key, in *RET_ERRORS (malloc'd; NULL when the
+ * config is valid). Used by `logoff --check-config`.
+ * Returns 0 when valid, else the negative errno of the first error
+ * (as lo_config_load would return it).
+ */
+int lo_config_check(const char *path, const struct lo_provider_entry *table, char **ret_errors);
 
 /* The built-in defaults, as lo_config_load with a missing file. */
 int lo_config_defaults(const struct lo_provider_entry *table, struct lo_config **ret_config);

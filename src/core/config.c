@@ -178,9 +178,13 @@ static const struct logoff_config_key *section_keys(const struct lo_config *conf
 {
 	const struct lo_provider_entry *e;
 
+	int kind;
+
 	*ret_known = true;
 	if (strcmp(section, "logoff") == 0)
 		return lo_core_config_keys;
+	if (lo_limits_section(section, &kind, NULL))
+		return kind == 0 ? lo_limits_config_keys : lo_limits_override_keys;
 	e = lo_provider_find(config->table, section);
 	if (e)
 		return e->provider->config_keys;
@@ -303,6 +307,20 @@ static char *reader(char *str, int num, void *stream)
 	return r;
 }
 
+/* Append MSG (NULL: out of memory) to C->errors, one a line. */
+static void add_error(struct lo_config *c, int err, const char *msg)
+{
+	char *all = lo_strdupf("%s%s%s", c->errors ? c->errors : "", c->errors ? "\n" : "",
+			       msg ? msg : "out of memory");
+
+	if (c->first_err == 0)
+		c->first_err = err < 0 ? err : -EINVAL;
+	if (all) {
+		free(c->errors);
+		c->errors = all;
+	}
+}
+
 static void set_error(struct parse_state *st, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -314,6 +332,12 @@ static void set_error(struct parse_state *st, int err, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
+	if (st->config->collect) {
+		/* lo_config_check: keep it and go on to the next line. */
+		add_error(st->config, err, msg);
+		free(msg);
+		return;
+	}
 	st->error = msg;
 	st->err = err;
 }
@@ -514,10 +538,31 @@ static int handler(void *user, const char *section, const char *name, const char
 		set_error(st, -ENOMEM, "out of memory");
 		return 1;
 	}
+	if (lo_limits_section(section, NULL, NULL)) {
+		r = lo_limits_config_set(&st->config->limits, section, name, v, &why);
+		if (r < 0)
+			set_error(st, r, "%s:%d: [%s] %s = '%s': %s", st->file, st->line, section,
+				  name, v, r == -ENOMEM ? strerror(ENOMEM) : why);
+		free(v);
+		return 1;
+	}
 	core = find_core_key(section, name);
 	r = key ? check_value(st->config, section, key, v, &why) : 0;
 	if (r == 0 && core && core->check)
 		r = core->check(st->config, v, &why);
+	if (r < 0 && key && key->type == LOGOFF_CONFIG_STRING && key->choices) {
+		/* Say which values are: a typo is then plain to see. */
+		char allowed[256] = "";
+		size_t len = 0;
+
+		for (size_t i = 0; key->choices[i] && len < sizeof(allowed); i++)
+			len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s%s",
+						i ? ", " : "", key->choices[i]);
+		set_error(st, r, "%s:%d: [%s] %s = '%s': %s: %s", st->file, st->line, section, name,
+			  v, why, allowed);
+		free(v);
+		return 1;
+	}
 	if (r < 0) {
 		set_error(st, r, "%s:%d: [%s] %s = '%s': %s", st->file, st->line, section, name, v,
 			  why);
@@ -609,6 +654,18 @@ static int parse_stream(struct parse_state *st, char **ret_error)
 	return 0;
 }
 
+/* In lo_config_check, an error of a whole file (unsafe, unreadable,
+ * syntax) is kept and the next file read. */
+static int collect(struct lo_config *c, int r, char **ret_error)
+{
+	if (!c->collect || r == 0 || r == -ENOMEM)
+		return r;
+	add_error(c, r, *ret_error);
+	free(*ret_error);
+	*ret_error = NULL;
+	return 0;
+}
+
 static int conf_filter(const struct dirent *d)
 {
 	size_t len = strlen(d->d_name);
@@ -630,6 +687,7 @@ static struct lo_config *config_new(const struct lo_provider_entry *table)
 	c->retries = 3;
 	c->protected_ttys = strdup("console");
 	c->plugin_dir = strdup(LO_PLUGIN_DIR);
+	c->limits.base.warn = LO_LIMITS_WARN_DEFAULT;
 	n = lo_split_list(lo_core_config_keys[1].default_value, c->providers, LO_MAX_PROVIDERS);
 	if (!c->registry || !c->protected_ttys || !c->plugin_dir || n < 0) {
 		lo_config_free(c);
@@ -704,8 +762,8 @@ static int config_check(struct lo_config *c, const char *path, char **ret_error)
 	return 0;
 }
 
-int lo_config_load(const char *path, const struct lo_provider_entry *table,
-		   struct lo_config **ret_config, char **ret_error)
+static int config_load(const char *path, const struct lo_provider_entry *table, bool all,
+		       struct lo_config **ret_config, char **ret_error)
 {
 	struct lo_config *c;
 	struct dirent **names = NULL;
@@ -723,7 +781,8 @@ int lo_config_load(const char *path, const struct lo_provider_entry *table,
 		r = -ENOMEM;
 		goto out;
 	}
-	r = parse_one(c, AT_FDCWD, path, path, false, ret_error);
+	c->collect = all;
+	r = collect(c, parse_one(c, AT_FDCWD, path, path, false, ret_error), ret_error);
 	if (r < 0)
 		goto out;
 
@@ -751,7 +810,8 @@ int lo_config_load(const char *path, const struct lo_provider_entry *table,
 				r = -ENOMEM;
 				goto out;
 			}
-			r = parse_one(c, dfd, names[i]->d_name, file, true, ret_error);
+			r = collect(c, parse_one(c, dfd, names[i]->d_name, file, true, ret_error),
+				    ret_error);
 			free(file);
 			if (r < 0)
 				goto out;
@@ -764,9 +824,15 @@ int lo_config_load(const char *path, const struct lo_provider_entry *table,
 			     lo_strdupf("%s: %m", dpath);
 		goto out;
 	}
-	r = config_check(c, path, ret_error);
+	r = collect(c, config_check(c, path, ret_error), ret_error);
 	if (r < 0)
 		goto out;
+	if (c->errors) {
+		*ret_error = c->errors;
+		c->errors = NULL;
+		r = c->first_err;
+		goto out;
+	}
 	*ret_config = c;
 	c = NULL;
 	r = 0;
@@ -779,6 +845,21 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	free(dpath);
+	lo_config_free(c);
+	return r;
+}
+
+int lo_config_load(const char *path, const struct lo_provider_entry *table,
+		   struct lo_config **ret_config, char **ret_error)
+{
+	return config_load(path, table, false, ret_config, ret_error);
+}
+
+int lo_config_check(const char *path, const struct lo_provider_entry *table, char **ret_errors)
+{
+	struct lo_config *c = NULL;
+	int r = config_load(path, table, true, &c, ret_errors);
+
 	lo_config_free(c);
 	return r;
 }
@@ -867,5 +948,7 @@ void lo_config_free(struct lo_config *config)
 		free(config->entries[i].value);
 	}
 	free(config->entries);
+	lo_limits_config_clear(&config->limits);
+	free(config->errors);
 	free(config);
 }

@@ -24,6 +24,7 @@
 #include "core/spawn.h"
 #include "core/chain.h"
 #include "core/logoff.h"
+#include "core/audit.h"
 
 /* SIGTERM to SIGKILL for a closer past [logoff] timeout: the call returns
  * by timeout + 1.5 x this (lo_spawn_wait), within timeout + 1 s. */
@@ -269,7 +270,7 @@ static int run_here(const struct lo_logoff_request *req, int64_t deadline,
 	return 0;
 }
 
-int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcome *ret)
+static int logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcome *ret)
 {
 	char *env[] = { (char *)LO_SAFE_PATH_ENV, NULL };
 	char *argv[14], uid[16];
@@ -334,4 +335,60 @@ int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcom
 		 * handler), or it was killed: the record tells. */
 		*ret = from_record(req, req->registry);
 	return 0;
+}
+
+/* The record of REQ->session as it is now, NULL when there is none or
+ * it cannot be read (the chain says why). Without REQ->registry, the
+ * registry is opened for this read only: the logoff between the two
+ * reads must have every descriptor the registry would hold (a login
+ * manager under a low RLIMIT_NOFILE, tests/faults/rlimits.sh). */
+static struct lo_record *record_now(const struct lo_logoff_request *req)
+{
+	struct lo_registry *registry = req->registry, *opened = NULL;
+	struct lo_record *rec = NULL;
+	char *err = NULL;
+
+	if (!registry && lo_registry_open(req->config->registry, 0, &opened, &err) == 0)
+		registry = opened;
+	free(err);
+	if (registry && lo_record_read(registry, req->session, &rec, NULL) < 0)
+		rec = NULL;
+	lo_registry_close(opened);
+	return rec;
+}
+
+/*
+ * The one logoff, and its one audit line: the record read before (who
+ * the session was, the reason it carries) and after (what lives on),
+ * whichever process ran the chain.
+ */
+int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcome *ret)
+{
+	struct lo_record *before = NULL, *after = NULL;
+	int r;
+
+	*ret = LO_LOGOFF_ERROR;
+	if (!lo_id_valid(req->session))
+		return -EINVAL;
+	before = record_now(req);
+	r = logoff_session(req, ret);
+	if (r < 0)
+		*ret = LO_LOGOFF_ERROR;
+	if (*ret == LO_LOGOFF_DONE || *ret == LO_LOGOFF_PARTIAL || *ret == LO_LOGOFF_TIMED_OUT ||
+	    *ret == LO_LOGOFF_ERROR) {
+		enum lo_logoff_outcome said = *ret;
+
+		if (*ret != LO_LOGOFF_DONE)
+			after = record_now(req);
+		/* A chain that stopped at its own deadline exits as an error
+		 * (the helper's exit codes have none for it); the record it
+		 * kept says timed-out. */
+		if (said == LO_LOGOFF_ERROR && after && after->state == LO_SESSION_TIMED_OUT)
+			said = LO_LOGOFF_TIMED_OUT;
+		lo_audit_logoff(req->session, before, lo_logoff_reason(before, req->reason), said,
+				after);
+	}
+	lo_record_free(after);
+	lo_record_free(before);
+	return r;
 }

@@ -86,6 +86,14 @@ struct lo_logoff_request {
 	void (*line_fn)(void *ctx, const char *line);
 	void *line_ctx;
 	struct lo_registry *registry;	/* open registry to use; NULL: opened when needed */
+	/*
+	 * Who or what ends the session, for the audit line (audit.h):
+	 * "logoff by uid N" (logoff(1)), "stale" (the sweep's default),
+	 * "idle limit 15min" (the limits sweep), free text made safe. NULL:
+	 * "logout" (close_session). A reason the record carries
+	 * (lo_logoff_set_reason) wins over this one.
+	 */
+	const char *reason;
 };
 
 /*
@@ -98,8 +106,10 @@ struct lo_logoff_request {
  * was reaped by the application (a SIGCHLD handler) or killed: a record
  * gone is a logoff done. *RET gets the outcome. Returns 0, or -EINVAL (an
  * invalid id) or fork/pidfd's -errno when no logoff could be started
- * (*RET is then LO_LOGOFF_ERROR). Design: "The flow" in
- * docs/architecture.md.
+ * (*RET is then LO_LOGOFF_ERROR). Writes the logoff's one audit line
+ * (lo_audit_logoff, audit.h) for the outcomes done, partial, timed out
+ * and error, with the reason lo_logoff_reason picks from the record as
+ * found and REQ->reason. Design: "The flow" in docs/architecture.md.
  */
 int lo_logoff_session(const struct lo_logoff_request *req, enum lo_logoff_outcome *ret);
 

@@ -22,6 +22,7 @@
 #include "core/proc.h"
 #include "core/chain.h"
 #include "core/logoff.h"
+#include "core/audit.h"
 
 bool lo_config_logoff_in_process(const struct lo_config *config)
 {
@@ -178,6 +179,8 @@ int lo_sweep(const struct lo_ctx *ctx, const struct lo_logoff_request *proto,
 		lo_session_view(rec, &why);
 		req.session = rec->id;
 		req.registry = ctx->registry;
+		if (!req.reason)
+			req.reason = LO_REASON_STALE;
 		if (lo_logoff_session(&req, &outcome) < 0)
 			outcome = LO_LOGOFF_ERROR;
 		/* The record went away between our read and the closer's:

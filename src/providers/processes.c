@@ -1665,16 +1665,16 @@ int lo_proc_index_build(struct lo_proc_index **ret)
 			goto out;
 		ix->n++;
 	}
-	ix->by_uid = calloc(ix->n + 1, sizeof(*ix->by_uid));
-	ix->by_asid = calloc(ix->n + 1, sizeof(*ix->by_asid));
-	ix->by_cgroup = calloc(ix->n + 1, sizeof(*ix->by_cgroup));
+	ix->by_uid = calloc(ix->n + 1, sizeof(struct ix_entry *));
+	ix->by_asid = calloc(ix->n + 1, sizeof(struct ix_entry *));
+	ix->by_cgroup = calloc(ix->n + 1, sizeof(struct ix_entry *));
 	if (!ix->by_uid || !ix->by_asid || !ix->by_cgroup)
 		goto out;
 	for (size_t i = 0; i < ix->n; i++)
 		ix->by_uid[i] = ix->by_asid[i] = ix->by_cgroup[i] = &ix->e[i];
-	qsort(ix->by_uid, ix->n, sizeof(*ix->by_uid), ix_cmp_uid);
-	qsort(ix->by_asid, ix->n, sizeof(*ix->by_asid), ix_cmp_asid);
-	qsort(ix->by_cgroup, ix->n, sizeof(*ix->by_cgroup), ix_cmp_cgroup);
+	qsort(ix->by_uid, ix->n, sizeof(struct ix_entry *), ix_cmp_uid);
+	qsort(ix->by_asid, ix->n, sizeof(struct ix_entry *), ix_cmp_asid);
+	qsort(ix->by_cgroup, ix->n, sizeof(struct ix_entry *), ix_cmp_cgroup);
 	*ret = ix;
 	ix = NULL;
 	r = 0;

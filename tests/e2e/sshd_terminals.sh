@@ -10,7 +10,12 @@
 #    pty's atime set by the test), so a busy second channel keeps it;
 #  - a pty the session's user does not own (chown'd to root by the test)
 #    is not counted: not for idle, not for `logoff pts/N`;
-#  - `logoff pts/N` (the second channel's pty) logs the whole session off.
+#  - `logoff pts/N` (the second channel's pty) logs the whole session off;
+#    with -v it prints each provider's state as sshd's close_session
+#    (another process) writes it to the record (a logoff hook that takes
+#    a second keeps the hooks provider logging off long enough to see);
+#  - on a terminal, without -v, logoff keeps one progress line while it
+#    waits (time left, processes left); not on a pipe.
 # A second ssh login (no pty) stays open throughout, so the views look at
 # more than one session: through one /proc index (lo_proc_index_build),
 # not a scan per session; the other login must not get the ptys.
@@ -29,6 +34,7 @@ session  required   pam_loginuid.so
 session  required   $MODULE config=$T/logoff.conf helper=$HELPER debug
 SVC
 lo() { "$top_builddir/logoff" --config "$T/logoff.conf" "$@"; }
+hook logoff.d 10-slow 'sleep 1'
 start_sshd "$svc"
 ctl="$T/ctl"
 
@@ -105,7 +111,32 @@ rc=$?
 [ "$rc" -eq 0 ] && ok "logoff ${pty2#/dev/}: exit 0" || fail "logoff ${pty2#/dev/}: exit $rc: $(cat "$T/out/logoff.out")"
 wait_for 10 test ! -e "$T/reg/sessions/$sid" && ok "session $sid logged off" || fail "record $sid still there"
 wait_for_gone "$master" "$chan" && ok "both ssh clients saw the connection close" || fail "ssh clients still connected"
-assert_exists "$T/reg/sessions/$osid"
-kill "$other" 2>/dev/null
+assert_grep "^  provider hooks: logging-off" "$T/out/logoff.out"
+assert_no_grep "s left" "$T/out/logoff.out"
+
+# 5. On a terminal: the progress line, rewritten in place, then erased.
+python3 - "$top_builddir/logoff" "$T/logoff.conf" "$osid" > "$T/out/tty.out" 2>&1 <<'PY'
+import os, subprocess, sys
+m, s = os.openpty()
+p = subprocess.Popen([sys.argv[1], "--config", sys.argv[2], sys.argv[3]],
+                     stdin=subprocess.DEVNULL, stdout=s, stderr=s)
+os.close(s)
+out = b""
+while True:
+    try:
+        d = os.read(m, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+print("exit", p.wait())
+sys.stdout.write(out.decode(errors="replace").replace("\r", "<CR>").replace("\033", "<ESC>"))
+PY
+assert_grep "^exit 0" "$T/out/tty.out"
+assert_grep "<CR>logoff: session $osid: [0-9]* s left, [0-9]* process" "$T/out/tty.out"
+assert_grep "<CR><ESC>\[K" "$T/out/tty.out"
+wait_for 10 test ! -e "$T/reg/sessions/$osid" && ok "login $osid logged off" || fail "record $osid still there"
+wait_for_gone "$other" && ok "its ssh client saw the connection close" || fail "ssh client $other still connected"
 assert_alive "$SSHD_PID" "sshd listener"
 finish

@@ -41,6 +41,7 @@ SVC
 cat > "$T/wm.sh" <<WM
 #!/bin/sh
 echo "wm=\$\$ display=\$DISPLAY tmp=\$TMPDIR id=\$LOGOFF_SESSION_ID" > "$T/out/wm"
+echo "xauthority=\$XAUTHORITY" >> "$T/out/wm"
 setsid sleep 600 </dev/null >/dev/null 2>&1 &
 echo "left=\$!" >> "$T/out/wm"
 exec sleep 1000
@@ -89,11 +90,50 @@ assert_exists "$T/reg/sessions/$id"
 lo --list > "$T/out/list" 2>&1
 assert_grep "^$id  *$display  *$E2E_USER .*xrdp-sesman.*active" "$T/out/list"
 
-lo "$display" -v > "$T/out/logoff" 2>&1
+# IDLE is the X server's own count (MIT-SCREEN-SAVER, asked as the
+# user): it grows while nothing happens, and input (an XTEST pointer
+# motion through xdotool, as the user) resets it. The sequence is
+# ordered by the idle values themselves, not by sleeping.
+x_idle() {
+	lo --list --json | python3 -c 'import json,sys
+s=[s for s in json.load(sys.stdin)["sessions"] if s["id"]==sys.argv[1]]
+print(s[0]["idle"] if s and s[0]["idle"] is not None else "null")' "$id"
+}
+xidle_ge() { i=$(x_idle); [ "$i" != null ] && [ "$i" -ge "$1" ]; }
+wait_for 20 xidle_ge 3 && ok "X idle time counts: $(x_idle) s" || fail "X idle time: $(x_idle): $(cat "$T/out/wm"; ps -o args= -p "$xvnc"; "$LOGOFF" --config "$T/logoff.conf" -v --list 2>&1 | tail -3)"
+if command -v xdotool > /dev/null; then
+	# sesman starts Xvnc with -auth .Xauthority in the user's home and
+	# sets no XAUTHORITY.
+	xauth=$(sed -n 's/^xauthority=//p' "$T/out/wm")
+	[ -n "$xauth" ] || xauth="$(getent passwd "$E2E_USER" | cut -d: -f6)/.Xauthority"
+	runuser -u "$E2E_USER" -- env DISPLAY="$display" XAUTHORITY="$xauth" xdotool mousemove_relative 5 5 \
+		> "$T/out/xdotool" 2>&1 || fail "xdotool: $(cat "$T/out/xdotool")"
+	i=$(x_idle)
+	[ "$i" != null ] && [ "$i" -lt 3 ] && ok "input reset the X idle time: $i s" || fail "after input, X idle $i"
+else
+	skip_note="xdotool missing: input not driven"
+	echo "note: $skip_note"
+fi
+
+# The warning reaches the display, which has no terminal: an X message
+# window of the user's (no notification service runs in this session),
+# while logoff waits out the warning.
+xauth=$(sed -n 's/^xauthority=//p' "$T/out/wm")
+[ -n "$xauth" ] || xauth="$(getent passwd "$E2E_USER" | cut -d: -f6)/.Xauthority"
+x_windows() { runuser -u "$E2E_USER" -- env DISPLAY="$display" XAUTHORITY="$xauth" xwininfo -root -tree 2>&1; }
+lo "$display" -v --warn 4 --message "xrdp test: save your work" > "$T/out/logoff" 2>&1 &
+lopid=$!
+if command -v xwininfo > /dev/null; then
+	wait_for 4 sh -c "runuser -u '$E2E_USER' -- env DISPLAY='$display' XAUTHORITY='$xauth' xwininfo -root -tree 2>&1 | grep -q '\"xmessage\"'" \
+		&& ok "the warning is an X message window on $display" || fail "no xmessage window: $(x_windows | head -20)"
+fi
+wait "$lopid"
 rc=$?
+assert_grep "warned display $display" "$T/out/logoff"
 [ "$rc" -eq 0 ] && ok "logoff $display exits 0" || fail "logoff $display exit $rc: $(cat "$T/out/logoff")"
-wait_for_gone "$xvnc" || true
-assert_dead "$xvnc" "Xvnc"
+# Done means every process of the session has ended: no wait here.
+assert_dead "$xvnc" "Xvnc when logoff returned"
+pid_alive "$xvnc" && { echo "--- logoff -v output:"; cat "$T/out/logoff"; ps -o pid,stat,comm,cgroup -p "$xvnc"; cat /proc/$xvnc/cgroup; }
 assert_dead "$wm" "the window manager"
 assert_dead "$left" "the process the window manager left"
 wait_for 10 sh -c "[ ! -e '$T/reg/sessions/$id' ]" || true

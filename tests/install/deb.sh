@@ -159,7 +159,10 @@ assert_no_grep pam_logoff /etc/pam.d/common-session-noninteractive
 for f in /usr/lib/"$MA"/security/pam_logoff.so /usr/libexec/logoff/logoff-helper /usr/bin/logoff \
 	/etc/security/logoff/logon.d /etc/security/logoff/logoff.d "$PLUGINDIR" \
 	/usr/share/pam-configs/logoff /etc/cron.d/logoff-gc /lib/systemd/system/logoff-gc.timer \
-	/etc/systemd/system/timers.target.wants/logoff-gc.timer /usr/include/logoff/provider.h; do
+	/etc/systemd/system/timers.target.wants/logoff-gc.timer /usr/include/logoff/provider.h \
+	/usr/share/doc/libpam-logoff/logoff-query.schema.json \
+	/etc/cron.d/logoff-limits /lib/systemd/system/logoff-limits.service \
+	/lib/systemd/system/logoff-limits.timer /etc/systemd/system/timers.target.wants/logoff-limits.timer; do
 	assert_exists "$f"
 done
 dpkg-query -W -f '${Conffiles}\n' libpam-logoff > "$T/out/conffiles"
@@ -225,7 +228,8 @@ for f in "$T"/saved/pam.d/*; do
 done
 for f in /usr/share/pam-configs/logoff /etc/security/logoff.conf /etc/security/logoff /etc/cron.d/logoff-gc \
 	/usr/lib/"$MA"/security/pam_logoff.so /usr/bin/logoff /usr/libexec/logoff "$PLUGINDIR" \
-	/etc/systemd/system/timers.target.wants/logoff-gc.timer /run/logoff /usr/include/logoff; do
+	/etc/systemd/system/timers.target.wants/logoff-gc.timer /run/logoff /usr/include/logoff \
+	/etc/cron.d/logoff-limits /etc/systemd/system/timers.target.wants/logoff-limits.timer; do
 	assert_gone "$f"
 done
 finish

@@ -25,9 +25,11 @@ mkdir "$T/build" "$T/root"
 R="$T/root/opt/lo"
 for f in security/pam_logoff.so libexec/logoff/logoff-helper bin/logoff \
 	etc/security/logoff.conf etc/cron.d/logoff-gc units/logoff-gc.service units/logoff-gc.timer \
+	etc/cron.d/logoff-limits units/logoff-limits.service units/logoff-limits.timer \
 	include/logoff/provider.h lib/pkgconfig/logoff-provider.pc \
 	share/man/man1/logoff.1 share/man/man3/logoff-provider.3 share/man/man5/logoff.conf.5 \
-	share/man/man8/pam_logoff.8 share/bash-completion/completions/logoff; do
+	share/man/man8/pam_logoff.8 share/bash-completion/completions/logoff \
+	share/doc/pam_logoff/logoff-query.schema.json; do
 	[ -f "$R/$f" ] && ok "$f" || fail "not installed: /opt/lo/$f"
 done
 for d in etc/security/logoff/logon.d etc/security/logoff/logoff.d etc/security/logoff.conf.d \
@@ -38,6 +40,11 @@ done
 grep -q "ExecStart=/opt/lo/bin/logoff --gc" "$R/units/logoff-gc.service" && ok "unit runs /opt/lo/bin/logoff" \
 	|| fail "logoff-gc.service: $(grep ExecStart "$R/units/logoff-gc.service")"
 grep -q "/opt/lo/bin/logoff --gc" "$R/etc/cron.d/logoff-gc" && ok "cron line runs /opt/lo/bin/logoff" || fail "cron line"
+grep -q "ExecStart=/opt/lo/bin/logoff --limits" "$R/units/logoff-limits.service" \
+	&& ok "limits unit runs /opt/lo/bin/logoff --limits" \
+	|| fail "logoff-limits.service: $(grep ExecStart "$R/units/logoff-limits.service")"
+grep -q "/opt/lo/bin/logoff --limits" "$R/etc/cron.d/logoff-limits" && ok "limits cron line" \
+	|| fail "limits cron line"
 grep -q "^plugindir=\${libdir}/logoff/providers" "$R/lib/pkgconfig/logoff-provider.pc" && ok "plugindir in the .pc" || fail "plugindir"
 # The paths are built in: the helper the module runs, the config it reads.
 strings "$R/security/pam_logoff.so" | grep -q "^/opt/lo/libexec/logoff/logoff-helper$" \

@@ -103,7 +103,42 @@ START_TEST(test_parse_abandon)
 	REFUSED("--abandon goes with --gc", "--list", "--abandon", "crashy");
 	REFUSED("needs a SESSION", "--gc", "--abandon", "crashy");
 	REFUSED("more than one session", "--gc", "--abandon", "crashy", "42", "43");
-	REFUSED("--gc take no SESSION", "--gc", "42");
+	REFUSED("--gc and --limits take no SESSION", "--gc", "42");
+}
+END_TEST
+
+/* --limits takes no SESSION; --check-config takes one absolute FILE, as
+ * the next word or after '=', else checks --config's file. */
+START_TEST(test_parse_limits_check_config)
+{
+	struct lo_cli_opts o;
+	char *err;
+
+	ck_assert_int_eq(parse(&o, &err, "--limits", "-v", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_LIMITS);
+	ck_assert(o.verbose);
+	ck_assert_ptr_null(o.session);
+
+	ck_assert_int_eq(parse(&o, &err, "--check-config", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_CHECK_CONFIG);
+	ck_assert_str_eq(o.check_file, LO_CONFIG_PATH);
+	ck_assert_int_eq(parse(&o, &err, "--config", "/etc/x.conf", "--check-config", NULL), 0);
+	ck_assert_str_eq(o.check_file, "/etc/x.conf");
+	ck_assert_int_eq(parse(&o, &err, "--check-config", "/tmp/a.conf", NULL), 0);
+	ck_assert_str_eq(o.check_file, "/tmp/a.conf");
+	ck_assert_ptr_null(o.session);
+	ck_assert_int_eq(parse(&o, &err, "--check-config=/tmp/b.conf", NULL), 0);
+	ck_assert_str_eq(o.check_file, "/tmp/b.conf");
+
+	REFUSED("--limits take no SESSION", "--limits", "42");
+	REFUSED("exclude each other", "--limits", "--gc");
+	REFUSED("exclude each other", "--check-config", "--list");
+	REFUSED("expected an absolute path", "--check-config", "logoff.conf");
+	REFUSED("expected an absolute path", "--check-config=logoff.conf");
+	REFUSED("takes one FILE", "--check-config=/a.conf", "/b.conf");
+	REFUSED("does not go with --server", "--check-config", "--server", "h");
+	REFUSED("go with a logoff", "--limits", "--warn", "5");
+	REFUSED("unknown option '--limit'", "--limit");
 }
 END_TEST
 
@@ -386,6 +421,110 @@ START_TEST(test_close_matches)
 }
 END_TEST
 
+/* Only local displays: a "host:0" would have the child connect elsewhere. */
+START_TEST(test_display_local)
+{
+	ck_assert(lo_cli_display_local(":0"));
+	ck_assert(lo_cli_display_local(":10"));
+	ck_assert(lo_cli_display_local(":10.0"));
+	ck_assert(lo_cli_display_local(":1234567"));
+	ck_assert(!lo_cli_display_local(NULL));
+	ck_assert(!lo_cli_display_local(""));
+	ck_assert(!lo_cli_display_local(":"));
+	ck_assert(!lo_cli_display_local("::0"));
+	ck_assert(!lo_cli_display_local("host:0"));
+	ck_assert(!lo_cli_display_local("localhost:10.0"));
+	ck_assert(!lo_cli_display_local(":0."));
+	ck_assert(!lo_cli_display_local(":0.0.0"));
+	ck_assert(!lo_cli_display_local(":12345678"));
+	ck_assert(!lo_cli_display_local(":0/../x"));
+	ck_assert(!lo_cli_display_local(":0 "));
+	ck_assert(!lo_cli_display_local("pts/3"));
+	ck_assert(!lo_cli_display_local("/tmp/.X11-unix/X0"));
+}
+END_TEST
+
+/* Windows' spellings of help and query user: "/?" prints the help,
+ * --query takes a USER or SESSION, --json goes with it. */
+START_TEST(test_parse_query_and_help)
+{
+	struct lo_cli_opts o;
+	char *err;
+
+	ck_assert_int_eq(parse(&o, &err, "/?", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_HELP);
+	/* After "--" it is a SESSION, and not a valid one. */
+	REFUSED("session '/?'", "--", "/?");
+
+	ck_assert_int_eq(parse(&o, &err, "--query", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_QUERY);
+	ck_assert_ptr_null(o.session);
+	ck_assert_int_eq(parse(&o, &err, "--query", "pts/3", "--json", NULL), 0);
+	ck_assert_str_eq(o.session, "pts/3");
+	ck_assert(o.json);
+	/* A user name that is no session name is an argument too. */
+	ck_assert_int_eq(parse(&o, &err, "--query", "CORP\\alice", NULL), 0);
+	ck_assert_str_eq(o.session, "CORP\\alice");
+	ck_assert_int_eq(parse(&o, &err, "--query", "j\xc3\xa9r\xc3\xb4me", NULL), 0);
+
+	/* --server runs the same query there. */
+	{
+		char **w = NULL;
+		size_t n = 0;
+		ck_assert_int_eq(parse(&o, &err, "--query", "alice", "--json", "/server:h1", NULL), 0);
+		ck_assert_int_eq(lo_cli_remote_args(&o, &w, &n), 0);
+		ck_assert_uint_eq(n, 4);
+		ck_assert_str_eq(w[0], "'--query'");
+		ck_assert_str_eq(w[1], "'--json'");
+		ck_assert_str_eq(w[2], "'--'");
+		ck_assert_str_eq(w[3], "'alice'");
+		lo_strv_free(w, n);
+	}
+
+	REFUSED("control character", "--query", "al\033[31mice");
+	REFUSED("contains a space", "--query", "al ice");
+	REFUSED("starts with '-'", "--query", "--", "-x");
+	REFUSED("more than one session", "--query", "alice", "bob");
+	REFUSED("exclude each other", "--query", "--list");
+	REFUSED("--warn and --force go with a logoff", "--query", "--force");
+}
+END_TEST
+
+/* quser's IDLE TIME and STATE columns. */
+START_TEST(test_quser_columns)
+{
+	char b[16];
+
+	lo_cli_quser_idle(-1, b, sizeof(b));
+	ck_assert_str_eq(b, "-");
+	lo_cli_quser_idle(0, b, sizeof(b));
+	ck_assert_str_eq(b, ".");
+	lo_cli_quser_idle(59, b, sizeof(b));
+	ck_assert_str_eq(b, ".");
+	lo_cli_quser_idle(60, b, sizeof(b));
+	ck_assert_str_eq(b, "1");
+	lo_cli_quser_idle(3599, b, sizeof(b));
+	ck_assert_str_eq(b, "59");
+	lo_cli_quser_idle(3600, b, sizeof(b));
+	ck_assert_str_eq(b, "1:00");
+	lo_cli_quser_idle(2 * 3600 + 5 * 60 + 59, b, sizeof(b));
+	ck_assert_str_eq(b, "2:05");
+	lo_cli_quser_idle(86399, b, sizeof(b));
+	ck_assert_str_eq(b, "23:59");
+	lo_cli_quser_idle(86400, b, sizeof(b));
+	ck_assert_str_eq(b, "1+00:00");
+	lo_cli_quser_idle(3 * 86400 + 4 * 3600 + 7 * 60, b, sizeof(b));
+	ck_assert_str_eq(b, "3+04:07");
+
+	ck_assert_str_eq(lo_cli_quser_state("active", false, false), "Active");
+	ck_assert_str_eq(lo_cli_quser_state("opening", false, true), "active");
+	ck_assert_str_eq(lo_cli_quser_state("active", true, false), "Disc");
+	ck_assert_str_eq(lo_cli_quser_state("closing", true, false), "Closing");
+	ck_assert_str_eq(lo_cli_quser_state("stale", false, true), "stale");
+	ck_assert_str_eq(lo_cli_quser_state("failed", false, false), "Stale");
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -394,6 +533,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_parse_modes);
 	tcase_add_test(tc, test_parse_refused);
 	tcase_add_test(tc, test_parse_abandon);
+	tcase_add_test(tc, test_parse_limits_check_config);
 	tcase_add_test(tc, test_session_invalid);
 	tcase_add_test(tc, test_permission_rules);
 	tcase_add_test(tc, test_tty_paths);
@@ -402,6 +542,9 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_shell_quote_and_remote_args);
 	tcase_add_test(tc, test_nodeset_and_user);
 	tcase_add_test(tc, test_close_matches);
+	tcase_add_test(tc, test_display_local);
+	tcase_add_test(tc, test_parse_query_and_help);
+	tcase_add_test(tc, test_quser_columns);
 	suite_add_tcase(s, tc);
 	return s;
 }
