@@ -18,8 +18,9 @@
 # The role (logoff), with logoff_install false (installing the .deb is
 # tests/install/deb.sh's job; here its tasks get a syntax check only):
 #  - check mode writes nothing and enables nothing;
-#  - the real run writes logoff.conf from variables, validated by logoff
-#    reading it, and pam-auth-update puts pam_logoff into common-session;
+#  - the real run writes logoff.conf from variables, validated by
+#    logoff --check-config, and pam-auth-update puts pam_logoff into
+#    common-session;
 #  - a second run changes nothing; a config with an unknown key fails
 #    validation and the file in place stays as it was.
 # ansible-lint is clean on the collection.
@@ -143,7 +144,7 @@ assert_grep "localhost .*changed=2 .*failed=0" "$T/out/role"
 assert_grep "^timeout = 15$" "$T/etc/logoff.conf"
 assert_grep "^protected_ttys = console tty1$" "$T/etc/logoff.conf"
 assert_grep "^keep_commands = tmux$" "$T/etc/logoff.conf"
-"$LOGOFF" --config "$T/etc/logoff.conf" --list > /dev/null 2>&1 && ok "logoff reads the written config" || fail "written config refused"
+"$LOGOFF" --check-config "$T/etc/logoff.conf" > /dev/null 2>&1 && ok "logoff --check-config accepts the written config" || fail "written config refused"
 assert_grep "pam_logoff.so" /etc/pam.d/common-session
 play role2 "$T/role.yml" -e "$good" && ok "role again: ran" || fail "role again: $(cat "$T/out/role2")"
 assert_grep "localhost .*changed=0 .*failed=0" "$T/out/role2"
