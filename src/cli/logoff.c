@@ -553,29 +553,44 @@ static void x_env_of(void *ctx, const struct lo_proc_handle *h)
 	}
 	if (ours && bus && !x->dbus[0] && strlen(bus) < sizeof(x->dbus))
 		strcpy(x->dbus, bus);
+	/* Other environments (tokens, passwords) are not kept around, nor
+	 * copied into a child forked later. */
+	explicit_bzero(buf, sizeof(buf));
 }
 
-/* The session's idle time in seconds: its terminals' (terminals_idle),
- * else, for a session on a local X display, the X server's own count
- * (lo_cli_x_idle, as the session's user), else -1: unknown. */
+/* The session's idle time in seconds: the most recent input on its
+ * terminals (terminals_idle) or, for a session on a local X display, on
+ * its X server (lo_cli_x_idle, as the session's user): input on either
+ * is input, so a user working in the browser of a desktop whose xterm
+ * sits idle is not idle. -1 when neither can say: unknown. Never more
+ * than the session's age: a terminal's access time the user set into
+ * the past (touch -a) does not make an old idle time out of a new
+ * session. */
 static long session_idle(const struct app *a, const struct lo_record *rec,
 			 const struct terminals *t)
 {
 	struct x_env x = { .display = rec->tty };
 	long idle = terminals_idle(t), xi = -1;
+	time_t now = time(NULL);
 	char err[128];
 
-	if (idle >= 0 || !lo_cli_display_local(rec->tty) || rec->uid == 0)
-		return idle;
-	each_session_process(a, rec, a->index, x_env_of, &x);
-	if (lo_cli_x_idle(rec->tty, x.found ? x.xauthority : NULL, rec->user, rec->uid, rec->gid,
-			  rec->home, &xi, err, sizeof(err)) < 0) {
-		if (a->o.verbose)
-			fprintf(stderr, "logoff: session %s: idle time of display %s unknown: %s\n",
-				rec->id, rec->tty, err);
-		return -1;
+	if (lo_cli_display_local(rec->tty) && rec->uid != 0) {
+		each_session_process(a, rec, a->index, x_env_of, &x);
+		explicit_bzero(&x.dbus, sizeof(x.dbus));
+		fflush(stdout);
+		if (lo_cli_x_idle(rec->tty, x.found ? x.xauthority : NULL, rec->user, rec->uid,
+				  rec->gid, rec->home, &xi, err, sizeof(err)) < 0) {
+			if (a->o.verbose)
+				fprintf(stderr, "logoff: session %s: idle time of display %s "
+					"unknown: %s\n", rec->id, rec->tty, err);
+			xi = -1;
+		}
+		if (xi >= 0 && (idle < 0 || xi < idle))
+			idle = xi;
 	}
-	return xi;
+	if (idle >= 0 && rec->created <= now && idle > (long)(now - rec->created))
+		idle = (long)(now - rec->created);
+	return idle;
 }
 
 /* The terminal to show for a session: its PAM_TTY when that is one,
@@ -995,8 +1010,16 @@ struct next_limit {
 	time_t at;
 };
 
-static void session_groups(const struct lo_record *rec, char names[][64], size_t max,
-			   size_t *ret_n);
+/*
+ * REC's user as the account database names it (getpwuid_r of the
+ * recorded uid: with sssd or winbind, "ALICE" or "alice@corp" typed at
+ * login is "alice"), else the recorded PAM_USER, into USER (USER_SIZE
+ * bytes); and the names of that user's groups (primary first) into
+ * NAMES, at most MAX. Limits match these, never the name as typed.
+ * Groups that cannot be resolved are left out.
+ */
+static void session_account(const struct lo_record *rec, char *user, size_t user_size,
+			    char names[][LO_NAME_MAX + 1], size_t max, size_t *ret_n);
 
 /*
  * The limit of [limits] that acts next on REC (IDLE seconds idle, -1
@@ -1011,17 +1034,17 @@ static bool next_limit_of(const struct app *a, const struct lo_record *rec, long
 	struct lo_limits_input in = { 0 };
 	struct lo_limits_decision d;
 	struct lo_limits l;
-	char groups[64][64];
+	char groups[64][LO_NAME_MAX + 1], account[LO_NAME_MAX * 4];
 	const char *gp[64];
 	size_t ng = 0;
 	bool exempt = false;
 
 	if (lo_cli_may_logoff(0, rec, a->config->protected_ttys, false) == LO_EXIT_PROTECTED)
 		return false;
-	session_groups(rec, groups, 64, &ng);
+	session_account(rec, account, sizeof(account), groups, 64, &ng);
 	for (size_t i = 0; i < ng; i++)
 		gp[i] = groups[i];
-	lo_limits_effective(&a->config->limits, rec->user ? rec->user : "", gp, ng, &l, &exempt);
+	lo_limits_effective(&a->config->limits, account, gp, ng, &l, &exempt);
 	if (exempt)
 		return false;
 	in.now = time(NULL);
@@ -1201,8 +1224,8 @@ static int cmd_query(struct app *a)
 #define XMESSAGE "/usr/bin/xmessage"
 
 /*
- * A warning to a graphical session on a local X display that has no
- * terminal of its own: a desktop notification (notify-send, as the
+ * A warning to a graphical session on a local X display, besides its
+ * terminals (the user may be in any window): a desktop notification (notify-send, as the
  * user, on the session's D-Bus) where the session's processes name a
  * session bus, else an X message window (xmessage, as the user, on the
  * display, gone after SECONDS or a click). Started detached (never
@@ -1267,16 +1290,6 @@ static int warn_display(const struct app *a, const struct lo_record *rec, const 
 	sp.argv = argv;
 	sp.envp = env;
 	return lo_spawn_detached(&sp);
-}
-
-/* The session's terminals are all counted ones elsewhere; a graphical
- * session is warned on its display when it has none of its own. */
-static bool has_own_terminal(const struct terminals *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (t->t[i].counted)
-			return true;
-	return false;
 }
 
 static int warn_terminal(const char *path, const char *text)
@@ -1351,7 +1364,7 @@ static int warn_and_wait(struct app *a, const struct lo_record *const *recs, siz
 			else
 				verbose(a, "warned %s", t->t[i].path);
 		}
-		if (!has_own_terminal(t) && lo_cli_display_local(rec->tty)) {
+		if (lo_cli_display_local(rec->tty)) {
 			int r = warn_display(a, rec, text, a->o.warn_seconds);
 			if (r < 0)
 				fprintf(stderr, "logoff: cannot warn display %s: %s\n", rec->tty,
@@ -1961,25 +1974,75 @@ static int cmd_abandon(struct app *a, const struct lo_record *rec)
 
 /* The names of the groups of REC's user (primary first) into NAMES, at
  * most MAX; *RET_N their count. Unresolvable groups are left out. */
-static void session_groups(const struct lo_record *rec, char names[][64], size_t max,
-			   size_t *ret_n)
+static void session_account(const struct lo_record *rec, char *user, size_t user_size,
+			    char names[][LO_NAME_MAX + 1], size_t max, size_t *ret_n)
 {
-	gid_t gids[256];
-	int ng = 256;
+	size_t size = 16384;
+	char *buf = malloc(size);
+	gid_t *gids = NULL;
+	int ng = 64, r;
 
 	*ret_n = 0;
-	if (!rec->user || getgrouplist(rec->user, rec->gid, gids, &ng) < 0) {
+	snprintf(user, user_size, "%s", rec->user ? rec->user : "");
+	for (;;) {
+		struct passwd pw, *pwp = NULL;
+		char *bigger;
+
+		if (!buf)
+			goto out;
+		r = getpwuid_r(rec->uid, &pw, buf, size, &pwp);
+		if (r == 0 && pwp) {
+			snprintf(user, user_size, "%s", pwp->pw_name);
+			break;
+		}
+		if (r != ERANGE || size >= (1u << 20))
+			break;
+		size *= 2;
+		bigger = realloc(buf, size);
+		if (!bigger)
+			goto out;
+		buf = bigger;
+	}
+	/* getgrouplist says how many there are when the array is short. */
+	for (int tries = 0; tries < 4; tries++) {
+		gid_t *more = reallocarray(gids, (size_t)ng, sizeof(*gids));
+		int want = ng;
+
+		if (!more)
+			goto out;
+		gids = more;
+		if (getgrouplist(user, rec->gid, gids, &ng) >= 0)
+			break;
+		if (ng <= want)
+			ng = want * 2;
+		if (tries == 3)
+			ng = 0;
+	}
+	if (ng <= 0) {
 		gids[0] = rec->gid;
 		ng = 1;
 	}
 	for (int i = 0; i < ng && *ret_n < max; i++) {
-		struct group gr, *grp = NULL;
-		char buf[4096];
+		for (;;) {
+			struct group gr, *grp = NULL;
+			char *bigger;
 
-		if (getgrgid_r(gids[i], &gr, buf, sizeof(buf), &grp) == 0 && grp &&
-		    strlen(grp->gr_name) < 64)
-			snprintf(names[(*ret_n)++], 64, "%s", grp->gr_name);
+			r = getgrgid_r(gids[i], &gr, buf, size, &grp);
+			if (r == 0 && grp && strlen(grp->gr_name) <= LO_NAME_MAX)
+				snprintf(names[(*ret_n)++], LO_NAME_MAX + 1, "%s", grp->gr_name);
+			if (r != ERANGE || size >= (1u << 24))
+				break;
+			/* A group with many members: its entry needs more. */
+			size *= 2;
+			bigger = realloc(buf, size);
+			if (!bigger)
+				goto out;
+			buf = bigger;
+		}
 	}
+out:
+	free(gids);
+	free(buf);
 }
 
 /* <registry>/limits, root's and closed to others, made on first use;
@@ -2007,7 +2070,7 @@ struct limits_count {
 
 /* Write TEXT to every terminal of REC's session, never blocking (a
  * terminal nobody reads fills and is then skipped); a graphical session
- * without one gets it on its display for SECONDS (warn_display). */
+ * gets it on its display too, for SECONDS (warn_display). */
 static void tell_terminals(const struct app *a, const struct lo_record *rec, const char *text,
 			   unsigned seconds)
 {
@@ -2023,7 +2086,7 @@ static void tell_terminals(const struct app *a, const struct lo_record *rec, con
 		else
 			verbose(a, "  wrote to %s", t.t[i].path);
 	}
-	if (!has_own_terminal(&t) && lo_cli_display_local(rec->tty)) {
+	if (lo_cli_display_local(rec->tty)) {
 		int r = warn_display(a, rec, text, seconds);
 		if (r < 0)
 			verbose(a, "  cannot show it on display %s: %s", rec->tty, strerror(-r));
@@ -2116,7 +2179,8 @@ static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct l
 	struct lo_limits_input in = { 0 };
 	struct lo_limits_decision d;
 	struct terminals terms;
-	char groups[64][64], user[256], dur[LO_DURATION_STR_MAX];
+	char groups[64][LO_NAME_MAX + 1], user[256], account[LO_NAME_MAX * 4];
+	char dur[LO_DURATION_STR_MAX];
 	const char *gp[64];
 	size_t ng;
 	bool exempt;
@@ -2128,10 +2192,10 @@ static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct l
 		lo_limits_state_remove(dirfd, rec->id);
 		return;
 	}
-	session_groups(rec, groups, 64, &ng);
+	session_account(rec, account, sizeof(account), groups, 64, &ng);
 	for (size_t i = 0; i < ng; i++)
 		gp[i] = groups[i];
-	lo_limits_effective(&a->config->limits, rec->user ? rec->user : "", gp, ng, &l, &exempt);
+	lo_limits_effective(&a->config->limits, account, gp, ng, &l, &exempt);
 	if (exempt) {
 		verbose(a, "%s (%s, user %s): exempt; skipped", rec->id, rec->name, user);
 		lo_limits_state_remove(dirfd, rec->id);
@@ -2163,6 +2227,21 @@ static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct l
 	}
 	if (lo_limits_decide(&l, &in, &d) < 0)
 		return;
+	if (d.verdict == LO_LIMITS_ACT && a->index) {
+		/* The /proc index was taken when the sweep began, and each
+		 * logoff before this one may have taken seconds: a terminal
+		 * opened since (the user back at work in a new one) must count.
+		 * Measured again from a scan of /proc before acting. */
+		struct lo_proc_index *ix = a->index;
+
+		a->index = NULL;
+		session_terminals(a, rec, &terms);
+		in.idle = session_idle(a, rec, &terms);
+		a->index = ix;
+		in.now = time(NULL);
+		if (lo_limits_decide(&l, &in, &d) < 0)
+			return;
+	}
 	switch (d.verdict) {
 	case LO_LIMITS_NOTHING:
 		if (d.kind == LO_LIMIT_NONE)
@@ -2249,6 +2328,18 @@ static int cmd_limits(struct app *a)
 			dirfd == -EPERM ? "not a directory of root's closed to others; refused" :
 			strerror(-dirfd));
 		return LO_EXIT_USAGE;
+	}
+	/* One sweep at a time (the timer, cron, an admin's run): two would
+	 * race on the warning state and act twice. */
+	if (flock(dirfd, LOCK_EX | LOCK_NB) < 0) {
+		close(dirfd);
+		if (errno != EWOULDBLOCK) {
+			fprintf(stderr, "logoff: %s/limits: cannot lock: %s\n", a->registry->path,
+				strerror(errno));
+			return LO_EXIT_USAGE;
+		}
+		printf("Another logoff --limits is running; nothing done.\n");
+		return LO_EXIT_OK;
 	}
 	if (!lo_limits_any(&a->config->limits)) {
 		limits_prune(a, dirfd, true);

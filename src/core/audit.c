@@ -118,6 +118,8 @@ static const char *token(const char *text, char *buf, size_t size)
 
 /* "partial: WHAT": what AFTER still tracks, or the providers that did
  * not log off. */
+#define LO_SAFE_VALUE_MAX 512
+
 static void partial_what(const struct lo_record *after, char *buf, size_t size)
 {
 	size_t n = 0;
@@ -128,8 +130,17 @@ static void partial_what(const struct lo_record *after, char *buf, size_t size)
 		return;
 	}
 	for (size_t i = 0; i < after->n_sub && n + 1 < size; i++) {
-		int w = snprintf(buf + n, size - n, "%s%s %s", i ? ", " : "",
-				 lo_subobject_kind_name(after->sub[i].kind), after->sub[i].value);
+		char value[LO_SAFE_VALUE_MAX];
+		int w;
+
+		/* A value is a path the user may have named ("/x: result
+		 * done"): no space in it, so the line splits one way only. */
+		lo_text_safe(value, sizeof(value), after->sub[i].value ? after->sub[i].value : "");
+		for (char *p = value; *p; p++)
+			if (*p == ' ')
+				*p = '?';
+		w = snprintf(buf + n, size - n, "%s%s %s", i ? ", " : "",
+			     lo_subobject_kind_name(after->sub[i].kind), value);
 		if (w < 0 || (size_t)w >= size - n) {
 			/* Cut: say so where it was cut. */
 			if (size > 4)

@@ -84,7 +84,10 @@ wait_for 5 sh -c "'$top_builddir/logoff' --config '$T/logoff.conf' --list --json
 	&& ok "both ptys listed" || fail "terminals $(field "$sid" terminals)"
 
 # Idle is that of the most recently used terminal: both 10 minutes old
-# gives 10 minutes; the second one used now gives under a minute.
+# gives 10 minutes; the second one used now gives under a minute. (The
+# record says the session opened an hour ago: idle is never longer than
+# the session.)
+sed -i "s/^created .*/created $(( $(date +%s) - 3600 ))/" "$T/reg/sessions/$sid"
 touch -a -d '-10 min' "$pty1" "$pty2"
 idle=$(field "$sid" idle)
 [ "$idle" -ge 600 ] 2>/dev/null && [ "$idle" -lt 700 ] && ok "both idle: $idle s" || fail "both idle: '$idle'"
@@ -92,6 +95,14 @@ lo --list | grep -q "^$sid .* 10m " && ok "--list IDLE 10m" || fail "--list: $(l
 touch -a "$pty2"
 idle=$(field "$sid" idle)
 [ "$idle" -lt 60 ] 2>/dev/null && ok "busy second channel: idle $idle s" || fail "busy second channel: idle '$idle'"
+
+# An access time set before the logon (the user's own touch -a) counts
+# as the logon: idle is the session's age, not decades.
+touch -a -d '1990-01-01' "$pty1" "$pty2"
+idle=$(field "$sid" idle)
+[ "$idle" -ge 3590 ] 2>/dev/null && [ "$idle" -le 3700 ] && ok "atime before logon: idle $idle s, the session's age" \
+	|| fail "atime before logon: idle '$idle'"
+touch -a -d '-10 min' "$pty1" "$pty2"
 
 # 3. A pty the user does not own is not the session's: not counted for
 # idle, not found by `logoff pts/N`.
