@@ -404,16 +404,27 @@ static void print_text(const struct lo_cli_opts *o, struct fleet *f)
 		if (strlen(f->h[i].name) > width)
 			width = strlen(f->h[i].name);
 	if (table) {
-		/* One table: the first header a host sent, behind HOST. */
-		for (size_t i = 0; i < f->n; i++)
-			if (f->h[i].out.len) {
-				char head[1024];
-				snprintf(head, sizeof(head), "%.*s", (int)strcspn(f->h[i].out.p, "\n"),
-					 f->h[i].out.p);
-				lo_text_safe(head, sizeof(head), head);
-				printf("%-*s %s\n", (int)width, "HOST", head);
-				break;
-			}
+		/* One table: the first header a host sent with rows under it
+		 * (--list: any host's), behind HOST. --query of hosts without
+		 * a session ("No sessions.", no header): each line behind its
+		 * host. */
+		const struct fleet_host *hd = NULL;
+
+		for (size_t i = 0; i < f->n && !hd; i++) {
+			const char *nl = f->h[i].out.p ? strchr(f->h[i].out.p, '\n') : NULL;
+			if (nl && nl[1])
+				hd = &f->h[i];
+		}
+		for (size_t i = 0; i < f->n && !hd && o->mode == LO_CLI_LIST; i++)
+			if (f->h[i].out.p && f->h[i].out.len)
+				hd = &f->h[i];
+		table = hd != NULL;
+		if (hd && hd->out.p) {
+			char head[1024];
+			snprintf(head, sizeof(head), "%.*s", (int)strcspn(hd->out.p, "\n"), hd->out.p);
+			lo_text_safe(head, sizeof(head), head);
+			printf("%-*s %s\n", (int)width, "HOST", head);
+		}
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		if (table)
