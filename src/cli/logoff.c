@@ -755,6 +755,26 @@ static json_object *host_object(void)
 	return j;
 }
 
+/* The record ID of a listing into *REC. False when there is none to
+ * show: ended meanwhile, or refused (said on stderr, and *RET becomes
+ * LO_EXIT_PARTIAL: a refused record is never shown, nor skipped in
+ * silence). */
+static bool read_listed(const struct app *a, const char *id, struct lo_record **rec, int *ret)
+{
+	char *err = NULL;
+	int r = lo_record_read(a->registry, id, rec, &err);
+
+	if (r == -ENOENT)
+		return false;
+	if (r < 0) {
+		fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
+		free(err);
+		*ret = LO_EXIT_PARTIAL;
+		return false;
+	}
+	return true;
+}
+
 static int cmd_list(struct app *a)
 {
 	json_object *top = NULL, *arr = NULL;
@@ -781,17 +801,10 @@ static int cmd_list(struct app *a)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct lo_record *rec = NULL;
-		char *err = NULL, since[32], idle[32];
-		int r = lo_record_read(a->registry, ids[i], &rec, &err);
+		char since[32], idle[32];
 
-		if (r == -ENOENT)
+		if (!read_listed(a, ids[i], &rec, &ret))
 			continue;
-		if (r < 0) {
-			fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
-			free(err);
-			ret = LO_EXIT_PARTIAL;
-			continue;
-		}
 		if (a->o.json) {
 			json_object_array_add(arr, session_json(a, rec));
 		} else {
@@ -1175,18 +1188,10 @@ static int cmd_query(struct app *a)
 	for (size_t i = 0; i < n; i++) {
 		struct lo_record *rec = NULL;
 		struct terminals t;
-		char *err = NULL;
 		long idle;
-		int r = lo_record_read(a->registry, ids[i], &rec, &err);
 
-		if (r == -ENOENT)
+		if (!read_listed(a, ids[i], &rec, &ret))
 			continue;
-		if (r < 0) {
-			fprintf(stderr, "logoff: %s\n", err ? err : strerror(-r));
-			free(err);
-			ret = LO_EXIT_PARTIAL;
-			continue;
-		}
 		if (arg && (only[0] ? strcmp(rec->id, only) != 0 : strcmp(rec->user, arg) != 0)) {
 			lo_record_free(rec);
 			continue;

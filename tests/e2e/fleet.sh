@@ -34,7 +34,9 @@
 #    session ends: records gone, ssh clients exit;
 #  - with node3's sshd stopped, the sessions on the other three are
 #    still ended, node3 is named on stderr, the exit status is not 0,
-#    and node3's session is untouched.
+#    and node3's session is untouched;
+#  - the Ansible module and role (contrib/ansible) over ssh against
+#    node1: check mode, a real run, an idempotent second run.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (sshd on 127.0.0.2-5, a throwaway user)"
@@ -216,4 +218,76 @@ done
 assert_exists "$T/node3/reg/sessions/$(sid 3)"
 assert_alive "$(client 3)" "node3's ssh client"
 kill "$(client 3)" 2>/dev/null
+
+# 5. The Ansible module over ssh, against node1 as an inventory host
+# reached through the same ssh config: check mode reports the login it
+# would log off and leaves it; the real run logs it off; a second run
+# changes nothing.
+if command -v ansible-playbook > /dev/null; then
+	ROUND=3
+	login 1
+	export ANSIBLE_COLLECTIONS_PATH="$top_srcdir/contrib/ansible" ANSIBLE_NOCOLOR=1 \
+		ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCAL_TEMP="$T/ansible-local" \
+		ANSIBLE_REMOTE_TEMP="$T/ansible-remote" ANSIBLE_CONFIG="$T/ansible.cfg"
+	printf '[defaults]\n' > "$T/ansible.cfg"
+	printf 'node1 ansible_connection=ssh ansible_python_interpreter=/usr/bin/python3 ansible_ssh_common_args="-F %s"\n' \
+		"$T/ssh/config" > "$T/inventory"
+	cat > "$T/node1.yml" <<YML
+- name: logoff_session on node1
+  hosts: node1
+  gather_facts: false
+  tasks:
+    - name: Log the user off
+      pam_logoff.fleet.logoff_session:
+        user: "$E2E_USER"
+        config: "$T/node1/logoff.conf"
+        logoff_path: "$LOGOFF"
+      register: r
+    - name: Check what it reported
+      ansible.builtin.assert:
+        that:
+          - r.changed == (expect_changed | bool)
+          - r.logged_off | length == (expect_n | int)
+YML
+	node1_play() { ansible-playbook -i "$T/inventory" "$T/node1.yml" "$@" > "$T/out/ansible.$1.out" 2>&1; }
+	node1_play -C -e expect_changed=true -e expect_n=1 && ok "ansible over ssh, check mode: would log off 1" \
+		|| fail "ansible check mode: $(tail -30 "$T/out/ansible.-C.out")"
+	assert_exists "$T/node1/reg/sessions/$(sid 1)"
+	assert_alive "$(client 1)" "node1's ssh client after check mode"
+	node1_play -e expect_changed=true -e expect_n=1 && ok "ansible over ssh: logged off 1" \
+		|| fail "ansible run: $(tail -30 "$T/out/ansible.-e.out")"
+	wait_for_gone "$(client 1)" && ok "node1: the ssh client saw its connection close" || fail "node1: ssh client still connected"
+	assert_gone "$T/node1/reg/sessions/$(sid 1)"
+	node1_play -e expect_changed=false -e expect_n=0 && ok "ansible over ssh, again: nothing changed" \
+		|| fail "ansible second run: $(tail -30 "$T/out/ansible.-e.out")"
+
+	# The role over ssh, installing nothing and leaving PAM alone (its
+	# pam-auth-update step is tests/e2e/ansible.sh's, in a namespace):
+	# it writes a logoff.conf of node1's from variables, validated by
+	# logoff --check-config; check mode writes nothing; again, nothing.
+	cat > "$T/role.yml" <<YML
+- name: The logoff role on node1
+  hosts: node1
+  gather_facts: false
+  roles:
+    - role: pam_logoff.fleet.logoff
+      vars:
+        logoff_install: false
+        logoff_pam_auth_update: false
+        logoff_conf_path: "$T/node1/role.conf"
+        logoff_command: "$LOGOFF"
+        logoff_config:
+          logoff:
+            timeout: 7
+            registry: "$T/node1/reg"
+YML
+	ansible-playbook -i "$T/inventory" "$T/role.yml" -C > "$T/out/role.check" 2>&1 \
+		&& assert_grep "node1 .*changed=[1-9].*failed=0" "$T/out/role.check" || fail "role check mode: $(tail -30 "$T/out/role.check")"
+	assert_gone "$T/node1/role.conf"
+	ansible-playbook -i "$T/inventory" "$T/role.yml" > "$T/out/role.run" 2>&1 \
+		&& assert_grep "node1 .*changed=1 .*failed=0" "$T/out/role.run" || fail "role run: $(tail -30 "$T/out/role.run")"
+	assert_grep "^timeout = 7" "$T/node1/role.conf"
+	ansible-playbook -i "$T/inventory" "$T/role.yml" > "$T/out/role.again" 2>&1 \
+		&& assert_grep "node1 .*changed=0 .*failed=0" "$T/out/role.again" || fail "role again: $(tail -30 "$T/out/role.again")"
+fi
 finish
