@@ -123,6 +123,7 @@ enum {
 	OPT_QUERY,
 	OPT_LIMITS,
 	OPT_CHECK_CONFIG,
+	OPT_DISCONNECT,
 };
 
 /* "-" first: every word that is no option comes back, in order, as 1
@@ -148,6 +149,7 @@ static const struct option long_options[] = {
 	{ "query", no_argument, NULL, OPT_QUERY },
 	{ "limits", no_argument, NULL, OPT_LIMITS },
 	{ "check-config", optional_argument, NULL, OPT_CHECK_CONFIG },
+	{ "disconnect", no_argument, NULL, OPT_DISCONNECT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -312,6 +314,9 @@ static int cli_option(struct cli_state *s, int c, const char *arg)
 	case OPT_QUERY:
 		cli_mode(s, LO_CLI_QUERY);
 		return 0;
+	case OPT_DISCONNECT:
+		cli_mode(s, LO_CLI_DISCONNECT);
+		return 0;
 	default:
 		return cli_value(s, c, optarg);
 	}
@@ -370,6 +375,8 @@ static int cli_check_modes(const struct cli_state *s)
 	if ((o->mode == LO_CLI_LIST || o->mode == LO_CLI_LIMITS ||
 	     (o->mode == LO_CLI_GC && !o->abandon)) && o->session)
 		FAIL(s->error, "--list, --gc and --limits take no SESSION ('%s')", o->session);
+	if (o->mode == LO_CLI_DISCONNECT && !o->session)
+		FAIL(s->error, "--disconnect needs a SESSION (Windows' tsdiscon SESSION)");
 	if (o->mode == LO_CLI_CHECK_CONFIG && o->server)
 		FAIL(s->error, "--check-config checks a local file; it does not go with --server");
 	if (o->message && !o->warn)
@@ -407,8 +414,8 @@ int lo_cli_parse(int argc, char *const *argv, struct lo_cli_opts *o, char **ret_
 		if ((r = cli_word(&s, argv[i], true)) < 0)
 			return r;
 	if (s.mode_count > 1)
-		FAIL(ret_error, "--list, --status, --query, --gc, --limits, --check-config, --help "
-		     "and --version exclude each other");
+		FAIL(ret_error, "--list, --status, --query, --disconnect, --gc, --limits, "
+		     "--check-config, --help and --version exclude each other");
 	if (o->mode == LO_CLI_HELP || o->mode == LO_CLI_VERSION)
 		return 0;
 	if ((r = cli_check_values(&s)) < 0)
@@ -518,6 +525,8 @@ int lo_cli_remote_args(const struct lo_cli_opts *o, char ***ret_argv, size_t *re
 		words[n++] = o->session;
 	} else if (o->mode == LO_CLI_QUERY) {
 		words[n++] = "--query";
+	} else if (o->mode == LO_CLI_DISCONNECT) {
+		words[n++] = "--disconnect";
 	}
 	if (o->verbose)
 		words[n++] = "-v";

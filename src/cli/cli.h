@@ -46,6 +46,7 @@ enum lo_cli_mode {
 	LO_CLI_QUERY,		/* --query [USER|SESSION]: Windows' quser */
 	LO_CLI_LIMITS,		/* --limits: enforce [limits] on every session */
 	LO_CLI_CHECK_CONFIG,	/* --check-config [FILE] */
+	LO_CLI_DISCONNECT,	/* --disconnect SESSION: Windows' tsdiscon */
 };
 
 #define LO_WARN_MAX 86400	/* seconds */

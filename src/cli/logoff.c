@@ -45,6 +45,7 @@
 
 #include "cli/cli.h"
 #include "cli/fleet.h"
+#include "cli/rdp.h"
 #include "core/util.h"
 #include "core/conf.h"
 #include "core/registry.h"
@@ -593,6 +594,193 @@ static long session_idle(const struct app *a, const struct lo_record *rec,
 	return idle;
 }
 
+/* ------------------------------------ the session's remote desktop client */
+
+/* The record's data entry where the sweep keeps since when an xrdp
+ * session's client has been gone (epoch seconds): `data @core
+ * disconnected_since T`. "@core" is no provider's name. */
+#define DISC_OWNER LO_REASON_DATA_OWNER
+#define DISC_KEY "disconnected_since"
+/* How long `logoff --disconnect` waits for the client's connection to end. */
+#define DISCONNECT_WAIT_MS 10000
+
+struct pids {
+	pid_t *v;
+	size_t n, cap;
+	bool failed;
+};
+
+static void pid_of(void *ctx, const struct lo_proc_handle *h)
+{
+	struct pids *p = ctx;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 32;
+		pid_t *v = reallocarray(p->v, cap, sizeof(*v));
+		if (!v) {
+			p->failed = true;
+			return;
+		}
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = h->pid;
+}
+
+/* The display number N of an X display name ":N" or ":N.S", or -1. */
+static long display_number(const char *tty)
+{
+	char *end;
+	long n;
+
+	if (!tty || tty[0] != ':' || tty[1] < '0' || tty[1] > '9')
+		return -1;
+	errno = 0;
+	n = strtol(tty + 1, &end, 10);
+	if (errno || (*end && *end != '.') || n < 0 || n > 65535 - LO_VNC_PORT_BASE)
+		return -1;
+	return n;
+}
+
+/* A session that xrdp-sesman opened on a local X display: the only kind
+ * whose client is measured (rdp.h). */
+static bool rdp_session(const struct lo_record *rec)
+{
+	return rec->service && strcmp(rec->service, LO_XRDP_SERVICE) == 0 &&
+	       lo_cli_display_local(rec->tty) && display_number(rec->tty) >= 0;
+}
+
+/* Since when the record says REC's client has been gone, 0 when it does
+ * not (or says something that is no past time: never trusted). */
+static time_t recorded_disc_since(const struct lo_record *rec)
+{
+	const char *v = lo_record_get_data(rec, DISC_OWNER, DISC_KEY);
+	unsigned long long t = 0;
+	char *end;
+
+	if (!v || *v < '0' || *v > '9')
+		return 0;
+	errno = 0;
+	t = strtoull(v, &end, 10);
+	if (errno || *end || t == 0 || t > (unsigned long long)time(NULL) ||
+	    (time_t)t < rec->created)
+		return 0;
+	return (time_t)t;
+}
+
+/*
+ * Whether REC's xrdp client is attached, into *C: measured from /proc
+ * (lo_rdp_measure) when we are root; otherwise, or when it cannot be
+ * measured, what the sweep last recorded: disconnected while the record
+ * holds a disconnected_since, else unknown. Sessions that are not xrdp's
+ * are unknown.
+ */
+static void session_rdp(const struct app *a, const struct lo_record *rec,
+			struct lo_rdp_client *c)
+{
+	struct pids p = { 0 };
+	int r = -EPERM;
+
+	memset(c, 0, sizeof(*c));
+	if (!rdp_session(rec))
+		return;
+	if (geteuid() == 0) {
+		each_session_process(a, rec, a->index, pid_of, &p);
+		r = p.failed ? -ENOMEM : lo_rdp_measure(p.v, p.n, (unsigned)display_number(rec->tty), c);
+		free(p.v);
+		if (r < 0)
+			verbose(a, "session %s: cannot tell whether a client is attached: %s",
+				rec->id, strerror(-r));
+	}
+	if ((r < 0 || c->state == LO_RDP_UNKNOWN) && recorded_disc_since(rec) > 0) {
+		memset(c, 0, sizeof(*c));
+		c->state = LO_RDP_DISCONNECTED;
+	}
+}
+
+/*
+ * Keep REC's record in step with C (root, the registry writable): when a
+ * client is attached, no disconnected_since; when none is, the time it
+ * was first seen gone (NOW, unless recorded already). Unknown changes
+ * nothing. Returns since when the session has had no client, 0 when it
+ * has one or that is unknown.
+ */
+static time_t track_disconnected(const struct app *a, const struct lo_record *rec,
+				 const struct lo_rdp_client *c, time_t now)
+{
+	time_t since = recorded_disc_since(rec);
+	char v[24];
+	int r = 0;
+
+	if (c->state == LO_RDP_ATTACHED) {
+		if (lo_record_get_data(rec, DISC_OWNER, DISC_KEY))
+			r = lo_record_update_data(a->registry, rec->id, DISC_OWNER, DISC_KEY, NULL);
+		since = 0;
+	} else if (c->state == LO_RDP_DISCONNECTED && since == 0) {
+		since = now;
+		snprintf(v, sizeof(v), "%lld", (long long)now);
+		r = lo_record_update_data(a->registry, rec->id, DISC_OWNER, DISC_KEY, v);
+	}
+	if (r < 0 && r != -ENOENT)
+		fprintf(stderr, "logoff: session %s: cannot record its client's %s: %s\n", rec->id,
+			c->state == LO_RDP_ATTACHED ? "return" : "departure", strerror(-r));
+	return c->state == LO_RDP_DISCONNECTED ? since : 0;
+}
+
+/*
+ * The limits L as they apply to a session whose client is C. With
+ * action = disconnect, the idle and active limits act only on a session
+ * with an xrdp client attached: on any other there is no client to
+ * disconnect, and the admin asked for none to be logged off, so they do
+ * nothing. (The disconnected limit always logs off: lo_limits_decide.)
+ */
+static void limits_for_client(struct lo_limits *l, const struct lo_rdp_client *c)
+{
+	if (l->action == LO_LIMIT_ACTION_DISCONNECT && c->state != LO_RDP_ATTACHED)
+		l->idle = l->active = 0;
+}
+
+/*
+ * End the connection of the client C attached to REC (lo_rdp_disconnect)
+ * and wait, up to DISCONNECT_WAIT_MS, until the session is measured
+ * without one; then record since when. WHY is the audit line's reason
+ * ("by uid N", "idle limit 15min"). Returns LO_EXIT_OK, or
+ * LO_EXIT_PARTIAL (said on stderr) when the client could not be ended.
+ */
+static int disconnect_client(struct app *a, const struct lo_record *rec,
+			     struct lo_rdp_client *c, const char *why)
+{
+	struct lo_proc_index *ix = a->index;
+	char u[SAFE_MAX];
+	int64_t deadline = lo_now_ms() + DISCONNECT_WAIT_MS;
+	int r = lo_rdp_disconnect(c);
+
+	if (r < 0 && r != -ESRCH) {
+		fprintf(stderr, "logoff: session %s: cannot end its client's connection: %s\n",
+			rec->id, r == -EBUSY ? "xrdp serves every client from one process "
+			"(xrdp.ini fork = false); ending it would disconnect them all" :
+			r == -EINVAL ? "the xrdp process that serves it was not found" :
+			strerror(-r));
+		return LO_EXIT_PARTIAL;
+	}
+	/* Measured afresh: the process index of a sweep is older. */
+	a->index = NULL;
+	do {
+		poll(NULL, 0, POLL_MS);
+		session_rdp(a, rec, c);
+	} while (c->state == LO_RDP_ATTACHED && lo_now_ms() < deadline);
+	a->index = ix;
+	if (c->state == LO_RDP_ATTACHED) {
+		fprintf(stderr, "logoff: session %s: a client is still attached after %d s\n",
+			rec->id, DISCONNECT_WAIT_MS / 1000);
+		return LO_EXIT_PARTIAL;
+	}
+	track_disconnected(a, rec, c, time(NULL));
+	audit(a, LOG_NOTICE, "session %s (%s, user %s): client disconnected: %s", rec->id,
+	      rec->name, safe(rec->user, u), why);
+	return LO_EXIT_OK;
+}
+
 /* The terminal to show for a session: its PAM_TTY when that is one,
  * else its first counted terminal ("pts/3"), else the PAM_TTY as
  * recorded ("ssh"), or NULL. */
@@ -1038,11 +1226,12 @@ static void session_account(const struct lo_record *rec, char *user, size_t user
  * The limit of [limits] that acts next on REC (IDLE seconds idle, -1
  * unknown), as the limits sweep decides it (lo_limits_effective,
  * lo_limits_decide) from what is known now: a warning already given is
- * not looked at, so the time is when the limit is reached. False when
- * none will: no limit set, the user or a group exempt, a protected tty.
+ * not looked at, so the time is when the limit is reached. C is the
+ * session's client (session_rdp). False when none will: no limit set,
+ * the user or a group exempt, a protected tty.
  */
 static bool next_limit_of(const struct app *a, const struct lo_record *rec, long idle,
-			  struct next_limit *ret)
+			  const struct lo_rdp_client *c, struct next_limit *ret)
 {
 	struct lo_limits_input in = { 0 };
 	struct lo_limits_decision d;
@@ -1060,26 +1249,19 @@ static bool next_limit_of(const struct app *a, const struct lo_record *rec, long
 	lo_limits_effective(&a->config->limits, account, gp, ng, &l, &exempt);
 	if (exempt)
 		return false;
+	limits_for_client(&l, c);
 	in.now = time(NULL);
 	in.logon = rec->created;
 	in.idle = idle;
+	/* Gone since the sweep recorded it; not recorded yet: from now. */
+	if (c->state == LO_RDP_DISCONNECTED)
+		in.disconnected_since = recorded_disc_since(rec) ? recorded_disc_since(rec) : in.now;
 	if (lo_limits_decide(&l, &in, &d) < 0 || d.kind == LO_LIMIT_NONE || d.at == 0)
 		return false;
 	ret->limit = lo_limit_kind_name(d.kind);
 	ret->action = d.action == LO_LIMIT_ACTION_DISCONNECT ? "disconnect" : "logoff";
 	ret->at = d.at;
 	return true;
-}
-
-/*
- * True when REC is a remote graphical session known to have no client
- * attached (quser's "Disc"). Nothing records that yet: false, so no
- * session is shown disconnected before it is known to be.
- */
-static bool session_disconnected(const struct lo_record *rec)
-{
-	(void)rec;
-	return false;
 }
 
 /* T as ISO 8601 with the local offset: "2026-12-06T02:30:00+01:00". */
@@ -1101,8 +1283,13 @@ static json_object *query_json(const struct app *a, const struct lo_record *rec,
 {
 	json_object *j = json_object_new_object();
 	const char *view = lo_session_view(rec, NULL);
+	struct lo_rdp_client c;
 	struct next_limit nl;
+	time_t since;
 	char when[40];
+
+	session_rdp(a, rec, &c);
+	since = c.state == LO_RDP_DISCONNECTED ? recorded_disc_since(rec) : 0;
 
 	format_iso(rec->created, when, sizeof(when));
 	json_object_object_add(j, "user", json_text(rec->user));
@@ -1110,14 +1297,24 @@ static json_object *query_json(const struct app *a, const struct lo_record *rec,
 	json_object_object_add(j, "session_name", json_text(rec->name ? rec->name : rec->id));
 	json_object_object_add(j, "id", json_text(rec->id));
 	json_object_object_add(j, "state", json_object_new_string(
-		lo_cli_quser_state(view, session_disconnected(rec), true)));
+		lo_cli_quser_state(view, c.state == LO_RDP_DISCONNECTED, true)));
 	json_object_object_add(j, "idle_seconds", idle < 0 ? NULL : json_object_new_int64(idle));
 	json_object_object_add(j, "logon_time", json_object_new_string(when));
 	json_object_object_add(j, "logon_epoch", json_object_new_int64(rec->created));
 	json_object_object_add(j, "own", json_object_new_boolean(own));
 	json_object_object_add(j, "logind_session",
 			       rec->logind && *rec->logind ? json_text(rec->logind) : NULL);
-	if (next_limit_of(a, rec, idle, &nl)) {
+	json_object_object_add(j, "client", c.state == LO_RDP_UNKNOWN ? NULL :
+			       json_object_new_string(lo_rdp_state_name(c.state)));
+	if (since > 0) {
+		format_iso(since, when, sizeof(when));
+		json_object_object_add(j, "disconnected_since", json_object_new_string(when));
+		json_object_object_add(j, "disconnected_epoch", json_object_new_int64(since));
+	} else {
+		json_object_object_add(j, "disconnected_since", NULL);
+		json_object_object_add(j, "disconnected_epoch", NULL);
+	}
+	if (next_limit_of(a, rec, idle, &c, &nl)) {
 		json_object *l = json_object_new_object();
 		format_iso(nl.at, when, sizeof(when));
 		json_object_object_add(l, "limit", json_object_new_string(nl.limit));
@@ -1134,11 +1331,13 @@ static json_object *query_json(const struct app *a, const struct lo_record *rec,
 static void query_line(const struct app *a, const struct lo_record *rec, long idle, bool own)
 {
 	char u[SAFE_MAX], n[SAFE_MAX], idle_s[16], logon[32], limit[64] = "-";
+	struct lo_rdp_client c;
 	struct next_limit nl;
 
+	session_rdp(a, rec, &c);
 	lo_cli_quser_idle(idle, idle_s, sizeof(idle_s));
 	format_time(rec->created, logon, sizeof(logon));
-	if (next_limit_of(a, rec, idle, &nl)) {
+	if (next_limit_of(a, rec, idle, &c, &nl)) {
 		struct tm tm;
 		char at[16] = "?";
 		if (localtime_r(&nl.at, &tm))
@@ -1147,7 +1346,7 @@ static void query_line(const struct app *a, const struct lo_record *rec, long id
 	}
 	printf("%c%-20s %-18s %5s  %-7s %9s  %-16s  %s\n", own ? '>' : ' ', safe(rec->user, u),
 	       safe(rec->name ? rec->name : rec->id, n), rec->id,
-	       lo_cli_quser_state(lo_session_view(rec, NULL), session_disconnected(rec), false),
+	       lo_cli_quser_state(lo_session_view(rec, NULL), c.state == LO_RDP_DISCONNECTED, false),
 	       idle_s, logon, limit);
 }
 
@@ -2070,7 +2269,7 @@ static int limits_dir(const struct app *a)
 }
 
 struct limits_count {
-	unsigned checked, warned, cancelled, acted, failed;
+	unsigned checked, warned, cancelled, acted, disconnected, failed;
 };
 
 /* Write TEXT to every terminal of REC's session, never blocking (a
@@ -2144,7 +2343,8 @@ static void limits_cancel(const struct app *a, const struct lo_record *rec, cons
 }
 
 static void limits_act(struct app *a, struct lo_record *rec, const char *user,
-		       const struct lo_limits_decision *d, int dirfd, struct limits_count *n)
+		       const struct lo_limits_decision *d, struct lo_rdp_client *client, int dirfd,
+		       struct limits_count *n)
 {
 	char id[LO_ID_MAX + 1], name[LO_NAME_MAX + 1], saved[sizeof(a->reason)];
 	int ret;
@@ -2152,13 +2352,17 @@ static void limits_act(struct app *a, struct lo_record *rec, const char *user,
 	snprintf(id, sizeof(id), "%s", rec->id);
 	snprintf(name, sizeof(name), "%s", rec->name);
 	if (d->action == LO_LIMIT_ACTION_DISCONNECT) {
-		/* There is no way yet to end a client's connection and keep
-		 * the session: never log off a session the admin wanted kept. */
-		syslog(LOG_WARNING, "session %s (%s, user %s): %s: action disconnect is not "
-		       "available for this session; left as it is", id, name, user, d->reason);
-		fprintf(stderr, "logoff: session %s: %s: cannot disconnect it; left as it is\n",
-			id, d->reason);
-		n->failed++;
+		/* Only a session with a client attached gets here
+		 * (limits_for_client); it is kept, its client let go. */
+		ret = disconnect_client(a, rec, client, d->reason);
+		lo_limits_state_remove(dirfd, id);
+		syslog(ret == LO_EXIT_OK ? LOG_NOTICE : LOG_ERR, "session %s (%s, user %s): %s: %s",
+		       id, name, user, d->reason, ret == LO_EXIT_OK ? "disconnected" :
+		       "disconnect failed");
+		if (ret == LO_EXIT_OK)
+			n->disconnected++;
+		else
+			n->failed++;
 		return;
 	}
 	/* The one logoff path, as `logoff SESSION` by root, with the limit
@@ -2183,6 +2387,7 @@ static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct l
 	struct lo_limits_state state;
 	struct lo_limits_input in = { 0 };
 	struct lo_limits_decision d;
+	struct lo_rdp_client client;
 	struct terminals terms;
 	char groups[64][LO_NAME_MAX + 1], user[256], account[LO_NAME_MAX * 4];
 	char dur[LO_DURATION_STR_MAX];
@@ -2220,6 +2425,9 @@ static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct l
 	in.logon = rec->created;
 	session_terminals(a, rec, &terms);
 	in.idle = session_idle(a, rec, &terms);
+	session_rdp(a, rec, &client);
+	in.disconnected_since = track_disconnected(a, rec, &client, in.now);
+	limits_for_client(&l, &client);
 	in.warned_at = state.warned_at;
 	in.warned_for = state.warned_for;
 	in.warned_input = state.input_at;
@@ -2242,8 +2450,12 @@ static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct l
 		a->index = NULL;
 		session_terminals(a, rec, &terms);
 		in.idle = session_idle(a, rec, &terms);
-		a->index = ix;
 		in.now = time(NULL);
+		session_rdp(a, rec, &client);
+		in.disconnected_since = track_disconnected(a, rec, &client, in.now);
+		a->index = ix;
+		lo_limits_effective(&a->config->limits, account, gp, ng, &l, &exempt);
+		limits_for_client(&l, &client);
 		if (lo_limits_decide(&l, &in, &d) < 0)
 			return;
 	}
@@ -2276,7 +2488,7 @@ static void limits_one(struct app *a, struct lo_record *rec, int dirfd, struct l
 	case LO_LIMITS_ACT:
 		verbose(a, "%s (%s, user %s): %s: %s", rec->id, rec->name, user, d.reason,
 			lo_limit_action_names[d.action]);
-		limits_act(a, rec, user, &d, dirfd, n);
+		limits_act(a, rec, user, &d, &client, dirfd, n);
 		break;
 	}
 }
@@ -2373,13 +2585,67 @@ static int cmd_limits(struct app *a)
 	close(dirfd);
 	/* The count goes to syslog when something was done: a run every 30
 	 * seconds that did nothing is not worth a line. */
-	if (n.warned || n.cancelled || n.acted || n.failed)
+	if (n.warned || n.cancelled || n.acted || n.disconnected || n.failed)
 		syslog(LOG_NOTICE, "limits: %u session%s checked, %u warned, %u cancelled, "
-		       "%u logged off, %u failed", n.checked, n.checked == 1 ? "" : "s", n.warned,
-		       n.cancelled, n.acted, n.failed);
-	printf("%u session%s checked: %u warned, %u cancelled, %u logged off, %u failed.\n",
-	       n.checked, n.checked == 1 ? "" : "s", n.warned, n.cancelled, n.acted, n.failed);
+		       "%u logged off, %u disconnected, %u failed", n.checked,
+		       n.checked == 1 ? "" : "s", n.warned, n.cancelled, n.acted, n.disconnected,
+		       n.failed);
+	printf("%u session%s checked: %u warned, %u cancelled, %u logged off, %u disconnected, "
+	       "%u failed.\n", n.checked, n.checked == 1 ? "" : "s", n.warned, n.cancelled, n.acted,
+	       n.disconnected, n.failed);
 	return n.failed ? LO_EXIT_PARTIAL : LO_EXIT_OK;
+}
+
+/* -------------------------------------------------------- --disconnect */
+
+/*
+ * `logoff --disconnect SESSION` (Windows' tsdiscon): end the connection
+ * of the xrdp client attached to SESSION. The session and every process
+ * of it go on; its user can connect again, and the disconnected limit
+ * counts from now. Root only: the process that serves the client is
+ * xrdp's. A session without a client is left as it is (exit 0); one whose
+ * client cannot be measured (not an xrdp Xvnc session) is LO_EXIT_USAGE.
+ */
+static int cmd_disconnect(struct app *a, const struct lo_record *rec)
+{
+	struct lo_rdp_client c;
+	char why[64], n[SAFE_MAX];
+	int ret;
+
+	if (geteuid() != 0 || !a->registry || a->registry->readonly) {
+		fprintf(stderr, "logoff: permission denied: --disconnect needs root\n");
+		audit(a, LOG_WARNING, "denied: --disconnect %s", rec->id);
+		return LO_EXIT_DENIED;
+	}
+	safe(rec->name ? rec->name : rec->id, n);
+	if (strcmp(lo_session_view(rec, NULL), "active") != 0) {
+		fprintf(stderr, "logoff: session %s (%s) is %s: no client to disconnect\n", rec->id,
+			n, lo_session_view(rec, NULL));
+		return LO_EXIT_USAGE;
+	}
+	if (!rdp_session(rec)) {
+		fprintf(stderr, "logoff: session %s (%s) is not a remote desktop session of xrdp "
+			"(service %s on a display): no client to disconnect\n", rec->id, n,
+			LO_XRDP_SERVICE);
+		return LO_EXIT_USAGE;
+	}
+	session_rdp(a, rec, &c);
+	if (c.state == LO_RDP_UNKNOWN) {
+		fprintf(stderr, "logoff: session %s (%s): no Xvnc of the session listens on port "
+			"%ld: cannot tell whether a client is attached\n", rec->id, n,
+			LO_VNC_PORT_BASE + display_number(rec->tty));
+		return LO_EXIT_USAGE;
+	}
+	if (c.state == LO_RDP_DISCONNECTED) {
+		track_disconnected(a, rec, &c, time(NULL));
+		printf("Session %s (%s) has no client attached; nothing to do.\n", rec->id, n);
+		return LO_EXIT_OK;
+	}
+	snprintf(why, sizeof(why), "disconnect by uid %u", (unsigned)a->uid);
+	ret = disconnect_client(a, rec, &c, why);
+	if (ret == LO_EXIT_OK)
+		printf("Session %s (%s) disconnected; the session goes on.\n", rec->id, n);
+	return ret;
 }
 
 /* `logoff --check-config [FILE]`: every error of FILE and its drop-ins. */
@@ -2494,6 +2760,11 @@ int main(int argc, char **argv)
 		break;
 	case LO_CLI_QUERY:
 		ret = cmd_query(&a);
+		break;
+	case LO_CLI_DISCONNECT:
+		ret = resolve(&a, a.o.session, &rec);
+		if (ret == LO_EXIT_OK)
+			ret = cmd_disconnect(&a, rec);
 		break;
 	case LO_CLI_STATUS:
 		ret = resolve(&a, a.o.session, &rec);

@@ -435,6 +435,8 @@ int lo_limits_decide(const struct lo_limits *l, const struct lo_limits_input *in
 		if (in->now < in->warned_at)
 			return -EINVAL;
 		ret->kind = in->warned_for;
+		if (ret->kind == LO_LIMIT_DISCONNECTED)
+			ret->action = LO_LIMIT_ACTION_LOGOFF;
 		set_reason(l, in->warned_for, ret);
 		if (!still_holds(l, in)) {
 			ret->verdict = LO_LIMITS_CANCEL;
@@ -462,6 +464,8 @@ int lo_limits_decide(const struct lo_limits *l, const struct lo_limits_input *in
 		return 0;
 	}
 	set_reason(l, first, ret);
+	if (first == LO_LIMIT_DISCONNECTED)
+		ret->action = LO_LIMIT_ACTION_LOGOFF;
 	if (l->warn == 0 && in->now >= first_at) {
 		set_at(ret, first_at, in->now);
 		ret->verdict = LO_LIMITS_ACT;

@@ -205,6 +205,9 @@ struct lo_limits_decision {
  * the config); else ACT once it is reached and warn seconds
  * have passed since warned_at (the user always gets the whole warning, as
  * Windows' two minutes), else WAIT. Active never cancels.
+ * The action is L->action, except for the disconnected limit, which
+ * always logs off: a session without a client cannot be disconnected
+ * (Windows' MaxDisconnectionTime ends the session).
  * Returns 0 with *RET filled, or -EINVAL for a NULL argument or a now
  * before warned_at (a clock that went back: the caller should warn anew).
  */

@@ -1506,6 +1506,33 @@ int lo_record_set_data(struct lo_record *record, const char *provider, const cha
 	return 0;
 }
 
+int lo_record_update_data(struct lo_registry *registry, const char *id, const char *owner,
+			  const char *key, const char *value)
+{
+	struct lo_record *rec = NULL;
+	const char *old;
+	int r;
+
+	if (registry->readonly)
+		return -EROFS;
+	r = lo_registry_lock(registry);
+	if (r < 0)
+		return r;
+	r = lo_record_read(registry, id, &rec, NULL);
+	if (r < 0)
+		goto out;
+	old = lo_record_get_data(rec, owner, key);
+	if (value ? old && strcmp(old, value) == 0 : !old)
+		goto out;	/* as it is: nothing to write */
+	r = lo_record_set_data(rec, owner, key, value);
+	if (r == 0)
+		r = value ? lo_record_grow(registry, rec) : lo_record_write(registry, rec);
+out:
+	lo_registry_unlock(registry);
+	lo_record_free(rec);
+	return r;
+}
+
 struct lo_status *lo_record_status(struct lo_record *record, const char *name)
 {
 	for (size_t i = 0; i < record->n_status; i++)

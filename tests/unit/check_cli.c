@@ -453,6 +453,28 @@ START_TEST(test_parse_query_and_help)
 
 	ck_assert_int_eq(parse(&o, &err, "/?", NULL), 0);
 	ck_assert_int_eq(o.mode, LO_CLI_HELP);
+
+	/* --disconnect SESSION, Windows' tsdiscon. */
+	ck_assert_int_eq(parse(&o, &err, "--disconnect", ":10", NULL), 0);
+	ck_assert_int_eq(o.mode, LO_CLI_DISCONNECT);
+	ck_assert_str_eq(o.session, ":10");
+	REFUSED("--disconnect needs a SESSION", "--disconnect");
+	REFUSED("exclude each other", "--disconnect", "--list", ":10");
+	REFUSED("--json goes with", "--disconnect", ":10", "--json");
+	REFUSED("--warn and --force go with a logoff", "--disconnect", ":10", "--warn", "5");
+	REFUSED("--user NAME", "--disconnect", ":10", "--user", "alice");
+	REFUSED("session '-x'", "--disconnect", "--", "-x");
+	{
+		char **w = NULL;
+		size_t n = 0;
+		ck_assert_int_eq(parse(&o, &err, "--disconnect", ":10", "--server", "h1", NULL), 0);
+		ck_assert_int_eq(lo_cli_remote_args(&o, &w, &n), 0);
+		ck_assert_uint_eq(n, 3);
+		ck_assert_str_eq(w[0], "'--disconnect'");
+		ck_assert_str_eq(w[1], "'--'");
+		ck_assert_str_eq(w[2], "':10'");
+		lo_strv_free(w, n);
+	}
 	/* After "--" it is a SESSION, and not a valid one. */
 	REFUSED("session '/?'", "--", "/?");
 

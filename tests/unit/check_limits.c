@@ -547,6 +547,28 @@ START_TEST(test_disconnected)
 	/* Left again after the warning: a new disconnection, cancelled. */
 	in.disconnected_since = in.warned_at + 10;
 	ck_assert_int_eq(decide(&l, &in).verdict, LO_LIMITS_CANCEL);
+
+	/* With action = disconnect, the disconnected limit still logs off:
+	 * a session without a client cannot be disconnected. */
+	l.action = LO_LIMIT_ACTION_DISCONNECT;
+	in = (struct lo_limits_input){ .logon = T0, .idle = -1, .disconnected_since = T0 + 100,
+				       .now = T0 + 100 + 1680 };
+	d = decide(&l, &in);
+	ck_assert_int_eq(d.verdict, LO_LIMITS_WARN);
+	ck_assert_int_eq(d.action, LO_LIMIT_ACTION_LOGOFF);
+	in.warned_at = in.now;
+	in.warned_for = LO_LIMIT_DISCONNECTED;
+	in.now += 120;
+	d = decide(&l, &in);
+	ck_assert_int_eq(d.verdict, LO_LIMITS_ACT);
+	ck_assert_int_eq(d.action, LO_LIMIT_ACTION_LOGOFF);
+	/* ... while the idle limit disconnects. */
+	l = mk(600, 0, 0, 0);
+	l.action = LO_LIMIT_ACTION_DISCONNECT;
+	in = (struct lo_limits_input){ .logon = T0, .idle = 700, .now = T0 + 800 };
+	d = decide(&l, &in);
+	ck_assert_int_eq(d.verdict, LO_LIMITS_ACT);
+	ck_assert_int_eq(d.action, LO_LIMIT_ACTION_DISCONNECT);
 }
 END_TEST
 

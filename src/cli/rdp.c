@@ -1,0 +1,495 @@
+/*
+ * rdp.c - is an xrdp client attached to a session: see rdp.h.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/rdp.h"
+#include "core/proc.h"
+
+const char *lo_rdp_state_name(enum lo_rdp_state state)
+{
+	switch (state) {
+	case LO_RDP_ATTACHED:
+		return "attached";
+	case LO_RDP_DISCONNECTED:
+		return "disconnected";
+	default:
+		return "unknown";
+	}
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* N hex digits at *P into V (N <= 16), *P moved past them. */
+static bool hex(const char **p, size_t n, uint64_t *v)
+{
+	*v = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = hexval((*p)[i]);
+		if (d < 0)
+			return false;
+		*v = *v << 4 | (uint64_t)d;
+	}
+	*p += n;
+	return true;
+}
+
+/* "ADDR:PORT" as the kernel prints it: 8 or 32 hex digits of 32-bit words
+ * in host order (%08X of each __be32 read as a u32), a colon, 4 hex digits
+ * of the port. Into a 16-byte IPv6 address (IPv4 mapped). */
+static bool endpoint(const char **p, uint8_t addr[16], uint16_t *port)
+{
+	size_t words = 0;
+	uint64_t v;
+
+	while (hexval((*p)[words * 8]) >= 0 && words < 5) {
+		const char *q = *p + words * 8;
+		for (size_t i = 0; i < 8; i++)
+			if (hexval(q[i]) < 0)
+				return false;
+		words++;
+	}
+	if (words != 1 && words != 4)
+		return false;
+	memset(addr, 0, 16);
+	if (words == 1) {
+		uint32_t w;
+		if (!hex(p, 8, &v))
+			return false;
+		w = (uint32_t)v;
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &w, 4);
+	} else {
+		for (size_t i = 0; i < 4; i++) {
+			uint32_t w;
+			if (!hex(p, 8, &v))
+				return false;
+			w = (uint32_t)v;
+			memcpy(addr + 4 * i, &w, 4);
+		}
+	}
+	if (**p != ':')
+		return false;
+	(*p)++;
+	if (!hex(p, 4, &v))
+		return false;
+	*port = (uint16_t)v;
+	return **p == ' ';
+}
+
+static const char *skip_space(const char *p)
+{
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* Skip one white-space separated field. */
+static const char *skip_field(const char *p)
+{
+	p = skip_space(p);
+	while (*p && *p != ' ' && *p != '\n')
+		p++;
+	return p;
+}
+
+int lo_tcp_parse_line(const char *line, struct lo_tcp_sock *ret)
+{
+	const char *p = skip_space(line);
+	uint64_t v;
+	char *end;
+	unsigned long long ino;
+
+	memset(ret, 0, sizeof(*ret));
+	/* "sl:" */
+	if (hexval(*p) < 0)
+		return -EINVAL;
+	while (hexval(*p) >= 0)
+		p++;
+	if (*p++ != ':')
+		return -EINVAL;
+	p = skip_space(p);
+	if (!endpoint(&p, ret->local, &ret->lport))
+		return -EINVAL;
+	p = skip_space(p);
+	if (!endpoint(&p, ret->remote, &ret->rport))
+		return -EINVAL;
+	p = skip_space(p);
+	if (!hex(&p, 2, &v) || *p != ' ')
+		return -EINVAL;
+	ret->state = (unsigned)v;
+	/* tx_queue:rx_queue tr:tm->when retrnsmt uid timeout, then inode */
+	for (int i = 0; i < 5; i++) {
+		p = skip_field(p);
+		if (!*p || *p == '\n')
+			return -EINVAL;
+	}
+	p = skip_space(p);
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	ino = strtoull(p, &end, 10);
+	if (errno || end == p || (*end != ' ' && *end != '\n' && *end))
+		return -EINVAL;
+	ret->inode = ino;
+	return 0;
+}
+
+static bool in_set(const uint64_t *v, size_t n, uint64_t x)
+{
+	if (x == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* The entry at the other end of E, in its namespace, or NULL. */
+static const struct lo_tcp_sock *peer_of(const struct lo_tcp_sock *tab, size_t n,
+					 const struct lo_tcp_sock *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct lo_tcp_sock *p = &tab[i];
+		if (p != e && p->netns == e->netns && p->state == LO_TCP_ESTABLISHED &&
+		    p->lport == e->rport && p->rport == e->lport &&
+		    memcmp(p->local, e->remote, 16) == 0 && memcmp(p->remote, e->local, 16) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* Whether a socket in XRDP listens on PORT in namespace NETNS. */
+static bool xrdp_listens(const struct lo_tcp_sock *tab, size_t n, uint64_t netns, uint16_t port,
+			 const uint64_t *xrdp, size_t nx)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tab[i].netns == netns && tab[i].state == LO_TCP_LISTEN &&
+		    tab[i].lport == port && in_set(xrdp, nx, tab[i].inode))
+			return true;
+	return false;
+}
+
+enum lo_rdp_state lo_rdp_classify(const struct lo_tcp_sock *tab, size_t n, uint16_t port,
+				  const uint64_t *session, size_t ns, const uint64_t *xrdp,
+				  size_t nx, uint64_t *ret_xrdp_inode)
+{
+	bool listener = false;
+
+	for (size_t i = 0; i < n; i++)
+		if (tab[i].state == LO_TCP_LISTEN && tab[i].lport == port &&
+		    in_set(session, ns, tab[i].inode))
+			listener = true;
+	if (!listener)
+		return LO_RDP_UNKNOWN;
+	for (size_t i = 0; i < n; i++) {
+		const struct lo_tcp_sock *e = &tab[i], *p;
+
+		/* The server end: the session's, accepted on the VNC port. */
+		if (e->state != LO_TCP_ESTABLISHED || e->lport != port ||
+		    !in_set(session, ns, e->inode))
+			continue;
+		p = peer_of(tab, n, e);
+		/* The client end: xrdp's, and xrdp dialled it (its port is not
+		 * one xrdp listens on: a user's socket bound to the VNC port
+		 * and connected to xrdp's RDP port is not a client). */
+		if (!p || !in_set(xrdp, nx, p->inode) || in_set(session, ns, p->inode) ||
+		    xrdp_listens(tab, n, p->netns, p->lport, xrdp, nx))
+			continue;
+		if (ret_xrdp_inode)
+			*ret_xrdp_inode = p->inode;
+		return LO_RDP_ATTACHED;
+	}
+	return LO_RDP_DISCONNECTED;
+}
+
+/* ---------------------------------------------------------- /proc */
+
+struct inodes {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int inodes_add(struct inodes *s, uint64_t x)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 32;
+		uint64_t *v = reallocarray(s->v, cap, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = x;
+	return 0;
+}
+
+/* The socket inodes PID holds, added to S. 0, or -ENOMEM; a process
+ * that cannot be read adds none. */
+static int sockets_of(pid_t pid, struct inodes *s)
+{
+	char path[64], link[64];
+	struct dirent *e;
+	DIR *d;
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	while (r == 0 && (e = readdir(d))) {
+		unsigned long long ino;
+		ssize_t len;
+		int used = 0;
+
+		if (e->d_name[0] == '.')
+			continue;
+		len = readlinkat(fd, e->d_name, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%llu]%n", &ino, &used) == 1 && (size_t)used == (size_t)len)
+			r = inodes_add(s, ino);
+	}
+	closedir(d);
+	return r;
+}
+
+/* PID's network namespace (the inode of /proc/PID/ns/net), 0 unknown. */
+static uint64_t netns_of(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+struct table {
+	struct lo_tcp_sock *v;
+	size_t n, cap;
+};
+
+/* /proc/PID/net/tcp and tcp6 into T, tagged NETNS. 0 or -ENOMEM. */
+static int read_tables(pid_t pid, uint64_t netns, struct table *t)
+{
+	static const char *const names[] = { "tcp", "tcp6" };
+
+	for (size_t k = 0; k < 2; k++) {
+		char path[64], line[512];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, names[k]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			struct lo_tcp_sock s;
+
+			if (lo_tcp_parse_line(line, &s) < 0)
+				continue;
+			if (s.state != LO_TCP_ESTABLISHED && s.state != LO_TCP_LISTEN)
+				continue;
+			s.netns = netns;
+			if (t->n == t->cap) {
+				size_t cap = t->cap ? t->cap * 2 : 64;
+				struct lo_tcp_sock *v = reallocarray(t->v, cap, sizeof(*v));
+				if (!v) {
+					fclose(f);
+					return -ENOMEM;
+				}
+				t->v = v;
+				t->cap = cap;
+			}
+			t->v[t->n++] = s;
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+/* The uid of LO_XRDP_USER, or (uid_t)-1 when there is no such account. */
+static uid_t xrdp_uid(void)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[4096];
+
+	if (getpwnam_r(LO_XRDP_USER, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
+		return (uid_t)-1;
+	return pwp->pw_uid;
+}
+
+/* Whether PID is an xrdp process: its exe is LO_XRDP_PATH and its four
+ * uids (/proc/PID/status "Uid:") are all root's or all XRDP's. */
+static bool is_xrdp(pid_t pid, uid_t xrdp)
+{
+	char path[64], exe[sizeof(LO_XRDP_PATH) + 16], line[256];
+	unsigned long u[4];
+	bool ok = false;
+	ssize_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	len = readlink(path, exe, sizeof(exe) - 1);
+	if (len <= 0)
+		return false;
+	exe[len] = '\0';
+	if (strcmp(exe, LO_XRDP_PATH) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) == 4) {
+			ok = true;
+			for (int i = 0; i < 4; i++)
+				ok = ok && u[i] == u[0];
+			ok = ok && (u[0] == 0 || (xrdp != (uid_t)-1 && u[0] == (unsigned long)xrdp));
+			break;
+		}
+	fclose(f);
+	return ok;
+}
+
+/* Every xrdp process: its sockets into X, and the one holding WANT (when
+ * not 0) into *RET_PID. */
+static int xrdp_sockets(struct inodes *x, uint64_t want, pid_t *ret_pid)
+{
+	uid_t xu = xrdp_uid();
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+	int r = 0;
+
+	if (!d)
+		return 0;
+	while (r == 0 && (e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		size_t before = x->n;
+
+		if (*end || pid <= 0 || !is_xrdp((pid_t)pid, xu))
+			continue;
+		r = sockets_of((pid_t)pid, x);
+		if (want && ret_pid && in_set(x->v + before, x->n - before, want))
+			*ret_pid = (pid_t)pid;
+	}
+	closedir(d);
+	return r;
+}
+
+int lo_rdp_measure(const pid_t *pids, size_t n, unsigned display, struct lo_rdp_client *ret)
+{
+	struct inodes session = { 0 }, xrdp = { 0 }, seen = { 0 };
+	struct table tab = { 0 };
+	uint64_t inode = 0;
+	int r = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if (display > 65535 - LO_VNC_PORT_BASE)
+		return -EINVAL;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		uint64_t ns;
+
+		r = sockets_of(pids[i], &session);
+		ns = netns_of(pids[i]);
+		if (r == 0 && ns && !in_set(seen.v, seen.n, ns)) {
+			r = inodes_add(&seen, ns);
+			if (r == 0)
+				r = read_tables(pids[i], ns, &tab);
+		}
+	}
+	if (r == 0 && session.n > 0) {
+		/* Without one of the session's listeners, nothing more to read. */
+		ret->state = lo_rdp_classify(tab.v, tab.n, (uint16_t)(LO_VNC_PORT_BASE + display),
+					     session.v, session.n, NULL, 0, NULL);
+		if (ret->state != LO_RDP_UNKNOWN) {
+			r = xrdp_sockets(&xrdp, 0, NULL);
+			if (r == 0)
+				ret->state = lo_rdp_classify(tab.v, tab.n,
+							     (uint16_t)(LO_VNC_PORT_BASE + display),
+							     session.v, session.n, xrdp.v, xrdp.n,
+							     &inode);
+		}
+	}
+	if (r == 0 && ret->state == LO_RDP_ATTACHED) {
+		/* The process serving that connection, for --disconnect. */
+		xrdp.n = 0;
+		r = xrdp_sockets(&xrdp, inode, &ret->xrdp_pid);
+		if (r == 0 && (!ret->xrdp_pid || lo_proc_starttime(ret->xrdp_pid,
+								    &ret->xrdp_start) < 0))
+			ret->xrdp_pid = 0;
+	}
+	free(session.v);
+	free(xrdp.v);
+	free(seen.v);
+	free(tab.v);
+	if (r < 0)
+		memset(ret, 0, sizeof(*ret));
+	return r;
+}
+
+/* Whether PID holds a listening TCP socket (it serves every client). */
+static bool listens(pid_t pid)
+{
+	struct inodes s = { 0 };
+	struct table t = { 0 };
+	bool yes = false;
+
+	if (sockets_of(pid, &s) == 0 && read_tables(pid, 0, &t) == 0)
+		for (size_t i = 0; i < t.n && !yes; i++)
+			yes = t.v[i].state == LO_TCP_LISTEN && in_set(s.v, s.n, t.v[i].inode);
+	free(s.v);
+	free(t.v);
+	return yes;
+}
+
+int lo_rdp_disconnect(const struct lo_rdp_client *client)
+{
+	struct lo_proc_handle h;
+	int r;
+
+	if (client->state != LO_RDP_ATTACHED || client->xrdp_pid <= 0)
+		return -EINVAL;
+	r = lo_proc_handle_open(client->xrdp_pid, &h);
+	if (r < 0)
+		return r;
+	/* With the process pinned: the same one, still xrdp, one client's. */
+	if (h.start != client->xrdp_start)
+		r = -ESRCH;
+	else if (!is_xrdp(h.pid, xrdp_uid()))
+		r = -EPERM;
+	else if (listens(h.pid))
+		r = -EBUSY;
+	else
+		r = lo_proc_handle_signal(&h, SIGTERM);
+	lo_proc_handle_close(&h);
+	return r;
+}
