@@ -105,13 +105,14 @@ const char *lo_logoff_reason(const struct lo_record *rec, const char *fallback)
 	return fallback && *fallback ? fallback : LO_REASON_LOGOUT;
 }
 
-/* TEXT made safe (lo_text_safe) and a single token: spaces and colons
- * become '?', so a user name cannot add a field to the line. */
+/* TEXT made safe (lo_text_safe) and a single token: spaces, and colons
+ * that end a word (": " is the line's separator), become '?', so a user
+ * name cannot add a field to the line; an X display ":10" stays. */
 static const char *token(const char *text, char *buf, size_t size)
 {
 	lo_text_safe(buf, size, text ? text : "");
 	for (char *p = buf; *p; p++)
-		if (*p == ' ' || *p == ':')
+		if (*p == ' ' || (*p == ':' && (p[1] == ' ' || p[1] == '\0')))
 			*p = '?';
 	return buf[0] ? buf : "-";
 }

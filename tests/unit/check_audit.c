@@ -111,6 +111,14 @@ START_TEST(test_line_hostile)
 	ck_assert_ptr_null(strstr(line, "\xc2\x9b"));
 	ck_assert_str_eq(line, "logoff: session 12 (pts/3) user ev?]0;il???result?done?? uid 1001 "
 			       "logind 7: reason idle??limit?[2J: result done");
+	lo_record_free(rec);
+	/* A colon inside a word stays (an X display), one at its end does not. */
+	rec = record("bob:", NULL);
+	free(rec->name);
+	rec->name = strdup(":10");
+	lo_audit_format(line, sizeof(line), "12", rec, "stale", LO_LOGOFF_DONE, NULL);
+	ck_assert_str_eq(line, "logoff: session 12 (:10) user bob? uid 1001 logind 7: reason stale: "
+			       "result done");
 	/* A long reason is cut, the line still ends with its result. */
 	{
 		char longr[600];
