@@ -171,6 +171,18 @@ assert_alive "$wm" "the session's window manager"
 assert_exists "$T/reg/sessions/$id"
 is_state disc && ok "disconnected: $(state)" || fail "after --disconnect: $(state)"
 [ -n "$(disc_since)" ] && ok "the record keeps disconnected_since $(disc_since)" || fail "no disconnected_since in the record"
+# The JSON of --query, with the client's fields, is schema 1.
+lo --query --json > "$T/out/query.json"
+python3 - "$top_srcdir/docs/logoff-query.schema.json" "$T/out/query.json" "$id" "$(disc_since)" > "$T/out/schema.err" 2>&1 <<'PY' &&
+import json, sys, jsonschema
+schema, doc = (json.load(open(p)) for p in sys.argv[1:3])
+jsonschema.validate(doc, schema, format_checker=jsonschema.FormatChecker())
+s = [s for s in doc["sessions"] if s["id"] == sys.argv[3]][0]
+assert (s["state"], s["client"]) == ("disc", "disconnected"), s
+assert s["disconnected_epoch"] == int(sys.argv[4]), s
+assert s["disconnected_since"].startswith("20"), s
+PY
+	ok "--query --json validates, disconnected_since $(disc_since)" || fail "--query --json: $(cat "$T/out/schema.err")"
 syslog_sync
 assert_grep "session $id ($display, user $E2E_USER): client disconnected: disconnect by uid 0" "$T/out/syslog"
 # A user who is not root reads Disc from the record.
