@@ -673,10 +673,11 @@ static time_t recorded_disc_since(const struct lo_record *rec)
 
 /*
  * Whether REC's xrdp client is attached, into *C: measured from /proc
- * (lo_rdp_measure) when we are root; otherwise, or when it cannot be
- * measured, what the sweep last recorded: disconnected while the record
- * holds a disconnected_since, else unknown. Sessions that are not xrdp's
- * are unknown.
+ * (lo_rdp_measure) when we are root, unknown when that fails (never a
+ * guess: the disconnected limit pauses rather than act on it); for other
+ * callers, what the sweep last recorded: disconnected while the record
+ * holds a disconnected_since, else unknown. Sessions that are not
+ * xrdp's are unknown.
  */
 static void session_rdp(const struct app *a, const struct lo_record *rec,
 			struct lo_rdp_client *c)
@@ -695,10 +696,10 @@ static void session_rdp(const struct app *a, const struct lo_record *rec,
 			verbose(a, "session %s: cannot tell whether a client is attached: %s",
 				rec->id, strerror(-r));
 	}
-	if ((r < 0 || c->state == LO_RDP_UNKNOWN) && recorded_disc_since(rec) > 0) {
+	if (r < 0)
 		memset(c, 0, sizeof(*c));
+	if (geteuid() != 0 && recorded_disc_since(rec) > 0)
 		c->state = LO_RDP_DISCONNECTED;
-	}
 }
 
 /*

@@ -58,8 +58,9 @@ static bool hex(const char **p, size_t n, uint64_t *v)
 
 /* "ADDR:PORT" as the kernel prints it: 8 or 32 hex digits of 32-bit words
  * in host order (%08X of each __be32 read as a u32), a colon, 4 hex digits
- * of the port. Into a 16-byte IPv6 address (IPv4 mapped). */
-static bool endpoint(const char **p, uint8_t addr[16], uint16_t *port)
+ * of the port. Into a 16-byte IPv6 address (IPv4 mapped); *WORDS is 1 or
+ * 4, the address's width. */
+static bool endpoint(const char **p, uint8_t addr[16], uint16_t *port, size_t *ret_words)
 {
 	size_t words = 0;
 	uint64_t v;
@@ -73,6 +74,7 @@ static bool endpoint(const char **p, uint8_t addr[16], uint16_t *port)
 	}
 	if (words != 1 && words != 4)
 		return false;
+	*ret_words = words;
 	memset(addr, 0, 16);
 	if (words == 1) {
 		uint32_t w;
@@ -121,6 +123,7 @@ int lo_tcp_parse_line(const char *line, struct lo_tcp_sock *ret)
 	uint64_t v;
 	char *end;
 	unsigned long long ino;
+	size_t lw = 0, rw = 0;
 
 	memset(ret, 0, sizeof(*ret));
 	/* "sl:" */
@@ -131,10 +134,11 @@ int lo_tcp_parse_line(const char *line, struct lo_tcp_sock *ret)
 	if (*p++ != ':')
 		return -EINVAL;
 	p = skip_space(p);
-	if (!endpoint(&p, ret->local, &ret->lport))
+	if (!endpoint(&p, ret->local, &ret->lport, &lw))
 		return -EINVAL;
 	p = skip_space(p);
-	if (!endpoint(&p, ret->remote, &ret->rport))
+	/* Both ends of one table's line have the table's width. */
+	if (!endpoint(&p, ret->remote, &ret->rport, &rw) || rw != lw)
 		return -EINVAL;
 	p = skip_space(p);
 	if (!hex(&p, 2, &v) || *p != ' ')
@@ -246,8 +250,17 @@ static int inodes_add(struct inodes *s, uint64_t x)
 	return 0;
 }
 
-/* The socket inodes PID holds, added to S. 0, or -ENOMEM; a process
- * that cannot be read adds none. */
+/* Whether a failed open of something under /proc/PID means the process is
+ * gone or not ours to read (it adds nothing), rather than a failure that
+ * leaves what is read incomplete. */
+static bool vanished(int err)
+{
+	return err == ENOENT || err == ESRCH || err == EACCES || err == EPERM;
+}
+
+/* The socket inodes PID holds, added to S. 0 (a process gone or not
+ * readable adds none), -ENOMEM, or the errno of a failed open (-EMFILE):
+ * never a partial answer that could make an attached client look gone. */
 static int sockets_of(pid_t pid, struct inodes *s)
 {
 	char path[64], link[64];
@@ -258,16 +271,17 @@ static int sockets_of(pid_t pid, struct inodes *s)
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return vanished(errno) ? 0 : -errno;
 	d = fdopendir(fd);
 	if (!d) {
+		r = -errno;
 		close(fd);
-		return 0;
+		return r;
 	}
 	while (r == 0 && (e = readdir(d))) {
 		unsigned long long ino;
 		ssize_t len;
-		int used = 0;
+		char *end;
 
 		if (e->d_name[0] == '.')
 			continue;
@@ -275,7 +289,12 @@ static int sockets_of(pid_t pid, struct inodes *s)
 		if (len <= 0)
 			continue;
 		link[len] = '\0';
-		if (sscanf(link, "socket:[%llu]%n", &ino, &used) == 1 && (size_t)used == (size_t)len)
+		/* "socket:[INODE]" (proc(5), /proc/PID/fd). */
+		if (strncmp(link, "socket:[", 8) != 0 || link[8] < '0' || link[8] > '9')
+			continue;
+		errno = 0;
+		ino = strtoull(link + 8, &end, 10);
+		if (errno == 0 && end[0] == ']' && end[1] == '\0')
 			r = inodes_add(s, ino);
 	}
 	closedir(d);
@@ -297,7 +316,10 @@ struct table {
 	size_t n, cap;
 };
 
-/* /proc/PID/net/tcp and tcp6 into T, tagged NETNS. 0 or -ENOMEM. */
+/* /proc/PID/net/tcp and tcp6 into T, tagged NETNS. 0; -ESRCH when PID
+ * is gone (no tcp table: read the namespace through another process);
+ * -ENOMEM, -EIO, or the errno of a failed open. tcp6 may be missing (no
+ * IPv6). */
 static int read_tables(pid_t pid, uint64_t netns, struct table *t)
 {
 	static const char *const names[] = { "tcp", "tcp6" };
@@ -308,8 +330,11 @@ static int read_tables(pid_t pid, uint64_t netns, struct table *t)
 
 		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, names[k]);
 		f = fopen(path, "re");
-		if (!f)
-			continue;
+		if (!f) {
+			if (errno == ENOENT && k == 1)
+				continue;
+			return vanished(errno) ? -ESRCH : -errno;
+		}
 		while (fgets(line, sizeof(line), f)) {
 			struct lo_tcp_sock s;
 
@@ -329,6 +354,10 @@ static int read_tables(pid_t pid, uint64_t netns, struct table *t)
 				t->cap = cap;
 			}
 			t->v[t->n++] = s;
+		}
+		if (ferror(f)) {
+			fclose(f);
+			return -EIO;
 		}
 		fclose(f);
 	}
@@ -367,14 +396,31 @@ static bool is_xrdp(pid_t pid, uid_t xrdp)
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) == 4) {
-			ok = true;
-			for (int i = 0; i < 4; i++)
-				ok = ok && u[i] == u[0];
-			ok = ok && (u[0] == 0 || (xrdp != (uid_t)-1 && u[0] == (unsigned long)xrdp));
-			break;
+	/* "Uid:\tREAL\tEFFECTIVE\tSAVED\tFS" (proc(5), /proc/PID/status). */
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = line + 4;
+		int i;
+
+		if (strncmp(line, "Uid:", 4) != 0)
+			continue;
+		for (i = 0; i < 4; i++) {
+			char *end;
+
+			p += strspn(p, " \t");
+			if (*p < '0' || *p > '9')
+				break;
+			errno = 0;
+			u[i] = strtoul(p, &end, 10);
+			if (errno)
+				break;
+			p = end;
 		}
+		ok = i == 4;
+		for (i = 1; ok && i < 4; i++)
+			ok = u[i] == u[0];
+		ok = ok && (u[0] == 0 || (xrdp != (uid_t)-1 && u[0] == (unsigned long)xrdp));
+		break;
+	}
 	fclose(f);
 	return ok;
 }
@@ -389,7 +435,7 @@ static int xrdp_sockets(struct inodes *x, uint64_t want, pid_t *ret_pid)
 	int r = 0;
 
 	if (!d)
-		return 0;
+		return -errno;
 	while (r == 0 && (e = readdir(d))) {
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
@@ -421,9 +467,17 @@ int lo_rdp_measure(const pid_t *pids, size_t n, unsigned display, struct lo_rdp_
 		r = sockets_of(pids[i], &session);
 		ns = netns_of(pids[i]);
 		if (r == 0 && ns && !in_set(seen.v, seen.n, ns)) {
-			r = inodes_add(&seen, ns);
-			if (r == 0)
-				r = read_tables(pids[i], ns, &tab);
+			size_t before = tab.n;
+
+			r = read_tables(pids[i], ns, &tab);
+			if (r == -ESRCH) {
+				/* Gone meanwhile: another process of the same
+				 * namespace reads it. */
+				tab.n = before;
+				r = 0;
+			} else if (r == 0) {
+				r = inodes_add(&seen, ns);
+			}
 		}
 	}
 	if (r == 0 && session.n > 0) {
@@ -456,19 +510,23 @@ int lo_rdp_measure(const pid_t *pids, size_t n, unsigned display, struct lo_rdp_
 	return r;
 }
 
-/* Whether PID holds a listening TCP socket (it serves every client). */
-static bool listens(pid_t pid)
+/* Whether PID holds a listening TCP socket (it serves every client): 1
+ * or 0, or a negative errno when that cannot be read (then it is not
+ * signalled). */
+static int listens(pid_t pid)
 {
 	struct inodes s = { 0 };
 	struct table t = { 0 };
-	bool yes = false;
+	int r = sockets_of(pid, &s);
 
-	if (sockets_of(pid, &s) == 0 && read_tables(pid, 0, &t) == 0)
-		for (size_t i = 0; i < t.n && !yes; i++)
-			yes = t.v[i].state == LO_TCP_LISTEN && in_set(s.v, s.n, t.v[i].inode);
+	if (r == 0)
+		r = read_tables(pid, 0, &t);
+	for (size_t i = 0; r == 0 && i < t.n; i++)
+		if (t.v[i].state == LO_TCP_LISTEN && in_set(s.v, s.n, t.v[i].inode))
+			r = 1;
 	free(s.v);
 	free(t.v);
-	return yes;
+	return r;
 }
 
 int lo_rdp_disconnect(const struct lo_rdp_client *client)
@@ -486,8 +544,8 @@ int lo_rdp_disconnect(const struct lo_rdp_client *client)
 		r = -ESRCH;
 	else if (!is_xrdp(h.pid, xrdp_uid()))
 		r = -EPERM;
-	else if (listens(h.pid))
-		r = -EBUSY;
+	else if ((r = listens(h.pid)) != 0)
+		r = r > 0 ? -EBUSY : r;
 	else
 		r = lo_proc_handle_signal(&h, SIGTERM);
 	lo_proc_handle_close(&h);

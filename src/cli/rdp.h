@@ -71,8 +71,9 @@ struct lo_tcp_sock {
  * (net/ipv4/tcp_ipv4.c get_tcp4_sock, net/ipv6/tcp_ipv6.c get_tcp6_sock):
  * "sl: LOCAL:PORT REMOTE:PORT ST tx:rx tr:when retrnsmt uid timeout
  * inode ...". Addresses are in the kernel's byte order (each 32-bit word
- * as the host stores it). Returns 0 with *RET filled (netns 0), or
- * -EINVAL for the header line or anything else that is not such a line.
+ * as the host stores it), both ends of one width. Returns 0 with *RET
+ * filled (netns 0), or -EINVAL for the header line or anything else that
+ * is not such a line.
  */
 int lo_tcp_parse_line(const char *line, struct lo_tcp_sock *ret);
 
@@ -111,7 +112,9 @@ struct lo_rdp_client {
  * network namespaces, and every xrdp process on the machine (a pass over
  * /proc). Needs root (another user's /proc/PID/fd and exe); a caller that
  * cannot read them gets LO_RDP_UNKNOWN, never a guess.
- * Returns 0 with *RET filled, -EINVAL for a bad display, -ENOMEM.
+ * Returns 0 with *RET filled; -EINVAL for a bad display; a negative errno
+ * (-ENOMEM, -EMFILE, -EIO) when something that exists could not be read:
+ * never a partial answer, which could make an attached client look gone.
  */
 int lo_rdp_measure(const pid_t *pids, size_t n, unsigned display, struct lo_rdp_client *ret);
 

@@ -101,6 +101,10 @@ START_TEST(test_parse_lines)
 					   "00:00000000 00000000 0 0 12 1\n", &s), -EINVAL);
 	ck_assert_int_eq(lo_tcp_parse_line("   0: 0100007F:1716 0100007F:CF64 01 00000000:00000000 "
 					   "00:00000000 00000000 0 0 x12 1\n", &s), -EINVAL);
+	/* An IPv4 and an IPv6 end in one line (no table has both). */
+	ck_assert_int_eq(lo_tcp_parse_line("   0: 0100007F:1716 0000000000000000FFFF00000100007F:CF64 "
+					   "01 00000000:00000000 00:00000000 00000000 0 0 12 1\n", &s),
+			 -EINVAL);
 	/* An address of 3 words, a port of 3 digits. */
 	ck_assert_int_eq(lo_tcp_parse_line("   0: 0000000000000000FFFF0000:1716 0100007F:CF64 01 "
 					   "00000000:00000000 00:00000000 00000000 0 0 12 1\n", &s),
