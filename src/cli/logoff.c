@@ -606,6 +606,8 @@ static long session_idle(const struct app *a, const struct lo_record *rec,
 #define DISC_KEY "disconnected_since"
 /* How long `logoff --disconnect` waits for the client's connection to end. */
 #define DISCONNECT_WAIT_MS 10000
+/* How often it measures meanwhile (each is a pass over /proc). */
+#define DISCONNECT_POLL_MS 250
 
 struct pids {
 	pid_t *v;
@@ -703,11 +705,14 @@ static void session_rdp(const struct app *a, const struct lo_record *rec,
 }
 
 /*
- * Keep REC's record in step with C (root, the registry writable): when a
- * client is attached, no disconnected_since; when none is, the time it
- * was first seen gone (NOW, unless recorded already). Unknown changes
- * nothing. Returns since when the session has had no client, 0 when it
- * has one or that is unknown.
+ * Keep REC's record in step with C, as root measured it: when a client
+ * is attached, or whether one is cannot be told, no disconnected_since
+ * (a time that is not known to hold never stays to act later); when none
+ * is, the time it was first seen gone (NOW, unless recorded already,
+ * also by another run meanwhile: set only where absent). Returns since
+ * when the session has had no client, 0 when it has one, that is
+ * unknown, or the time could not be kept (then the disconnected limit
+ * does not act on it).
  */
 static time_t track_disconnected(const struct app *a, const struct lo_record *rec,
 				 const struct lo_rdp_client *c, time_t now)
@@ -716,19 +721,25 @@ static time_t track_disconnected(const struct app *a, const struct lo_record *re
 	char v[24];
 	int r = 0;
 
-	if (c->state == LO_RDP_ATTACHED) {
+	if (c->state != LO_RDP_DISCONNECTED) {
 		if (lo_record_get_data(rec, DISC_OWNER, DISC_KEY))
-			r = lo_record_update_data(a->registry, rec->id, DISC_OWNER, DISC_KEY, NULL);
+			r = lo_record_update_data(a->registry, rec->id, DISC_OWNER, DISC_KEY, NULL,
+						  false);
 		since = 0;
-	} else if (c->state == LO_RDP_DISCONNECTED && since == 0) {
-		since = now;
+	} else if (since == 0) {
+		struct lo_record *fresh = NULL;
+
 		snprintf(v, sizeof(v), "%lld", (long long)now);
-		r = lo_record_update_data(a->registry, rec->id, DISC_OWNER, DISC_KEY, v);
+		r = lo_record_update_data(a->registry, rec->id, DISC_OWNER, DISC_KEY, v, true);
+		/* What the record holds now, this run's or another's. */
+		if (r == 0 && (r = lo_record_read(a->registry, rec->id, &fresh, NULL)) == 0)
+			since = recorded_disc_since(fresh);
+		lo_record_free(fresh);
 	}
 	if (r < 0 && r != -ENOENT)
 		fprintf(stderr, "logoff: session %s: cannot record its client's %s: %s\n", rec->id,
-			c->state == LO_RDP_ATTACHED ? "return" : "departure", strerror(-r));
-	return c->state == LO_RDP_DISCONNECTED ? since : 0;
+			c->state == LO_RDP_DISCONNECTED ? "departure" : "state", strerror(-r));
+	return c->state == LO_RDP_DISCONNECTED && r == 0 ? since : 0;
 }
 
 /*
@@ -770,13 +781,14 @@ static int disconnect_client(struct app *a, const struct lo_record *rec,
 	/* Measured afresh: the process index of a sweep is older. */
 	a->index = NULL;
 	do {
-		poll(NULL, 0, POLL_MS);
+		poll(NULL, 0, DISCONNECT_POLL_MS);
 		session_rdp(a, rec, c);
 	} while (c->state == LO_RDP_ATTACHED && lo_now_ms() < deadline);
 	a->index = ix;
-	if (c->state == LO_RDP_ATTACHED) {
-		fprintf(stderr, "logoff: session %s: a client is still attached after %d s\n",
-			rec->id, DISCONNECT_WAIT_MS / 1000);
+	if (c->state != LO_RDP_DISCONNECTED) {
+		fprintf(stderr, "logoff: session %s: %s\n", rec->id,
+			c->state == LO_RDP_ATTACHED ? "a client is still attached after 10 s" :
+			"cannot tell any more whether a client is attached");
 		return LO_EXIT_PARTIAL;
 	}
 	track_disconnected(a, rec, c, time(NULL));

@@ -161,10 +161,28 @@ int lo_tcp_parse_line(const char *line, struct lo_tcp_sock *ret)
 	return 0;
 }
 
+/* X in the ascending array V (N): a binary search. 0 is no inode. */
 static bool in_set(const uint64_t *v, size_t n, uint64_t x)
 {
+	size_t lo = 0, hi = n;
+
 	if (x == 0)
 		return false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] == x)
+			return true;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* X in the array V (N), in any order. */
+static bool in_list(const uint64_t *v, size_t n, uint64_t x)
+{
 	for (size_t i = 0; i < n; i++)
 		if (v[i] == x)
 			return true;
@@ -185,13 +203,19 @@ static const struct lo_tcp_sock *peer_of(const struct lo_tcp_sock *tab, size_t n
 	return NULL;
 }
 
-/* Whether a socket in XRDP listens on PORT in namespace NETNS. */
-static bool xrdp_listens(const struct lo_tcp_sock *tab, size_t n, uint64_t netns, uint16_t port,
-			 const uint64_t *xrdp, size_t nx)
+/* The ports xrdp listens on (its daemon), per namespace: at most this
+ * many are kept (a user cannot make xrdp listen). */
+#define MAX_XRDP_LISTENERS 16
+
+struct listener {
+	uint64_t netns;
+	uint16_t port;
+};
+
+static bool xrdp_listens(const struct listener *l, size_t n, uint64_t netns, uint16_t port)
 {
 	for (size_t i = 0; i < n; i++)
-		if (tab[i].netns == netns && tab[i].state == LO_TCP_LISTEN &&
-		    tab[i].lport == port && in_set(xrdp, nx, tab[i].inode))
+		if (l[i].netns == netns && l[i].port == port)
 			return true;
 	return false;
 }
@@ -200,27 +224,42 @@ enum lo_rdp_state lo_rdp_classify(const struct lo_tcp_sock *tab, size_t n, uint1
 				  const uint64_t *session, size_t ns, const uint64_t *xrdp,
 				  size_t nx, uint64_t *ret_xrdp_inode)
 {
+	struct listener xl[MAX_XRDP_LISTENERS];
+	size_t nxl = 0;
 	bool listener = false;
 
-	for (size_t i = 0; i < n; i++)
-		if (tab[i].state == LO_TCP_LISTEN && tab[i].lport == port &&
-		    in_set(session, ns, tab[i].inode))
+	for (size_t i = 0; i < n; i++) {
+		const struct lo_tcp_sock *t = &tab[i];
+
+		if (t->state != LO_TCP_LISTEN)
+			continue;
+		if (t->lport == port && in_set(session, ns, t->inode))
 			listener = true;
+		else if (in_set(xrdp, nx, t->inode) && nxl < MAX_XRDP_LISTENERS)
+			xl[nxl++] = (struct listener){ t->netns, t->lport };
+	}
 	if (!listener)
 		return LO_RDP_UNKNOWN;
+	/* No xrdp daemon seen (not running, or a program this check does not
+	 * recognise): nothing is known of its clients, and an attached one
+	 * must never look gone. */
+	if (nxl == 0)
+		return LO_RDP_UNKNOWN;
+	/* From xrdp's side (a few sockets per client): one pass over the
+	 * table for each of its connections to the VNC port. */
 	for (size_t i = 0; i < n; i++) {
-		const struct lo_tcp_sock *e = &tab[i], *p;
+		const struct lo_tcp_sock *p = &tab[i], *e;
 
-		/* The server end: the session's, accepted on the VNC port. */
-		if (e->state != LO_TCP_ESTABLISHED || e->lport != port ||
-		    !in_set(session, ns, e->inode))
-			continue;
-		p = peer_of(tab, n, e);
 		/* The client end: xrdp's, and xrdp dialled it (its port is not
 		 * one xrdp listens on: a user's socket bound to the VNC port
 		 * and connected to xrdp's RDP port is not a client). */
-		if (!p || !in_set(xrdp, nx, p->inode) || in_set(session, ns, p->inode) ||
-		    xrdp_listens(tab, n, p->netns, p->lport, xrdp, nx))
+		if (p->state != LO_TCP_ESTABLISHED || p->rport != port ||
+		    !in_set(xrdp, nx, p->inode) || in_set(session, ns, p->inode) ||
+		    xrdp_listens(xl, nxl, p->netns, p->lport))
+			continue;
+		/* The server end: the session's, accepted on the VNC port. */
+		e = peer_of(tab, n, p);
+		if (!e || !in_set(session, ns, e->inode))
 			continue;
 		if (ret_xrdp_inode)
 			*ret_xrdp_inode = p->inode;
@@ -248,6 +287,20 @@ static int inodes_add(struct inodes *s, uint64_t x)
 	}
 	s->v[s->n++] = x;
 	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* S in ascending order, for in_set. */
+static void inodes_sort(struct inodes *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
 }
 
 /* Whether a failed open of something under /proc/PID means the process is
@@ -364,39 +417,46 @@ static int read_tables(pid_t pid, uint64_t netns, struct table *t)
 	return 0;
 }
 
-/* The uid of LO_XRDP_USER, or (uid_t)-1 when there is no such account. */
-static uid_t xrdp_uid(void)
+/* What makes a process an xrdp process (rdp.h): the program file's
+ * identity and path, and the account. */
+struct xrdp_id {
+	bool have;		/* LO_XRDP_PATH exists */
+	dev_t dev;		/* of the file LO_XRDP_PATH names (symlinks followed) */
+	ino_t ino;
+	char real[PATH_MAX];	/* its path with symlinks resolved */
+	uid_t uid;		/* of LO_XRDP_USER, (uid_t)-1 when no such account */
+};
+
+static void xrdp_id_get(struct xrdp_id *id)
 {
 	struct passwd pw, *pwp = NULL;
+	struct stat st;
 	char buf[4096];
 
-	if (getpwnam_r(LO_XRDP_USER, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
-		return (uid_t)-1;
-	return pwp->pw_uid;
+	memset(id, 0, sizeof(*id));
+	id->uid = (uid_t)-1;
+	if (getpwnam_r(LO_XRDP_USER, &pw, buf, sizeof(buf), &pwp) == 0 && pwp)
+		id->uid = pwp->pw_uid;
+	if (stat(LO_XRDP_PATH, &st) == 0 && realpath(LO_XRDP_PATH, id->real)) {
+		id->have = true;
+		id->dev = st.st_dev;
+		id->ino = st.st_ino;
+	}
 }
 
-/* Whether PID is an xrdp process: its exe is LO_XRDP_PATH and its four
- * uids (/proc/PID/status "Uid:") are all root's or all XRDP's. */
-static bool is_xrdp(pid_t pid, uid_t xrdp)
+/* PID's four uids (/proc/PID/status "Uid:\tREAL\tEFFECTIVE\tSAVED\tFS",
+ * proc(5)) are all one, into *RET. */
+static bool one_uid(pid_t pid, uid_t *ret)
 {
-	char path[64], exe[sizeof(LO_XRDP_PATH) + 16], line[256];
+	char path[64], line[256];
 	unsigned long u[4];
 	bool ok = false;
-	ssize_t len;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	len = readlink(path, exe, sizeof(exe) - 1);
-	if (len <= 0)
-		return false;
-	exe[len] = '\0';
-	if (strcmp(exe, LO_XRDP_PATH) != 0)
-		return false;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	/* "Uid:\tREAL\tEFFECTIVE\tSAVED\tFS" (proc(5), /proc/PID/status). */
 	while (fgets(line, sizeof(line), f)) {
 		const char *p = line + 4;
 		int i;
@@ -418,18 +478,67 @@ static bool is_xrdp(pid_t pid, uid_t xrdp)
 		ok = i == 4;
 		for (i = 1; ok && i < 4; i++)
 			ok = u[i] == u[0];
-		ok = ok && (u[0] == 0 || (xrdp != (uid_t)-1 && u[0] == (unsigned long)xrdp));
 		break;
 	}
 	fclose(f);
+	if (ok)
+		*ret = (uid_t)u[0];
 	return ok;
+}
+
+/* Whether PID is an xrdp process: it runs the file LO_XRDP_PATH names
+ * (the same inode, or, replaced by a package upgrade while it runs, the
+ * same path marked " (deleted)"), and its four uids are all root's or all
+ * the xrdp account's. */
+static bool is_xrdp(pid_t pid, const struct xrdp_id *id)
+{
+	char path[64], exe[PATH_MAX + 16];
+	struct stat st;
+	ssize_t len;
+	uid_t uid;
+
+	if (!id->have)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st) < 0)
+		return false;
+	if (st.st_dev != id->dev || st.st_ino != id->ino) {
+		len = readlink(path, exe, sizeof(exe) - 1);
+		if (len <= 0)
+			return false;
+		exe[len] = '\0';
+		if (strncmp(exe, id->real, strlen(id->real)) != 0 ||
+		    strcmp(exe + strlen(id->real), " (deleted)") != 0)
+			return false;
+	}
+	return one_uid(pid, &uid) && (uid == 0 || (id->uid != (uid_t)-1 && uid == id->uid));
+}
+
+/* Whether PID runs an Xvnc (TigerVNC's X server: Xvnc, or Xtigervnc, the
+ * file Debian's Xvnc alternative names). */
+static bool is_vnc_server(pid_t pid)
+{
+	char path[64], exe[PATH_MAX + 16];
+	const char *base;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	len = readlink(path, exe, sizeof(exe) - 1);
+	if (len <= 0)
+		return false;
+	exe[len] = '\0';
+	if (len > 10 && strcmp(exe + len - 10, " (deleted)") == 0)
+		exe[len - 10] = '\0';
+	base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	return strcmp(base, "Xvnc") == 0 || strcmp(base, "Xtigervnc") == 0;
 }
 
 /* Every xrdp process: its sockets into X, and the one holding WANT (when
  * not 0) into *RET_PID. */
-static int xrdp_sockets(struct inodes *x, uint64_t want, pid_t *ret_pid)
+static int xrdp_sockets(const struct xrdp_id *id, struct inodes *x, uint64_t want,
+			pid_t *ret_pid)
 {
-	uid_t xu = xrdp_uid();
 	struct dirent *e;
 	DIR *d = opendir("/proc");
 	int r = 0;
@@ -441,13 +550,14 @@ static int xrdp_sockets(struct inodes *x, uint64_t want, pid_t *ret_pid)
 		long pid = strtol(e->d_name, &end, 10);
 		size_t before = x->n;
 
-		if (*end || pid <= 0 || !is_xrdp((pid_t)pid, xu))
+		if (*end || pid <= 0 || !is_xrdp((pid_t)pid, id))
 			continue;
 		r = sockets_of((pid_t)pid, x);
-		if (want && ret_pid && in_set(x->v + before, x->n - before, want))
+		if (want && ret_pid && in_list(x->v + before, x->n - before, want))
 			*ret_pid = (pid_t)pid;
 	}
 	closedir(d);
+	inodes_sort(x);
 	return r;
 }
 
@@ -455,18 +565,25 @@ int lo_rdp_measure(const pid_t *pids, size_t n, unsigned display, struct lo_rdp_
 {
 	struct inodes session = { 0 }, xrdp = { 0 }, seen = { 0 };
 	struct table tab = { 0 };
+	struct xrdp_id id;
 	uint64_t inode = 0;
 	int r = 0;
 
 	memset(ret, 0, sizeof(*ret));
 	if (display > 65535 - LO_VNC_PORT_BASE)
 		return -EINVAL;
+	xrdp_id_get(&id);
+	/* The session's side is its VNC server's: the listener and the
+	 * connections it accepted. A program of the user's that listens on
+	 * the port does not make a session of another kind disconnected. */
 	for (size_t i = 0; i < n && r == 0; i++) {
 		uint64_t ns;
 
+		if (!is_vnc_server(pids[i]))
+			continue;
 		r = sockets_of(pids[i], &session);
 		ns = netns_of(pids[i]);
-		if (r == 0 && ns && !in_set(seen.v, seen.n, ns)) {
+		if (r == 0 && ns && !in_list(seen.v, seen.n, ns)) {
 			size_t before = tab.n;
 
 			r = read_tables(pids[i], ns, &tab);
@@ -480,12 +597,17 @@ int lo_rdp_measure(const pid_t *pids, size_t n, unsigned display, struct lo_rdp_
 			}
 		}
 	}
+	inodes_sort(&session);
 	if (r == 0 && session.n > 0) {
-		/* Without one of the session's listeners, nothing more to read. */
-		ret->state = lo_rdp_classify(tab.v, tab.n, (uint16_t)(LO_VNC_PORT_BASE + display),
-					     session.v, session.n, NULL, 0, NULL);
-		if (ret->state != LO_RDP_UNKNOWN) {
-			r = xrdp_sockets(&xrdp, 0, NULL);
+		/* Without the session's listener, nothing more to read. */
+		bool listener = false;
+
+		for (size_t i = 0; i < tab.n && !listener; i++)
+			listener = tab.v[i].state == LO_TCP_LISTEN &&
+				   tab.v[i].lport == LO_VNC_PORT_BASE + display &&
+				   in_set(session.v, session.n, tab.v[i].inode);
+		if (listener) {
+			r = xrdp_sockets(&id, &xrdp, 0, NULL);
 			if (r == 0)
 				ret->state = lo_rdp_classify(tab.v, tab.n,
 							     (uint16_t)(LO_VNC_PORT_BASE + display),
@@ -496,7 +618,8 @@ int lo_rdp_measure(const pid_t *pids, size_t n, unsigned display, struct lo_rdp_
 	if (r == 0 && ret->state == LO_RDP_ATTACHED) {
 		/* The process serving that connection, for --disconnect. */
 		xrdp.n = 0;
-		r = xrdp_sockets(&xrdp, inode, &ret->xrdp_pid);
+		ret->xrdp_inode = inode;
+		r = xrdp_sockets(&id, &xrdp, inode, &ret->xrdp_pid);
 		if (r == 0 && (!ret->xrdp_pid || lo_proc_starttime(ret->xrdp_pid,
 								    &ret->xrdp_start) < 0))
 			ret->xrdp_pid = 0;
@@ -519,6 +642,7 @@ static int listens(pid_t pid)
 	struct table t = { 0 };
 	int r = sockets_of(pid, &s);
 
+	inodes_sort(&s);
 	if (r == 0)
 		r = read_tables(pid, 0, &t);
 	for (size_t i = 0; r == 0 && i < t.n; i++)
@@ -529,9 +653,23 @@ static int listens(pid_t pid)
 	return r;
 }
 
+/* Whether PID holds the socket INODE: 1 or 0, or a negative errno. */
+static int holds(pid_t pid, uint64_t inode)
+{
+	struct inodes s = { 0 };
+	int r = sockets_of(pid, &s);
+
+	if (r == 0)
+		r = in_list(s.v, s.n, inode);
+	free(s.v);
+	return r;
+}
+
 int lo_rdp_disconnect(const struct lo_rdp_client *client)
 {
 	struct lo_proc_handle h;
+	struct xrdp_id id;
+	pid_t ppid = 0;
 	int r;
 
 	if (client->state != LO_RDP_ATTACHED || client->xrdp_pid <= 0)
@@ -539,11 +677,18 @@ int lo_rdp_disconnect(const struct lo_rdp_client *client)
 	r = lo_proc_handle_open(client->xrdp_pid, &h);
 	if (r < 0)
 		return r;
-	/* With the process pinned: the same one, still xrdp, one client's. */
+	/* With the process pinned: the same one, still xrdp, a child of
+	 * xrdp's daemon (one client's), still holding that connection. */
+	xrdp_id_get(&id);
 	if (h.start != client->xrdp_start)
 		r = -ESRCH;
-	else if (!is_xrdp(h.pid, xrdp_uid()))
+	else if (!is_xrdp(h.pid, &id))
 		r = -EPERM;
+	else if (lo_proc_info(h.pid, &ppid, NULL, NULL, NULL, NULL) < 0 || ppid <= 1 ||
+		 !is_xrdp(ppid, &id))
+		r = -EBUSY;
+	else if ((r = holds(h.pid, client->xrdp_inode)) <= 0)
+		r = r < 0 ? r : -ESRCH;
 	else if ((r = listens(h.pid)) != 0)
 		r = r > 0 ? -EBUSY : r;
 	else

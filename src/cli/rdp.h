@@ -12,21 +12,29 @@
  * that process exits and the connection is gone, while Xvnc and the
  * session go on. So, read from /proc (proc(5): /proc/PID/fd,
  * /proc/PID/net/tcp and tcp6):
- *   - unknown: no process of the session listens on port 5900 + N (not
- *     an Xvnc session: xorgxrdp sessions talk to xrdp over a Unix socket
- *     and are not measured);
- *   - attached: an established connection to that port, whose server
- *     end a process of the session holds, has its client end held by an
- *     xrdp process (below), and that client end is the connecting side
- *     (its own port is not one an xrdp process listens on);
- *   - disconnected: the listener is there and no such connection is.
+ *   - unknown: no Xvnc of the session (its program Xvnc or Xtigervnc)
+ *     listens on port 5900 + N (not an Xvnc session: xorgxrdp sessions
+ *     talk to xrdp over a Unix socket and are not measured), or no xrdp
+ *     daemon is seen (no xrdp process, below, listens: xrdp not running,
+ *     or running a program this check does not recognise), or something
+ *     could not be read: never a guess that makes a client look gone;
+ *   - attached: an established connection from an xrdp process to that
+ *     port, which the session's Xvnc accepted, and xrdp is the
+ *     connecting side (its end's port is not one xrdp listens on);
+ *   - disconnected: the listener is there, xrdp's daemon is, and no
+ *     such connection.
  *
- * An xrdp process is one whose /proc/PID/exe is LO_XRDP_PATH and whose
- * real, effective, saved and filesystem uids are all root's or all the
- * uid of the account LO_XRDP_USER: a user cannot start one, so no
- * connection a user makes (to the VNC port from a process of theirs, from
- * their own copy of xrdp, or from the VNC port to xrdp's RDP port) keeps
- * a session attached.
+ * An xrdp process is one that runs the file LO_XRDP_PATH names (the same
+ * inode; or that path marked " (deleted)" after a package upgrade) and
+ * whose real, effective, saved and filesystem uids are all root's or all
+ * the uid of the account LO_XRDP_USER. A user cannot start one, so no
+ * connection a user's program makes (to the VNC port, from their own
+ * copy of xrdp, or from the VNC port to xrdp's RDP port) keeps a session
+ * attached. A real RDP client the user runs, anywhere (on this host into
+ * the session itself, or through an ssh tunnel), is a client like any
+ * other: the active limit is the one no client escapes. Likewise an RDP
+ * connection whose xrdp process is pointed at this display's VNC port
+ * (an xrdp.ini section with ip=ask, port=ask) is this session's client.
  *
  * Conventions: see core/util.h. Used by logoff(1) only, never by the
  * module.
@@ -103,6 +111,7 @@ enum lo_rdp_state lo_rdp_classify(const struct lo_tcp_sock *tab, size_t n, uint1
 struct lo_rdp_client {
 	enum lo_rdp_state state;
 	pid_t xrdp_pid;		/* ATTACHED: the xrdp process serving the client */
+	uint64_t xrdp_inode;	/* ATTACHED: its end of the connection */
 	unsigned long long xrdp_start;	/* its start time, clock ticks since boot */
 };
 
@@ -126,10 +135,13 @@ int lo_rdp_measure(const pid_t *pids, size_t n, unsigned display, struct lo_rdp_
  * process by the rules above. xrdp ends that client's connection on
  * SIGTERM and the session's X server goes on. A process that listens
  * (xrdp.ini fork = false: one process serves every client) is refused,
- * since its end would disconnect every client.
- * Returns 0; -ESRCH when it is gone already; -EPERM when it is no longer
- * an xrdp process; -EBUSY for a listening one; -EINVAL when CLIENT is
- * not ATTACHED; the errno of pidfd_open or pidfd_send_signal.
+ * since its end would disconnect every client: the process must be a
+ * child of an xrdp process, listen on nothing, and still hold the
+ * connection's socket (CLIENT->xrdp_inode).
+ * Returns 0; -ESRCH when it is gone already or no longer holds that
+ * connection; -EPERM when it is no longer an xrdp process; -EBUSY for
+ * one that serves every client; -EINVAL when CLIENT is not ATTACHED; the
+ * errno of pidfd_open or pidfd_send_signal, or of reading /proc.
  */
 int lo_rdp_disconnect(const struct lo_rdp_client *client);
 

@@ -1507,7 +1507,7 @@ int lo_record_set_data(struct lo_record *record, const char *provider, const cha
 }
 
 int lo_record_update_data(struct lo_registry *registry, const char *id, const char *owner,
-			  const char *key, const char *value)
+			  const char *key, const char *value, bool if_absent)
 {
 	struct lo_record *rec = NULL;
 	const char *old;
@@ -1522,8 +1522,8 @@ int lo_record_update_data(struct lo_registry *registry, const char *id, const ch
 	if (r < 0)
 		goto out;
 	old = lo_record_get_data(rec, owner, key);
-	if (value ? old && strcmp(old, value) == 0 : !old)
-		goto out;	/* as it is: nothing to write */
+	if (value ? old && (if_absent || strcmp(old, value) == 0) : !old)
+		goto out;	/* as it is (or set meanwhile): nothing to write */
 	r = lo_record_set_data(rec, owner, key, value);
 	if (r == 0)
 		r = value ? lo_record_grow(registry, rec) : lo_record_write(registry, rec);

@@ -269,13 +269,14 @@ const char *lo_record_get_data(const struct lo_record *record, const char *provi
  * Set data KEY of OWNER in the record of session ID to VALUE (NULL
  * removes it) and write the record, under the registry's lock: read,
  * changed, written (lo_record_grow when it grows), so no other change made
- * meanwhile is lost. Nothing is written when the value is already so.
+ * meanwhile is lost. Nothing is written when the value is already so, or,
+ * with IF_ABSENT, when the record holds any value for KEY.
  * Returns 0, -EROFS (a read-only registry), the errors of lo_registry_lock,
  * lo_record_read (-ENOENT: the session is gone), lo_record_set_data and
  * lo_record_grow / lo_record_write.
  */
 int lo_record_update_data(struct lo_registry *registry, const char *id, const char *owner,
-			  const char *key, const char *value);
+			  const char *key, const char *value, bool if_absent);
 
 /* Add or remove a subobject in memory (no write). Add returns 0, or 1 when
  * it was already there; remove returns 0 or -ENOENT. */

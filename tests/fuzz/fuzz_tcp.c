@@ -10,8 +10,9 @@
  *    the state with %02X, the inode in decimal): nothing is read from
  *    outside the line's own fields;
  *  - an IPv4 line's addresses are IPv4-mapped;
- *  - the decision over the table: with no socket of the session's
- *    listening on the port it is unknown; attached only when the xrdp
+ *  - the decision over the table: unknown exactly when no socket of the
+ *    session's listens on the port or none of xrdp's listens at all;
+ *    attached only when the xrdp
  *    end it names is in the xrdp set and not in the session's, and never
  *    without the xrdp set; the inode sets are taken from the table itself
  *    (the session's: inodes whose low bit is 0; xrdp's: the others).
@@ -27,6 +28,13 @@
 #include "fuzz.h"
 
 #define MAX_LINES 64
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 static bool mapped4(const uint8_t a[16])
 {
@@ -96,17 +104,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			session[ns++] = s.inode;
 	}
+	/* lo_rdp_classify takes its inode sets in ascending order. */
+	qsort(session, ns, sizeof(*session), cmp_u64);
+	qsort(xrdp, nx, sizeof(*xrdp), cmp_u64);
 	for (size_t i = 0; i < n; i++) {
 		enum lo_rdp_state st;
-		bool listener = false;
+		bool listener = false, daemon = false;
 
-		for (size_t k = 0; k < n; k++)
-			listener = listener || (tab[k].state == LO_TCP_LISTEN &&
-						tab[k].lport == tab[i].lport && tab[k].inode &&
-						!(tab[k].inode & 1));
+		for (size_t k = 0; k < n; k++) {
+			if (tab[k].state != LO_TCP_LISTEN || !tab[k].inode)
+				continue;
+			if (tab[k].inode & 1)
+				daemon = true;
+			else if (tab[k].lport == tab[i].lport)
+				listener = true;
+		}
 		ino = 0;
 		st = lo_rdp_classify(tab, n, tab[i].lport, session, ns, xrdp, nx, &ino);
-		FUZZ_ASSERT(listener == (st != LO_RDP_UNKNOWN));
+		FUZZ_ASSERT((listener && daemon) == (st != LO_RDP_UNKNOWN));
 		if (st == LO_RDP_ATTACHED)
 			FUZZ_ASSERT(ino != 0 && (ino & 1));
 		FUZZ_ASSERT(lo_rdp_classify(tab, n, tab[i].lport, session, ns, NULL, 0, NULL) !=

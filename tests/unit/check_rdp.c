@@ -151,9 +151,17 @@ START_TEST(test_attached_and_disconnected)
 	/* The same table for another display's port: not its client. */
 	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5911, session, 3, xrdp, 3, NULL),
 			 LO_RDP_UNKNOWN);
-	/* Without the xrdp process's sockets (not readable): not attached. */
+	/* Without xrdp's sockets (no xrdp seen: not running, or a program
+	 * not recognised as xrdp): unknown, never disconnected. */
 	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, NULL, 0, NULL),
-			 LO_RDP_DISCONNECTED);
+			 LO_RDP_UNKNOWN);
+	/* Only the connection's process seen, not the daemon's listener:
+	 * unknown too. */
+	{
+		const uint64_t child[] = { 200 };
+		ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, child, 1, NULL),
+				 LO_RDP_UNKNOWN);
+	}
 }
 END_TEST
 

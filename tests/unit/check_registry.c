@@ -510,6 +510,39 @@ START_TEST(test_closer_round_trip)
 }
 END_TEST
 
+/* lo_record_update_data: set, set only where absent, remove; the rest
+ * of the record is kept. */
+START_TEST(test_update_data)
+{
+	struct lo_record *w = sample("r6"), *r = NULL;
+
+	ck_assert_int_eq(lo_record_create(tu_reg, w), 0);
+	ck_assert_int_eq(lo_record_update_data(tu_reg, "r6", "@core", "disconnected_since",
+					       "1700000100", true), 0);
+	ck_assert_int_eq(lo_record_update_data(tu_reg, "r6", "@core", "disconnected_since",
+					       "1700000200", true), 0);
+	ck_assert_int_eq(lo_record_read(tu_reg, "r6", &r, NULL), 0);
+	ck_assert_str_eq(lo_record_get_data(r, "@core", "disconnected_since"), "1700000100");
+	ck_assert_str_eq(lo_record_get_data(r, "krb5", "ccache"), "FILE:/tmp/a b%");
+	ck_assert_uint_eq(r->n_sub, 2);
+	lo_record_free(r);
+	ck_assert_int_eq(lo_record_update_data(tu_reg, "r6", "@core", "disconnected_since",
+					       "1700000200", false), 0);
+	ck_assert_int_eq(lo_record_read(tu_reg, "r6", &r, NULL), 0);
+	ck_assert_str_eq(lo_record_get_data(r, "@core", "disconnected_since"), "1700000200");
+	lo_record_free(r);
+	ck_assert_int_eq(lo_record_update_data(tu_reg, "r6", "@core", "disconnected_since", NULL,
+					       false), 0);
+	ck_assert_int_eq(lo_record_read(tu_reg, "r6", &r, NULL), 0);
+	ck_assert_ptr_null(lo_record_get_data(r, "@core", "disconnected_since"));
+	lo_record_free(r);
+	ck_assert_int_eq(lo_record_update_data(tu_reg, "r404", "@core", "x", "1", false), -ENOENT);
+	ck_assert_int_eq(lo_record_update_data(tu_reg, "r6", "@core", "Bad-Key", "1", false),
+			 -EINVAL);
+	lo_record_free(w);
+}
+END_TEST
+
 static Suite *registry_suite(void)
 {
 	Suite *s = suite_create("registry");
@@ -523,6 +556,7 @@ static Suite *registry_suite(void)
 	tcase_add_test(tc, test_session_names);
 	tcase_add_test(tc, test_list_sorted);
 	tcase_add_test(tc, test_closer_round_trip);
+	tcase_add_test(tc, test_update_data);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hostile");
 	tcase_add_checked_fixture(tc, tu_reg_setup, tu_reg_teardown);
