@@ -839,6 +839,15 @@ static int config_load(const char *path, const struct lo_provider_entry *table, 
 out:
 	if (r == -ENOMEM && !*ret_error)
 		*ret_error = strdup("out of memory");
+	/* lo_config_check stopped by a refused drop-in directory: the errors
+	 * gathered before it come first, none is lost. */
+	if (c && c->collect && c->errors && r < 0 && r != -ENOMEM) {
+		add_error(c, r, *ret_error ? *ret_error : strerror(-r));
+		free(*ret_error);
+		*ret_error = c->errors;
+		c->errors = NULL;
+		r = c->first_err;
+	}
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

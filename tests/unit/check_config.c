@@ -170,6 +170,13 @@ START_TEST(test_unsafe_files_refused)
 	ck_assert_int_lt(lo_config_load(tu_path("logoff.conf"), lo_builtin_providers, &c, &err), 0);
 	ck_assert_msg(strstr(err, "logoff.conf.d") && strstr(err, "symlink"), "%s", err);
 	free(err);
+	/* lo_config_check keeps the main file's errors when the drop-in
+	 * directory is refused after it: both are named. */
+	tu_write(tu_path("logoff.conf"), "[logoff]\ntimeout = soon\n", 0644);
+	ck_assert_int_lt(lo_config_check(tu_path("logoff.conf"), lo_builtin_providers, &err), 0);
+	ck_assert_msg(err && strstr(err, "logoff.conf:2") && strstr(err, "timeout") &&
+		      strstr(err, "logoff.conf.d") && strstr(err, "symlink"), "%s", err);
+	free(err);
 }
 END_TEST
 
