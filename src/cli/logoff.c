@@ -709,26 +709,24 @@ static void session_rdp(const struct app *a, const struct lo_record *rec,
  * is attached, or whether one is cannot be told, no disconnected_since
  * (a time that is not known to hold never stays to act later); when none
  * is, the time it was first seen gone (NOW, unless recorded already,
- * also by another run meanwhile: set only where absent). Returns since
- * when the session has had no client, 0 when it has one, that is
- * unknown, or the time could not be kept (then the disconnected limit
- * does not act on it).
+ * also by another run meanwhile: set only where absent). Both go through
+ * the registry under its lock, never by what REC (read earlier, maybe
+ * before another run changed it) says. Returns since when the session
+ * has had no client, as the record holds it now, 0 when it has one,
+ * that is unknown, or the time could not be kept (then the disconnected
+ * limit does not act on it).
  */
 static time_t track_disconnected(const struct app *a, const struct lo_record *rec,
 				 const struct lo_rdp_client *c, time_t now)
 {
-	time_t since = recorded_disc_since(rec);
+	struct lo_record *fresh = NULL;
+	time_t since = 0;
 	char v[24];
-	int r = 0;
+	int r;
 
 	if (c->state != LO_RDP_DISCONNECTED) {
-		if (lo_record_get_data(rec, DISC_OWNER, DISC_KEY))
-			r = lo_record_update_data(a->registry, rec->id, DISC_OWNER, DISC_KEY, NULL,
-						  false);
-		since = 0;
-	} else if (since == 0) {
-		struct lo_record *fresh = NULL;
-
+		r = lo_record_update_data(a->registry, rec->id, DISC_OWNER, DISC_KEY, NULL, false);
+	} else {
 		snprintf(v, sizeof(v), "%lld", (long long)now);
 		r = lo_record_update_data(a->registry, rec->id, DISC_OWNER, DISC_KEY, v, true);
 		/* What the record holds now, this run's or another's. */
@@ -768,7 +766,17 @@ static int disconnect_client(struct app *a, const struct lo_record *rec,
 	struct lo_proc_index *ix = a->index;
 	char u[SAFE_MAX];
 	int64_t deadline = lo_now_ms() + DISCONNECT_WAIT_MS;
-	int r = lo_rdp_disconnect(c);
+	int r;
+
+	/* A departure recorded before this client came is no longer true:
+	 * the time kept below is this disconnect's. */
+	r = lo_record_update_data(a->registry, rec->id, DISC_OWNER, DISC_KEY, NULL, false);
+	if (r < 0 && r != -ENOENT) {
+		fprintf(stderr, "logoff: session %s: cannot record its client's state: %s\n",
+			rec->id, strerror(-r));
+		return LO_EXIT_PARTIAL;
+	}
+	r = lo_rdp_disconnect(c);
 
 	if (r < 0 && r != -ESRCH) {
 		fprintf(stderr, "logoff: session %s: cannot end its client's connection: %s\n",

@@ -122,7 +122,7 @@ int lo_tcp_parse_line(const char *line, struct lo_tcp_sock *ret)
 	const char *p = skip_space(line);
 	uint64_t v;
 	char *end;
-	unsigned long long ino;
+	unsigned long long ino, uid;
 	size_t lw = 0, rw = 0;
 
 	memset(ret, 0, sizeof(*ret));
@@ -144,12 +144,24 @@ int lo_tcp_parse_line(const char *line, struct lo_tcp_sock *ret)
 	if (!hex(&p, 2, &v) || *p != ' ')
 		return -EINVAL;
 	ret->state = (unsigned)v;
-	/* tx_queue:rx_queue tr:tm->when retrnsmt uid timeout, then inode */
-	for (int i = 0; i < 5; i++) {
+	/* tx_queue:rx_queue tr:tm->when retrnsmt, then uid */
+	for (int i = 0; i < 3; i++) {
 		p = skip_field(p);
 		if (!*p || *p == '\n')
 			return -EINVAL;
 	}
+	p = skip_space(p);
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	uid = strtoull(p, &end, 10);
+	if (errno || *end != ' ' || uid > UINT32_MAX)
+		return -EINVAL;
+	ret->uid = (uid_t)uid;
+	/* timeout, then inode */
+	p = skip_field(end);
+	if (!*p || *p == '\n')
+		return -EINVAL;
 	p = skip_space(p);
 	if (*p < '0' || *p > '9')
 		return -EINVAL;
@@ -220,13 +232,20 @@ static bool xrdp_listens(const struct listener *l, size_t n, uint64_t netns, uin
 	return false;
 }
 
+/* Whether a socket owned by UID was made by root or xrdp's account: no
+ * user can make one. */
+static bool privileged(uid_t uid, uid_t xrdp_uid)
+{
+	return uid == 0 || (xrdp_uid != (uid_t)-1 && uid == xrdp_uid);
+}
+
 enum lo_rdp_state lo_rdp_classify(const struct lo_tcp_sock *tab, size_t n, uint16_t port,
 				  const uint64_t *session, size_t ns, const uint64_t *xrdp,
-				  size_t nx, uint64_t *ret_xrdp_inode)
+				  size_t nx, uid_t xrdp_uid, uint64_t *ret_xrdp_inode)
 {
 	struct listener xl[MAX_XRDP_LISTENERS];
 	size_t nxl = 0;
-	bool listener = false;
+	bool listener = false, unsure = false;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct lo_tcp_sock *t = &tab[i];
@@ -245,27 +264,39 @@ enum lo_rdp_state lo_rdp_classify(const struct lo_tcp_sock *tab, size_t n, uint1
 	 * must never look gone. */
 	if (nxl == 0)
 		return LO_RDP_UNKNOWN;
-	/* From xrdp's side (a few sockets per client): one pass over the
-	 * table for each of its connections to the VNC port. */
+	/* From the connecting side: one pass over the table for each
+	 * connection to the VNC port that root or xrdp's account made (no
+	 * user can add to them, so this stays linear in the table). */
 	for (size_t i = 0; i < n; i++) {
 		const struct lo_tcp_sock *p = &tab[i], *e;
+		bool client;
 
+		if (p->state != LO_TCP_ESTABLISHED || p->rport != port ||
+		    in_set(session, ns, p->inode))
+			continue;
 		/* The client end: xrdp's, and xrdp dialled it (its port is not
 		 * one xrdp listens on: a user's socket bound to the VNC port
 		 * and connected to xrdp's RDP port is not a client). */
-		if (p->state != LO_TCP_ESTABLISHED || p->rport != port ||
-		    !in_set(xrdp, nx, p->inode) || in_set(session, ns, p->inode) ||
-		    xrdp_listens(xl, nxl, p->netns, p->lport))
+		client = in_set(xrdp, nx, p->inode) && !xrdp_listens(xl, nxl, p->netns, p->lport);
+		/* Else a connection root or xrdp's account made that is not
+		 * known as xrdp's (an xrdp process not recognised, an admin's
+		 * viewer): it may be a client, so the session is not known to
+		 * have none. A user's connection is never one. */
+		if (!client && (in_set(xrdp, nx, p->inode) || !privileged(p->uid, xrdp_uid)))
 			continue;
 		/* The server end: the session's, accepted on the VNC port. */
 		e = peer_of(tab, n, p);
 		if (!e || !in_set(session, ns, e->inode))
 			continue;
+		if (!client) {
+			unsure = true;
+			continue;
+		}
 		if (ret_xrdp_inode)
 			*ret_xrdp_inode = p->inode;
 		return LO_RDP_ATTACHED;
 	}
-	return LO_RDP_DISCONNECTED;
+	return unsure ? LO_RDP_UNKNOWN : LO_RDP_DISCONNECTED;
 }
 
 /* ---------------------------------------------------------- /proc */
@@ -304,15 +335,17 @@ static void inodes_sort(struct inodes *s)
 }
 
 /* Whether a failed open of something under /proc/PID means the process is
- * gone or not ours to read (it adds nothing), rather than a failure that
- * leaves what is read incomplete. */
+ * gone or not ours to read (it adds nothing: root is refused a process
+ * being set up in another namespace, which is not xrdp's), rather than a
+ * failure that leaves what is read incomplete. */
 static bool vanished(int err)
 {
 	return err == ENOENT || err == ESRCH || err == EACCES || err == EPERM;
 }
 
 /* The socket inodes PID holds, added to S. 0 (a process gone or not
- * readable adds none), -ENOMEM, or the errno of a failed open (-EMFILE):
+ * readable adds none), -ENOMEM, or the errno of a failed open or read
+ * (-EMFILE, -EIO):
  * never a partial answer that could make an attached client look gone. */
 static int sockets_of(pid_t pid, struct inodes *s)
 {
@@ -331,14 +364,22 @@ static int sockets_of(pid_t pid, struct inodes *s)
 		close(fd);
 		return r;
 	}
-	while (r == 0 && (e = readdir(d))) {
+	for (;;) {
 		unsigned long long ino;
 		ssize_t len;
 		char *end;
 
+		errno = 0;
+		if (r < 0 || !(e = readdir(d)))
+			break;
 		if (e->d_name[0] == '.')
 			continue;
+		/* A descriptor closed meanwhile (ENOENT) held nothing. */
 		len = readlinkat(fd, e->d_name, link, sizeof(link) - 1);
+		if (len < 0 && !vanished(errno)) {
+			r = -errno;
+			break;
+		}
 		if (len <= 0)
 			continue;
 		link[len] = '\0';
@@ -350,6 +391,9 @@ static int sockets_of(pid_t pid, struct inodes *s)
 		if (errno == 0 && end[0] == ']' && end[1] == '\0')
 			r = inodes_add(s, ino);
 	}
+	/* readdir's error (the process gone meanwhile: ENOENT, nothing). */
+	if (r == 0 && errno && !vanished(errno))
+		r = -errno;
 	closedir(d);
 	return r;
 }
@@ -371,8 +415,9 @@ struct table {
 
 /* /proc/PID/net/tcp and tcp6 into T, tagged NETNS. 0; -ESRCH when PID
  * is gone (no tcp table: read the namespace through another process);
- * -ENOMEM, -EIO, or the errno of a failed open. tcp6 may be missing (no
- * IPv6). */
+ * -ENOMEM, -EIO, or the errno of a failed open. tcp6 may be missing
+ * only where the kernel has no IPv6 (our own /proc/self/net/tcp6 is
+ * missing too); else PID went between the two reads. */
 static int read_tables(pid_t pid, uint64_t netns, struct table *t)
 {
 	static const char *const names[] = { "tcp", "tcp6" };
@@ -384,7 +429,8 @@ static int read_tables(pid_t pid, uint64_t netns, struct table *t)
 		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, names[k]);
 		f = fopen(path, "re");
 		if (!f) {
-			if (errno == ENOENT && k == 1)
+			if (errno == ENOENT && k == 1 && access("/proc/self/net/tcp6", F_OK) < 0 &&
+			    errno == ENOENT)
 				continue;
 			return vanished(errno) ? -ESRCH : -errno;
 		}
@@ -489,8 +535,10 @@ static bool one_uid(pid_t pid, uid_t *ret)
 /* Whether PID is an xrdp process: it runs the file LO_XRDP_PATH names
  * (the same inode, or, replaced by a package upgrade while it runs, the
  * same path marked " (deleted)"), and its four uids are all root's or all
- * the xrdp account's. */
-static bool is_xrdp(pid_t pid, const struct xrdp_id *id)
+ * the xrdp account's. 1 or 0 (also for a process gone, one that runs no
+ * program, a kernel thread, or one root may not read); a negative errno
+ * when its program cannot be read otherwise. */
+static int is_xrdp(pid_t pid, const struct xrdp_id *id)
 {
 	char path[64], exe[PATH_MAX + 16];
 	struct stat st;
@@ -498,18 +546,18 @@ static bool is_xrdp(pid_t pid, const struct xrdp_id *id)
 	uid_t uid;
 
 	if (!id->have)
-		return false;
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	if (stat(path, &st) < 0)
-		return false;
+		return vanished(errno) ? 0 : -errno;
 	if (st.st_dev != id->dev || st.st_ino != id->ino) {
 		len = readlink(path, exe, sizeof(exe) - 1);
-		if (len <= 0)
-			return false;
+		if (len < 0)
+			return vanished(errno) ? 0 : -errno;
 		exe[len] = '\0';
 		if (strncmp(exe, id->real, strlen(id->real)) != 0 ||
 		    strcmp(exe + strlen(id->real), " (deleted)") != 0)
-			return false;
+			return 0;
 	}
 	return one_uid(pid, &uid) && (uid == 0 || (id->uid != (uid_t)-1 && uid == id->uid));
 }
@@ -545,17 +593,23 @@ static int xrdp_sockets(const struct xrdp_id *id, struct inodes *x, uint64_t wan
 
 	if (!d)
 		return -errno;
-	while (r == 0 && (e = readdir(d))) {
+	for (;;) {
 		char *end;
-		long pid = strtol(e->d_name, &end, 10);
+		long pid;
 		size_t before = x->n;
 
-		if (*end || pid <= 0 || !is_xrdp((pid_t)pid, id))
+		errno = 0;
+		if (r < 0 || !(e = readdir(d)))
+			break;
+		pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0 || (r = is_xrdp((pid_t)pid, id)) <= 0)
 			continue;
 		r = sockets_of((pid_t)pid, x);
 		if (want && ret_pid && in_list(x->v + before, x->n - before, want))
 			*ret_pid = (pid_t)pid;
 	}
+	if (r == 0 && errno)
+		r = -errno;
 	closedir(d);
 	inodes_sort(x);
 	return r;
@@ -612,7 +666,7 @@ int lo_rdp_measure(const pid_t *pids, size_t n, unsigned display, struct lo_rdp_
 				ret->state = lo_rdp_classify(tab.v, tab.n,
 							     (uint16_t)(LO_VNC_PORT_BASE + display),
 							     session.v, session.n, xrdp.v, xrdp.n,
-							     &inode);
+							     id.uid, &inode);
 		}
 	}
 	if (r == 0 && ret->state == LO_RDP_ATTACHED) {
@@ -682,10 +736,10 @@ int lo_rdp_disconnect(const struct lo_rdp_client *client)
 	xrdp_id_get(&id);
 	if (h.start != client->xrdp_start)
 		r = -ESRCH;
-	else if (!is_xrdp(h.pid, &id))
-		r = -EPERM;
+	else if ((r = is_xrdp(h.pid, &id)) <= 0)
+		r = r < 0 ? r : -EPERM;
 	else if (lo_proc_info(h.pid, &ppid, NULL, NULL, NULL, NULL) < 0 || ppid <= 1 ||
-		 !is_xrdp(ppid, &id))
+		 is_xrdp(ppid, &id) != 1)
 		r = -EBUSY;
 	else if ((r = holds(h.pid, client->xrdp_inode)) <= 0)
 		r = r < 0 ? r : -ESRCH;

@@ -69,6 +69,7 @@ struct lo_tcp_sock {
 	uint8_t remote[16];
 	uint16_t lport, rport;	/* host order */
 	unsigned state;		/* LO_TCP_* */
+	uid_t uid;		/* the socket's owner (sock_i_uid: who made it) */
 	uint64_t inode;		/* the socket's inode, as /proc/PID/fd names it */
 	uint64_t netns;		/* the network namespace it was read in (caller's tag) */
 };
@@ -79,9 +80,9 @@ struct lo_tcp_sock {
  * (net/ipv4/tcp_ipv4.c get_tcp4_sock, net/ipv6/tcp_ipv6.c get_tcp6_sock):
  * "sl: LOCAL:PORT REMOTE:PORT ST tx:rx tr:when retrnsmt uid timeout
  * inode ...". Addresses are in the kernel's byte order (each 32-bit word
- * as the host stores it), both ends of one width. Returns 0 with *RET
- * filled (netns 0), or -EINVAL for the header line or anything else that
- * is not such a line.
+ * as the host stores it), both ends of one width; uid is decimal (of the
+ * reader's user namespace). Returns 0 with *RET filled (netns 0), or
+ * -EINVAL for the header line or anything else that is not such a line.
  */
 int lo_tcp_parse_line(const char *line, struct lo_tcp_sock *ret);
 
@@ -97,15 +98,25 @@ const char *lo_rdp_state_name(enum lo_rdp_state state);
 /*
  * The decision above, pure: TAB (N entries, of any network namespaces)
  * is what /proc/PID/net/tcp{,6} gave; SESSION (NS inodes) the sockets
- * the session's processes hold; XRDP (NX inodes) those xrdp processes
- * hold; PORT the VNC port (LO_VNC_PORT_BASE + display). A peer is the
- * entry of the same netns whose local address and port are the other's
- * remote ones and the reverse. With ATTACHED, *RET_XRDP_INODE (may be
- * NULL) is the xrdp end's socket inode. The inode arrays need no order.
+ * the session's VNC server holds; XRDP (NX inodes) those xrdp processes
+ * hold; both arrays in ascending order (they are binary-searched).
+ * XRDP_UID is the uid of LO_XRDP_USER, (uid_t)-1 when there is none;
+ * PORT the VNC port (LO_VNC_PORT_BASE + display). A peer is the entry of
+ * the same netns whose local address and port are the other's remote
+ * ones and the reverse. With ATTACHED, *RET_XRDP_INODE (may be NULL) is
+ * the xrdp end's socket inode.
+ * Besides the rules above, a connection to the port that root or the
+ * xrdp account made (socket uid) from a process not recognised as xrdp
+ * makes a session that would be disconnected unknown: it may be a
+ * client. An accepted connection whose peer is in no table read is not
+ * one: both ends of xrdp's connection are in the one table read, and
+ * such a peer is what a user's own VNC server in a network namespace of
+ * theirs gets from user-mode networking, which must not keep a session
+ * from counting as disconnected.
  */
 enum lo_rdp_state lo_rdp_classify(const struct lo_tcp_sock *tab, size_t n, uint16_t port,
 				  const uint64_t *session, size_t ns, const uint64_t *xrdp,
-				  size_t nx, uint64_t *ret_xrdp_inode);
+				  size_t nx, uid_t xrdp_uid, uint64_t *ret_xrdp_inode);
 
 /* What lo_rdp_measure found. */
 struct lo_rdp_client {

@@ -7,12 +7,13 @@
  * Properties checked:
  *  - an accepted line comes back the same when written again the way the
  *    kernel writes it (the address words with %08X, the ports with %04X,
- *    the state with %02X, the inode in decimal): nothing is read from
- *    outside the line's own fields;
+ *    the state with %02X, the uid and inode in decimal): nothing is read
+ *    from outside the line's own fields;
  *  - an IPv4 line's addresses are IPv4-mapped;
- *  - the decision over the table: unknown exactly when no socket of the
- *    session's listens on the port or none of xrdp's listens at all;
- *    attached only when the xrdp
+ *  - the decision over the table: unknown when no socket of the
+ *    session's listens on the port or none of xrdp's listens at all, and
+ *    otherwise only when a socket of root's or the xrdp account's (uid
+ *    0 or XRDP_UID) is in the table; attached only when the xrdp
  *    end it names is in the xrdp set and not in the session's, and never
  *    without the xrdp set; the inode sets are taken from the table itself
  *    (the session's: inodes whose low bit is 0; xrdp's: the others).
@@ -28,6 +29,8 @@
 #include "fuzz.h"
 
 #define MAX_LINES 64
+/* The xrdp account's uid in these tables. */
+#define XRDP_UID 120
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -59,8 +62,8 @@ static void reformat(const struct lo_tcp_sock *s, bool v4, char *buf, size_t siz
 		memcpy(w, s->remote, 16);
 		snprintf(r, sizeof(r), "%08X%08X%08X%08X", w[0], w[1], w[2], w[3]);
 	}
-	snprintf(buf, size, "0: %s:%04X %s:%04X %02X 0:0 0:0 0 0 0 %llu\n", l, s->lport, r,
-		 s->rport, s->state, (unsigned long long)s->inode);
+	snprintf(buf, size, "0: %s:%04X %s:%04X %02X 0:0 0:0 0 %u 0 %llu\n", l, s->lport, r,
+		 s->rport, s->state, (unsigned)s->uid, (unsigned long long)s->inode);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -68,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lo_tcp_sock tab[MAX_LINES];
 	uint64_t session[MAX_LINES], xrdp[MAX_LINES], ino;
 	size_t n = 0, ns = 0, nx = 0;
+	bool privileged = false;
 	char *text, *save = NULL;
 
 	if (size > 8192)
@@ -98,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(lo_tcp_parse_line(buf, &again) == 0);
 		FUZZ_ASSERT(memcmp(&s, &again, sizeof(s)) == 0);
 		s.netns = s.inode % 3;
+		privileged |= s.uid == 0 || s.uid == XRDP_UID;
 		tab[n++] = s;
 		if (s.inode & 1)
 			xrdp[nx++] = s.inode;
@@ -120,12 +125,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				listener = true;
 		}
 		ino = 0;
-		st = lo_rdp_classify(tab, n, tab[i].lport, session, ns, xrdp, nx, &ino);
-		FUZZ_ASSERT((listener && daemon) == (st != LO_RDP_UNKNOWN));
+		st = lo_rdp_classify(tab, n, tab[i].lport, session, ns, xrdp, nx, XRDP_UID, &ino);
+		if (st != LO_RDP_UNKNOWN)
+			FUZZ_ASSERT(listener && daemon);
+		else if (listener && daemon)
+			FUZZ_ASSERT(privileged);
 		if (st == LO_RDP_ATTACHED)
 			FUZZ_ASSERT(ino != 0 && (ino & 1));
-		FUZZ_ASSERT(lo_rdp_classify(tab, n, tab[i].lport, session, ns, NULL, 0, NULL) !=
-			    LO_RDP_ATTACHED);
+		FUZZ_ASSERT(lo_rdp_classify(tab, n, tab[i].lport, session, ns, NULL, 0, XRDP_UID,
+					    NULL) != LO_RDP_ATTACHED);
 	}
 	free(text);
 	return 0;

@@ -38,21 +38,34 @@ struct tab {
 	size_t n;
 };
 
-/* Add a socket to T through a line the kernel would print. */
-static void add(struct tab *t, const char *laddr, unsigned lport, const char *raddr,
-		unsigned rport, unsigned state, uint64_t inode, uint64_t netns)
+/* The uid of the xrdp account in these tables, and a user's. */
+#define XRDP_UID 120
+#define USER_UID 1001
+
+/* Add a socket that UID made to T through a line the kernel would print. */
+static void add_as(struct tab *t, unsigned uid, const char *laddr, unsigned lport,
+		   const char *raddr, unsigned rport, unsigned state, uint64_t inode,
+		   uint64_t netns)
 {
 	char l[40], r[40], line[512];
 
 	kaddr(laddr, l, sizeof(l));
 	kaddr(raddr, r, sizeof(r));
 	snprintf(line, sizeof(line),
-		 "%4zu: %s:%04X %s:%04X %02X 00000000:00000000 00:00000000 00000000  1001        0 "
+		 "%4zu: %s:%04X %s:%04X %02X 00000000:00000000 00:00000000 00000000 %5u        0 "
 		 "%llu 1 0000000000000000 20 4 30 10 -1\n",
-		 t->n, l, lport, r, rport, state, (unsigned long long)inode);
+		 t->n, l, lport, r, rport, state, uid, (unsigned long long)inode);
 	ck_assert_uint_lt(t->n, 32);
 	ck_assert_msg(lo_tcp_parse_line(line, &t->v[t->n]) == 0, "not parsed: %s", line);
+	ck_assert_uint_eq(t->v[t->n].uid, uid);
 	t->v[t->n++].netns = netns;
+}
+
+/* A socket a user made. */
+static void add(struct tab *t, const char *laddr, unsigned lport, const char *raddr,
+		unsigned rport, unsigned state, uint64_t inode, uint64_t netns)
+{
+	add_as(t, USER_UID, laddr, lport, raddr, rport, state, inode, netns);
 }
 
 #define EST LO_TCP_ESTABLISHED
@@ -77,6 +90,7 @@ START_TEST(test_parse_lines)
 	ck_assert_uint_eq(s.rport, 53092);
 	ck_assert_uint_eq(s.state, EST);
 	ck_assert_uint_eq(s.inode, 3720087);
+	ck_assert_uint_eq(s.uid, 1001);
 	ck_assert_mem_eq(s.local, lo4, 16);
 	ck_assert_mem_eq(s.remote, lo4, 16);
 
@@ -101,6 +115,11 @@ START_TEST(test_parse_lines)
 					   "00:00000000 00000000 0 0 12 1\n", &s), -EINVAL);
 	ck_assert_int_eq(lo_tcp_parse_line("   0: 0100007F:1716 0100007F:CF64 01 00000000:00000000 "
 					   "00:00000000 00000000 0 0 x12 1\n", &s), -EINVAL);
+	/* A uid that is no number, or wider than a uid. */
+	ck_assert_int_eq(lo_tcp_parse_line("   0: 0100007F:1716 0100007F:CF64 01 00000000:00000000 "
+					   "00:00000000 00000000 -1 0 12 1\n", &s), -EINVAL);
+	ck_assert_int_eq(lo_tcp_parse_line("   0: 0100007F:1716 0100007F:CF64 01 00000000:00000000 "
+					   "00:00000000 00000000 4294967296 0 12 1\n", &s), -EINVAL);
 	/* An IPv4 and an IPv6 end in one line (no table has both). */
 	ck_assert_int_eq(lo_tcp_parse_line("   0: 0100007F:1716 0000000000000000FFFF00000100007F:CF64 "
 					   "01 00000000:00000000 00:00000000 00000000 0 0 12 1\n", &s),
@@ -126,8 +145,8 @@ static void xvnc(struct tab *t)
 {
 	add(t, "127.0.0.1", 5910, "0.0.0.0", 0, LISTEN, 100, NS);
 	add(t, "::1", 5910, "::", 0, LISTEN, 101, NS);
-	add(t, "127.0.0.1", 3389, "0.0.0.0", 0, LISTEN, 201, NS);
-	add(t, "127.0.0.1", 3389, "127.0.0.1", 40000, EST, 202, NS);	/* the RDP client */
+	add_as(t, XRDP_UID, "127.0.0.1", 3389, "0.0.0.0", 0, LISTEN, 201, NS);
+	add_as(t, XRDP_UID, "127.0.0.1", 3389, "127.0.0.1", 40000, EST, 202, NS); /* RDP client */
 }
 
 START_TEST(test_attached_and_disconnected)
@@ -137,29 +156,29 @@ START_TEST(test_attached_and_disconnected)
 
 	/* Not an Xvnc session: nothing of it listens on 5910. */
 	add(&t, "127.0.0.1", 5910, "0.0.0.0", 0, LISTEN, 999, NS);
-	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, NULL),
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, NULL),
 			 LO_RDP_UNKNOWN);
 	t.n = 0;
 	xvnc(&t);
-	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, NULL),
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, NULL),
 			 LO_RDP_DISCONNECTED);
 	add(&t, "127.0.0.1", 5910, "127.0.0.1", 53092, EST, 102, NS);
 	add(&t, "::ffff:127.0.0.1", 53092, "::ffff:127.0.0.1", 5910, EST, 200, NS);
-	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, &ino),
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, &ino),
 			 LO_RDP_ATTACHED);
 	ck_assert_uint_eq(ino, 200);
 	/* The same table for another display's port: not its client. */
-	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5911, session, 3, xrdp, 3, NULL),
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5911, session, 3, xrdp, 3, XRDP_UID, NULL),
 			 LO_RDP_UNKNOWN);
 	/* Without xrdp's sockets (no xrdp seen: not running, or a program
 	 * not recognised as xrdp): unknown, never disconnected. */
-	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, NULL, 0, NULL),
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, NULL, 0, XRDP_UID, NULL),
 			 LO_RDP_UNKNOWN);
 	/* Only the connection's process seen, not the daemon's listener:
 	 * unknown too. */
 	{
 		const uint64_t child[] = { 200 };
-		ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, child, 1, NULL),
+		ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, child, 1, XRDP_UID, NULL),
 				 LO_RDP_UNKNOWN);
 	}
 }
@@ -178,7 +197,7 @@ START_TEST(test_hostile_not_attached)
 	xvnc(&t);
 	add(&t, "127.0.0.1", 5910, "127.0.0.1", 50001, EST, 102, NS);
 	add(&t, "127.0.0.1", 50001, "127.0.0.1", 5910, EST, 103, NS);
-	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, with_user, 4, xrdp, 3, NULL),
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, with_user, 4, xrdp, 3, XRDP_UID, NULL),
 			 LO_RDP_DISCONNECTED);
 
 	/* Another user's program (not xrdp's) connects to it. */
@@ -186,7 +205,7 @@ START_TEST(test_hostile_not_attached)
 	xvnc(&t);
 	add(&t, "127.0.0.1", 5910, "127.0.0.1", 50002, EST, 102, NS);
 	add(&t, "127.0.0.1", 50002, "127.0.0.1", 5910, EST, 300, NS);
-	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, NULL),
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, NULL),
 			 LO_RDP_DISCONNECTED);
 
 	/* The user binds a socket to the VNC port (SO_REUSEPORT) and
@@ -196,7 +215,7 @@ START_TEST(test_hostile_not_attached)
 	xvnc(&t);
 	add(&t, "127.0.0.1", 5910, "127.0.0.1", 3389, EST, 102, NS);
 	add(&t, "127.0.0.1", 3389, "127.0.0.1", 5910, EST, 200, NS);
-	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, NULL),
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, NULL),
 			 LO_RDP_DISCONNECTED);
 
 	/* A connection in a network namespace of the user's (unshare -rn)
@@ -206,7 +225,7 @@ START_TEST(test_hostile_not_attached)
 	xvnc(&t);
 	add(&t, "127.0.0.1", 5910, "127.0.0.1", 50003, EST, 102, NS + 7);
 	add(&t, "127.0.0.1", 50003, "127.0.0.1", 5910, EST, 200, NS);
-	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, NULL),
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, NULL),
 			 LO_RDP_DISCONNECTED);
 
 	/* xrdp connected to another session's Xvnc (:11): not this one's. */
@@ -214,7 +233,7 @@ START_TEST(test_hostile_not_attached)
 	xvnc(&t);
 	add(&t, "127.0.0.1", 5911, "127.0.0.1", 50004, EST, 400, NS);
 	add(&t, "127.0.0.1", 50004, "127.0.0.1", 5911, EST, 200, NS);
-	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, NULL),
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, NULL),
 			 LO_RDP_DISCONNECTED);
 
 	/* A socket that both sides hold (one the session got from xrdp) is
@@ -225,9 +244,64 @@ START_TEST(test_hostile_not_attached)
 		xvnc(&t);
 		add(&t, "127.0.0.1", 5910, "127.0.0.1", 50005, EST, 102, NS);
 		add(&t, "127.0.0.1", 50005, "127.0.0.1", 5910, EST, 200, NS);
-		ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, both, 4, xrdp, 3, NULL),
+		ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, both, 4, xrdp, 3, XRDP_UID, NULL),
 				 LO_RDP_DISCONNECTED);
 	}
+}
+END_TEST
+
+/* A connection to the VNC port that root or the xrdp account made from
+ * a process not recognised as xrdp may be a client: the session is not
+ * known to have none. No user can make such a socket; the connections a
+ * user can make still leave it disconnected. */
+START_TEST(test_privileged_unknown)
+{
+	struct tab t;
+	uint64_t ino = 0;
+
+	/* Root's viewer (or an xrdp process not recognised) on :10. */
+	t.n = 0;
+	xvnc(&t);
+	add(&t, "127.0.0.1", 5910, "127.0.0.1", 50010, EST, 102, NS);
+	add_as(&t, 0, "127.0.0.1", 50010, "127.0.0.1", 5910, EST, 500, NS);
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, NULL),
+			 LO_RDP_UNKNOWN);
+	/* The xrdp account's, too; but not when there is no such account
+	 * (then 120 is a user's uid). */
+	t.n = 0;
+	xvnc(&t);
+	add(&t, "127.0.0.1", 5910, "127.0.0.1", 50011, EST, 102, NS);
+	add_as(&t, XRDP_UID, "127.0.0.1", 50011, "127.0.0.1", 5910, EST, 501, NS);
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, NULL),
+			 LO_RDP_UNKNOWN);
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, (uid_t)-1, NULL),
+			 LO_RDP_DISCONNECTED);
+	/* With xrdp's own connection there as well: attached. */
+	add(&t, "127.0.0.1", 5910, "127.0.0.1", 50012, EST, 102, NS);
+	add_as(&t, XRDP_UID, "127.0.0.1", 50012, "127.0.0.1", 5910, EST, 200, NS);
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, &ino),
+			 LO_RDP_ATTACHED);
+	ck_assert_uint_eq(ino, 200);
+
+	/* Root's connection to another display's port, or one whose other
+	 * end is no socket of this session's Xvnc: not this session's. */
+	t.n = 0;
+	xvnc(&t);
+	add(&t, "127.0.0.1", 5911, "127.0.0.1", 50013, EST, 400, NS);
+	add_as(&t, 0, "127.0.0.1", 50013, "127.0.0.1", 5911, EST, 502, NS);
+	add_as(&t, 0, "127.0.0.1", 50014, "127.0.0.1", 5910, EST, 503, NS);
+	add(&t, "127.0.0.1", 5910, "127.0.0.1", 50014, EST, 401, NS);
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, NULL),
+			 LO_RDP_DISCONNECTED);
+
+	/* Hostile: the user's own Xvnc in a network namespace of theirs
+	 * accepts a connection that user-mode networking (slirp4netns)
+	 * brings in: its peer is in no table read. It keeps nothing. */
+	t.n = 0;
+	xvnc(&t);
+	add(&t, "127.0.0.1", 5910, "10.0.2.2", 50015, EST, 102, NS + 9);
+	ck_assert_int_eq(lo_rdp_classify(t.v, t.n, 5910, session, 3, xrdp, 3, XRDP_UID, NULL),
+			 LO_RDP_DISCONNECTED);
 }
 END_TEST
 
@@ -266,6 +340,7 @@ static Suite *rdp_suite(void)
 	tcase_add_test(tc, test_parse_lines);
 	tcase_add_test(tc, test_attached_and_disconnected);
 	tcase_add_test(tc, test_hostile_not_attached);
+	tcase_add_test(tc, test_privileged_unknown);
 	tcase_add_test(tc, test_measure_refuses);
 	suite_add_tcase(s, tc);
 	return s;
