@@ -117,11 +117,34 @@ static const char *skip_field(const char *p)
 	return p;
 }
 
+/* Past N fields at *P, the decimal field that follows, into *V, and *P
+ * moved past it: false when the line ends before it or it is no number
+ * ending the line or followed by a space. */
+static bool decimal_after(const char **p, int n, unsigned long long *v)
+{
+	const char *q = *p;
+	char *end;
+
+	for (int i = 0; i < n; i++) {
+		q = skip_field(q);
+		if (!*q || *q == '\n')
+			return false;
+	}
+	q = skip_space(q);
+	if (*q < '0' || *q > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(q, &end, 10);
+	if (errno || (*end != ' ' && *end != '\n' && *end))
+		return false;
+	*p = end;
+	return true;
+}
+
 int lo_tcp_parse_line(const char *line, struct lo_tcp_sock *ret)
 {
 	const char *p = skip_space(line);
 	uint64_t v;
-	char *end;
 	unsigned long long ino, uid;
 	size_t lw = 0, rw = 0;
 
@@ -144,31 +167,10 @@ int lo_tcp_parse_line(const char *line, struct lo_tcp_sock *ret)
 	if (!hex(&p, 2, &v) || *p != ' ')
 		return -EINVAL;
 	ret->state = (unsigned)v;
-	/* tx_queue:rx_queue tr:tm->when retrnsmt, then uid */
-	for (int i = 0; i < 3; i++) {
-		p = skip_field(p);
-		if (!*p || *p == '\n')
-			return -EINVAL;
-	}
-	p = skip_space(p);
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	errno = 0;
-	uid = strtoull(p, &end, 10);
-	if (errno || *end != ' ' || uid > UINT32_MAX)
+	/* tx_queue:rx_queue tr:tm->when retrnsmt, then uid; timeout, then inode */
+	if (!decimal_after(&p, 3, &uid) || uid > UINT32_MAX || !decimal_after(&p, 1, &ino))
 		return -EINVAL;
 	ret->uid = (uid_t)uid;
-	/* timeout, then inode */
-	p = skip_field(end);
-	if (!*p || *p == '\n')
-		return -EINVAL;
-	p = skip_space(p);
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	errno = 0;
-	ino = strtoull(p, &end, 10);
-	if (errno || end == p || (*end != ' ' && *end != '\n' && *end))
-		return -EINVAL;
 	ret->inode = ino;
 	return 0;
 }
